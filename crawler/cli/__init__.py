@@ -1,0 +1,38 @@
+"""The `newsarchive` command: one module per verb, each with `main(argv=None) -> int`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from crawler import __version__
+
+VERBS = {
+    "crawl": "crawl a story: discover, fetch, archive, extract, store",
+    "demo": "crawl the built-in simulated news web, offline",
+    "extract": "extract one HTML file and print the article as JSON",
+    "status": "counts of captures, articles and WARC files",
+    "export": "write the stored articles as JSON Lines",
+}
+
+USAGE = "usage: newsarchive [--version] VERB [options]\n\nverbs:\n" + "".join(
+    f"  {verb:<9} {text}\n" for verb, text in VERBS.items()
+) + "\n`newsarchive VERB --help` describes one verb.\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else 2
+    if args[0] == "--version":
+        print(f"newsarchive {__version__}")
+        return 0
+    verb, rest = args[0], args[1:]
+    if verb not in VERBS:
+        sys.stderr.write(f"newsarchive: unknown verb {verb!r}\n\n{USAGE}")
+        return 2
+    module = importlib.import_module(f"crawler.cli.{verb}")
+    code: int = module.main(rest)
+    return code

@@ -1,0 +1,48 @@
+"""What extraction produces. Plain frozen data: picklable across processes, no framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The clean text and metadata of one article page."""
+
+    title: str | None
+    authors: tuple[str, ...]
+    published: date | None
+    """Publication date as the page states it."""
+    modified: date | None
+    """Last-modified date as the page states it (not the capture time)."""
+    language: str | None
+    site_name: str | None
+    canonical_url: str | None
+    """`<link rel=canonical>` or `og:url`, resolved against the page URL, if the page names one."""
+    description: str | None
+    text: str
+    text_sha256: str
+    """SHA-256 (hex) of the normalised text and title: equal hashes mean the same version."""
+    word_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The outcome of `extract()` on one page: an article, or why the page is not one."""
+
+    article: Article | None
+    reason: str | None
+    """Why there is no article: 'not-html', 'http-<status>', 'no-text', 'too-short', 'error: …'."""
+    extractor: str
+    """Name and version of the extractor that made this, e.g. 'trafilatura 2.3.1'."""
+
+
+@dataclass(frozen=True, slots=True)
+class Relevance:
+    """How an article relates to a story; see docs/story-file.md for the rule and the score."""
+
+    relevant: bool
+    score: float
+    matched_terms: tuple[str, ...]
+    reason: str

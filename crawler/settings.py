@@ -1,0 +1,84 @@
+"""Scrapy settings for newsarchive.
+
+Defaults are safe for real sites: robots.txt obeyed, one request at a time per host about a second
+apart, AutoThrottle on. Any of them can be changed for one run with `-s NAME=VALUE`.
+Our own settings carry prefixes: `NEWSARCHIVE_*` (the run), `WARC_*`, `EXTRACT_*`, `DB_*`.
+"""
+
+from crawler import __version__
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- the run -------------------------------------------------------------------------------------
+NEWSARCHIVE_DATA_DIR = "data"
+"""Where the WARC files (DIR/warc) and the default SQLite database (DIR/newsarchive.db) live."""
+NEWSARCHIVE_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
+"""Put in the user agent so that site owners can reach whoever runs the crawl: set it to yours."""
+NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
+"""Seconds between progress lines (0 turns them off)."""
+
+# --- politeness ----------------------------------------------------------------------------------
+USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REFERER_ENABLED = True
+# Every response is archived, whatever its status, so the spider sees errors too and reports them.
+HTTPERROR_ALLOW_ALL = False
+
+# --- components ----------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+EXTENSIONS = {
+    "crawler.extensions.warc.WarcExtension": 100,
+    "crawler.extensions.progress.ProgressExtension": 500,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.extract.ExtractPipeline": 300,
+    "crawler.pipelines.store.StorePipeline": 800,
+}
+
+# --- archive -------------------------------------------------------------------------------------
+WARC_ENABLED = True
+WARC_DIR = ""
+"""Empty means NEWSARCHIVE_DATA_DIR/warc."""
+WARC_PREFIX = "newsarchive"
+WARC_MAX_SIZE = 1024 * 1024 * 1024
+"""Rotate to a new file once the current one reaches this many bytes (compressed)."""
+WARC_GZIP = True
+
+# --- extraction ----------------------------------------------------------------------------------
+EXTRACT_WORKERS = 0
+"""Processes for extraction; 0 means one per CPU core."""
+EXTRACT_MIN_WORDS = 80
+"""A page whose main text is shorter is stored as a capture, not as an article."""
+EXTRACT_FAVOR = "balanced"
+"""'precision', 'recall' or 'balanced': trafilatura's trade-off."""
+EXTRACT_INCLUDE_TABLES = True
+EXTRACT_INCLUDE_COMMENTS = False
+
+# --- database ------------------------------------------------------------------------------------
+DB_URL = ""
+"""SQLAlchemy URL. Empty means $NEWSARCHIVE_DB, else sqlite:///NEWSARCHIVE_DATA_DIR/newsarchive.db."""
+DB_BATCH_SIZE = 200
+"""Rows buffered before one bulk write."""
+DB_FLUSH_INTERVAL = 2.0
+"""Seconds after which a partial batch is written anyway."""
+
+# --- Scrapy behaviour ----------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,237 @@
+"""The story file: what to collect, from where, and what counts as on topic.
+
+The TOML format is a public contract, documented in docs/story-file.md. Loading validates the whole
+file and fails with one `StoryError` naming the file, the field and the problem, so that a user can
+fix a typo without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.urls import host_of, normalise_url
+
+SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+
+
+class StoryError(ValueError):
+    """A story file that cannot be used. `str()` is the message to show the user."""
+
+    def __init__(self, path: str | Path, field: str | None, problem: str) -> None:
+        self.path = str(path)
+        self.field = field
+        self.problem = problem
+        where = f"{self.path}: {field}" if field else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRule:
+    """Which texts are on topic. Terms match whole words, case- and accent-insensitively; a term
+    ending in `*` matches any word that starts with it ("prison*" matches "prisoners")."""
+
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A publisher to watch."""
+
+    name: str
+    url: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    follow: int = 1
+
+    @property
+    def host(self) -> str:
+        """`host:port` of the normalised `url` (default port dropped): the publisher's identity."""
+        return host_of(normalise_url(self.url))
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    name: str
+    title: str
+    sources: tuple[Source, ...]
+    match: MatchRule = field(default_factory=MatchRule)
+    since: date | None = None
+    until: date | None = None
+
+    def in_window(self, day: date | None) -> bool | None:
+        """Whether a publication date lies in [since, until]; None when the date is unknown."""
+        if day is None:
+            return None
+        if self.since is not None and day < self.since:
+            return False
+        return not (self.until is not None and day > self.until)
+
+    def source_for(self, url: str) -> Source | None:
+        """The source whose site serves `url` (same host:port), if any."""
+        host = host_of(normalise_url(url))
+        return next((s for s in self.sources if s.host == host), None)
+
+
+_TOP_KEYS = {"name", "title", "since", "until", "match", "sources"}
+_MATCH_KEYS = {"all", "any", "none"}
+_SOURCE_KEYS = {"name", "url", "feeds", "sitemaps", "follow"}
+
+
+def load_story(path: str | Path) -> Story:
+    """Read and validate a story file. Raises `StoryError` on any problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StoryError(path, None, f"cannot read the file ({exc.strerror or exc})") from exc
+    return parse_story(raw, path)
+
+
+def parse_story(raw: bytes | str, path: str | Path = "<story>") -> Story:
+    """Validate story TOML given as text; `path` is only used in error messages."""
+    text = raw.decode("utf-8", errors="strict") if isinstance(raw, bytes) else raw
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StoryError(path, None, f"not valid TOML: {exc}") from exc
+    return _Parser(path).story(data)
+
+
+class _Parser:
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+
+    def fail(self, fieldname: str | None, problem: str) -> StoryError:
+        return StoryError(self.path, fieldname, problem)
+
+    def unknown_keys(self, table: dict[str, Any], allowed: set[str], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.fail(f"{prefix}{key}", f"unknown field (known fields: {known})")
+
+    def string(self, value: Any, fieldname: str, *, required: bool = True) -> str:
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(fieldname, "must be a non-empty string")
+        return value.strip()
+
+    def day(self, value: Any, fieldname: str) -> date | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            raise self.fail(fieldname, "must be a date like 2025-02-01, not a date and time")
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.fail(fieldname, f"must be a date like 2025-02-01, got {value!r}")
+
+    def url(self, value: Any, fieldname: str) -> str:
+        text = self.string(value, fieldname)
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise self.fail(fieldname, f"must be an http(s) URL with a host, got {text!r}")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise self.fail(fieldname, f"has an invalid port: {text!r}") from exc
+        return text
+
+    def string_list(self, value: Any, fieldname: str) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(fieldname, "must be a list of strings")
+        return [self.string(item, f"{fieldname}[{i}]") for i, item in enumerate(value)]
+
+    def terms(self, value: Any, fieldname: str) -> tuple[str, ...]:
+        terms = self.string_list(value, fieldname)
+        for i, term in enumerate(terms):
+            if "*" in term[:-1]:
+                raise self.fail(f"{fieldname}[{i}]", f"'*' may only end a term, got {term!r}")
+            if term == "*":
+                raise self.fail(f"{fieldname}[{i}]", "a term must have letters before '*'")
+        return tuple(terms)
+
+    def story(self, data: dict[str, Any]) -> Story:
+        self.unknown_keys(data, _TOP_KEYS, "")
+        if "name" not in data:
+            raise self.fail("name", "is required")
+        name = self.string(data["name"], "name")
+        if not SLUG.match(name):
+            raise self.fail(
+                "name", f"must be a slug (lower-case letters, digits, '-' or '_'), got {name!r}"
+            )
+        title = self.string(data.get("title", name), "title")
+        since = self.day(data.get("since"), "since")
+        until = self.day(data.get("until"), "until")
+        if since and until and since > until:
+            raise self.fail("until", f"{until} is before since ({since})")
+
+        match_table = data.get("match", {})
+        if not isinstance(match_table, dict):
+            raise self.fail("match", "must be a table ([match])")
+        self.unknown_keys(match_table, _MATCH_KEYS, "match.")
+        match = MatchRule(
+            all=self.terms(match_table.get("all"), "match.all"),
+            any=self.terms(match_table.get("any"), "match.any"),
+            none=self.terms(match_table.get("none"), "match.none"),
+        )
+
+        raw_sources = data.get("sources")
+        if raw_sources is None:
+            raise self.fail("sources", "is required: add at least one [[sources]] table")
+        if not isinstance(raw_sources, list) or not raw_sources:
+            raise self.fail("sources", "must be one or more [[sources]] tables")
+        sources = [self.source(item, i) for i, item in enumerate(raw_sources)]
+        seen: dict[str, str] = {}
+        for i, source in enumerate(sources):
+            if source.host in seen:
+                raise self.fail(
+                    f"sources[{i}].url",
+                    f"{source.host} is already the site of source {seen[source.host]!r}",
+                )
+            seen[source.host] = source.name
+        return Story(
+            name=name,
+            title=title,
+            sources=tuple(sources),
+            match=match,
+            since=since,
+            until=until,
+        )
+
+    def source(self, item: Any, index: int) -> Source:
+        prefix = f"sources[{index}]"
+        if not isinstance(item, dict):
+            raise self.fail(prefix, "must be a table ([[sources]])")
+        self.unknown_keys(item, _SOURCE_KEYS, f"{prefix}.")
+        if "url" not in item:
+            raise self.fail(f"{prefix}.url", "is required")
+        url = self.url(item["url"], f"{prefix}.url")
+        name = self.string(item.get("name", urlsplit(url).netloc), f"{prefix}.name")
+        feeds = self.string_list(item.get("feeds"), f"{prefix}.feeds")
+        sitemaps = self.string_list(item.get("sitemaps"), f"{prefix}.sitemaps")
+        for i, feed in enumerate(feeds):
+            self.url(feed, f"{prefix}.feeds[{i}]")
+        for i, sitemap in enumerate(sitemaps):
+            self.url(sitemap, f"{prefix}.sitemaps[{i}]")
+        follow = item.get("follow", 1)
+        if isinstance(follow, bool) or not isinstance(follow, int) or not 0 <= follow <= 10:
+            raise self.fail(f"{prefix}.follow", f"must be a whole number from 0 to 10, got {follow!r}")
+        return Source(
+            name=name, url=url, feeds=tuple(feeds), sitemaps=tuple(sitemaps), follow=follow
+        )

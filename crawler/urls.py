@@ -1,0 +1,35 @@
+"""URL normalisation: one spelling per page, so that the same article is one row.
+
+Lower-cased scheme and host, default port dropped, tracking parameters (utm_*, fbclid, gclid, …)
+removed, remaining query parameters sorted, fragment dropped. Paths are kept as they are:
+servers may treat case and trailing slashes as meaningful.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from courlan import normalize_url
+
+
+def normalise_url(url: str, base: str | None = None) -> str:
+    """The normal form of `url` (resolved against `base` first, when given)."""
+    if base is not None:
+        url = urljoin(base, url)
+    url = url.strip()
+    try:
+        normal = normalize_url(url, strict=False, trailing_slash=True)
+    except ValueError:
+        normal = url
+    parts = urlsplit(normal)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def host_of(url: str) -> str:
+    """`host:port` as written, lower-cased: what identifies a publisher."""
+    return urlsplit(url).netloc.lower()
+
+
+def same_site(url: str, host: str) -> bool:
+    """Whether `url` is served by the publisher at `host` (exact host:port match)."""
+    return host_of(url) == host
