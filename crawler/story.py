@@ -162,8 +162,9 @@ class _Parser:
         for i, term in enumerate(terms):
             if "*" in term[:-1]:
                 raise self.fail(f"{fieldname}[{i}]", f"'*' may only end a term, got {term!r}")
-            if term == "*":
-                raise self.fail(f"{fieldname}[{i}]", "a term must have letters before '*'")
+            if not re.search(r"\w", term):
+                problem = f"a term needs letters or digits, got {term!r}"
+                raise self.fail(f"{fieldname}[{i}]", problem)
         return tuple(terms)
 
     def story(self, data: dict[str, Any]) -> Story:
@@ -231,7 +232,9 @@ class _Parser:
             self.url(sitemap, f"{prefix}.sitemaps[{i}]")
         follow = item.get("follow", 1)
         if isinstance(follow, bool) or not isinstance(follow, int) or not 0 <= follow <= 10:
-            raise self.fail(f"{prefix}.follow", f"must be a whole number from 0 to 10, got {follow!r}")
+            raise self.fail(
+                f"{prefix}.follow", f"must be a whole number from 0 to 10, got {follow!r}"
+            )
         return Source(
             name=name, url=url, feeds=tuple(feeds), sitemaps=tuple(sitemaps), follow=follow
         )

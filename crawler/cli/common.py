@@ -16,7 +16,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         default="data",
         type=Path,
         metavar="DIR",
-        help="data directory: WARC files in DIR/warc, SQLite in DIR/newsarchive.db (default: ./data)",
+        help="data directory: WARC files in DIR/warc, SQLite in DIR/newsarchive.db "
+        "(default: ./data)",
     )
     parser.add_argument(
         "--db",

@@ -1,0 +1,54 @@
+"""`newsarchive crawl STORY.toml`: discover, fetch, archive, extract and store one story."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crawler.cli.common import add_data_options, database_url
+from crawler.run import SettingError, crawl_settings, run_crawl
+from crawler.story import StoryError, load_story
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsarchive crawl",
+        description="Crawl the sources of a story: every response is archived to WARC files, "
+        "every article extracted and stored. Run it again to pick up new coverage.",
+    )
+    parser.add_argument("story", type=Path, help="the story file (TOML, see docs/story-file.md)")
+    add_data_options(parser)
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy or newsarchive setting for this run (repeatable), "
+        "e.g. -s DOWNLOAD_DELAY=0",
+    )
+    parser.add_argument(
+        "-L", "--loglevel", default=None, help="log level (default: INFO, or LOG_LEVEL)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        story = load_story(args.story)
+    except StoryError as exc:
+        print(f"newsarchive crawl: {exc}", file=sys.stderr)
+        return 2
+    try:
+        settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings)
+    except SettingError as exc:
+        print(f"newsarchive crawl: {exc}", file=sys.stderr)
+        return 2
+    if args.loglevel:
+        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    stats = run_crawl(story, settings)
+    return 0 if stats.get("finish_reason") == "finished" else 1

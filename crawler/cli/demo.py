@@ -1,0 +1,118 @@
+"""`newsarchive demo`: the whole job, offline, on the built-in simulated news web.
+
+Starts the simulated publishers on 127.0.0.1, writes the demo story file, crawls it with delays
+off (the only server is this process), then shows what was found and where it is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from crawler.cli.common import database_url, warc_dir
+from crawler.run import crawl_settings, run_crawl
+from crawler.simweb import SimWeb
+from crawler.story import load_story
+
+MARKER = ".newsarchive-demo"
+"""Marks a directory the demo made, so a rerun may replace it and nothing else."""
+
+LOCAL_SETTINGS = [
+    "DOWNLOAD_DELAY=0",
+    "AUTOTHROTTLE_ENABLED=False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+    "NEWSARCHIVE_PROGRESS_INTERVAL=2",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsarchive demo",
+        description="Serve the built-in simulated news web on 127.0.0.1 and crawl the demo "
+        "story from it. Nothing leaves this machine.",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("newsarchive-demo"),
+        metavar="DIR",
+        help="where to put the demo's story file, WARC files and database "
+        "(default: ./newsarchive-demo; a previous demo there is replaced)",
+    )
+    parser.add_argument(
+        "--extra",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N generated off-topic articles to the simulated web",
+    )
+    parser.add_argument("-L", "--loglevel", default="INFO", help="log level (default: INFO)")
+    return parser
+
+
+def prepare(data: Path) -> str | None:
+    """Make `data` ready for a fresh demo; the reason it cannot be used, if so."""
+    if data.exists() and any(data.iterdir()):
+        if not (data / MARKER).exists():
+            return f"{data} is not empty and was not made by the demo: choose another --data"
+        shutil.rmtree(data)
+    data.mkdir(parents=True, exist_ok=True)
+    (data / MARKER).write_text("made by `newsarchive demo`; rerunning the demo replaces it\n")
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    problem = prepare(args.data)
+    if problem:
+        print(f"newsarchive demo: {problem}", file=sys.stderr)
+        return 2
+    with SimWeb(extra_articles=args.extra) as web:
+        story_path = args.data / "story.toml"
+        story_path.write_text(web.story_toml())
+        story = load_story(story_path)
+        print(f"Simulated news web: {len(web.publishers)} publishers on 127.0.0.1")
+        for publisher in web.publishers:
+            print(f"  {publisher.name:<24} {publisher.base_url}")
+        db_url = database_url(args.data, None)
+        settings = crawl_settings(args.data, db_url, LOCAL_SETTINGS)
+        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+        started = time.monotonic()
+        stats = run_crawl(story, settings)
+        elapsed = time.monotonic() - started
+    report(args.data, db_url, story.name, stats, elapsed)
+    return 0 if stats.get("finish_reason") == "finished" else 1
+
+
+def report(data: Path, db_url: str, story: str, stats: dict[str, object], elapsed: float) -> None:
+    """What the crawl found, and where it is."""
+    from storage.db.engine import open_database
+    from storage.db.repository import Repository
+
+    repository = Repository(open_database(db_url))
+    relevant = list(repository.iter_articles(story=story, relevant_only=True))
+    total = repository.status(story=story, warc_dir=warc_dir(data)).total
+    print()
+    print(
+        f"Crawled in {elapsed:.1f} s: {stats.get('downloader/response_count', 0)} responses "
+        f"archived, {total.articles} articles stored, {total.relevant} relevant to the story."
+    )
+    print("Relevant articles:")
+    for article in sorted(relevant, key=lambda a: (str(a["published"]), str(a["publisher"]))):
+        print(
+            f"  {article['published'] or '????-??-??'}  {article['publisher']:<24} "
+            f"{article['title']}"
+        )
+        print(f"  {'':10}  {article['url']}")
+    print()
+    print(
+        f"Archive:   {warc_dir(data)}  ({total.warc_files} WARC files, {total.warc_bytes:,} bytes)"
+    )
+    print(f"Database:  {db_url}")
+    print(f"Story:     {data / 'story.toml'}")
+    print(f"Next:      newsarchive status --data {data}")
+    print(f"           newsarchive export --data {data} --format jsonl -o articles.jsonl")

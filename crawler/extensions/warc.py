@@ -1,0 +1,193 @@
+"""Archive every HTTP response to WARC at the downloader boundary."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from w3lib.url import safe_url_string
+
+from crawler.capture import Capture
+from crawler.signals import capture_archived
+from storage.warc import HttpRequestData, HttpResponseData, Location, WarcWriter
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Headers, Response
+
+logger = logging.getLogger(__name__)
+
+_TRUNCATED = {"dataloss": "disconnect", "download_stopped": "unspecified"}
+"""Scrapy response flags that mean an incomplete body, and the WARC-Truncated reason for each."""
+
+
+class WarcExtension:
+    """Writes a response record and a request record for every HTTP response downloaded.
+
+    It listens to `response_downloaded`, which the downloader sends as soon as the download
+    handler returns, before any downloader middleware sees the response: `response.body` is the
+    payload as transferred (still gzip- or br-compressed, HttpCompressionMiddleware decodes it
+    later), and robots.txt, redirects and error statuses are archived like pages. Some of the
+    wire never reaches Scrapy, so the records cannot hold it:
+
+    - the reason phrase: Scrapy's HTTP/1.1 handler drops the server's, so the standard phrase for
+      the status (`http.HTTPStatus`) is written, or none for a non-standard status;
+    - message framing: Twisted consumes the hop-by-hop Transfer-Encoding and Connection headers
+      and de-chunks the body, and Scrapy re-adds Content-Length when the length was known;
+    - header spelling and order: Scrapy title-cases names ("ETag" becomes "Etag") and groups the
+      lines of a repeated header together (all kept, in order).
+
+    After writing, `request.meta["warc_record_id"]` holds the response record's WARC-Record-ID
+    (and `request.meta["fetched_at"]` its WARC-Date),
+    the stats `warc/records`, `warc/bytes` and `warc/files` grow, and the `capture_archived`
+    signal announces a `Capture`. A failed write (disk full…) is logged at ERROR with the URL and
+    counted in `warc/errors`; the crawl goes on. Writing happens on the reactor thread, inside the
+    signal handler (about 1 ms for a typical gzip-encoded page, 6 ms for 100 kB of uncompressed
+    HTML: warcio gzips at level 9).
+    """
+
+    def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
+        self.crawler = crawler
+        self.writer = writer
+        self._filename: str | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED"):
+            raise NotConfigured("WARC_ENABLED is off")
+        directory = (
+            settings.get("WARC_DIR") or Path(settings.get("NEWSARCHIVE_DATA_DIR", "data")) / "warc"
+        )
+        warcinfo = {
+            "http-header-user-agent": settings.get("USER_AGENT") or "",
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        }
+        story = getattr(crawler.spider, "story", None)
+        if story is not None:
+            warcinfo = {"isPartOf": str(story.name), **warcinfo}
+        writer = WarcWriter(
+            directory,
+            prefix=settings.get("WARC_PREFIX"),
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            gzip=settings.getbool("WARC_GZIP", True),
+            warcinfo=warcinfo,
+        )
+        extension = cls(crawler, writer)
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.close, signal=signals.spider_closed)
+        crawler.signals.connect(extension.close, signal=signals.engine_stopped)
+        return extension
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        """Archive one exchange, then tag the request and announce the capture."""
+        if urlsplit(response.url).scheme not in ("http", "https"):
+            return  # data:, file:, s3: responses are not HTTP exchanges
+        # WARC-Date should mark when the capture began; Scrapy keeps no start time, so this is
+        # when the whole body had arrived (later by the download time).
+        fetched_at = datetime.now(UTC)
+        stats = self.crawler.stats
+        try:
+            location = self.writer.write_exchange(
+                _request_data(request),
+                _response_data(response),
+                fetched_at=fetched_at,
+                ip_address=None if response.ip_address is None else str(response.ip_address),
+            )
+        except Exception:
+            stats.inc_value("warc/errors")
+            logger.exception("Could not archive %s to WARC", response.url)
+            return
+        stats.inc_value("warc/records", 2)
+        stats.inc_value("warc/bytes", location.length + location.request_length)
+        if location.filename != self._filename:
+            self._filename = location.filename
+            stats.inc_value("warc/files")
+        request.meta["warc_record_id"] = location.record_id
+        request.meta["fetched_at"] = fetched_at
+        self.crawler.signals.send_catch_log(
+            capture_archived,
+            capture=_capture(response, fetched_at, location),
+            request=request,
+            response=response,
+        )
+
+    def close(self) -> None:
+        """Finish the current WARC file; both spider_closed and engine_stopped call it."""
+        self.writer.close()
+
+
+def _header_lines(headers: Headers) -> list[tuple[str, str]]:
+    """Every header line, repeats included, decoded losslessly as ISO-8859-1."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name in headers
+        for value in headers.getlist(name)
+    ]
+
+
+def _request_data(request: Request) -> HttpRequestData:
+    """The request as Twisted's HTTP/1.1 client sends it (storage appends Host, last, like it)."""
+    headers = [
+        (name, value)
+        for name, value in _header_lines(request.headers)
+        # Meant for a proxy, never sent to the site, and a credential: not archived.
+        if name.lower() != "proxy-authorization"
+    ]
+    if (request.body or request.method in ("POST", "PUT")) and not any(
+        name.lower() == "content-length" for name, _ in headers
+    ):
+        # Twisted writes Content-Length first for a request with a body, or a POST or PUT.
+        headers.insert(0, ("Content-Length", str(len(request.body))))
+    return HttpRequestData(
+        method=request.method,
+        url=request.url,
+        protocol="HTTP/1.1",
+        headers=headers,
+        body=request.body,
+    )
+
+
+def _response_data(response: Response) -> HttpResponseData:
+    try:
+        reason = HTTPStatus(response.status).phrase  # the handler dropped the server's phrase
+    except ValueError:
+        reason = ""
+    protocol = response.protocol or ""
+    truncated = next((_TRUNCATED[f] for f in response.flags if f in _TRUNCATED), None)
+    return HttpResponseData(
+        status=response.status,
+        reason=reason,
+        # A WARC response record holds an HTTP/1.x message; HTTP/2 ("h2") is written as 1.1.
+        protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1",
+        headers=_header_lines(response.headers),
+        body=response.body,
+        truncated=truncated,
+    )
+
+
+def _capture(response: Response, fetched_at: datetime, location: Location) -> Capture:
+    """The capture of `response`; its content_type is the media type alone, as in CDX indexes."""
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    redirect = response.headers.get("Location") if 300 <= response.status < 400 else None
+    return Capture(
+        url=response.url,
+        fetched_at=fetched_at,
+        status=response.status,
+        content_type=media_type or None,
+        location=urljoin(response.url, safe_url_string(redirect)) if redirect else None,
+        warc_filename=location.filename,
+        warc_offset=location.offset,
+        warc_length=location.length,
+        warc_record_id=location.record_id,
+        request_record_id=location.request_record_id,
+        payload_digest=location.payload_digest,
+    )

@@ -1,0 +1,199 @@
+"""From one fetched page to an article, or to the reason it is not one.
+
+`extract` is the only extraction path: the crawl runs it in worker processes on live responses and
+re-extraction runs it on archived WARC records, so both give the same article for the same bytes.
+It is pure: the result depends on the page, the options and the trafilatura version (recorded in
+`Extraction.extractor`), never on the clock or the network. Dates are bounded by the capture time,
+not by today, and the libraries only ever see a parsed tree, never a URL they could fetch.
+
+It never raises: a page that cannot be extracted gives an `Extraction` whose `reason` says why,
+because one odd page must not stop a crawl.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.settings import Document, Extractor, set_date_params
+
+from crawler.extraction.article import Article, Extraction
+from crawler.extraction.normalise import count_words, text_digest
+from crawler.extraction.options import ExtractOptions
+from crawler.page import PageInput, decode_html
+
+_EXTRACTOR = f"trafilatura {trafilatura.__version__}"
+
+
+def extractor_name() -> str:
+    """Name and version of the extractor, recorded with every extraction."""
+    return _EXTRACTOR
+
+
+def extract(page: PageInput, options: ExtractOptions) -> Extraction:
+    """The article in `page`, or why there is none ('http-404', 'not-html', 'no-text',
+    'too-short: 12 words, need 80', 'error: ValueError: …')."""
+    if not 200 <= page.status < 300:
+        return _not_an_article(f"http-{page.status}")
+    if not page.is_html:
+        return _not_an_article("not-html")
+    try:
+        return _extract_html(page, options)
+    except Exception as exc:  # a bug or an exotic page: record it and let the crawl go on
+        return _not_an_article(f"error: {type(exc).__name__}: {exc}")
+
+
+def _not_an_article(reason: str) -> Extraction:
+    return Extraction(article=None, reason=reason, extractor=_EXTRACTOR)
+
+
+def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
+    _, html = decode_html(page)
+    if not html.strip():
+        return _not_an_article("no-text")
+    # Parsed once, with trafilatura's own parser settings. bare_extraction copies a tree it is
+    # given and htmldate copies before pruning, so this tree stays intact for the reads below.
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return _not_an_article("no-text")
+    # A page cannot be dated after it was fetched (one day's grace for time zones).
+    latest = (page.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
+    document = trafilatura.bare_extraction(tree, options=_extractor(page, options, latest))
+    if not isinstance(document, Document) or not document.text or document.text.isspace():
+        return _not_an_article("no-text")
+
+    text = document.text
+    words = count_words(text)
+    own_words = words - _words_in_link_labels(text, tree)
+    if own_words < options.min_words:
+        return _not_an_article(f"too-short: {own_words} words, need {options.min_words}")
+    if options.include_comments and document.comments:
+        text = f"{text}\n{document.comments}"
+        words += count_words(document.comments)
+
+    published = _day(document.date)
+    modified = _day(_modified_date(tree, latest))
+    language, canonical_url = _head_metadata(tree, page.final_url)
+    article = Article(
+        title=document.title or None,
+        authors=_authors(document.author),
+        published=published,
+        modified=modified if modified and (published is None or modified > published) else None,
+        language=language,
+        site_name=document.sitename or None,
+        canonical_url=canonical_url,
+        description=document.description or None,
+        text=text,
+        text_sha256=text_digest(document.title, text),
+        word_count=words,
+    )
+    return Extraction(article=article, reason=None, extractor=_EXTRACTOR)
+
+
+def _extractor(page: PageInput, options: ExtractOptions, latest: str) -> Extractor:
+    return Extractor(
+        output_format="python",
+        precision=options.favor == "precision",
+        recall=options.favor == "recall",
+        comments=options.include_comments,
+        tables=options.include_tables,
+        links=False,
+        images=False,
+        url=page.final_url,
+        with_metadata=True,
+        date_params={**set_date_params(extensive=True), "max_date": latest},
+    )
+
+
+def _modified_date(tree: HtmlElement, latest: str) -> str | None:
+    """The most recent date the page states, from its markup rather than its prose."""
+    return find_date(
+        tree,
+        extensive_search=False,
+        original_date=False,
+        # not None, which would make htmldate read the canonical URL: a date in a URL is the
+        # publication date, never a modification
+        url="",
+        max_date=latest,
+    )
+
+
+def _words_in_link_labels(text: str, tree: HtmlElement) -> int:
+    """Words of `text` on lines that are nothing but the label of one of the page's links.
+
+    They do not count towards `min_words`: when trafilatura finds no main text it falls back to
+    the whole page, and a section page then yields its navigation and headlines, many words of
+    which none are an article's own.
+    """
+    labels = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    return sum(count_words(line) for line in text.splitlines() if " ".join(line.split()) in labels)
+
+
+def _day(value: str | None) -> date | None:
+    """A `YYYY-MM-DD` string (what trafilatura and htmldate return) as a date."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _authors(value: str | None) -> tuple[str, ...]:
+    """trafilatura's "A; B" as ("A", "B"): trimmed, without empty names or repeats."""
+    seen: dict[str, str] = {}
+    for name in (value or "").split(";"):
+        name = " ".join(name.split())
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return tuple(seen.values())
+
+
+def _head_metadata(tree: HtmlElement, base_url: str) -> tuple[str | None, str | None]:
+    """The page's language and canonical URL, as it declares them.
+
+    trafilatura only fills `language` when asked to filter by one, and resolves the canonical URL
+    its own way, so both are read here: `<html lang>`, else `Content-Language`, else `og:locale`;
+    `<link rel=canonical>`, else `og:url`.
+    """
+    root = tree.getroottree().getroot()
+    languages = [root.get("lang"), root.get("xml:lang")]
+    content_language = og_locale = canonical = og_url = None
+    for element in root.iter("meta", "link"):
+        if element.tag == "link":
+            if canonical is None and "canonical" in (element.get("rel") or "").lower().split():
+                canonical = element.get("href")
+            continue
+        key = element.get("property") or element.get("name") or element.get("http-equiv") or ""
+        key = key.strip().lower()
+        content = element.get("content")
+        if key == "content-language" and content_language is None:
+            content_language = content
+        elif key == "og:locale" and og_locale is None:
+            og_locale = content
+        elif key == "og:url" and og_url is None:
+            og_url = content
+    languages += [content_language, og_locale]
+    language = next(filter(None, map(_primary_language, languages)), None)
+    canonical_url = next(filter(None, (_absolute(u, base_url) for u in (canonical, og_url))), None)
+    return language, canonical_url
+
+
+def _primary_language(value: str | None) -> str | None:
+    """'en-GB', 'en_US' or 'en, fr' as 'en'; None unless it looks like a language code."""
+    if not value:
+        return None
+    primary = value.split(",")[0].strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3 else None
+
+
+def _absolute(url: str | None, base_url: str) -> str | None:
+    """`url` resolved against `base_url`, if the result is an http(s) URL."""
+    if not url or not url.strip():
+        return None
+    resolved = urljoin(base_url, url.strip())
+    parts = urlsplit(resolved)
+    return resolved if parts.scheme in ("http", "https") and parts.netloc else None

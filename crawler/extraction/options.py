@@ -1,0 +1,70 @@
+"""The one options object for extraction, built once and passed to every `extract()` call.
+
+Like trafilatura's `Extractor`, it gathers every choice that changes what extraction produces, so
+that a page extracted twice with equal options gives the same result, and `digest` can be recorded
+with each extraction to tell which options made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Literal, cast, get_args
+
+from crawler import settings
+
+Favor = Literal["precision", "recall", "balanced"]
+FAVORS: tuple[Favor, ...] = get_args(Favor)
+_DEFAULT_FAVOR = cast(Favor, settings.EXTRACT_FAVOR)  # checked in __post_init__
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOptions:
+    """What to extract and how strictly. Defaults are the `EXTRACT_*` defaults of the crawl."""
+
+    favor: Favor = _DEFAULT_FAVOR
+    """trafilatura's trade-off: less but surer text ('precision') or more text ('recall')."""
+    include_tables: bool = settings.EXTRACT_INCLUDE_TABLES
+    include_comments: bool = settings.EXTRACT_INCLUDE_COMMENTS
+    """Append readers' comments to the article text."""
+    min_words: int = settings.EXTRACT_MIN_WORDS
+    """A page whose main text has fewer words is not an article. Lines that are only a link's
+    label (navigation, lists of headlines) do not count."""
+
+    def __post_init__(self) -> None:
+        if self.favor not in FAVORS:
+            choices = ", ".join(repr(f) for f in FAVORS)
+            raise ValueError(f"favor must be one of {choices}, got {self.favor!r}")
+        for name in ("include_tables", "include_comments"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false, got {value!r}")
+        if isinstance(self.min_words, bool) or not isinstance(self.min_words, int):
+            raise ValueError(f"min_words must be a whole number, got {self.min_words!r}")
+        if self.min_words < 0:
+            raise ValueError(f"min_words must be 0 or more, got {self.min_words}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> ExtractOptions:
+        """Options from plain values keyed by field name (e.g. read from `EXTRACT_*` settings).
+
+        A missing key or a None value keeps the default; an unknown key is an error, so that a
+        misspelt option cannot be silently ignored.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown extraction option(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        given = {key: value for key, value in values.items() if value is not None}
+        return cls(**given)  # type: ignore[arg-type]  # values are checked in __post_init__
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the options, stable across runs and Python versions."""
+        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]

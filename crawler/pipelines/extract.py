@@ -1,0 +1,111 @@
+"""Extraction pipeline: runs `extract()` off the reactor, in a pool of processes.
+
+Extraction is CPU-bound, so it runs in worker processes (one per core by default) while the
+reactor keeps fetching. The same `extract()` serves re-extraction from the archive later.
+A page whose extraction fails is still stored: its capture is in the archive already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+from crawler.extraction.article import Extraction
+from crawler.extraction.extract import extract, extractor_name
+from crawler.extraction.options import ExtractOptions
+from crawler.extraction.relevance import score
+from crawler.items import PageItem
+from crawler.story import Story
+
+logger = logging.getLogger(__name__)
+
+
+def options_from_settings(crawler: Crawler) -> ExtractOptions:
+    """The one options object, built once from the `EXTRACT_*` settings."""
+    settings = crawler.settings
+    return ExtractOptions.from_mapping(
+        {
+            "favor": settings.get("EXTRACT_FAVOR"),
+            "include_tables": settings.getbool("EXTRACT_INCLUDE_TABLES"),
+            "include_comments": settings.getbool("EXTRACT_INCLUDE_COMMENTS"),
+            "min_words": settings.getint("EXTRACT_MIN_WORDS"),
+        }
+    )
+
+
+def _quiet_extractors() -> None:
+    """In a worker: trafilatura and htmldate log their doubts about every odd page; the
+    outcome is counted in `extract/*` stats instead, so only their critical messages remain."""
+    for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+class ExtractPipeline:
+    def __init__(self, crawler: Crawler, options: ExtractOptions, workers: int) -> None:
+        self.crawler = crawler
+        self.options = options
+        self.workers = workers
+        assert crawler.stats is not None
+        self.stats: StatsCollector = crawler.stats
+        self._executor: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        workers = crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
+        return cls(crawler, options_from_settings(crawler), workers)
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            # forkserver: forking the crawling process itself (threads, reactor) is unsafe.
+            context = multiprocessing.get_context("forkserver")
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_quiet_extractors
+            )
+        return self._executor
+
+    def close_spider(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=False)
+            self._executor = None
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        item.extraction = await self._extract(item)
+        self._count(item.extraction)
+        if item.extraction.article is not None:
+            story: Story = self.crawler.spider.story  # type: ignore[union-attr]
+            item.relevance = score(item.extraction.article, story)
+            if item.relevance.relevant:
+                self.stats.inc_value("extract/relevant")
+        return item
+
+    async def _extract(self, item: PageItem) -> Extraction:
+        try:
+            future = self._pool().submit(extract, item.page, self.options)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            # A worker died (out of memory, a crash in a C extension): start a fresh pool for
+            # the pages that follow, and keep this one as a failed extraction.
+            logger.error("Extraction worker died on %s: %s", item.page.final_url, exc)
+            self._executor = None
+            return Extraction(None, f"error: {type(exc).__name__}: {exc}", extractor_name())
+
+    def _count(self, extraction: Extraction) -> None:
+        if extraction.article is not None:
+            self.stats.inc_value("extract/articles")
+            return
+        reason = extraction.reason or "unknown"
+        if reason.startswith("error"):
+            kind = reason.split(":", 2)[1].strip() if ":" in reason else "unknown"
+            self.stats.inc_value(f"extract/failed/{kind}")
+        else:
+            self.stats.inc_value(f"extract/not_article/{reason.split(':', 1)[0]}")

@@ -1,0 +1,219 @@
+"""The store pipeline: during a crawl, the only writer to the database.
+
+Captures (announced by the WARC extension) and pages (items) are buffered on the reactor thread
+and written in batches by one dedicated thread, so the reactor never waits for the database. One
+thread also keeps the batches in order: a page's capture is stored in the same batch or before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
+
+from scrapy.utils.asyncio import AsyncioLoopingCall, is_asyncio_available
+from sqlalchemy import make_url
+
+from crawler import settings as defaults
+from crawler.capture import Capture
+from crawler.cli.common import database_url
+from crawler.items import PageItem
+from crawler.signals import capture_archived
+from crawler.story import Story
+from storage.db.engine import open_database
+from storage.db.repository import BatchResult, PageRecord, Repository
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def page_record(item: PageItem) -> PageRecord:
+    """What the database keeps of a page item (not its body: that is in the WARC file)."""
+    return PageRecord(
+        url=item.page.url,
+        final_url=item.page.final_url,
+        aliases=item.aliases,
+        publisher_host=item.source,
+        warc_record_id=item.warc_record_id,
+        discovered_via=item.discovered_via,
+        fetched_at=item.page.fetched_at,
+        extraction=item.extraction,
+        relevance=item.relevance,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    result: BatchResult | None
+    """None when every attempt failed."""
+    errors: Sequence[Exception]
+
+
+class StorePipeline:
+    """Writes captures and pages to the database in batches.
+
+    A batch is written once `DB_BATCH_SIZE` rows are buffered, every `DB_FLUSH_INTERVAL` seconds
+    (0: never on a timer), and when the spider closes, which waits for every write to finish.
+    A failed batch is tried again once; if that fails too, each URL it held is logged as not
+    stored.
+    """
+
+    attempts = 2
+    retry_delay = 1.0
+    """Seconds before the second attempt: long enough for a dropped connection to come back."""
+
+    def __init__(
+        self, crawler: Crawler, db_url: str, batch_size: int, flush_interval: float
+    ) -> None:
+        self.crawler = crawler
+        self.db_url = db_url
+        self.batch_size = max(1, batch_size)
+        self.flush_interval = flush_interval
+        self._captures: list[Capture] = []
+        self._pages: list[PageRecord] = []
+        self._writes: set[asyncio.Task[None]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._repo: Repository | None = None
+        self._story_id: int | None = None
+        self._timer: AsyncioLoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        data_dir = Path(settings.get("NEWSARCHIVE_DATA_DIR", defaults.NEWSARCHIVE_DATA_DIR))
+        pipeline = cls(
+            crawler,
+            database_url(data_dir, settings.get("DB_URL") or None),
+            settings.getint("DB_BATCH_SIZE", defaults.DB_BATCH_SIZE),
+            settings.getfloat("DB_FLUSH_INTERVAL", defaults.DB_FLUSH_INTERVAL),
+        )
+        crawler.signals.connect(pipeline.capture_archived, signal=capture_archived)
+        return pipeline
+
+    async def open_spider(self) -> None:
+        """Open and migrate the database and record the story and its publishers, in the writer
+        thread like every other database call."""
+        if not is_asyncio_available():
+            raise RuntimeError(
+                "StorePipeline needs asyncio: set TWISTED_REACTOR to "
+                "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+            )
+        story: Story | None = getattr(self.crawler.spider, "story", None)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-db")
+        try:
+            self._repo, self._story_id = await self._in_writer(self._open, story)
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+            raise
+        logger.info("Storing in %s", make_url(self.db_url).render_as_string(hide_password=True))
+        if self.flush_interval > 0:
+            self._timer = AsyncioLoopingCall(self._flush)
+            self._timer.start(self.flush_interval, now=False)
+
+    def capture_archived(self, capture: Capture) -> None:
+        self._captures.append(capture)
+        self._flush_if_full()
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, PageItem):
+            self._pages.append(page_record(item))
+            self._flush_if_full()
+        return item
+
+    async def close_spider(self) -> None:
+        """Write what is buffered and wait until every batch is in the database."""
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self._flush()
+        if self._writes:
+            await asyncio.gather(*self._writes)
+        if self._executor is not None:
+            if self._repo is not None:
+                await self._in_writer(self._repo.engine.dispose)
+            self._executor.shutdown()
+            self._executor = None
+
+    def _open(self, story: Story | None) -> tuple[Repository, int | None]:
+        repo = Repository(open_database(self.db_url))
+        if story is None:
+            return repo, None
+        repo.ensure_publishers(story.sources)
+        return repo, repo.ensure_story(story)
+
+    def _flush_if_full(self) -> None:
+        if len(self._captures) + len(self._pages) >= self.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Hand the buffered rows to the writer thread (rows stay buffered until it exists)."""
+        if self._executor is None or not (self._captures or self._pages):
+            return
+        captures, pages = self._captures, self._pages
+        self._captures, self._pages = [], []
+        written = asyncio.wrap_future(self._executor.submit(self._write, captures, pages))
+        task = asyncio.get_running_loop().create_task(self._record(written, captures, pages))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    def _write(self, captures: list[Capture], pages: list[PageRecord]) -> _Outcome:
+        """Runs in the writer thread; the outcome goes back to the reactor thread for the stats."""
+        assert self._repo is not None
+        errors: list[Exception] = []
+        for attempt in range(1, self.attempts + 1):
+            try:
+                result = self._repo.write_batch(captures, pages, self._story_id)
+            except Exception as exc:
+                errors.append(exc)
+                if attempt < self.attempts:
+                    time.sleep(self.retry_delay)
+            else:
+                return _Outcome(result, errors)
+        return _Outcome(None, errors)
+
+    async def _record(
+        self, written: asyncio.Future[_Outcome], captures: list[Capture], pages: list[PageRecord]
+    ) -> None:
+        outcome = await written
+        stats = self.crawler.stats
+        assert stats is not None
+        for attempt, exc in enumerate(outcome.errors, start=1):
+            stats.inc_value("db/errors")
+            logger.error(
+                "Database write of %d captures and %d pages failed (attempt %d of %d): %s",
+                len(captures),
+                len(pages),
+                attempt,
+                self.attempts,
+                exc,
+                exc_info=exc,
+            )
+        result = outcome.result
+        if result is None:
+            stats.inc_value("db/lost", len(captures) + len(pages))
+            for capture in captures:
+                logger.error("Not stored: capture of %s (%s)", capture.url, capture.warc_record_id)
+            for page in pages:
+                logger.error("Not stored: page %s", page.url)
+            return
+        stats.inc_value("db/batches")
+        stats.inc_value("db/captures", result.captures)
+        stats.inc_value("db/pages", result.pages)
+        stats.inc_value("db/versions/new", result.new_versions)
+        stats.inc_value("db/versions/unchanged", result.unchanged_versions)
+        if result.duplicate_captures:
+            stats.inc_value("db/captures/duplicate", result.duplicate_captures)
+
+    async def _in_writer(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        assert self._executor is not None
+        return await asyncio.wrap_future(self._executor.submit(func, *args, **kwargs))

@@ -1,0 +1,50 @@
+"""Running a crawl in this process: settings assembled the way `scrapy crawl` does, plus ours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
+
+from crawler import __version__
+from crawler.story import Story
+
+
+class SettingError(ValueError):
+    """A `-s NAME=VALUE` that cannot be used."""
+
+
+def crawl_settings(data_dir: Path, db_url: str | None, overrides: Iterable[str] = ()) -> Settings:
+    """Project settings, then the data directory and database, then `-s NAME=VALUE` overrides
+    (at Scrapy's `cmdline` priority, as with `scrapy crawl -s`)."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("NEWSARCHIVE_DATA_DIR", str(data_dir), priority="cmdline")
+    if db_url:
+        settings.set("DB_URL", db_url, priority="cmdline")
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep or not name.strip():
+            raise SettingError(f"-s takes NAME=VALUE, got {override!r}")
+        settings.set(name.strip(), value, priority="cmdline")
+    if (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
+        # The user agent names the tool and whoever runs it: follow NEWSARCHIVE_CONTACT_URL
+        # unless USER_AGENT itself was overridden.
+        contact = settings.get("NEWSARCHIVE_CONTACT_URL")
+        settings.set("USER_AGENT", f"newsarchive/{__version__} (+{contact})", priority="project")
+    return settings
+
+
+def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
+    """Crawl `story` to the end (blocking: starts and stops the reactor) and return the stats."""
+    from spiders.story import StorySpider
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(StorySpider)
+    process.crawl(crawler, story=story)
+    process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())

@@ -1,0 +1,338 @@
+"""One publisher's site: its pages, listings, robots.txt and files, rendered once and cached.
+
+The link graph is decided here and only here: `page()` says what each page links to, the themes
+render exactly those links, and truth.py walks the same pages to say what a crawler can reach.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import parse_qs
+
+from crawler.simweb.content import ROLES, seeds
+from crawler.simweb.listings import (
+    Entry,
+    atom,
+    news_sitemap,
+    robots_txt,
+    rss,
+    sitemap_index,
+    urlset,
+)
+from crawler.simweb.pdf import one_page_pdf
+from crawler.simweb.plan import PRIVATE, Placed
+from crawler.simweb.publishers import PublisherSpec, Section
+from crawler.simweb.server import Resource
+from crawler.simweb.templates import ArticleView, FigureView, GroupView, LinkView, View
+from crawler.simweb.themes import THEMES
+
+FOLLOW = 2
+"""Link depth from the home page that reaches every section-linked article."""
+ARCHIVE_PAGE_SIZE = 40
+REPORT = "/files/report.pdf"
+"""Justice Dispatch's PDF, linked from its Reports section."""
+FEEDS = {"rss": "/rss.xml", "atom": "/atom.xml"}
+ROBOTS_SITEMAP = "/news-sitemap.xml"
+"""Justice Dispatch's sitemap, named only in its robots.txt."""
+STORY_KEYWORDS = ("El Salvador", "Nayib Bukele", "prisons", "deportations")
+XML = "application/xml; charset=utf-8"
+
+_HTML_404 = b"<!DOCTYPE html><html lang=en><title>Not found</title><h1>Page not found</h1></html>"
+SERVER_ERROR = Resource(
+    500,
+    "text/html; charset=utf-8",
+    b"<!DOCTYPE html><html lang=en><title>Error</title><h1>500 Internal Server Error</h1></html>",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    path: str
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    title: str
+    links: tuple[Link, ...]
+    pagination: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    target: str
+    """Canonical path (with `?page=K` on archive pages)."""
+    title: str
+    groups: tuple[Group, ...]
+    article: Placed | None = None
+
+
+class Site:
+    """A publisher's site at `base_url` ('http://127.0.0.1:PORT/')."""
+
+    def __init__(self, spec: PublisherSpec, articles: list[Placed], base_url: str) -> None:
+        assert spec.seed_id is not None
+        self.spec = spec
+        self.base_url = base_url
+        self.host = base_url.split("/")[2]
+        self.articles = sorted(articles, key=lambda a: a.text.published, reverse=True)
+        self.redirects = {a.old_path: a.path for a in self.articles if a.old_path}
+        self.files = {REPORT} if any(s.slug == "reports" for s in spec.sections) else set()
+        self.disallow = (PRIVATE,) if any(a.path.startswith(PRIVATE) for a in articles) else ()
+        theme = THEMES[spec.slug]
+        self._render = theme.render
+        seed = seeds()[spec.seed_id]
+        self.chrome = {
+            role: seed.boilerplate.get(role, ()) + theme.own.get(role, ()) for role in ROLES
+        }
+        self.nav = (
+            Link("/", "Home"),
+            *(Link(s.path, s.label) for s in spec.sections),
+            Link("/archive/?page=1", "Archive"),
+        )
+        self._by_path = {a.path: a for a in self.articles}
+        self._sections = {s.path: s for s in spec.sections}
+        self._fillers = [a for a in self.articles if a.kind in ("filler", "trap")]
+        self._archive = [a for a in self.articles if a.in_archive]
+        self._routes = self._make_routes()
+        self._cache: dict[str, Resource] = {}
+
+    # -- addresses -----------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return self.base_url + path.lstrip("/")
+
+    def href(self, path: str) -> str:
+        return self.url(path) if self.spec.absolute_links else path
+
+    @property
+    def feeds(self) -> list[str]:
+        """Feeds to name in the story file."""
+        return [self.url(FEEDS[self.spec.feed])] if self.spec.feed else []
+
+    @property
+    def sitemaps(self) -> list[str]:
+        """Sitemaps to name in the story file (not the one only robots.txt names)."""
+        return [self.url("/sitemap.xml")] if self.spec.sitemap == "index" else []
+
+    @property
+    def listing(self) -> str | None:
+        """How its articles are listed: 'feed', 'sitemap', 'robots-sitemap' or None."""
+        if self.spec.feed:
+            return "feed"
+        return {"index": "sitemap", "robots": "robots-sitemap"}.get(self.spec.sitemap or "")
+
+    def listed(self) -> list[Placed]:
+        return [a for a in self.articles if a.listed] if self.listing else []
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def page(self, path: str, query: str = "") -> Page | None:
+        """The HTML page at `path`, or None (404)."""
+        if path == "/":
+            top = tuple(self._link(a) for a in self.articles if a.on_home)
+            latest = Group("Latest news", tuple(self._link(a) for a in self._fillers[:8]))
+            groups = (Group("Top stories", top), latest) if top else (latest,)
+            return Page("/", self.spec.name, groups)
+        if path == "/archive/":
+            return self._archive_page(_page_number(query))
+        section = self._sections.get(path)
+        if section is not None:
+            return self._section_page(section)
+        article = self._by_path.get(path)
+        if article is None:
+            return None
+        others = [f for f in self._fillers if f is not article]
+        ranked = sorted(others, key=lambda f: f.section != article.section)
+        related = tuple(self._link(f) for f in ranked[:4])
+        return Page(article.path, article.text.headline, (Group("Related", related),), article)
+
+    def links(self, page: Page) -> list[str]:
+        """Every path `page` links to, as its HTML does."""
+        return [link.path for link in self.nav] + [
+            link.path for group in page.groups for link in group.links
+        ]
+
+    def _link(self, article: Placed) -> Link:
+        return Link(article.href_path, article.text.headline, f"{article.text.published:%d %b %Y}")
+
+    def _section_page(self, section: Section) -> Page:
+        links = [self._link(a) for a in self.articles if a.in_sections and a.section == section]
+        if section.slug == "reports":
+            links.append(Link(REPORT, f"{self.spec.name} annual report 2024 (PDF)"))
+        if links:
+            return Page(section.path, section.label, (Group(section.label, tuple(links)),))
+        latest = tuple(self._link(a) for a in self._fillers[:6])
+        return Page(section.path, section.label, (Group("Latest news", latest),))
+
+    def _archive_page(self, number: int | None) -> Page | None:
+        count = max(1, -(-len(self._archive) // ARCHIVE_PAGE_SIZE))
+        if number is None or number > count:
+            return None
+        start = (number - 1) * ARCHIVE_PAGE_SIZE
+        chunk = tuple(self._link(a) for a in self._archive[start : start + ARCHIVE_PAGE_SIZE])
+        groups = [Group(f"Page {number} of {count}", chunk)]
+        pager = tuple(
+            Link(f"/archive/?page={k}", str(k)) for k in range(1, count + 1) if k != number
+        )
+        if pager:
+            groups.append(Group("More pages", pager, pagination=True))
+        return Page(f"/archive/?page={number}", "Archive", tuple(groups))
+
+    # -- serving -------------------------------------------------------------------------------
+
+    def respond(self, path: str, query: str) -> Resource:
+        """The response for a GET of `path`?`query` (cached once built)."""
+        key = f"{path}?page={_page_number(query)}" if path == "/archive/" else path
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._build(path, query)
+            if cached.status < 400:
+                self._cache[key] = cached
+        return cached
+
+    def _build(self, path: str, query: str) -> Resource:
+        route = self._routes.get(path)
+        if route is not None:
+            return route()
+        if path in self.redirects:
+            target = self.url(self.redirects[path])
+            body = f'<!DOCTYPE html><a href="{escape(target)}">Moved Permanently</a>'.encode()
+            return Resource(301, "text/html; charset=utf-8", body, (("Location", target),))
+        if path in self.files:
+            lines = [f"{self.spec.name}", "Annual report 2024", "Prepared by the editors."]
+            return Resource(200, "application/pdf", one_page_pdf(f"{self.spec.name} report", lines))
+        page = self.page(path, query)
+        if page is None:
+            return Resource(404, "text/html; charset=utf-8", _HTML_404)
+        return self._html(page)
+
+    def _html(self, page: Page) -> Resource:
+        body = self._render(self._view(page)).encode("utf-8")
+        article = page.article
+        cache = ("Cache-Control", "public, max-age=300" if article else "public, max-age=60")
+        return Resource(
+            200,
+            self.spec.html_type,
+            body,
+            (cache, *self.spec.headers),
+            gzipped=gzip.compress(body, mtime=0) if self.spec.gzip else None,
+            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"' if article else None,
+            last_modified=article.text.published if article else None,
+        )
+
+    def _view(self, page: Page) -> View:
+        def link_view(link: Link) -> LinkView:
+            return LinkView(self.href(link.path), link.text, link.note)
+
+        placed = page.article
+        article = None
+        if placed is not None:
+            text = placed.text
+            article = ArticleView(
+                headline=text.headline,
+                author=text.author,
+                published=text.published,
+                section=LinkView(self.href(placed.section.path), placed.section.label),
+                paragraphs=text.paragraphs,
+                figures=tuple(FigureView(f.after, f.caption) for f in text.figures),
+            )
+        feed = None
+        if self.spec.feed:
+            feed = (self.href(FEEDS[self.spec.feed]), f"application/{self.spec.feed}+xml")
+        return View(
+            site_name=self.spec.name,
+            home=self.href("/"),
+            title=page.title,
+            canonical=self.url(page.target),
+            description=_summary(placed.text.paragraphs[0]) if placed else page.title,
+            nav=tuple(link_view(link) for link in self.nav),
+            groups=tuple(
+                GroupView(g.title, tuple(link_view(link) for link in g.links), g.pagination)
+                for g in page.groups
+            ),
+            chrome=self.chrome,
+            article=article,
+            feed=feed,
+        )
+
+    def _make_routes(self) -> dict[str, Callable[[], Resource]]:
+        """Listing paths this site serves, to the function that makes each."""
+        routes: dict[str, Callable[[], Resource]] = {"/robots.txt": self._robots}
+        if self.spec.feed == "rss":
+            routes[FEEDS["rss"]] = self._rss
+        if self.spec.feed == "atom":
+            routes[FEEDS["atom"]] = self._atom
+        if self.spec.sitemap == "robots":
+            routes[ROBOTS_SITEMAP] = lambda: Resource(200, XML, urlset(self._entries()))
+        if self.spec.sitemap == "index":
+            routes["/sitemap.xml"] = self._sitemap_index
+            routes["/sitemap-news.xml.gz"] = self._news_sitemap
+            routes["/sitemap-pages.xml"] = self._pages_sitemap
+        return routes
+
+    def _robots(self) -> Resource:
+        maps = [self.url(ROBOTS_SITEMAP)] if self.spec.sitemap == "robots" else []
+        return Resource(200, "text/plain; charset=utf-8", robots_txt(self.disallow, maps))
+
+    def _rss(self) -> Resource:
+        feed, entries = self.url(FEEDS["rss"]), self._entries()
+        body = rss(self.spec.name, self.base_url, feed, entries, "?utm_source=rss")
+        return Resource(200, "application/rss+xml; charset=utf-8", body)
+
+    def _atom(self) -> Resource:
+        body = atom(self.spec.name, self.base_url, self.url(FEEDS["atom"]), self._entries())
+        return Resource(200, "application/atom+xml; charset=utf-8", body)
+
+    def _sitemap_index(self) -> Resource:
+        newest = max(a.text.published for a in self.listed())
+        children = [(self.url(p), newest) for p in ("/sitemap-news.xml.gz", "/sitemap-pages.xml")]
+        return Resource(200, XML, sitemap_index(children))
+
+    def _news_sitemap(self) -> Resource:
+        # Only this sitemap states publication dates, so only it lists the out-of-window
+        # follow-ups; the extra volume articles go in the plain one.
+        news = news_sitemap(self.spec.name, self._entries(lambda a: a.kind != "extra"))
+        return Resource(200, "application/gzip", gzip.compress(news, mtime=0))
+
+    def _pages_sitemap(self) -> Resource:
+        # A bare <lastmod> after the window's start rules nothing out, so the follow-ups dated
+        # after the window stay out of this one.
+        return Resource(200, XML, urlset(self._entries(lambda a: a.kind != "coverage")))
+
+    def _entries(self, keep: Callable[[Placed], bool] = lambda a: True) -> list[Entry]:
+        return [self._entry(a) for a in self.listed() if keep(a)]
+
+    def _entry(self, article: Placed) -> Entry:
+        text = article.text
+        topic = (article.section.label, text.topic.replace("-", " "))
+        keywords = STORY_KEYWORDS if text.on_topic else topic
+        return Entry(
+            url=self.url(article.path),
+            title=text.headline,
+            published=text.published,
+            author=text.author,
+            summary=_summary(text.paragraphs[0]),
+            section=article.section.label,
+            keywords=keywords,
+        )
+
+
+def failing(path: str, query: str) -> Resource:
+    """The failing publisher's answer to everything."""
+    return SERVER_ERROR
+
+
+def _page_number(query: str) -> int | None:
+    """The archive page asked for: `page` (default 1), None if it is not a positive number."""
+    values = parse_qs(query).get("page", ["1"])
+    return int(values[0]) if values[0].isdigit() and int(values[0]) > 0 else None
+
+
+def _summary(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,32 @@
+"""One HTML theme per publisher, each with its own markup, metadata style and boilerplate.
+
+A theme is `render(view) -> str` plus `OWN`: the boilerplate lines the theme adds by role, on top
+of those of the publisher's seed, so every site has a cookie banner, ads and a footer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from crawler.simweb.templates import View
+from crawler.simweb.themes import (
+    continental_herald,
+    harbor_courier,
+    justice_dispatch,
+    ledgerline,
+    wirefront,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    render: Callable[[View], str]
+    own: Mapping[str, tuple[str, ...]]
+
+
+THEMES: dict[str, Theme] = {
+    module.__name__.rsplit(".", 1)[1].replace("_", "-"): Theme(module.render, module.OWN)
+    for module in (ledgerline, harbor_courier, wirefront, justice_dispatch, continental_herald)
+}
+"""Theme by publisher slug."""

@@ -1,0 +1,156 @@
+"""`SimWeb`: the whole simulated news web, started and stopped as one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from types import TracebackType
+
+from crawler.simweb.plan import Placed, plan_web
+from crawler.simweb.publishers import FAILING, PUBLISHERS
+from crawler.simweb.server import PublisherServer, RequestLog
+from crawler.simweb.sites import FOLLOW, Site, failing
+from crawler.simweb.truth import SINCE, UNTIL, Truth, build_truth
+
+STORY_TITLE = "El Salvador offers to house US prisoners"
+
+
+@dataclass(frozen=True, slots=True)
+class SimPublisher:
+    """One running publisher, as a story file names it."""
+
+    name: str
+    slug: str
+    base_url: str
+    """'http://127.0.0.1:PORT/'"""
+    host: str
+    """'127.0.0.1:PORT': the publisher's identity."""
+    feeds: list[str]
+    sitemaps: list[str]
+    """Sitemaps for the story file; one publisher's sitemap is named only in its robots.txt."""
+    follow: int
+
+
+class SimWeb:
+    """Five fictional publishers (and optionally a sixth that always fails), each on its own
+    port of 127.0.0.1, serving the El Salvador story among generated news.
+
+    Articles are planned in the constructor; `start()` binds the ports, renders on demand and
+    serves. Use it as a context manager, or call `start()` and `stop()`.
+    """
+
+    def __init__(
+        self, *, extra_articles: int = 0, failing_publisher: bool = False, seed: int = 0
+    ) -> None:
+        if extra_articles < 0:
+            raise ValueError(f"extra_articles must be >= 0, got {extra_articles}")
+        self.log = RequestLog()
+        self._plan: dict[str, list[Placed]] = plan_web(seed, extra_articles)
+        self._failing = failing_publisher
+        self._servers: list[PublisherServer] = []
+        self._publishers: list[SimPublisher] = []
+        self._truth: Truth | None = None
+        self._started = False
+
+    def start(self) -> SimWeb:
+        """Bind a free port per publisher and serve. A SimWeb starts once."""
+        if self._started:
+            raise RuntimeError("this SimWeb has already been started")
+        self._started = True
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        sites: list[Site] = []
+        for spec in PUBLISHERS:
+            server = PublisherServer(self.log)
+            self._servers.append(server)
+            site = Site(spec, self._plan[spec.slug], f"http://{server.host}/")
+            sites.append(site)
+            server.serve(site.respond, spec.server)
+            self._publishers.append(
+                SimPublisher(
+                    spec.name,
+                    spec.slug,
+                    site.base_url,
+                    site.host,
+                    site.feeds,
+                    site.sitemaps,
+                    follow=FOLLOW,
+                )
+            )
+        failing_host = None
+        if self._failing:
+            server = PublisherServer(self.log)
+            self._servers.append(server)
+            server.serve(failing, FAILING.server)
+            failing_host = server.host
+            base = f"http://{server.host}/"
+            self._publishers.append(
+                SimPublisher(FAILING.name, FAILING.slug, base, server.host, [], [], FOLLOW)
+            )
+        self._truth = build_truth(sites, failing_host)
+
+    def stop(self) -> None:
+        """Stop every server and release its port. Safe to call twice."""
+        for server in self._servers:
+            server.stop()
+        self._servers.clear()
+
+    def __enter__(self) -> SimWeb:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def publishers(self) -> list[SimPublisher]:
+        self._require_started()
+        return list(self._publishers)
+
+    @property
+    def truth(self) -> Truth:
+        self._require_started()
+        assert self._truth is not None
+        return self._truth
+
+    def sent_body(self, url: str) -> bytes | None:
+        """The exact body bytes last sent for `url` (after any compression), or None."""
+        return self.log.sent_body(url)
+
+    def story_toml(self, name: str = "el-salvador-prisoners") -> str:
+        """The demo's story file: the window, the match rule and one source per publisher."""
+        lines = [
+            f"name = {json.dumps(name)}",
+            f"title = {json.dumps(STORY_TITLE)}",
+            f"since = {SINCE.isoformat()}",
+            f"until = {UNTIL.isoformat()}",
+            "",
+            "[match]",
+            'all = ["El Salvador"]',
+            'any = ["prison*", "jail*", "CECOT"]',
+        ]
+        for publisher in self.publishers:
+            lines += [
+                "",
+                "[[sources]]",
+                f"name = {json.dumps(publisher.name)}",
+                f"url = {json.dumps(publisher.base_url)}",
+                f"feeds = {json.dumps(publisher.feeds)}",
+                f"sitemaps = {json.dumps(publisher.sitemaps)}",
+                f"follow = {publisher.follow}",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def _require_started(self) -> None:
+        if self._truth is None:
+            raise RuntimeError("start the SimWeb first (start() or `with SimWeb() as web:`)")

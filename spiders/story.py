@@ -1,0 +1,215 @@
+"""The story spider: discovery only.
+
+It turns a story's sources into requests (home pages, feeds, sitemaps, robots.txt `Sitemap:`
+lines, same-site links to the source's `follow` depth) and hands every HTML page on as a
+`PageItem`. Archiving, extraction and storage happen in the WARC extension and the pipelines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.robotstxt import RobotParser
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.discovery import Lead
+from crawler.discovery.feeds import FeedError, parse_feed
+from crawler.discovery.sitemaps import SitemapError, parse_sitemap
+from crawler.items import PageItem
+from crawler.page import PageInput
+from crawler.story import Source, Story, load_story
+from crawler.urls import host_of, normalise_url
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+class StorySpider(scrapy.Spider):
+    name = "story"
+
+    def __init__(self, story: Story | str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if story is None:
+            raise ValueError("the story spider needs a story: scrapy crawl story -a story=FILE")
+        self.story: Story = load_story(story) if isinstance(story, str) else story
+        self._sources = {source.host: source for source in self.story.sources}
+        self._links = LinkExtractor(deny_extensions=[], unique=True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> StorySpider:
+        spider: StorySpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.story.sources:
+            yield self._page_request(source.url, source, via="home", follow=source.follow)
+            for feed in source.feeds:
+                yield self._request(feed, source, self.parse_feed, via="feed")
+            for sitemap in source.sitemaps:
+                yield self._request(sitemap, source, self.parse_sitemap, via="sitemap")
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        url: str,
+        source: Source,
+        callback: Any,
+        *,
+        via: str,
+        meta: dict[str, Any] | None = None,
+    ) -> Request:
+        return Request(
+            normalise_url(url),
+            callback=callback,
+            errback=self.on_error,
+            meta={"source": source.host, "via": via, **(meta or {})},
+        )
+
+    def _page_request(
+        self, url: str, source: Source, *, via: str, follow: int, lead: Lead | None = None
+    ) -> Request:
+        meta: dict[str, Any] = {"follow": follow}
+        if lead is not None:
+            meta["hints"] = lead.hints()
+        return self._request(url, source, self.parse_page, via=via, meta=meta)
+
+    def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        """Follow the `Sitemap:` lines of a source's robots.txt (fetched once, by Scrapy's
+        robots.txt middleware, and archived like every response)."""
+        source = self._sources.get(host_of(request.url))
+        protego = getattr(robotparser, "rp", None)
+        if source is None or protego is None or self.crawler.engine is None:
+            return
+        for sitemap in protego.sitemaps:
+            if host_of(normalise_url(sitemap)) != source.host:
+                self.crawler.stats.inc_value("discovery/offsite")
+                continue
+            self.crawler.stats.inc_value("discovery/robots_sitemaps")
+            self.crawler.engine.crawl(
+                self._request(sitemap, source, self.parse_sitemap, via="sitemap")
+            )
+
+    # -- callbacks -----------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
+        """An HTML page goes on to extraction; its same-site links are followed to the depth
+        left. Anything else was archived and stops here."""
+        source = self._sources[response.meta["source"]]
+        content_type = response.headers.get(b"Content-Type", b"") or b""
+        if not isinstance(response, TextResponse) or not content_type.lower().startswith(
+            HTML_TYPES
+        ):
+            self.crawler.stats.inc_value("discovery/not_html")
+            return
+        yield self._item(response, source)
+        follow: int = response.meta.get("follow", 0)
+        if follow <= 0:
+            return
+        for link in self._links.extract_links(response):
+            url = normalise_url(link.url)
+            if host_of(url) != source.host:
+                self.crawler.stats.inc_value("discovery/offsite")
+                continue
+            yield self._page_request(url, source, via="link", follow=follow - 1)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        source = self._sources[response.meta["source"]]
+        raw_type = response.headers.get(b"Content-Type")
+        content_type = raw_type.decode("latin-1") if raw_type else None
+        try:
+            leads = parse_feed(response.body, response.url, content_type)
+        except FeedError as exc:
+            self._fail(source, response.url, "feed_unreadable", str(exc))
+            return
+        self.crawler.stats.inc_value("discovery/feed_items", len(leads))
+        yield from self._follow_leads(leads, source, via="feed")
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        source = self._sources[response.meta["source"]]
+        try:
+            sitemap = parse_sitemap(response.body)
+        except SitemapError as exc:
+            self._fail(source, response.url, "sitemap_unreadable", str(exc))
+            return
+        for child in sitemap.children:
+            if host_of(normalise_url(child)) != source.host:
+                self.crawler.stats.inc_value("discovery/offsite")
+                continue
+            yield self._request(child, source, self.parse_sitemap, via="sitemap")
+        self.crawler.stats.inc_value("discovery/sitemap_items", len(sitemap.leads))
+        yield from self._follow_leads(sitemap.leads, source, via="sitemap")
+
+    def _follow_leads(
+        self, leads: tuple[Lead, ...] | list[Lead], source: Source, *, via: str
+    ) -> Iterator[Request]:
+        """Article leads from a listing, minus those certainly outside the story's window:
+        those are never fetched."""
+        for lead in leads:
+            url = normalise_url(lead.url)
+            if host_of(url) != source.host:
+                self.crawler.stats.inc_value("discovery/offsite")
+                continue
+            why = lead.outside(self.story.since, self.story.until)
+            if why:
+                self.crawler.stats.inc_value("discovery/skipped/out_of_window")
+                self.logger.debug("Skipping %s: %s (story window)", url, why)
+                continue
+            yield self._page_request(url, source, via=via, follow=0, lead=lead)
+
+    # -- items and errors ----------------------------------------------------------------------
+
+    def _item(self, response: TextResponse, source: Source) -> PageItem:
+        redirects: list[str] = response.meta.get("redirect_urls", [])
+        requested = redirects[0] if redirects else response.url
+        page = PageInput(
+            url=requested,
+            final_url=response.url,
+            status=response.status,
+            headers=tuple(
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, values in response.headers.items()
+                for value in values
+            ),
+            body=response.body,
+            fetched_at=response.meta.get("fetched_at") or datetime.now(UTC),
+        )
+        return PageItem(
+            page=page,
+            source=source.host,
+            warc_record_id=response.meta.get("warc_record_id"),
+            discovered_via=response.meta.get("via", "link"),
+            aliases=tuple(url for url in redirects if url != response.url),
+            hints=response.meta.get("hints", {}),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        """Say clearly what failed and go on with the rest of the crawl."""
+        request: Request = failure.request  # type: ignore[attr-defined]
+        source = self._sources.get(request.meta.get("source", ""))
+        error = failure.value
+        if isinstance(error, HttpError):
+            status = error.response.status
+            self._fail(source, request.url, f"http_{status}", f"answered HTTP {status}")
+        elif isinstance(error, IgnoreRequest):
+            self.crawler.stats.inc_value("discovery/skipped/robots")
+            self.logger.info("Not fetching %s: %s", request.url, error)
+        else:
+            reason = type(error).__name__
+            self._fail(
+                source, request.url, reason, f"cannot be fetched: {failure.getErrorMessage()}"
+            )
+
+    def _fail(self, source: Source | None, url: str, key: str, message: str) -> None:
+        self.crawler.stats.inc_value(f"discovery/failed/{key}")
+        who = f"source {source.name!r}" if source else "unknown source"
+        self.logger.warning("%s: %s %s", who, url, message)

@@ -1,0 +1,180 @@
+"""The database schema as typed SQLAlchemy models.
+
+The models describe the tables; Alembic migrations (storage/db/migrations) create them, and a test
+keeps the two equal. Reads and writes go through `storage.db.repository` with Core statements, so
+the models carry no relationships or behaviour.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so that later migrations can refer to them on every backend."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC.
+
+    SQLite has no time zones and returns naive values; PostgreSQL returns them in the session's
+    zone. Both come back as aware UTC datetimes, and naive ones are refused on the way in because
+    their zone would be a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        date: Date(),
+        str: Text(),
+        list[str]: JSON(),
+    }
+
+
+class Publisher(Base):
+    """A site that a story watches, identified by its host:port."""
+
+    __tablename__ = "publishers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    host: Mapped[str] = mapped_column(unique=True)
+    url: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(unique=True)
+    title: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Url(Base):
+    """One normalised URL. An alias (redirect source, tracking variant, page whose rel=canonical
+    names another URL) points at the URL its content is filed under."""
+
+    __tablename__ = "urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(unique=True)
+    publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"), index=True)
+    canonical_id: Mapped[int | None] = mapped_column(
+        ForeignKey("urls.id", ondelete="SET NULL"), index=True
+    )
+    first_seen: Mapped[datetime]
+    discovered_via: Mapped[str | None] = mapped_column(String(16))
+
+
+class Capture(Base):
+    """One archived response (any status, any type) and where its record sits in the WARC files."""
+
+    __tablename__ = "captures"
+    __table_args__ = (Index("ix_captures_url_id_fetched_at", "url_id", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url_id: Mapped[int] = mapped_column(ForeignKey("urls.id"))
+    fetched_at: Mapped[datetime]
+    status: Mapped[int]
+    content_type: Mapped[str | None]
+    location: Mapped[str | None]
+    warc_filename: Mapped[str]
+    warc_offset: Mapped[int] = mapped_column(BigInteger)
+    warc_length: Mapped[int] = mapped_column(BigInteger)
+    warc_record_id: Mapped[str] = mapped_column(String(100), unique=True)
+    request_record_id: Mapped[str | None] = mapped_column(String(100))
+    payload_digest: Mapped[str] = mapped_column(String(100))
+
+
+class ArticleVersion(Base):
+    """A distinct text of an article. A capture with the same text only moves `last_seen`."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("url_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url_id: Mapped[int] = mapped_column(ForeignKey("urls.id"))
+    version: Mapped[int]
+    title: Mapped[str | None]
+    authors: Mapped[list[str]]
+    published: Mapped[date | None]
+    modified: Mapped[date | None]
+    language: Mapped[str | None]
+    site_name: Mapped[str | None]
+    description: Mapped[str | None]
+    text: Mapped[str]
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    word_count: Mapped[int]
+    capture_id: Mapped[int | None] = mapped_column(
+        ForeignKey("captures.id", ondelete="SET NULL"), index=True
+    )
+    """None when the page was stored without an archived response (WARC writing turned off)."""
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    extractor: Mapped[str]
+
+
+class StoryArticle(Base):
+    """How an article relates to a story, as judged on its latest version."""
+
+    __tablename__ = "story_articles"
+
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    url_id: Mapped[int] = mapped_column(ForeignKey("urls.id"), primary_key=True, index=True)
+    relevant: Mapped[bool]
+    relevance_score: Mapped[float]
+    matched_terms: Mapped[list[str]]
+    reason: Mapped[str]
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,588 @@
+"""The WARC archive: write HTTP exchanges to WARC/1.1 files and read them back (with warcio).
+
+Every fetch is stored as a `response` record followed by its `request` record (warcio's and
+Heritrix's order), each in its own gzip member so that any record can be read from its offset.
+WARC/1.1 rather than 1.0: it fixes the WARC-Target-URI grammar and allows WARC-Date with
+microseconds; warcio, and pywb and cdxj-indexer which read through it, accept both versions.
+
+This module imports no crawling framework: the Scrapy extension (`crawler.extensions.warc`) turns
+responses into the plain `HttpRequestData`/`HttpResponseData` below, and re-extraction reads
+records with `read_record` + `page_from_record` without Scrapy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import socket
+import struct
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from gzip import GzipFile
+from importlib.metadata import version
+from io import BytesIO, FileIO
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
+from warcio.recordbuilder import RecordBuilder
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
+from warcio.warcwriter import WARCWriter
+
+from crawler import __version__
+from crawler.page import PageInput
+
+try:
+    import brotli
+except ImportError:  # then 'br' bodies stay encoded, as they would in Scrapy without it
+    brotli = None
+
+try:
+    from compression import zstd  # Python 3.14+
+except ImportError:
+    try:
+        from backports import zstd  # Scrapy's own dependency on older Pythons
+    except ImportError:
+        zstd = None
+
+logger = logging.getLogger(__name__)
+
+WARC_VERSION = "WARC/1.1"
+CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+OPEN_SUFFIX = ".open"
+"""Suffix of a file still being written; it is renamed without it once closed."""
+
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequestData:
+    """An HTTP request as it went on the wire.
+
+    `headers` are the header lines as sent, in order, repeats included. HTTP/1.1 requires a
+    `Host` header; when `headers` has none (the HTTP client added it), one is appended from `url`,
+    which is also where Twisted's Agent puts it.
+    """
+
+    method: str
+    url: str
+    protocol: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponseData:
+    """An HTTP response as received.
+
+    `headers` keeps every header line in order, a repeated header (two Set-Cookie) as two
+    entries. `body` is the payload as transferred: still compressed when Content-Encoding says so.
+    `truncated` is a WARC-Truncated reason ("length", "time", "disconnect", "unspecified") when the
+    body is known to be incomplete.
+    """
+
+    status: int
+    reason: str
+    protocol: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes
+    truncated: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where `WarcWriter.write_exchange` put an exchange: enough to read either record back."""
+
+    filename: str
+    """File name inside the WARC directory, as it is once closed (without `.open`)."""
+    offset: int
+    """Offset of the response record's gzip member."""
+    length: int
+    """Length of the response record's gzip member (of the record itself when not gzipped)."""
+    record_id: str
+    """WARC-Record-ID of the response record."""
+    payload_digest: str
+    """WARC-Payload-Digest of the response record ('sha1:…'), over the body as transferred."""
+    request_record_id: str
+    request_offset: int
+    request_length: int
+
+
+class WarcWriter:
+    """Appends HTTP exchanges to size-rotated WARC/1.1 files in one directory.
+
+    Files are named `<prefix>-<UTC yyyymmddhhmmssffffff>-<serial>-<host>-<pid>.warc.gz` (the IIPC
+    naming recommendation plus the pid, so that crawls running side by side never collide). A file
+    is created on the first write, starts with a `warcinfo` record, is written as `<name>.open`
+    and renamed to `<name>` when closed. Once a file has reached `max_size` bytes the next exchange
+    goes to a new one; an exchange is never split across files.
+
+    An exchange is appended with one write; if that fails (disk full) the file is cut back to its
+    previous end, so it never ends in a partial record unless the process dies mid-write. A file
+    left as `.open` by a crash therefore holds only complete gzip members plus perhaps a cut-off
+    last one, and its final name is in its warcinfo record (WARC-Filename): recovery needs nothing
+    that lives only in this object. Not thread-safe.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str,
+        max_size: int,
+        gzip: bool = True,
+        warcinfo: Mapping[str, str] | None = None,
+    ) -> None:
+        if not prefix or any(sep in prefix for sep in ("/", "\\", os.sep)):
+            raise ValueError(f"prefix must be a non-empty file name part, got {prefix!r}")
+        if max_size <= 0:
+            raise ValueError(f"max_size must be positive, got {max_size}")
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.gzip = gzip
+        hostname = socket.gethostname()
+        self._info: dict[str, str] = {
+            "software": f"newsarchive/{__version__} warcio/{version('warcio')}",
+            "format": "WARC File Format 1.1",
+            "conformsTo": CONFORMS_TO,
+            "hostname": hostname,
+            **(warcinfo or {}),
+        }
+        self._host = re.sub(r"[^A-Za-z0-9.-]", "_", hostname)
+        self._serial = 0
+        self._records = RecordBuilder(warc_version=WARC_VERSION)
+        self._file: FileIO | None = None
+        self._name = ""
+        self._size = 0
+        self._warcinfo_id = ""
+        self._closed = False
+
+    def write_exchange(
+        self,
+        request: HttpRequestData,
+        response: HttpResponseData,
+        *,
+        fetched_at: datetime,
+        ip_address: str | None = None,
+    ) -> Location:
+        """Append `response` then `request` (linked by WARC-Concurrent-To, same WARC-Date).
+
+        `fetched_at` must be timezone-aware. Raises OSError when the file cannot be written; the
+        archive is then as it was before the call.
+        """
+        if self._closed:
+            raise ValueError("write to a closed WarcWriter")
+        if fetched_at.tzinfo is None:
+            raise ValueError("fetched_at must be timezone-aware")
+        if self._file is not None and self._size >= self.max_size:
+            self._close_file()
+        if self._file is None:
+            self._open_file()
+
+        uri = request.url.split("#", 1)[0]
+        common = {
+            "WARC-Target-URI": uri,
+            "WARC-Date": datetime_to_iso_date(
+                fetched_at.astimezone(UTC).replace(tzinfo=None), use_micros=True
+            ),
+            "WARC-Warcinfo-ID": self._warcinfo_id,
+        }
+        if ip_address:
+            common["WARC-IP-Address"] = ip_address
+        response_id, request_id = _new_record_id(), _new_record_id()
+        response_fields = {"WARC-Type": "response", "WARC-Record-ID": response_id, **common}
+        if response.truncated:
+            response_fields["WARC-Truncated"] = response.truncated
+        response_record = self._records.create_warc_record(
+            uri,
+            "response",
+            payload=BytesIO(response.body),
+            length=len(response.body),
+            warc_headers_dict=response_fields,
+            http_headers=StatusAndHeaders(
+                f"{response.status} {response.reason}",
+                list(response.headers),
+                protocol=response.protocol,
+            ),
+        )
+        request_record = self._records.create_warc_record(
+            uri,
+            "request",
+            payload=BytesIO(request.body),
+            length=len(request.body),
+            warc_headers_dict={
+                "WARC-Type": "request",
+                "WARC-Record-ID": request_id,
+                **common,
+                "WARC-Concurrent-To": response_id,
+            },
+            http_headers=StatusAndHeaders(
+                f"{request.method} {_request_target(uri)} {request.protocol}",
+                _with_host(request.headers, uri),
+                is_http_request=True,
+            ),
+        )
+        lengths = self._append(response_record, request_record)
+        offset = self._size - sum(lengths)
+        return Location(
+            filename=self._name,
+            offset=offset,
+            length=lengths[0],
+            record_id=response_id,
+            payload_digest=response_record.rec_headers.get_header("WARC-Payload-Digest"),
+            request_record_id=request_id,
+            request_offset=offset + lengths[0],
+            request_length=lengths[1],
+        )
+
+    def close(self) -> None:
+        """Finish the current file (fsync, rename without `.open`). Idempotent; the writer cannot
+        be written to afterwards."""
+        self._closed = True
+        self._close_file()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _open_file(self) -> None:
+        name = (
+            f"{self.prefix}-{datetime.now(UTC):%Y%m%d%H%M%S%f}-{self._serial:05d}"
+            f"-{self._host}-{os.getpid()}.warc{'.gz' if self.gzip else ''}"
+        )
+        self._serial += 1
+        path = self.directory / (name + OPEN_SUFFIX)
+        # Exclusive creation: never clobber another writer's file, whatever the clock does.
+        self._file = FileIO(path, "xb")
+        self._name, self._size = name, 0
+        warcinfo = self._records.create_warcinfo_record(name, self._info)
+        self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
+        try:
+            self._append(warcinfo)
+        except BaseException:
+            self._abandon_file()
+            path.unlink(missing_ok=True)
+            raise
+
+    def _append(self, *records: Any) -> list[int]:
+        """Serialise `records` (warcio records) and add them to the file in one write, all or
+        nothing. Returns the length of each record as stored."""
+        file = self._file
+        assert file is not None
+        buffer = BytesIO()
+        writer = WARCWriter(buffer, gzip=self.gzip, warc_version=WARC_VERSION)
+        ends = []
+        for record in records:
+            writer.write_record(record)
+            ends.append(buffer.tell())
+        start = self._size
+        with buffer.getbuffer() as data:
+            try:
+                written = 0
+                while written < len(data):
+                    written += file.write(data[written:])
+            except BaseException:
+                self._roll_back(start)
+                raise
+        self._size = start + ends[-1]
+        return [end - begin for begin, end in zip([0, *ends[:-1]], ends, strict=True)]
+
+    def _roll_back(self, size: int) -> None:
+        """Cut the file back to `size` after a failed write. If even that fails, give the file up
+        (left `.open` for recovery); the next write starts a new one."""
+        assert self._file is not None
+        try:
+            self._file.truncate(size)
+            self._file.seek(size)
+        except OSError:
+            logger.exception(
+                "Cannot cut %s back after a failed write; leaving it as %s for recovery",
+                self._name,
+                self._name + OPEN_SUFFIX,
+            )
+            self._abandon_file()
+
+    def _close_file(self) -> None:
+        file, self._file = self._file, None
+        if file is None:
+            return
+        try:
+            os.fsync(file.fileno())  # a file that has its final name is complete on disk
+        finally:
+            file.close()
+        (self.directory / (self._name + OPEN_SUFFIX)).rename(self.directory / self._name)
+
+    def _abandon_file(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+
+
+def _new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def _request_target(url: str) -> str:
+    """The origin-form request target (RFC 9112 §3.2.1): path and query exactly as in `url`
+    (an empty query '?' included), '/' for an empty path."""
+    rest = url.partition("://")[2]
+    cuts = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
+    target = rest[min(cuts) :] if cuts else ""
+    return target if target.startswith("/") else "/" + target
+
+
+def _with_host(headers: Sequence[tuple[str, str]], url: str) -> list[tuple[str, str]]:
+    """`headers`, with a Host header appended from `url` when they have none."""
+    if any(name.lower() == "host" for name, _ in headers):
+        return list(headers)
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    if parts.port is not None and parts.port == default_port:
+        host = host.rpartition(":")[0]
+    return [*headers, ("Host", host)]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+class ContentDecodingError(ValueError):
+    """A payload that its Content-Encoding or Transfer-Encoding does not decode."""
+
+
+@dataclass(frozen=True, slots=True)
+class WarcRecord:
+    """One record read back from a WARC file, fully loaded: the file is already closed again.
+
+    `http_start_line` is the request or status line ('GET /a?b HTTP/1.1', 'HTTP/1.1 200 OK') and
+    `http_headers` the HTTP headers, for request, response and revisit records; `payload` is the
+    rest of the record block as stored: for HTTP records the body as transferred (still
+    content-encoded, and still chunked if the archiving client kept the chunking).
+    """
+
+    rec_type: str
+    warc_headers: tuple[tuple[str, str], ...]
+    http_start_line: str | None
+    http_headers: tuple[tuple[str, str], ...]
+    payload: bytes
+
+    @classmethod
+    def from_warcio(cls, record: Any) -> WarcRecord:
+        """Load a record from warcio's `ArchiveIterator`, reading its content stream to the end
+        (which also runs the iterator's digest checks, if any)."""
+        http = record.http_headers
+        payload = record.raw_stream.read()
+        return cls(
+            rec_type=str(record.rec_type),
+            warc_headers=tuple(record.rec_headers.headers),
+            http_start_line=None if http is None else f"{http.protocol} {http.statusline}".strip(),
+            http_headers=() if http is None else tuple(http.headers),
+            payload=payload,
+        )
+
+    def warc_header(self, name: str) -> str | None:
+        """The first WARC header `name` (case-insensitive), or None."""
+        return _first(self.warc_headers, name)
+
+    def http_header(self, name: str) -> str | None:
+        """The first HTTP header `name` (case-insensitive), or None."""
+        return _first(self.http_headers, name)
+
+    @property
+    def record_id(self) -> str | None:
+        return self.warc_header("WARC-Record-ID")
+
+    @property
+    def target_uri(self) -> str | None:
+        return self.warc_header("WARC-Target-URI")
+
+    @property
+    def date(self) -> datetime | None:
+        """WARC-Date, timezone-aware (UTC)."""
+        value = self.warc_header("WARC-Date")
+        return None if value is None else iso_date_to_datetime(value, tz_aware=True)
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status code of a response or revisit record."""
+        if self.rec_type not in ("response", "revisit") or not self.http_start_line:
+            return None
+        parts = self.http_start_line.split()
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = True) -> WarcRecord:
+    """The record at `offset` of the WARC file `path`.
+
+    A file still being written is found under its `.open` name. With `verify`, the block and
+    payload digests are checked and a mismatch raises `warcio.exceptions.ArchiveLoadFailed`.
+    """
+    path = Path(path)
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        stream = path.with_name(path.name + OPEN_SUFFIX).open("rb")
+    with stream:
+        stream.seek(offset)
+        records = ArchiveIterator(stream, check_digests="raise" if verify else False)
+        record = next(records, None)
+        if record is None:
+            raise ValueError(f"no WARC record at offset {offset} of {path}")
+        return WarcRecord.from_warcio(record)
+
+
+def page_from_record(record: WarcRecord, *, max_size: int = 0) -> PageInput:
+    """The page input of a response record: its payload with chunking and content codings
+    (gzip, deflate, br, zstd, identity) removed, as Scrapy's HttpCompressionMiddleware does for a
+    live response, so that re-extraction sees the same body as the crawl did.
+
+    `max_size` (bytes, 0 for no limit) bounds the decoded body: the archive keeps what servers
+    sent, decompression bombs included. Raises ContentDecodingError for a body that does not
+    decode, ValueError for a record that is not an HTTP response.
+    """
+    status, url, fetched_at = record.status, record.target_uri, record.date
+    if record.rec_type != "response" or status is None or url is None or fetched_at is None:
+        raise ValueError(f"{record.record_id} is not an HTTP response record")
+    return PageInput(
+        url=url,
+        final_url=url,
+        status=status,
+        headers=record.http_headers,
+        body=_decode_body(record.http_headers, record.payload, max_size, url),
+        fetched_at=fetched_at,
+    )
+
+
+def _first(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers if key.lower() == wanted), None)
+
+
+def _codings(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
+    wanted = name.lower()
+    return [
+        coding.strip().lower()
+        for key, value in headers
+        if key.lower() == wanted
+        for coding in value.split(",")
+        if coding.strip()
+    ]
+
+
+def _decode_body(headers: Sequence[tuple[str, str]], body: bytes, max_size: int, url: str) -> bytes:
+    """Undo the transfer codings, then the content codings, last applied first.
+
+    Like Scrapy, decoding stops at the first coding it does not know (with a warning) and keeps
+    the rest encoded; gzip that is cut short or fails its CRC yields what decoded, as in browsers.
+    """
+    codings = _codings(headers, "Content-Encoding") + _codings(headers, "Transfer-Encoding")
+    if codings and codings[-1] == "chunked":
+        # warcio's reader falls back to the raw bytes when they are not actually chunked.
+        body = ChunkedDataReader(BytesIO(body)).read()
+        codings.pop()
+    for coding in reversed(codings):
+        if not body:
+            break
+        if coding == "identity":
+            continue
+        decoder = _DECODERS.get(coding)
+        if decoder is None:
+            logger.warning("Cannot decode %r body of %s: left encoded", coding, url)
+            break
+        try:
+            body = _collect(decoder(body), max_size)
+        except ContentDecodingError:
+            raise
+        except Exception as exc:
+            raise ContentDecodingError(f"{url}: invalid {coding!r} body: {exc}") from exc
+    return body
+
+
+def _collect(chunks: Iterator[bytes], max_size: int) -> bytes:
+    out = BytesIO()
+    for chunk in chunks:
+        if max_size and out.tell() + len(chunk) > max_size:
+            raise ContentDecodingError(f"decoded body exceeds {max_size} bytes")
+        out.write(chunk)
+    return out.getvalue()
+
+
+def _gunzip(data: bytes) -> Iterator[bytes]:
+    decoded = False
+    with GzipFile(fileobj=BytesIO(data)) as stream:
+        while True:
+            try:
+                chunk = stream.read1(_CHUNK)
+            except (OSError, EOFError, struct.error, zlib.error):
+                if decoded:  # truncated, or a bad CRC: keep what decoded
+                    return
+                raise
+            if not chunk:
+                return
+            decoded = True
+            yield chunk
+
+
+def _inflate(data: bytes) -> Iterator[bytes]:
+    decompressor = zlib.decompressobj()
+    try:
+        chunk = decompressor.decompress(data, _CHUNK)
+    except zlib.error:  # raw deflate without the zlib wrapper, as some servers send
+        decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+        chunk = decompressor.decompress(data, _CHUNK)
+    yield chunk
+    while decompressor.unconsumed_tail and not decompressor.eof:
+        yield decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
+    yield decompressor.flush()
+
+
+def _unbrotli(data: bytes) -> Iterator[bytes]:
+    decompressor = brotli.Decompressor()
+    yield decompressor.process(data, output_buffer_limit=_CHUNK)
+    while not decompressor.is_finished():
+        chunk = decompressor.process(b"", output_buffer_limit=_CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _unzstd(data: bytes) -> Iterator[bytes]:
+    with zstd.ZstdFile(BytesIO(data)) as stream:
+        while True:
+            try:
+                chunk = stream.read(_CHUNK)
+            except EOFError:  # truncated: keep what decoded
+                return
+            if not chunk:
+                return
+            yield chunk
+
+
+_DECODERS: dict[str, Callable[[bytes], Iterator[bytes]]] = {
+    "gzip": _gunzip,
+    "x-gzip": _gunzip,
+    "deflate": _inflate,
+}
+if brotli is not None:
+    _DECODERS["br"] = _unbrotli
+if zstd is not None:
+    _DECODERS["zstd"] = _unzstd

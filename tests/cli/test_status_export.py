@@ -1,0 +1,171 @@
+"""`newsarchive status` and `newsarchive export`, run in-process on both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.cli import export, status
+from crawler.cli import main as newsarchive
+from storage.db.engine import open_database
+from storage.db.repository import ExportRow, Repository
+from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, capture, page
+
+A = "http://news.example:8080/a"
+B = "http://news.example:8080/b"
+C = "https://other.example/c"
+
+
+@pytest.fixture
+def archive(db_url: str, tmp_path: Path) -> list[str]:
+    """A data directory and database with three articles (two relevant) and their WARC files.
+    Returns the data options to pass to a verb."""
+    engine = open_database(db_url)
+    repo = Repository(engine)
+    repo.ensure_publishers(STORY.sources)
+    story_id = repo.ensure_story(STORY)
+    repo.write_batch(
+        [
+            capture(A, "ra", filename="one.warc.gz"),
+            capture(B, "rb", filename="one.warc.gz", offset=500),
+            capture(C, "rc", filename="two.warc.gz"),
+        ],
+        [
+            page(A, "ra", text="Dockers strike at the harbour."),
+            page(B, "rb", text="Weather: sunny, ünïcode.", relevance=OFF_TOPIC),
+            page(C, "rc", publisher=OTHER),
+        ],
+        story_id,
+    )
+    engine.dispose()
+    (tmp_path / "data" / "warc").mkdir(parents=True)
+    (tmp_path / "data" / "warc" / "one.warc.gz").write_bytes(b"x" * 2500)
+    return ["--data", str(tmp_path / "data"), "--db", db_url]
+
+
+def test_status_table(archive: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert newsarchive(["status", *archive]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["publisher", "host", "captures", "articles", "relevant", "WARC",
+                              "files", "WARC", "size"]  # fmt: skip
+    assert out[1].split() == ["Daily", "Example", "news.example:8080", "2", "2", "1", "1", "2.5",
+                              "kB"]  # fmt: skip
+    assert out[2].split() == ["Other", "Times", "other.example", "1", "1", "1", "1", "0", "B"]
+    assert out[3].split() == ["total", "3", "3", "2", "2", "2.5", "kB"]
+    assert out[5].startswith("1 WARC file is missing from ")
+    assert out[5].endswith("warc: two.warc.gz")
+
+
+def test_status_json(archive: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert status.main([*archive, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["publishers"][0] == {
+        "publisher": "Daily Example",
+        "host": "news.example:8080",
+        "captures": 2,
+        "articles": 2,
+        "relevant": 1,
+        "warc_files": 1,
+        "warc_bytes": 2500,
+        "warc_missing": 0,
+    }
+    assert [p["host"] for p in report["publishers"]] == ["news.example:8080", "other.example"]
+    assert report["total"] == {
+        "captures": 3,
+        "articles": 3,
+        "relevant": 2,
+        "warc_files": 2,
+        "warc_bytes": 2500,
+        "warc_missing": 1,
+    }
+    assert report["missing_warc_files"] == ["two.warc.gz"]
+
+
+def test_status_of_an_unknown_story(archive: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert status.main([*archive, "--story", "nope"]) == 2
+    assert "no story named 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("verb", [status, export])
+def test_no_database_is_an_error_and_creates_none(
+    verb: Any, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert verb.main(["--data", str(tmp_path / "data"), "--db", db_url]) == 2
+    assert "no newsarchive database at" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
+    assert not any(tmp_path.rglob("*.db"))
+
+
+def test_default_database_is_the_one_in_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("NEWSARCHIVE_DB", raising=False)
+    data = tmp_path / "data"
+    assert status.main(["--data", str(data)]) == 2
+    assert f"sqlite:///{(data / 'newsarchive.db').resolve()}" in capsys.readouterr().err
+    assert not (data / "newsarchive.db").exists()
+    open_database(f"sqlite:///{data / 'newsarchive.db'}").dispose()
+    assert status.main(["--data", str(data), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"]["captures"] == 0
+
+
+def lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_export_to_stdout(archive: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert newsarchive(["export", *archive]) == 0
+    captured = capsys.readouterr()
+    rows = lines(captured.out)
+    assert [r["url"] for r in rows] == [A, B, C]
+    assert rows[1]["text"] == "Weather: sunny, ünïcode."
+    assert "ünïcode" in captured.out  # written as UTF-8, not \u escapes
+    assert rows[2]["publisher"] == "Other Times"
+    assert rows[0]["warc_record_id"] == "<urn:uuid:ra>"
+    assert "3 articles written to standard output" in captured.err
+
+
+def test_export_filters(archive: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert export.main([*archive, "--relevant-only"]) == 0
+    assert [r["url"] for r in lines(capsys.readouterr().out)] == [A, C]
+    assert export.main([*archive, "--story", STORY.name, "--format", "jsonl"]) == 0
+    assert len(lines(capsys.readouterr().out)) == 3
+    assert export.main([*archive, "--story", "nope"]) == 2
+    assert "no story named 'nope'" in capsys.readouterr().err
+
+
+def test_export_to_a_file(archive: list[str], tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    assert export.main([*archive, "-o", str(target)]) == 0
+    assert [r["url"] for r in lines(target.read_text(encoding="utf-8"))] == [A, B, C]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out.jsonl"]
+
+
+def test_an_interrupted_export_leaves_the_old_file(
+    archive: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.jsonl"
+    target.write_text("previous export\n")
+    real = Repository.iter_articles
+
+    def interrupted(self: Repository, *args: Any, **kwargs: Any) -> Iterator[ExportRow]:
+        rows = real(self, *args, **kwargs)
+        yield next(rows)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Repository, "iter_articles", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export.main([*archive, "-o", str(target)])
+    assert target.read_text() == "previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out.jsonl"]
+
+
+def test_export_into_a_missing_directory(
+    archive: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert export.main([*archive, "-o", str(tmp_path / "nowhere" / "x.jsonl")]) == 2
+    assert "no such directory" in capsys.readouterr().err

@@ -1,0 +1,44 @@
+from datetime import date
+
+import pytest
+
+from crawler.discovery.feeds import FeedError, parse_feed
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Courier</title><link>http://127.0.0.1:9/</link>
+<item><title>El Salvador offers jails</title><link>/world/el-salvador?utm_source=rss</link>
+  <pubDate>Tue, 04 Feb 2025 10:00:00 GMT</pubDate><category>World</category></item>
+<item><title>No date</title><link>http://127.0.0.1:9/b</link></item>
+<item><title>No link</title></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Ledger</title><id>urn:x</id>
+<updated>2025-02-05T00:00:00Z</updated>
+<entry><title>Story</title><id>urn:1</id><link rel="alternate" href="http://127.0.0.1:9/s"/>
+  <published>2025-03-02T23:30:00-05:00</published><updated>2025-03-03T08:00:00Z</updated></entry>
+</feed>"""
+
+
+def test_rss_items_with_dates_relative_links_and_categories() -> None:
+    leads = parse_feed(RSS, "http://127.0.0.1:9/rss.xml", "application/rss+xml")
+    assert [lead.url for lead in leads] == [
+        "http://127.0.0.1:9/world/el-salvador?utm_source=rss",
+        "http://127.0.0.1:9/b",
+    ]
+    assert leads[0].published == date(2025, 2, 4)
+    assert leads[0].title == "El Salvador offers jails"
+    assert leads[0].keywords == ("World",)
+    assert leads[1].published is None
+
+
+def test_atom_dates_are_taken_in_utc() -> None:
+    (lead,) = parse_feed(ATOM, "http://127.0.0.1:9/atom.xml")
+    assert lead.url == "http://127.0.0.1:9/s"
+    assert lead.published == date(2025, 3, 3)  # 23:30 at -05:00 is the next day in UTC
+    assert lead.modified == date(2025, 3, 3)
+
+
+def test_garbage_is_a_clear_error() -> None:
+    with pytest.raises(FeedError, match="not a readable feed"):
+        parse_feed(b"\x00\x01 not xml at all <", "http://127.0.0.1:9/rss.xml")

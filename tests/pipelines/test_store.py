@@ -1,0 +1,262 @@
+"""The store pipeline, driven through Scrapy's own item pipeline manager (no network, no crawl)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy.pipelines import ItemPipelineManager
+from scrapy.utils.test import get_crawler
+from sqlalchemy import Engine, func, select
+
+from crawler.extraction.article import Extraction
+from crawler.items import PageItem
+from crawler.page import PageInput
+from crawler.pipelines.store import StorePipeline
+from crawler.signals import capture_archived
+from storage.db import models as m
+from storage.db.engine import open_database
+from storage.db.repository import Repository
+from tests.storage.db.factories import DAILY, EXTRACTOR, ON_TOPIC, STORY, T0, article, capture
+
+pytestmark = pytest.mark.filterwarnings("error::scrapy.exceptions.ScrapyDeprecationWarning")
+
+BASE = "http://news.example:8080/2025/"
+
+
+class StorySpider(Spider):
+    name = "story-test"
+    story = STORY
+
+
+def page_item(n: int) -> PageItem:
+    url = f"{BASE}{n}"
+    return PageItem(
+        page=PageInput(url, url, 200, (("Content-Type", "text/html"),), b"<html>", T0),
+        source=DAILY.host,
+        warc_record_id=f"<urn:uuid:r{n}>",
+        discovered_via="feed",
+        extraction=Extraction(article(f"Strike day {n}."), None, EXTRACTOR),
+        relevance=ON_TOPIC,
+    )
+
+
+class Harness:
+    """A crawler with only the store pipeline, and the means to feed it as a crawl would."""
+
+    def __init__(self, db_url: str, **settings: Any) -> None:
+        self.crawler: Crawler = get_crawler(
+            StorySpider,
+            {
+                "DB_URL": db_url,
+                "DB_BATCH_SIZE": 3,
+                "DB_FLUSH_INTERVAL": 60.0,
+                "ITEM_PIPELINES": {StorePipeline: 800},
+                **settings,
+            },
+        )
+        self.crawler.spider = StorySpider.from_crawler(self.crawler)
+        self.pipelines = ItemPipelineManager.from_crawler(self.crawler)
+        [self.store] = self.pipelines.middlewares
+        self.db_url = db_url
+
+    def fetched(self, n: int) -> Awaitable[Any]:
+        """Archive response n (the capture signal), then hand its page item to the pipelines."""
+        url = f"{BASE}{n}"
+        self.crawler.signals.send_catch_log(
+            capture_archived,
+            capture=capture(url, f"r{n}"),
+            request=Request(url),
+            response=Response(url),
+        )
+        return self.pipelines.process_item_async(page_item(n))
+
+    def stat(self, name: str) -> Any:
+        assert self.crawler.stats is not None
+        return self.crawler.stats.get_value(name)
+
+    def run(self, scenario: Callable[[Harness], Awaitable[None]]) -> None:
+        async def whole() -> None:
+            await self.pipelines.open_spider_async()
+            try:
+                await scenario(self)
+            finally:
+                await self.pipelines.close_spider_async()
+
+        asyncio.run(whole())
+
+
+@pytest.fixture
+def reader(db_url: str) -> Iterator[Engine]:
+    """A second engine on the same database, to look at what the pipeline wrote."""
+    engine = open_database(db_url)
+    yield engine
+    engine.dispose()
+
+
+def count(engine: Engine, model: type[m.Base]) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def test_batches_while_crawling_and_flushes_the_rest_at_close(
+    db_url: str, reader: Engine
+) -> None:
+    harness = Harness(db_url)
+
+    async def scenario(h: Harness) -> None:
+        assert count(reader, m.Story) == 1
+        assert count(reader, m.Publisher) == len(STORY.sources)
+        for n in range(3):
+            item = page_item(n)
+            assert await h.fetched(n) is not item  # a fresh item each time, passed through
+        # 6 rows buffered with a batch size of 3: two batches go out before the spider closes.
+        await until(lambda: count(reader, m.ArticleVersion) == 3)
+        await h.fetched(3)
+        assert await h.pipelines.process_item_async("not a page") == "not a page"
+
+    harness.run(scenario)
+    assert count(reader, m.Capture) == 4
+    assert count(reader, m.ArticleVersion) == 4
+    assert count(reader, m.StoryArticle) == 4
+    assert harness.stat("db/batches") == 3
+    assert (harness.stat("db/captures"), harness.stat("db/pages")) == (4, 4)
+    assert harness.stat("db/versions/new") == 4
+    assert harness.stat("db/errors") is None
+
+
+def test_the_timer_writes_a_partial_batch(db_url: str, reader: Engine) -> None:
+    harness = Harness(db_url, DB_BATCH_SIZE=1000, DB_FLUSH_INTERVAL=0.05)
+
+    async def scenario(h: Harness) -> None:
+        await h.fetched(1)
+        await until(lambda: count(reader, m.ArticleVersion) == 1)
+
+    harness.run(scenario)
+    assert harness.stat("db/batches") == 1
+
+
+def test_a_seen_page_counts_as_unchanged(db_url: str, reader: Engine) -> None:
+    first = Harness(db_url)
+    first.run(lambda h: h.fetched(1))
+    again = Harness(db_url)
+
+    async def scenario(h: Harness) -> None:
+        h.crawler.signals.send_catch_log(capture_archived, capture=capture(BASE + "1", "r1b"))
+        item = page_item(1)
+        item.warc_record_id = "<urn:uuid:r1b>"
+        await h.pipelines.process_item_async(item)
+
+    again.run(scenario)
+    assert again.stat("db/versions/unchanged") == 1
+    assert again.stat("db/versions/new") == 0
+    assert count(reader, m.Capture) == 2
+
+
+def failing(times: int) -> Callable[..., Any]:
+    real = Repository.write_batch
+    calls = {"n": 0}
+
+    def write_batch(self: Repository, *args: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] <= times:
+            raise RuntimeError("database went away")
+        return real(self, *args)
+
+    return write_batch
+
+
+def test_a_failed_write_is_retried(
+    db_url: str, reader: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(Repository, "write_batch", failing(times=1))
+    monkeypatch.setattr(StorePipeline, "retry_delay", 0.0)
+    harness = Harness(db_url)
+    with caplog.at_level(logging.ERROR, "crawler.pipelines.store"):
+        harness.run(lambda h: h.fetched(1))
+    assert count(reader, m.ArticleVersion) == 1
+    assert harness.stat("db/errors") == 1
+    assert "database went away" in caplog.text
+    assert "Not stored" not in caplog.text
+
+
+def test_rows_lost_after_the_retry_are_logged_one_by_one(
+    db_url: str, reader: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(Repository, "write_batch", failing(times=2))
+    monkeypatch.setattr(StorePipeline, "retry_delay", 0.0)
+    harness = Harness(db_url)
+    with caplog.at_level(logging.ERROR, "crawler.pipelines.store"):
+        harness.run(lambda h: h.fetched(7))
+    assert count(reader, m.Capture) == 0
+    assert harness.stat("db/errors") == 2
+    assert harness.stat("db/lost") == 2
+    lost = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Not stored")]
+    assert lost == [
+        f"Not stored: capture of {BASE}7 (<urn:uuid:r7>)",
+        f"Not stored: page {BASE}7",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("db_setting", "env", "expected"),
+    [
+        ("sqlite:///from-setting.db", "sqlite:///from-env.db", "sqlite:///from-setting.db"),
+        ("", "sqlite:///from-env.db", "sqlite:///from-env.db"),
+        ("", None, "sqlite:///{data}/newsarchive.db"),
+    ],
+)
+def test_database_url_comes_from_setting_then_env_then_data_dir(
+    db_setting: str,
+    env: str | None,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if env is None:
+        monkeypatch.delenv("NEWSARCHIVE_DB", raising=False)
+    else:
+        monkeypatch.setenv("NEWSARCHIVE_DB", env)
+    crawler = get_crawler(
+        StorySpider, {"DB_URL": db_setting, "NEWSARCHIVE_DATA_DIR": str(tmp_path / "data")}
+    )
+    pipeline = StorePipeline.from_crawler(crawler)
+    assert pipeline.db_url == expected.format(data=(tmp_path / "data").resolve())
+
+
+def test_writes_run_in_one_thread_off_the_event_loop(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: set[int] = set()
+    real = Repository.write_batch
+
+    def write_batch(self: Repository, *args: Any) -> Any:
+        threads.add(threading.get_ident())
+        return real(self, *args)
+
+    monkeypatch.setattr(Repository, "write_batch", write_batch)
+    harness = Harness(db_url, DB_BATCH_SIZE=1)
+
+    async def scenario(h: Harness) -> None:
+        for n in range(3):
+            await h.fetched(n)
+
+    harness.run(scenario)
+    assert harness.stat("db/batches") == 6
+    assert len(threads) == 1
+    assert threading.get_ident() not in threads

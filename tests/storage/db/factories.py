@@ -1,0 +1,96 @@
+"""Small builders for what the store pipeline hands the repository."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from crawler.capture import Capture
+from crawler.extraction.article import Article, Extraction, Relevance
+from crawler.story import Source, Story
+from storage.db.repository import PageRecord
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+WARC = "newsarchive-20250301-00000.warc.gz"
+EXTRACTOR = "trafilatura 2.0.0"
+
+DAILY = Source(name="Daily Example", url="http://news.example:8080/")
+OTHER = Source(name="Other Times", url="https://other.example/")
+STORY = Story(name="harbour-strike", title="Harbour strike", sources=(DAILY, OTHER))
+ON_TOPIC = Relevance(relevant=True, score=0.9, matched_terms=("strike", "harbour"), reason="all")
+OFF_TOPIC = Relevance(relevant=False, score=0.1, matched_terms=(), reason="no match")
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def capture(
+    url: str,
+    record: str,
+    *,
+    fetched_at: datetime = T0,
+    status: int = 200,
+    location: str | None = None,
+    filename: str = WARC,
+    offset: int = 0,
+) -> Capture:
+    return Capture(
+        url=url,
+        fetched_at=fetched_at,
+        status=status,
+        content_type="text/html; charset=utf-8",
+        location=location,
+        warc_filename=filename,
+        warc_offset=offset,
+        warc_length=1234,
+        warc_record_id=f"<urn:uuid:{record}>",
+        request_record_id=f"<urn:uuid:{record}-request>",
+        payload_digest=f"sha1:{record.upper()}",
+    )
+
+
+def article(text: str, *, title: str = "Dockers strike", canonical: str | None = None) -> Article:
+    return Article(
+        title=title,
+        authors=("A. Writer", "B. Reporter"),
+        published=T0.date(),
+        modified=None,
+        language="en",
+        site_name="Daily Example",
+        canonical_url=canonical,
+        description="What happened at the harbour.",
+        text=text,
+        text_sha256=hashlib.sha256(f"{title}\n{text}".encode()).hexdigest(),
+        word_count=len(text.split()),
+    )
+
+
+def page(
+    url: str,
+    record: str | None,
+    *,
+    text: str | None = "The dockers went on strike at the harbour.",
+    final_url: str | None = None,
+    aliases: tuple[str, ...] = (),
+    canonical: str | None = None,
+    fetched_at: datetime = T0,
+    relevance: Relevance | None = ON_TOPIC,
+    publisher: Source = DAILY,
+    discovered_via: str = "link",
+) -> PageRecord:
+    """An article page, or with `text=None` a page that is not one."""
+    body = article(text, canonical=canonical) if text is not None else None
+    return PageRecord(
+        url=url,
+        final_url=final_url or url,
+        aliases=aliases,
+        publisher_host=publisher.host,
+        warc_record_id=f"<urn:uuid:{record}>" if record is not None else None,
+        discovered_via=discovered_via,
+        fetched_at=fetched_at,
+        extraction=Extraction(
+            article=body, reason=None if body else "too-short", extractor=EXTRACTOR
+        ),
+        relevance=relevance if body is not None else None,
+    )

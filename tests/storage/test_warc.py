@@ -1,0 +1,496 @@
+"""storage.warc: the files it writes, checked with warcio, and what it reads back."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import brotli
+import pytest
+from backports import zstd
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+import storage.warc
+from storage.warc import (
+    ContentDecodingError,
+    HttpRequestData,
+    HttpResponseData,
+    Location,
+    WarcRecord,
+    WarcWriter,
+    page_from_record,
+    read_record,
+)
+
+FETCHED_AT = datetime(2025, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+HTML = b"<!doctype html><html><body><p>Prison reform bill passes.</p></body></html>" * 20
+
+
+WARCIO_CLI = "import sys; from warcio.cli import main; main(sys.argv[1:])"
+"""The `warcio` command, run with this interpreter (warcio has no `__main__`)."""
+
+
+def warcio_check(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """Run the `warcio check` command (digests of every record) on `paths`."""
+    return subprocess.run(
+        [sys.executable, "-c", WARCIO_CLI, "check", "-v", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def all_records(path: Path) -> list[tuple[int, WarcRecord]]:
+    """Every record of `path` with its offset, digests verified."""
+    records = []
+    with path.open("rb") as stream:
+        iterator = ArchiveIterator(stream, check_digests="raise")
+        for record in iterator:
+            loaded = WarcRecord.from_warcio(record)
+            records.append((iterator.get_record_offset(), loaded))
+    return records
+
+
+def request(url: str = "http://news.example/story?id=7&page=2", **changes: Any) -> HttpRequestData:
+    fields: dict[str, Any] = {
+        "method": "GET",
+        "url": url,
+        "protocol": "HTTP/1.1",
+        "headers": [("User-Agent", "newsarchive-test"), ("Accept-Encoding", "gzip, br")],
+        "body": b"",
+        **changes,
+    }
+    return HttpRequestData(**fields)
+
+
+def response(body: bytes = HTML, headers: list[tuple[str, str]] | None = None) -> HttpResponseData:
+    if headers is None:
+        headers = [("Content-Type", "text/html; charset=utf-8")]
+    return HttpResponseData(
+        status=200,
+        reason="OK",
+        protocol="HTTP/1.1",
+        headers=[*headers, ("Content-Length", str(len(body)))],
+        body=body,
+    )
+
+
+def write(
+    directory: Path, *exchanges: tuple[HttpRequestData, HttpResponseData], **options: Any
+) -> list[Location]:
+    options = {"prefix": "test", "max_size": 10**9, **options}
+    with WarcWriter(directory, **options) as writer:
+        return [
+            writer.write_exchange(req, resp, fetched_at=FETCHED_AT, ip_address="192.0.2.7")
+            for req, resp in exchanges
+        ]
+
+
+def read_at(directory: Path, location: Location) -> WarcRecord:
+    return read_record(directory / location.filename, location.offset)
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def test_file_name_is_prefix_utc_timestamp_serial_host_pid(tmp_path: Path) -> None:
+    before = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+    [location] = write(tmp_path, (request(), response()), prefix="news")
+    after = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+
+    match = re.fullmatch(r"news-(\d{20})-(\d{5})-(.+)-(\d+)\.warc\.gz", location.filename)
+    assert match, location.filename
+    assert before <= match[1] <= after
+    assert match[2] == "00000"
+    assert match[3] == re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())
+    assert int(match[4]) == os.getpid()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [location.filename]
+
+
+def test_no_gzip_gives_a_plain_warc_readable_at_offsets(tmp_path: Path) -> None:
+    [location] = write(tmp_path, (request(), response()), gzip=False)
+
+    assert location.filename.endswith(".warc")
+    assert (tmp_path / location.filename).read_bytes().startswith(b"WARC/1.1\r\n")
+    assert read_at(tmp_path, location).payload == HTML
+    assert warcio_check(tmp_path / location.filename).returncode == 0
+
+
+def test_file_is_written_as_open_and_renamed_on_close(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, prefix="test", max_size=10**9)
+    assert list(tmp_path.iterdir()) == []  # nothing until the first write
+
+    location = writer.write_exchange(request(), response(), fetched_at=FETCHED_AT)
+    assert [p.name for p in tmp_path.iterdir()] == [location.filename + ".open"]
+    # A capture can be read back while its file is still being written.
+    assert read_at(tmp_path, location).payload == HTML
+
+    writer.close()
+    writer.close()  # idempotent
+    assert [p.name for p in tmp_path.iterdir()] == [location.filename]
+    with pytest.raises(ValueError, match="closed"):
+        writer.write_exchange(request(), response(), fetched_at=FETCHED_AT)
+
+
+def test_rotation_at_max_size_keeps_each_exchange_in_one_file(tmp_path: Path) -> None:
+    bodies = [os.urandom(3000) for _ in range(7)]  # incompressible: ~3 kB per exchange
+    locations = write(
+        tmp_path,
+        *[(request(f"http://news.example/{i}"), response(body)) for i, body in enumerate(bodies)],
+        max_size=7000,
+    )
+
+    files = sorted(tmp_path.iterdir())
+    assert len(files) > 2
+    assert [f.name for f in files] == sorted({loc.filename for loc in locations})
+    assert [int(f.name.split("-")[2]) for f in files] == list(range(len(files)))
+    for path in files:
+        records = all_records(path)
+        assert records[0][1].rec_type == "warcinfo"
+        pairs = records[1:]
+        assert [r.rec_type for _, r in pairs] == ["response", "request"] * (len(pairs) // 2)
+        for (_, resp), (_, req) in zip(pairs[::2], pairs[1::2], strict=True):
+            assert req.warc_header("WARC-Concurrent-To") == resp.record_id
+        # A file is left only once it has reached max_size, never earlier.
+        start_of_last_exchange = pairs[-2][0]
+        assert start_of_last_exchange < 7000
+        if path != files[-1]:
+            assert path.stat().st_size >= 7000
+    for location, body in zip(locations, bodies, strict=True):
+        assert read_at(tmp_path, location).payload == body
+
+
+def test_warcinfo_record_starts_every_file(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        (request(), response()),
+        (request(), response()),
+        max_size=1,
+        warcinfo={"isPartOf": "prison-reform", "robots": "obey"},
+    )
+
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == 2
+    for path in files:
+        records = all_records(path)
+        offset, info = records[0]
+        assert (offset, info.rec_type) == (0, "warcinfo")
+        assert info.warc_header("WARC-Filename") == path.name
+        fields = dict(line.split(": ", 1) for line in info.payload.decode().splitlines() if line)
+        assert fields["software"].startswith("newsarchive/")
+        assert "warcio/" in fields["software"]
+        assert fields["format"] == "WARC File Format 1.1"
+        assert fields["conformsTo"].endswith("/warc-1.1/")
+        assert fields["hostname"] == socket.gethostname()
+        assert fields["isPartOf"] == "prison-reform"
+        assert fields["robots"] == "obey"
+        for _, record in records[1:]:
+            assert record.warc_header("WARC-Warcinfo-ID") == info.record_id
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+def test_request_and_response_records_are_linked_and_complete(tmp_path: Path) -> None:
+    [location] = write(tmp_path, (request(), response()))
+    resp = read_at(tmp_path, location)
+    req = read_record(tmp_path / location.filename, location.request_offset)
+
+    assert resp.rec_type == "response"
+    assert req.rec_type == "request"
+    assert resp.record_id == location.record_id
+    assert req.record_id == location.request_record_id
+    assert req.warc_header("WARC-Concurrent-To") == location.record_id
+    for record in (resp, req):
+        assert record.warc_headers[0] == ("WARC-Type", record.rec_type)
+        assert record.target_uri == "http://news.example/story?id=7&page=2"
+        assert record.warc_header("WARC-Date") == "2025-02-03T04:05:06.789012Z"
+        assert record.date == FETCHED_AT
+        assert record.warc_header("WARC-IP-Address") == "192.0.2.7"
+        assert (record.warc_header("WARC-Block-Digest") or "").startswith("sha1:")
+    assert resp.warc_header("WARC-Payload-Digest") == location.payload_digest
+    assert location.payload_digest.startswith("sha1:")
+    assert resp.http_start_line == "HTTP/1.1 200 OK"
+    assert location.request_offset == location.offset + location.length
+    assert (
+        tmp_path / location.filename
+    ).stat().st_size == location.request_offset + location.request_length
+
+
+def test_request_line_keeps_the_query_string_and_host_is_added(tmp_path: Path) -> None:
+    [plain, with_port, empty_path, post] = write(
+        tmp_path,
+        (request("http://news.example/story?id=7&page=2#comments"), response()),
+        (request("https://news.example:8443?q="), response()),
+        (request("http://news.example"), response()),
+        (
+            request(
+                "http://news.example:80/search",
+                method="POST",
+                headers=[("Host", "news.example"), ("Content-Length", "5")],
+                body=b"q=law",
+            ),
+            response(),
+        ),
+    )
+    path = tmp_path / plain.filename
+
+    req = read_record(path, plain.request_offset)
+    assert req.http_start_line == "GET /story?id=7&page=2 HTTP/1.1"
+    assert req.http_headers == (
+        ("User-Agent", "newsarchive-test"),
+        ("Accept-Encoding", "gzip, br"),
+        ("Host", "news.example"),
+    )
+    assert req.target_uri == "http://news.example/story?id=7&page=2"  # no fragment
+
+    req = read_record(path, with_port.request_offset)
+    assert req.http_start_line == "GET /?q= HTTP/1.1"
+    assert req.http_header("Host") == "news.example:8443"
+
+    assert read_record(path, empty_path.request_offset).http_start_line == "GET / HTTP/1.1"
+
+    req = read_record(path, post.request_offset)
+    assert req.http_start_line == "POST /search HTTP/1.1"
+    assert req.http_headers == (("Host", "news.example"), ("Content-Length", "5"))
+    assert req.payload == b"q=law"
+
+
+def test_repeated_headers_are_stored_twice_in_order(tmp_path: Path) -> None:
+    headers = [
+        ("Content-Type", "text/html"),
+        ("Set-Cookie", "session=abc; Path=/"),
+        ("Set-Cookie", "consent=no; Path=/"),
+    ]
+    [location] = write(tmp_path, (request(), response(headers=headers)))
+
+    member = (tmp_path / location.filename).read_bytes()[
+        location.offset : location.offset + location.length
+    ]
+    raw = gzip.decompress(member)  # exactly one gzip member per record
+    assert raw.count(b"\r\nSet-Cookie: ") == 2
+    assert raw.index(b"session=abc") < raw.index(b"consent=no")
+    assert [v for k, v in read_at(tmp_path, location).http_headers if k == "Set-Cookie"] == [
+        "session=abc; Path=/",
+        "consent=no; Path=/",
+    ]
+
+
+def test_raw_payload_is_the_body_as_transferred(tmp_path: Path) -> None:
+    compressed = gzip.compress(HTML)
+    [location] = write(tmp_path, (request(), response(compressed, [("Content-Encoding", "gzip")])))
+
+    record = read_at(tmp_path, location)
+    assert record.payload == compressed  # still gzip-compressed, byte for byte
+    assert page_from_record(record).body == HTML
+
+
+def test_truncated_response_is_marked(tmp_path: Path) -> None:
+    resp = HttpResponseData(200, "OK", "HTTP/1.1", [], b"<html>cut sho", truncated="disconnect")
+    [location] = write(tmp_path, (request(), resp))
+
+    assert read_at(tmp_path, location).warc_header("WARC-Truncated") == "disconnect"
+
+
+# --- warcio check --------------------------------------------------------------------------------
+
+
+def test_written_files_pass_warcio_check_and_corruption_is_caught(tmp_path: Path) -> None:
+    bodies = [gzip.compress(HTML), HTML, b""]
+    locations = write(
+        tmp_path,
+        *[(request(f"http://news.example/{i}"), response(b)) for i, b in enumerate(bodies)],
+        max_size=1,
+    )
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == 3
+    result = warcio_check(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("digest pass") == 3 * 3  # warcinfo (block), response, request
+
+    # Change one byte of the stored HTML (re-compressing the member so that gzip stays valid):
+    # the check must now fail, or a passing check would mean nothing.
+    location = locations[1]
+    path = tmp_path / location.filename
+    data = path.read_bytes()
+    member = gzip.decompress(data[location.offset : location.offset + location.length])
+    broken = member.replace(b"Prison", b"Prisom", 1)
+    assert broken != member
+    path.write_bytes(
+        data[: location.offset] + gzip.compress(broken) + data[location.offset + location.length :]
+    )
+    result = warcio_check(path)
+    assert result.returncode == 1
+    assert "digest failed" in result.stdout
+    with pytest.raises(ArchiveLoadFailed, match="digest failed"):
+        read_record(path, location.offset)
+    assert read_record(path, location.offset, verify=False).payload != HTML
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+class FailingFile(io.FileIO):
+    """A file whose writes hit a full disk (after writing part of the data) once armed."""
+
+    full = False
+
+    def write(self, data: Any) -> int:
+        if FailingFile.full:
+            super().write(bytes(data)[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+@pytest.fixture
+def failing_file(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FailingFile]]:
+    monkeypatch.setattr(storage.warc, "FileIO", FailingFile)
+    yield FailingFile
+    FailingFile.full = False
+
+
+def test_failed_write_leaves_the_file_as_it_was(
+    tmp_path: Path, failing_file: type[FailingFile]
+) -> None:
+    with WarcWriter(tmp_path, prefix="test", max_size=10**9) as writer:
+        first = writer.write_exchange(request(), response(), fetched_at=FETCHED_AT)
+        [path] = tmp_path.iterdir()
+        size = path.stat().st_size
+
+        failing_file.full = True
+        with pytest.raises(OSError, match="No space left"):
+            writer.write_exchange(request(), response(os.urandom(50_000)), fetched_at=FETCHED_AT)
+        assert path.stat().st_size == size  # the half-written exchange was cut off
+
+        failing_file.full = False
+        second = writer.write_exchange(
+            request(), response(b"later"), fetched_at=FETCHED_AT + timedelta(seconds=1)
+        )
+    assert second.filename == first.filename
+    assert second.offset == size
+    path = tmp_path / first.filename
+    assert warcio_check(path).returncode == 0
+    assert [r.rec_type for _, r in all_records(path)] == ["warcinfo"] + ["response", "request"] * 2
+    assert read_at(tmp_path, second).payload == b"later"
+
+
+def test_naive_fetch_time_is_refused(tmp_path: Path) -> None:
+    with WarcWriter(tmp_path, prefix="test", max_size=10**9) as writer, pytest.raises(ValueError):
+        writer.write_exchange(request(), response(), fetched_at=datetime(2025, 1, 1))
+
+
+# --- page_from_record ----------------------------------------------------------------------------
+
+
+def chunked(data: bytes, size: int = 100) -> bytes:
+    parts = [data[i : i + size] for i in range(0, len(data), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+def raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("headers", "payload"),
+    [
+        ([], HTML),
+        ([("Content-Encoding", "identity")], HTML),
+        ([("Content-Encoding", "gzip")], gzip.compress(HTML)),
+        ([("Content-Encoding", "x-gzip")], gzip.compress(HTML)),
+        ([("Content-Encoding", "deflate")], zlib.compress(HTML)),
+        ([("Content-Encoding", "deflate")], raw_deflate(HTML)),
+        ([("Content-Encoding", "br")], brotli.compress(HTML)),
+        ([("Content-Encoding", "zstd")], zstd.compress(HTML)),
+        ([("Transfer-Encoding", "chunked")], chunked(HTML)),
+        (
+            [("Content-Encoding", "gzip"), ("Transfer-Encoding", "Chunked")],
+            chunked(gzip.compress(HTML)),
+        ),
+        ([("Content-Encoding", "deflate, gzip")], gzip.compress(zlib.compress(HTML))),
+        (
+            [("Content-Encoding", "deflate"), ("Content-Encoding", "br")],
+            brotli.compress(zlib.compress(HTML)),
+        ),
+        # Cut short (no gzip trailer): what decoded is kept, as browsers and Scrapy do.
+        ([("Content-Encoding", "gzip")], gzip.compress(HTML)[:-8]),
+    ],
+    ids=[
+        "plain",
+        "identity",
+        "gzip",
+        "x-gzip",
+        "deflate",
+        "raw-deflate",
+        "br",
+        "zstd",
+        "chunked",
+        "gzip-chunked",
+        "deflate-then-gzip",
+        "repeated-header",
+        "truncated-gzip",
+    ],
+)
+def test_page_from_record_removes_transfer_and_content_codings(
+    tmp_path: Path, headers: list[tuple[str, str]], payload: bytes
+) -> None:
+    headers = [("Content-Type", "text/html; charset=utf-8"), *headers]
+    [location] = write(tmp_path, (request(), response(payload, headers)))
+    record = read_at(tmp_path, location)
+    assert record.payload == payload
+
+    page = page_from_record(record)
+
+    assert page.body == HTML
+    assert page.url == page.final_url == "http://news.example/story?id=7&page=2"
+    assert page.status == 200
+    assert page.fetched_at == FETCHED_AT
+    assert page.headers == record.http_headers
+    assert page.header("content-type") == "text/html; charset=utf-8"
+    assert page.is_html
+
+
+def test_page_from_record_keeps_an_unknown_coding_and_rejects_a_corrupt_body(
+    tmp_path: Path,
+) -> None:
+    compressed = gzip.compress(HTML)
+    unknown, corrupt = write(
+        tmp_path,
+        (request(), response(compressed, [("Content-Encoding", "gzip, rot13")])),
+        (request(), response(b"not gzip at all", [("Content-Encoding", "gzip")])),
+    )
+    # Like Scrapy: decoding stops at the first coding it does not know.
+    assert page_from_record(read_at(tmp_path, unknown)).body == compressed
+    with pytest.raises(ContentDecodingError, match="gzip"):
+        page_from_record(read_at(tmp_path, corrupt))
+
+
+def test_page_from_record_bounds_the_decoded_size(tmp_path: Path) -> None:
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    [location] = write(tmp_path, (request(), response(bomb, [("Content-Encoding", "gzip")])))
+    record = read_at(tmp_path, location)
+
+    with pytest.raises(ContentDecodingError, match="exceeds 1000000 bytes"):
+        page_from_record(record, max_size=1_000_000)
+    assert len(page_from_record(record, max_size=5_000_000).body) == 5_000_000
+
+
+def test_page_from_record_wants_a_response_record(tmp_path: Path) -> None:
+    [location] = write(tmp_path, (request(), response()))
+    with pytest.raises(ValueError, match="not an HTTP response record"):
+        page_from_record(read_record(tmp_path / location.filename, location.request_offset))
+    with pytest.raises(ValueError, match="not an HTTP response record"):
+        page_from_record(read_record(tmp_path / location.filename, 0))  # warcinfo

@@ -1,0 +1,116 @@
+"""The story file is a public contract: valid files load, invalid ones fail with one clear error."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crawler.story import StoryError, load_story, parse_story
+
+VALID = """
+name = "el-salvador-prisoners"
+title = "El Salvador offers to house US prisoners"
+since = 2025-02-01
+until = 2025-02-28
+
+[match]
+all  = ["El Salvador"]
+any  = ["prison*", "jail*", "CECOT"]
+none = []
+
+[[sources]]
+name = "The Daily Example"
+url = "http://127.0.0.1:8001/"
+feeds = ["http://127.0.0.1:8001/rss.xml"]
+sitemaps = ["http://127.0.0.1:8001/sitemap.xml"]
+follow = 1
+
+[[sources]]
+url = "http://127.0.0.1:8002/"
+"""
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    path = tmp_path / "story.toml"
+    path.write_text(VALID)
+    story = load_story(path)
+    assert story.name == "el-salvador-prisoners"
+    assert story.since == date(2025, 2, 1) and story.until == date(2025, 2, 28)
+    assert story.match.all == ("El Salvador",)
+    assert story.match.any == ("prison*", "jail*", "CECOT")
+    first, second = story.sources
+    assert first.host == "127.0.0.1:8001"
+    assert first.feeds == ("http://127.0.0.1:8001/rss.xml",)
+    assert second.name == "127.0.0.1:8002" and second.follow == 1 and second.feeds == ()
+
+
+def test_the_example_in_the_docs_is_valid() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "story-file.md").read_text()
+    block = docs.split("```toml", 1)[1].split("```", 1)[0]
+    assert parse_story(block).name == "el-salvador-prisoners"
+
+
+def test_window_and_source_lookup() -> None:
+    story = parse_story(VALID)
+    assert story.in_window(date(2025, 2, 10)) is True
+    assert story.in_window(date(2025, 1, 31)) is False
+    assert story.in_window(date(2025, 3, 1)) is False
+    assert story.in_window(None) is None
+    assert story.source_for("http://127.0.0.1:8002/a/b") is story.sources[1]
+    assert story.source_for("http://127.0.0.1:8003/") is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (('name = "el-salvador-prisoners"', 'name = "El Salvador!"'), "name", "slug"),
+        (('name = "el-salvador-prisoners"\n', ""), "name", "required"),
+        (("until = 2025-02-28", "until = 2025-01-28"), "until", "before since"),
+        (("since = 2025-02-01", 'since = "first of Feb"'), "since", "date like"),
+        (("since = 2025-02-01", "since = 2025-02-01T10:00:00"), "since", "not a date and time"),
+        (("any  = [", "anyy = ["), "match.anyy", "unknown field"),
+        (('"prison*"', '"pri*son"'), "match.any[0]", "'*' may only end"),
+        (('url = "http://127.0.0.1:8002/"', 'url = "ftp://x/"'), "sources[1].url", "http(s)"),
+        (
+            ('url = "http://127.0.0.1:8002/"', 'url = "http://127.0.0.1:8001/"'),
+            "sources[1].url",
+            "already the site",
+        ),
+        (("follow = 1", "follow = -1"), "sources[0].follow", "0 to 10"),
+        (("follow = 1", "follow = true"), "sources[0].follow", "0 to 10"),
+        (
+            ('feeds = ["http://127.0.0.1:8001/rss.xml"]', 'feeds = "rss.xml"'),
+            "sources[0].feeds",
+            "list of strings",
+        ),
+        (
+            ('feeds = ["http://127.0.0.1:8001/rss.xml"]', 'feeds = ["rss.xml"]'),
+            "sources[0].feeds[0]",
+            "http(s)",
+        ),
+    ],
+)
+def test_an_invalid_file_names_file_field_and_problem(
+    tmp_path: Path, change: tuple[str, str], field: str, words: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    old, new = change
+    assert old in VALID
+    path.write_text(VALID.replace(old, new, 1))
+    with pytest.raises(StoryError) as caught:
+        load_story(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {field}: "), message
+    assert words in message
+    assert caught.value.field == field
+
+
+def test_no_sources_and_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(StoryError, match="sources: is required"):
+        parse_story('name = "x"\n')
+    with pytest.raises(StoryError, match="not valid TOML"):
+        parse_story('name = "x\n')
+    with pytest.raises(StoryError, match="cannot read the file"):
+        load_story(tmp_path / "missing.toml")

@@ -1,0 +1,23 @@
+from crawler.urls import host_of, normalise_url, same_site
+
+
+def test_tracking_parameters_and_fragments_are_dropped() -> None:
+    url = "HTTP://Example.com:80/a/b/?utm_source=rss&b=2&a=1&fbclid=x#comments"
+    assert normalise_url(url) == "http://example.com/a/b/?a=1&b=2"
+
+
+def test_meaningful_parts_are_kept() -> None:
+    assert normalise_url("http://127.0.0.1:8001/World/Story?id=3") == (
+        "http://127.0.0.1:8001/World/Story?id=3"
+    )
+    assert normalise_url("http://127.0.0.1:8001") == "http://127.0.0.1:8001/"
+
+
+def test_relative_urls_resolve_against_a_base() -> None:
+    assert normalise_url("../x?utm_medium=feed", "http://h:1/a/b/c") == "http://h:1/a/x"
+
+
+def test_host_identity_includes_the_port() -> None:
+    assert host_of("http://127.0.0.1:8001/x") == "127.0.0.1:8001"
+    assert same_site("http://127.0.0.1:8001/x", "127.0.0.1:8001")
+    assert not same_site("http://127.0.0.1:8002/x", "127.0.0.1:8001")
