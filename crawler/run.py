@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+)
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler import __version__
@@ -38,10 +45,33 @@ def crawl_settings(data_dir: Path, db_url: str | None, overrides: Iterable[str] 
     return settings
 
 
+_UNREACHABLE = (
+    CannotResolveHostError,
+    ConnectionError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+)
+
+
+class _NoTracebackForUnreachableRobots(logging.Filter):
+    """Scrapy logs a failed robots.txt download with a full traceback; an unreachable site is not
+    a bug, and the spider reports it in one line (`source 'X': URL cannot be fetched: …`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], _UNREACHABLE):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     """Crawl `story` to the end (blocking: starts and stops the reactor) and return the stats."""
     from spiders.story import StorySpider
 
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(
+        _NoTracebackForUnreachableRobots()
+    )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(StorySpider)
     process.crawl(crawler, story=story)

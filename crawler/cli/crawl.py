@@ -51,4 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.loglevel:
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
     stats = run_crawl(story, settings)
+    if not stats.get("downloader/response_count"):
+        print(
+            "newsarchive crawl: no source could be fetched; see the warnings above", file=sys.stderr
+        )
+        return 1
     return 0 if stats.get("finish_reason") == "finished" else 1

@@ -21,6 +21,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor, set_date_params
 
 from crawler.extraction.article import Article, Extraction
+from crawler.extraction.boilerplate import prune_promotions, strip_syndication_footer
 from crawler.extraction.normalise import count_words, text_digest
 from crawler.extraction.options import ExtractOptions
 from crawler.page import PageInput, decode_html
@@ -55,17 +56,19 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     if not html.strip():
         return _not_an_article("no-text")
     # Parsed once, with trafilatura's own parser settings. bare_extraction copies a tree it is
-    # given and htmldate copies before pruning, so this tree stays intact for the reads below.
+    # given and htmldate copies before pruning, so this tree stays intact for the reads below
+    # (but for the promotions we prune ourselves).
     tree = trafilatura.load_html(html)
     if tree is None:
         return _not_an_article("no-text")
+    prune_promotions(tree)
     # A page cannot be dated after it was fetched (one day's grace for time zones).
     latest = (page.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
     document = trafilatura.bare_extraction(tree, options=_extractor(page, options, latest))
     if not isinstance(document, Document) or not document.text or document.text.isspace():
         return _not_an_article("no-text")
 
-    text = document.text
+    text = strip_syndication_footer(document.text)
     words = count_words(text)
     own_words = words - _words_in_link_labels(text, tree)
     if own_words < options.min_words:

@@ -31,7 +31,8 @@ from crawler.capture import Capture
 from crawler.extensions.warc import WarcExtension
 from crawler.signals import capture_archived
 from storage.warc import WarcRecord, read_record
-from tests.storage.test_warc import all_records, warcio_check
+from tests.storage.test_warc import all_records
+from tests.support import warcio_check
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = b"<!doctype html><html><body><p>The prison reform bill passed.</p></body></html>" * 30

@@ -8,8 +8,6 @@ import io
 import os
 import re
 import socket
-import subprocess
-import sys
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,23 +31,10 @@ from storage.warc import (
     page_from_record,
     read_record,
 )
+from tests.support import warcio_check
 
 FETCHED_AT = datetime(2025, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 HTML = b"<!doctype html><html><body><p>Prison reform bill passes.</p></body></html>" * 20
-
-
-WARCIO_CLI = "import sys; from warcio.cli import main; main(sys.argv[1:])"
-"""The `warcio` command, run with this interpreter (warcio has no `__main__`)."""
-
-
-def warcio_check(*paths: Path) -> subprocess.CompletedProcess[str]:
-    """Run the `warcio check` command (digests of every record) on `paths`."""
-    return subprocess.run(
-        [sys.executable, "-c", WARCIO_CLI, "check", "-v", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def all_records(path: Path) -> list[tuple[int, WarcRecord]]:

@@ -1,0 +1,74 @@
+"""Bad input and a bad web: one clear message each, and the rest of the crawl goes on."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from crawler.cli import main
+from crawler.simweb import SimWeb
+from storage.db.engine import open_database
+from storage.db.repository import Repository
+from tests.integration.conftest import crawl
+
+pytestmark = pytest.mark.slow
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_an_invalid_story_file_is_one_clear_error_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = tmp_path / "story.toml"
+    story.write_text('name = "x"\n[[sources]]\nurl = "127.0.0.1:8001"\n')
+    assert main(["crawl", str(story), "--data", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"newsarchive crawl: {story}: sources[0].url: must be an http(s) URL with a host, "
+        "got '127.0.0.1:8001'"
+    )
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_bad_setting_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = tmp_path / "story.toml"
+    story.write_text('name = "x"\n[[sources]]\nurl = "http://127.0.0.1:9/"\n')
+    assert main(["crawl", str(story), "-s", "DOWNLOAD_DELAY"]) == 2
+    assert "-s takes NAME=VALUE, got 'DOWNLOAD_DELAY'" in capsys.readouterr().err
+
+
+def test_unreachable_and_failing_sources_are_reported_and_the_rest_is_crawled(
+    tmp_path: Path,
+) -> None:
+    port = closed_port()
+    with SimWeb(failing_publisher=True) as web:
+        assert web.truth.failing_host is not None
+        story = web.story_toml() + (
+            f'\n[[sources]]\nname = "Gone Gazette"\nurl = "http://127.0.0.1:{port}/"\n'
+            f'feeds = ["http://127.0.0.1:{port}/rss.xml"]\n'
+        )
+        broken = next(p for p in web.publishers if p.host == web.truth.failing_host)
+        run = crawl(web, tmp_path, story, "-s", "RETRY_TIMES=0")
+    assert run.result.returncode == 0, run.result.stderr[-3000:]
+    stderr = run.result.stderr
+    assert f"source 'Gone Gazette': http://127.0.0.1:{port}/ cannot be fetched" in stderr
+    assert "Connection was refused" in stderr or "refused" in stderr.lower()
+    assert f"source '{broken.name}': http://{broken.host}/ answered HTTP 500" in stderr
+    assert "discovery/failed/http_500" in stderr
+    # the healthy publishers were crawled all the same
+    relevant = list(Repository(open_database(run.db_url)).iter_articles(relevant_only=True))
+    assert len(relevant) >= 5
+    # and the 500 is archived as a capture like any other response
+    status = Repository(open_database(run.db_url)).status(warc_dir=run.data / "warc")
+    rows = [p for p in status.publishers if p.host == broken.host]
+    assert rows and rows[0].counts.captures >= 1
