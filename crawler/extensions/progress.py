@@ -16,6 +16,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
+from crawler import settings as defaults
+
 logger = logging.getLogger("newsarchive")
 
 
@@ -28,7 +30,9 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
-        interval = crawler.settings.getfloat("NEWSARCHIVE_PROGRESS_INTERVAL")
+        interval = crawler.settings.getfloat(
+            "NEWSARCHIVE_PROGRESS_INTERVAL", defaults.NEWSARCHIVE_PROGRESS_INTERVAL
+        )
         if interval <= 0:
             raise NotConfigured
         assert crawler.stats is not None

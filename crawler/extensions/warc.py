@@ -13,6 +13,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from w3lib.url import safe_url_string
 
+from crawler import settings as defaults
 from crawler.capture import Capture
 from crawler.signals import capture_archived
 from storage.warc import HttpRequestData, HttpResponseData, Location, WarcWriter
@@ -61,11 +62,10 @@ class WarcExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED"):
+        if not settings.getbool("WARC_ENABLED", defaults.WARC_ENABLED):
             raise NotConfigured("WARC_ENABLED is off")
-        directory = (
-            settings.get("WARC_DIR") or Path(settings.get("NEWSARCHIVE_DATA_DIR", "data")) / "warc"
-        )
+        data_dir = settings.get("NEWSARCHIVE_DATA_DIR", defaults.NEWSARCHIVE_DATA_DIR)
+        directory = settings.get("WARC_DIR") or Path(data_dir) / "warc"
         warcinfo = {
             "http-header-user-agent": settings.get("USER_AGENT") or "",
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
@@ -75,9 +75,9 @@ class WarcExtension:
             warcinfo = {"isPartOf": str(story.name), **warcinfo}
         writer = WarcWriter(
             directory,
-            prefix=settings.get("WARC_PREFIX"),
-            max_size=settings.getint("WARC_MAX_SIZE"),
-            gzip=settings.getbool("WARC_GZIP", True),
+            prefix=settings.get("WARC_PREFIX", defaults.WARC_PREFIX),
+            max_size=settings.getint("WARC_MAX_SIZE", defaults.WARC_MAX_SIZE),
+            gzip=settings.getbool("WARC_GZIP", defaults.WARC_GZIP),
             warcinfo=warcinfo,
         )
         extension = cls(crawler, writer)

@@ -18,6 +18,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from crawler import settings as defaults
 from crawler.extraction.article import Extraction
 from crawler.extraction.extract import extract, extractor_name
 from crawler.extraction.options import ExtractOptions
@@ -29,14 +30,19 @@ logger = logging.getLogger(__name__)
 
 
 def options_from_settings(crawler: Crawler) -> ExtractOptions:
-    """The one options object, built once from the `EXTRACT_*` settings."""
+    """The one options object, built once from the `EXTRACT_*` settings (our defaults where a
+    project's settings lack them)."""
     settings = crawler.settings
     return ExtractOptions.from_mapping(
         {
-            "favor": settings.get("EXTRACT_FAVOR"),
-            "include_tables": settings.getbool("EXTRACT_INCLUDE_TABLES"),
-            "include_comments": settings.getbool("EXTRACT_INCLUDE_COMMENTS"),
-            "min_words": settings.getint("EXTRACT_MIN_WORDS"),
+            "favor": settings.get("EXTRACT_FAVOR", defaults.EXTRACT_FAVOR),
+            "include_tables": settings.getbool(
+                "EXTRACT_INCLUDE_TABLES", defaults.EXTRACT_INCLUDE_TABLES
+            ),
+            "include_comments": settings.getbool(
+                "EXTRACT_INCLUDE_COMMENTS", defaults.EXTRACT_INCLUDE_COMMENTS
+            ),
+            "min_words": settings.getint("EXTRACT_MIN_WORDS", defaults.EXTRACT_MIN_WORDS),
         }
     )
 

@@ -1,0 +1,120 @@
+"""The extract pipeline: extraction in worker processes, relevance, counting, and a dying worker."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.items import PageItem
+from crawler.page import PageInput
+from crawler.pipelines.extract import ExtractPipeline
+from crawler.story import parse_story
+
+STORY = parse_story(
+    'name = "s"\nsince = 2025-02-01\nuntil = 2025-02-28\n[match]\nall = ["El Salvador"]\n'
+    'any = ["prison*"]\n[[sources]]\nurl = "http://127.0.0.1:9/"\n'
+)
+PARAGRAPHS = "".join(
+    f"<p>El Salvador offered on Monday to take prisoners from the United States, paragraph {i}, "
+    "in exchange for a fee that the president called low for them and significant for us.</p>"
+    for i in range(8)
+)
+ARTICLE = (
+    "<html lang='en'><head><title>El Salvador offers to take prisoners</title>"
+    "<meta property='article:published_time' content='2025-02-04T10:00:00Z'></head>"
+    f"<body><article><h1>El Salvador offers to take prisoners</h1>{PARAGRAPHS}</article></body>"
+    "</html>"
+)
+
+
+def item(body: str, status: int = 200) -> PageItem:
+    page = PageInput(
+        url="http://127.0.0.1:9/a",
+        final_url="http://127.0.0.1:9/a",
+        status=status,
+        headers=(("Content-Type", "text/html; charset=utf-8"),),
+        body=body.encode(),
+        fetched_at=datetime(2025, 2, 5, tzinfo=UTC),
+    )
+    return PageItem(
+        page=page, source="127.0.0.1:9", warc_record_id="<urn:x>", discovered_via="home"
+    )
+
+
+def pipeline(**settings: Any) -> ExtractPipeline:
+    crawler = get_crawler(settings_dict={"EXTRACT_WORKERS": 1, **settings})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    crawler.spider = SimpleNamespace(story=STORY)  # type: ignore[assignment]
+    return ExtractPipeline.from_crawler(crawler)
+
+
+def run(pipe: ExtractPipeline, *items: PageItem) -> list[PageItem]:
+    async def go() -> list[PageItem]:
+        try:
+            return [await pipe.process_item(i) for i in items]
+        finally:
+            pipe.close_spider()
+
+    return asyncio.run(go())
+
+
+def test_articles_are_extracted_in_a_worker_and_scored() -> None:
+    pipe = pipeline()
+    article, section, missing = run(
+        pipe, item(ARTICLE), item("<html><body>Hi</body></html>"), item(ARTICLE, status=404)
+    )
+    assert article.extraction is not None and article.extraction.article is not None
+    assert article.extraction.article.title == "El Salvador offers to take prisoners"
+    assert article.relevance is not None and article.relevance.relevant
+    assert section.extraction is not None and section.extraction.reason is not None
+    assert section.extraction.reason.startswith("too-short")
+    assert missing.extraction is not None and missing.extraction.reason == "http-404"
+    stats = pipe.stats.get_stats()
+    assert stats["extract/articles"] == 1
+    assert stats["extract/relevant"] == 1
+    assert stats["extract/not_article/too-short"] == 1
+    assert stats["extract/not_article/http-404"] == 1
+
+
+def test_options_come_from_the_settings() -> None:
+    pipe = pipeline(EXTRACT_MIN_WORDS=5000, EXTRACT_FAVOR="precision")
+    assert pipe.options.min_words == 5000 and pipe.options.favor == "precision"
+    (result,) = run(pipe, item(ARTICLE))
+    assert result.extraction is not None and result.extraction.article is None
+    with pytest.raises(ValueError, match="favor"):
+        pipeline(EXTRACT_FAVOR="fast")
+
+
+class DeadPool:
+    """An executor whose worker died: every task fails as a dead process pool's do."""
+
+    def submit(self, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("a worker died"))
+        return future
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_a_dead_worker_fails_one_page_and_a_fresh_pool_serves_the_next() -> None:
+    pipe = pipeline()
+    pipe._executor = DeadPool()  # type: ignore[assignment]
+    failed, recovered = run(pipe, item(ARTICLE), item(ARTICLE))
+    assert failed.extraction is not None and failed.extraction.article is None
+    assert (failed.extraction.reason or "").startswith("error: BrokenProcessPool")
+    assert recovered.extraction is not None and recovered.extraction.article is not None
+    assert pipe.stats.get_value("extract/failed/BrokenProcessPool") == 1
+
+
+def test_other_items_pass_through() -> None:
+    pipe = pipeline()
+    thing = {"not": "a page"}
+    assert asyncio.run(pipe.process_item(thing)) is thing
