@@ -11,7 +11,9 @@ class Capture:
     """A response written to the archive, with where to find it again.
 
     Made by the WARC extension for every response (robots.txt, feeds, sitemaps, redirects and
-    errors included) and announced with the `capture_archived` signal.
+    errors included) and announced with the `capture_archived` signal. A recrawl that brought
+    nothing new is archived as a revisit record, which holds no body but names the record that
+    does (`refers_to`).
     """
 
     url: str
@@ -26,7 +28,19 @@ class Capture:
     warc_offset: int
     warc_length: int
     warc_record_id: str
-    """`WARC-Record-ID` of the response record."""
+    """`WARC-Record-ID` of the response (or revisit) record."""
     request_record_id: str | None
     payload_digest: str
-    """`WARC-Payload-Digest` of the response record, e.g. 'sha1:…'."""
+    """`WARC-Payload-Digest` of the body this capture stands for, e.g. 'sha1:…': for a revisit,
+    the digest of the original's body."""
+    record_type: str = "response"
+    """'response', or 'revisit' when the record holds no body."""
+    revisit_profile: str | None = None
+    """Why a revisit holds no body: 'server-not-modified' (a 304) or 'identical-payload-digest'."""
+    refers_to: str | None = None
+    """For a revisit, `WARC-Record-ID` of the response record that holds the body."""
+    etag: str | None = None
+    """The `ETag` validator for the next conditional request (for a 304 that sent none, the
+    previous capture's)."""
+    last_modified: str | None = None
+    """The `Last-Modified` validator, as `etag`."""

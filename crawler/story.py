@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.revisit import RevisitPolicy, parse_duration
 from crawler.urls import host_of, normalise_url
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -65,6 +66,7 @@ class Story:
     match: MatchRule = field(default_factory=MatchRule)
     since: date | None = None
     until: date | None = None
+    revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
 
     def in_window(self, day: date | None) -> bool | None:
         """Whether a publication date lies in [since, until]; None when the date is unknown."""
@@ -80,7 +82,8 @@ class Story:
         return next((s for s in self.sources if s.host == host), None)
 
 
-_TOP_KEYS = {"name", "title", "since", "until", "match", "sources"}
+_TOP_KEYS = {"name", "title", "since", "until", "match", "sources", "revisit"}
+_REVISIT_KEYS = {"first", "factor", "max", "age_factor", "stop_after"}
 _MATCH_KEYS = {"all", "any", "none"}
 _SOURCE_KEYS = {"name", "url", "feeds", "sitemaps", "follow"}
 
@@ -213,7 +216,31 @@ class _Parser:
             match=match,
             since=since,
             until=until,
+            revisit=self.revisit(data.get("revisit", {})),
         )
+
+    def revisit(self, table: Any) -> RevisitPolicy:
+        if not isinstance(table, dict):
+            raise self.fail("revisit", "must be a table ([revisit])")
+        self.unknown_keys(table, _REVISIT_KEYS, "revisit.")
+        values: dict[str, Any] = {}
+        for key in ("first", "max", "stop_after"):
+            if key in table:
+                fieldname = f"revisit.{key}"
+                try:
+                    values[key] = parse_duration(self.string(table[key], fieldname))
+                except ValueError as exc:
+                    raise self.fail(fieldname, str(exc)) from exc
+        for key in ("factor", "age_factor"):
+            if key in table:
+                value = table[key]
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise self.fail(f"revisit.{key}", f"must be a number, got {value!r}")
+                values[key] = float(value)
+        try:
+            return RevisitPolicy(**values)
+        except ValueError as exc:
+            raise self.fail("revisit", str(exc)) from exc
 
     def source(self, item: Any, index: int) -> Source:
         prefix = f"sources[{index}]"

@@ -2,17 +2,21 @@
 
 Every fetch is stored as a `response` record followed by its `request` record (warcio's and
 Heritrix's order), each in its own gzip member so that any record can be read from its offset.
+A fetch that brought nothing new (a 304, or the same payload again) is stored as a `revisit`
+record in place of the response: status line and headers, no body, and a reference to the earlier
+response record that holds the payload.
 WARC/1.1 rather than 1.0: it fixes the WARC-Target-URI grammar and allows WARC-Date with
 microseconds; warcio, and pywb and cdxj-indexer which read through it, accept both versions.
 
 This module imports no crawling framework: the Scrapy extension (`crawler.extensions.warc`) turns
 responses into the plain `HttpRequestData`/`HttpResponseData` below, and re-extraction reads
-records with `read_record` + `page_from_record` without Scrapy.
+records with `read_record` + `page_from_record` (or `page_from_revisit`) without Scrapy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -28,7 +32,7 @@ from importlib.metadata import version
 from io import BytesIO, FileIO
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -36,6 +40,7 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
+from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from crawler import __version__
@@ -62,6 +67,17 @@ OPEN_SUFFIX = ".open"
 """Suffix of a file still being written; it is renamed without it once closed."""
 
 _CHUNK = 64 * 1024
+
+RevisitProfile = Literal["server-not-modified", "identical-payload-digest"]
+"""A revisit profile of WARC 1.1 §6.7, by the last segment of its URI."""
+
+_PROFILES = "http://netpreserve.org/warc/1.1/revisit/"
+REVISIT_PROFILES: dict[RevisitProfile, str] = {
+    "server-not-modified": _PROFILES + "server-not-modified",
+    "identical-payload-digest": _PROFILES + "identical-payload-digest",
+}
+"""The WARC-Profile URI of each profile: the WARC/1.1 ones (§6.7.2, §6.7.3) for our WARC/1.1
+records, as warcio also writes; WARC/1.0 files have `.../warc/1.0/revisit/...`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,18 +116,22 @@ class HttpResponseData:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where `WarcWriter.write_exchange` put an exchange: enough to read either record back."""
+    """Where `WarcWriter` put an exchange: enough to read either record back.
+
+    The first record is the response record, or the revisit record that stands for it.
+    """
 
     filename: str
     """File name inside the WARC directory, as it is once closed (without `.open`)."""
     offset: int
-    """Offset of the response record's gzip member."""
+    """Offset of the response (or revisit) record's gzip member."""
     length: int
-    """Length of the response record's gzip member (of the record itself when not gzipped)."""
+    """Length of that gzip member (of the record itself when not gzipped)."""
     record_id: str
-    """WARC-Record-ID of the response record."""
+    """WARC-Record-ID of the response (or revisit) record."""
     payload_digest: str
-    """WARC-Payload-Digest of the response record ('sha1:…'), over the body as transferred."""
+    """WARC-Payload-Digest of that record ('sha1:…'), over the body as transferred; for a
+    revisit, the digest of the original's body, which it stands for."""
     request_record_id: str
     request_offset: int
     request_length: int
@@ -181,70 +201,74 @@ class WarcWriter:
         `fetched_at` must be timezone-aware. Raises OSError when the file cannot be written; the
         archive is then as it was before the call.
         """
-        if self._closed:
-            raise ValueError("write to a closed WarcWriter")
-        if fetched_at.tzinfo is None:
-            raise ValueError("fetched_at must be timezone-aware")
-        if self._file is not None and self._size >= self.max_size:
-            self._close_file()
-        if self._file is None:
-            self._open_file()
-
-        uri = request.url.split("#", 1)[0]
-        common = {
-            "WARC-Target-URI": uri,
-            "WARC-Date": datetime_to_iso_date(
-                fetched_at.astimezone(UTC).replace(tzinfo=None), use_micros=True
-            ),
-            "WARC-Warcinfo-ID": self._warcinfo_id,
-        }
-        if ip_address:
-            common["WARC-IP-Address"] = ip_address
-        response_id, request_id = _new_record_id(), _new_record_id()
-        response_fields = {"WARC-Type": "response", "WARC-Record-ID": response_id, **common}
+        uri, common = self._begin_capture(request.url, fetched_at, ip_address)
+        fields = {"WARC-Type": "response", "WARC-Record-ID": _new_record_id(), **common}
         if response.truncated:
-            response_fields["WARC-Truncated"] = response.truncated
-        response_record = self._records.create_warc_record(
+            fields["WARC-Truncated"] = response.truncated
+        record = self._records.create_warc_record(
             uri,
             "response",
             payload=BytesIO(response.body),
             length=len(response.body),
-            warc_headers_dict=response_fields,
-            http_headers=StatusAndHeaders(
-                f"{response.status} {response.reason}",
-                list(response.headers),
-                protocol=response.protocol,
-            ),
+            warc_headers_dict=fields,
+            http_headers=_status_and_headers(response),
         )
-        request_record = self._records.create_warc_record(
+        return self._append_capture(record, request, uri, common)
+
+    def write_revisit(
+        self,
+        request: HttpRequestData,
+        response: HttpResponseData,
+        *,
+        profile: RevisitProfile,
+        refers_to_record_id: str,
+        refers_to_uri: str,
+        refers_to_date: datetime,
+        payload_digest: str,
+        fetched_at: datetime,
+        ip_address: str | None = None,
+    ) -> Location:
+        """Append a `revisit` record for `response` then `request`, as `write_exchange` does.
+
+        The revisit keeps the status line and headers of `response` but not its body, and names
+        the response record holding the payload: `refers_to_record_id` (WARC-Refers-To), written
+        for `refers_to_uri` at `refers_to_date` (WARC-Refers-To-Target-URI and -Date, which pywb
+        and ReplayWeb.page look the original up by). `payload_digest` is that record's
+        WARC-Payload-Digest, the payload this capture stands for.
+
+        With 'server-not-modified', `response` is the 304 and is stored whole. With
+        'identical-payload-digest', its body must have `payload_digest` (else ValueError: the body
+        would be lost) and the record says WARC-Truncated: length, as WARC 1.1 §6.7.2 requires of
+        a block cut for that reason. Dates must be timezone-aware; OSError as for
+        `write_exchange`.
+        """
+        if profile not in REVISIT_PROFILES:
+            raise ValueError(f"unknown revisit profile {profile!r}")
+        if refers_to_date.tzinfo is None:
+            raise ValueError("refers_to_date must be timezone-aware")
+        identical = profile == "identical-payload-digest"
+        if identical and compute_payload_digest(response.body) != payload_digest:
+            raise ValueError(f"the body of {request.url} does not have digest {payload_digest}")
+        uri, common = self._begin_capture(request.url, fetched_at, ip_address)
+        fields = {
+            "WARC-Type": "revisit",
+            "WARC-Record-ID": _new_record_id(),
+            **common,
+            "WARC-Refers-To": refers_to_record_id,
+        }
+        if identical:
+            fields["WARC-Truncated"] = "length"
+        record = self._records.create_revisit_record(
             uri,
-            "request",
-            payload=BytesIO(request.body),
-            length=len(request.body),
-            warc_headers_dict={
-                "WARC-Type": "request",
-                "WARC-Record-ID": request_id,
-                **common,
-                "WARC-Concurrent-To": response_id,
-            },
-            http_headers=StatusAndHeaders(
-                f"{request.method} {_request_target(uri)} {request.protocol}",
-                _with_host(request.headers, uri),
-                is_http_request=True,
-            ),
+            payload_digest,
+            refers_to_uri,
+            _warc_date(refers_to_date),
+            http_headers=_status_and_headers(response),
+            warc_headers_dict=fields,
         )
-        lengths = self._append(response_record, request_record)
-        offset = self._size - sum(lengths)
-        return Location(
-            filename=self._name,
-            offset=offset,
-            length=lengths[0],
-            record_id=response_id,
-            payload_digest=response_record.rec_headers.get_header("WARC-Payload-Digest"),
-            request_record_id=request_id,
-            request_offset=offset + lengths[0],
-            request_length=lengths[1],
-        )
+        # warcio writes the identical-payload-digest profile whatever the reason for the revisit.
+        record.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILES[profile])
+        return self._append_capture(record, request, uri, common)
 
     def close(self) -> None:
         """Finish the current file (fsync, rename without `.open`). Idempotent; the writer cannot
@@ -262,6 +286,65 @@ class WarcWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _begin_capture(
+        self, url: str, fetched_at: datetime, ip_address: str | None
+    ) -> tuple[str, dict[str, str]]:
+        """Make sure a file is open for the next capture of `url`; return its WARC-Target-URI
+        and the WARC headers shared by the capture's records."""
+        if self._closed:
+            raise ValueError("write to a closed WarcWriter")
+        if fetched_at.tzinfo is None:
+            raise ValueError("fetched_at must be timezone-aware")
+        if self._file is not None and self._size >= self.max_size:
+            self._close_file()
+        if self._file is None:
+            self._open_file()
+        uri = url.split("#", 1)[0]
+        common = {
+            "WARC-Target-URI": uri,
+            "WARC-Date": _warc_date(fetched_at),
+            "WARC-Warcinfo-ID": self._warcinfo_id,
+        }
+        if ip_address:
+            common["WARC-IP-Address"] = ip_address
+        return uri, common
+
+    def _append_capture(
+        self, record: Any, request: HttpRequestData, uri: str, common: Mapping[str, str]
+    ) -> Location:
+        """Append `record` (a response or revisit) and the request record concurrent to it."""
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        request_id = _new_record_id()
+        request_record = self._records.create_warc_record(
+            uri,
+            "request",
+            payload=BytesIO(request.body),
+            length=len(request.body),
+            warc_headers_dict={
+                "WARC-Type": "request",
+                "WARC-Record-ID": request_id,
+                **common,
+                "WARC-Concurrent-To": record_id,
+            },
+            http_headers=StatusAndHeaders(
+                f"{request.method} {_request_target(uri)} {request.protocol}",
+                _with_host(request.headers, uri),
+                is_http_request=True,
+            ),
+        )
+        lengths = self._append(record, request_record)
+        offset = self._size - sum(lengths)
+        return Location(
+            filename=self._name,
+            offset=offset,
+            length=lengths[0],
+            record_id=record_id,
+            payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+            request_record_id=request_id,
+            request_offset=offset + lengths[0],
+            request_length=lengths[1],
+        )
 
     def _open_file(self) -> None:
         name = (
@@ -337,8 +420,27 @@ class WarcWriter:
                 file.close()
 
 
+def compute_payload_digest(body: bytes) -> str:
+    """The WARC-Payload-Digest that `write_exchange` gives a response with `body` (the body as
+    transferred), computed as warcio does: 'sha1:' and the base32 SHA-1."""
+    digester = Digester("sha1")
+    digester.update(body)
+    return str(digester)
+
+
 def _new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def _warc_date(moment: datetime) -> str:
+    """A WARC-Date (or WARC-Refers-To-Date) in UTC, with microseconds as WARC/1.1 allows."""
+    return str(datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True))
+
+
+def _status_and_headers(response: HttpResponseData) -> StatusAndHeaders:
+    return StatusAndHeaders(
+        f"{response.status} {response.reason}", list(response.headers), protocol=response.protocol
+    )
 
 
 def _request_target(url: str) -> str:
@@ -457,7 +559,7 @@ def page_from_record(record: WarcRecord, *, max_size: int = 0) -> PageInput:
 
     `max_size` (bytes, 0 for no limit) bounds the decoded body: the archive keeps what servers
     sent, decompression bombs included. Raises ContentDecodingError for a body that does not
-    decode, ValueError for a record that is not an HTTP response.
+    decode, ValueError for a record that is not an HTTP response (see `page_from_revisit`).
     """
     status, url, fetched_at = record.status, record.target_uri, record.date
     if record.rec_type != "response" or status is None or url is None or fetched_at is None:
@@ -470,6 +572,34 @@ def page_from_record(record: WarcRecord, *, max_size: int = 0) -> PageInput:
         body=_decode_body(record.http_headers, record.payload, max_size, url),
         fetched_at=fetched_at,
     )
+
+
+def page_from_revisit(
+    revisit: WarcRecord,
+    original_path: str | os.PathLike[str],
+    original_offset: int,
+    *,
+    max_size: int = 0,
+) -> PageInput:
+    """The page input of a revisit record: the page of the response record it refers to, read
+    from `original_offset` of `original_path` (the capture index knows where), as fetched by the
+    revisit (its URL and date).
+
+    Status and headers stay the original's: they describe that body (its Content-Encoding), where
+    a 304's do not. Raises ValueError unless the record there is the one named by the revisit's
+    WARC-Refers-To; otherwise as `page_from_record`.
+    """
+    url, fetched_at = revisit.target_uri, revisit.date
+    if revisit.rec_type != "revisit" or url is None or fetched_at is None:
+        raise ValueError(f"{revisit.record_id} is not a revisit record")
+    original = read_record(original_path, original_offset)
+    if original.record_id != revisit.warc_header("WARC-Refers-To"):
+        raise ValueError(
+            f"{revisit.record_id} does not refer to {original.record_id} at {original_offset}"
+            f" of {original_path}"
+        )
+    page = page_from_record(original, max_size=max_size)
+    return dataclasses.replace(page, url=url, final_url=url, fetched_at=fetched_at)
 
 
 def _first(headers: Sequence[tuple[str, str]], name: str) -> str | None:

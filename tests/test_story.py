@@ -114,3 +114,34 @@ def test_no_sources_and_bad_toml_and_missing_file(tmp_path: Path) -> None:
         parse_story('name = "x\n')
     with pytest.raises(StoryError, match="cannot read the file"):
         load_story(tmp_path / "missing.toml")
+
+
+def test_revisit_policy_defaults_and_overrides() -> None:
+    story = parse_story(VALID)
+    assert story.revisit.first.total_seconds() == 3600
+    custom = parse_story(
+        VALID.replace(
+            "[match]",
+            '[revisit]\nfirst = "30m"\nfactor = 3\nmax = "2d"\nage_factor = 0\n'
+            'stop_after = "1w"\n\n[match]',
+        )
+    )
+    assert custom.revisit.first.total_seconds() == 1800
+    assert custom.revisit.factor == 3.0
+    assert custom.revisit.max.days == 2 and custom.revisit.stop_after.days == 7
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "words"),
+    [
+        ('first = "soon"', "revisit.first", "a duration is a number and a unit"),
+        ('factor = "2"', "revisit.factor", "must be a number"),
+        ('first = "2d"\nmax = "1d"', "revisit", "max must not be shorter than first"),
+        ("every = 1", "revisit.every", "unknown field"),
+    ],
+)
+def test_an_invalid_revisit_table_is_a_clear_error(table: str, field: str, words: str) -> None:
+    with pytest.raises(StoryError) as caught:
+        parse_story(VALID.replace("[match]", f"[revisit]\n{table}\n\n[match]"))
+    assert caught.value.field == field
+    assert words in str(caught.value)

@@ -15,8 +15,16 @@ from w3lib.url import safe_url_string
 
 from crawler import settings as defaults
 from crawler.capture import Capture
+from crawler.revisit import PreviousCapture
 from crawler.signals import capture_archived
-from storage.warc import HttpRequestData, HttpResponseData, Location, WarcWriter
+from storage.warc import (
+    HttpRequestData,
+    HttpResponseData,
+    Location,
+    RevisitProfile,
+    WarcWriter,
+    compute_payload_digest,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -27,6 +35,12 @@ logger = logging.getLogger(__name__)
 
 _TRUNCATED = {"dataloss": "disconnect", "download_stopped": "unspecified"}
 """Scrapy response flags that mean an incomplete body, and the WARC-Truncated reason for each."""
+
+_UNCHANGED: dict[RevisitProfile, str] = {
+    "server-not-modified": "not-modified",
+    "identical-payload-digest": "identical",
+}
+"""`request.meta["unchanged"]` after each kind of revisit (the spider then skips extraction)."""
 
 
 class WarcExtension:
@@ -45,8 +59,15 @@ class WarcExtension:
     - header spelling and order: Scrapy title-cases names ("ETag" becomes "Etag") and groups the
       lines of a repeated header together (all kept, in order).
 
-    After writing, `request.meta["warc_record_id"]` holds the response record's WARC-Record-ID
-    (and `request.meta["fetched_at"]` its WARC-Date),
+    A recrawl does not archive an unchanged page again. When the request carries
+    `meta["previous"]` (a `PreviousCapture`: the last capture that holds a body) and the server
+    answers 304, or 200 with a body of the same payload digest, a revisit record referring to that
+    capture is written in place of the response record (profile server-not-modified or
+    identical-payload-digest), `request.meta["unchanged"]` is set to "not-modified" or
+    "identical", and `warc/revisits/<profile>` counts it.
+
+    After writing, `request.meta["warc_record_id"]` holds the response (or revisit) record's
+    WARC-Record-ID (and `request.meta["fetched_at"]` its WARC-Date),
     the stats `warc/records`, `warc/bytes` and `warc/files` grow, and the `capture_archived`
     signal announces a `Capture`. A failed write (disk full…) is logged at ERROR with the URL and
     counted in `warc/errors`; the crawl goes on. Writing happens on the reactor thread, inside the
@@ -94,13 +115,27 @@ class WarcExtension:
         # when the whole body had arrived (later by the download time).
         fetched_at = datetime.now(UTC)
         stats = self.crawler.stats
+        previous: PreviousCapture | None = request.meta.get("previous")
+        profile = _revisit_profile(response, previous)
+        request_data, response_data = _request_data(request), _response_data(response)
+        ip_address = None if response.ip_address is None else str(response.ip_address)
         try:
-            location = self.writer.write_exchange(
-                _request_data(request),
-                _response_data(response),
-                fetched_at=fetched_at,
-                ip_address=None if response.ip_address is None else str(response.ip_address),
-            )
+            if profile is None or previous is None:
+                location = self.writer.write_exchange(
+                    request_data, response_data, fetched_at=fetched_at, ip_address=ip_address
+                )
+            else:
+                location = self.writer.write_revisit(
+                    request_data,
+                    response_data,
+                    profile=profile,
+                    refers_to_record_id=previous.record_id,
+                    refers_to_uri=previous.target_uri,
+                    refers_to_date=previous.fetched_at,
+                    payload_digest=previous.payload_digest,
+                    fetched_at=fetched_at,
+                    ip_address=ip_address,
+                )
         except Exception:
             stats.inc_value("warc/errors")
             logger.exception("Could not archive %s to WARC", response.url)
@@ -110,11 +145,17 @@ class WarcExtension:
         if location.filename != self._filename:
             self._filename = location.filename
             stats.inc_value("warc/files")
+        if profile is None:
+            # Meta copied from a request that got a revisit must not mark this response unchanged.
+            request.meta.pop("unchanged", None)
+        else:
+            stats.inc_value(f"warc/revisits/{profile}")
+            request.meta["unchanged"] = _UNCHANGED[profile]
         request.meta["warc_record_id"] = location.record_id
         request.meta["fetched_at"] = fetched_at
         self.crawler.signals.send_catch_log(
             capture_archived,
-            capture=_capture(response, fetched_at, location),
+            capture=_capture(response, fetched_at, location, previous, profile),
             request=request,
             response=response,
         )
@@ -173,11 +214,41 @@ def _response_data(response: Response) -> HttpResponseData:
     )
 
 
-def _capture(response: Response, fetched_at: datetime, location: Location) -> Capture:
-    """The capture of `response`; its content_type is the media type alone, as in CDX indexes."""
-    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-    media_type = content_type.split(";", 1)[0].strip().lower()
+def _revisit_profile(response: Response, previous: PreviousCapture | None) -> RevisitProfile | None:
+    """The kind of revisit of `previous` that `response` is, or None if it brings a new body."""
+    if previous is None:
+        return None
+    if response.status == 304:
+        return "server-not-modified"
+    if response.status == 200 and compute_payload_digest(response.body) == previous.payload_digest:
+        return "identical-payload-digest"
+    return None
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return None if value is None else value.decode("latin-1")
+
+
+def _capture(
+    response: Response,
+    fetched_at: datetime,
+    location: Location,
+    previous: PreviousCapture | None,
+    profile: RevisitProfile | None,
+) -> Capture:
+    """The capture of `response`, a revisit of `previous` if `profile` is set; its content_type is
+    the media type alone, as in CDX indexes."""
+    media_type = (_header(response, "Content-Type") or "").split(";", 1)[0].strip().lower()
     redirect = response.headers.get("Location") if 300 <= response.status < 400 else None
+    etag, last_modified = _header(response, "ETag"), _header(response, "Last-Modified")
+    refers_to = None
+    if profile is not None and previous is not None:
+        refers_to = previous.record_id
+        if profile == "server-not-modified":
+            # A 304 need not repeat the validators (RFC 9110 §15.4.5): those it omits still hold.
+            etag = etag or previous.etag
+            last_modified = last_modified or previous.last_modified
     return Capture(
         url=response.url,
         fetched_at=fetched_at,
@@ -190,4 +261,9 @@ def _capture(response: Response, fetched_at: datetime, location: Location) -> Ca
         warc_record_id=location.record_id,
         request_record_id=location.request_record_id,
         payload_digest=location.payload_digest,
+        record_type="response" if refers_to is None else "revisit",
+        revisit_profile=profile,
+        refers_to=refers_to,
+        etag=etag,
+        last_modified=last_modified,
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import errno
 import gzip
+import hashlib
 import io
 import os
+import random
 import re
 import socket
 import zlib
@@ -26,9 +29,12 @@ from storage.warc import (
     HttpRequestData,
     HttpResponseData,
     Location,
+    RevisitProfile,
     WarcRecord,
     WarcWriter,
+    compute_payload_digest,
     page_from_record,
+    page_from_revisit,
     read_record,
 )
 from tests.support import warcio_check
@@ -85,6 +91,15 @@ def write(
 
 def read_at(directory: Path, location: Location) -> WarcRecord:
     return read_record(directory / location.filename, location.offset)
+
+
+def block_of(path: Path, location: Location) -> bytes:
+    """The block of the record at `location`, as stored: after its WARC header, before the
+    record's closing CRLF CRLF."""
+    member = path.read_bytes()[location.offset : location.offset + location.length]
+    _, _, rest = gzip.decompress(member).partition(b"\r\n\r\n")
+    assert rest.endswith(b"\r\n\r\n")
+    return rest[:-4]
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -479,3 +494,204 @@ def test_page_from_record_wants_a_response_record(tmp_path: Path) -> None:
         page_from_record(read_record(tmp_path / location.filename, location.request_offset))
     with pytest.raises(ValueError, match="not an HTTP response record"):
         page_from_record(read_record(tmp_path / location.filename, 0))  # warcinfo
+
+
+# --- revisits ------------------------------------------------------------------------------------
+
+URL = "http://news.example/story?id=7&page=2"
+REFETCHED_AT = FETCHED_AT + timedelta(hours=2)
+ETAG = '"v1"'
+ARTICLE_HTML = b"<html><body><p>" + random.Random(7).randbytes(10_000).hex().encode() + b"</p>"
+ARTICLE = gzip.compress(ARTICLE_HTML, mtime=0)
+ARTICLE_HEADERS = [
+    ("Content-Type", "text/html"),
+    ("Content-Encoding", "gzip"),
+    ("ETag", ETAG),
+    ("Content-Length", str(len(ARTICLE))),
+]
+NOT_MODIFIED = HttpResponseData(304, "Not Modified", "HTTP/1.1", [("ETag", ETAG)], b"")
+PROFILE_URI = "http://netpreserve.org/warc/1.1/revisit/"
+
+
+def sha1_base32(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def article(body: bytes = ARTICLE) -> HttpResponseData:
+    return HttpResponseData(200, "OK", "HTTP/1.1", ARTICLE_HEADERS, body)
+
+
+def write_revisit(
+    writer: WarcWriter,
+    original: Location,
+    resp: HttpResponseData,
+    profile: RevisitProfile,
+    **changes: Any,
+) -> Location:
+    """A revisit of `original` (fetched at FETCHED_AT), two hours later."""
+    arguments: dict[str, Any] = {
+        "profile": profile,
+        "refers_to_record_id": original.record_id,
+        "refers_to_uri": URL,
+        "refers_to_date": FETCHED_AT,
+        "payload_digest": original.payload_digest,
+        "fetched_at": REFETCHED_AT,
+        "ip_address": "192.0.2.7",
+        **changes,
+    }
+    return writer.write_revisit(request(headers=[("If-None-Match", ETAG)]), resp, **arguments)
+
+
+def archive_with_revisits(directory: Path) -> tuple[Path, dict[str, Location]]:
+    """An article, its two kinds of revisit, and a changed version, in one file."""
+    with WarcWriter(directory, prefix="test", max_size=10**9) as writer:
+        original = writer.write_exchange(
+            request(), article(), fetched_at=FETCHED_AT, ip_address="192.0.2.7"
+        )
+        locations = {
+            "original": original,
+            "server-not-modified": write_revisit(
+                writer, original, NOT_MODIFIED, "server-not-modified"
+            ),
+            "identical-payload-digest": write_revisit(
+                writer, original, article(), "identical-payload-digest"
+            ),
+            "changed": writer.write_exchange(
+                request(), article(gzip.compress(b"<p>Updated</p>")), fetched_at=REFETCHED_AT
+            ),
+        }
+    [path] = directory.iterdir()
+    return path, locations
+
+
+@pytest.mark.parametrize(
+    ("profile", "status_line", "http_headers", "truncated"),
+    [
+        ("server-not-modified", "HTTP/1.1 304 Not Modified", [("ETag", ETAG)], None),
+        # The block is the response cut before its body: WARC 1.1 §6.7.2 wants it said.
+        ("identical-payload-digest", "HTTP/1.1 200 OK", ARTICLE_HEADERS, "length"),
+    ],
+)
+def test_revisit_record_keeps_the_headers_and_refers_to_the_original(
+    tmp_path: Path,
+    profile: RevisitProfile,
+    status_line: str,
+    http_headers: list[tuple[str, str]],
+    truncated: str | None,
+) -> None:
+    path, locations = archive_with_revisits(tmp_path)
+    original = read_record(path, locations["original"].offset)
+    location = locations[profile]
+    record = read_record(path, location.offset)
+
+    assert record.warc_headers[0] == ("WARC-Type", "revisit")
+    assert record.record_id == location.record_id
+    names = [name for name, _ in record.warc_headers]
+    assert len(names) == len(set(names))  # warcio's profile replaced, not repeated
+    assert record.warc_header("WARC-Profile") == PROFILE_URI + profile
+    assert record.warc_header("WARC-Refers-To") == original.record_id
+    assert record.warc_header("WARC-Refers-To-Target-URI") == original.target_uri == URL
+    assert record.warc_header("WARC-Refers-To-Date") == original.warc_header("WARC-Date")
+    assert record.warc_header("WARC-Refers-To-Date") == "2025-02-03T04:05:06.789012Z"
+    digest = original.warc_header("WARC-Payload-Digest")
+    assert record.warc_header("WARC-Payload-Digest") == location.payload_digest == digest
+    assert record.target_uri == URL
+    assert record.warc_header("WARC-Date") == "2025-02-03T06:05:06.789012Z"
+    assert record.warc_header("WARC-IP-Address") == "192.0.2.7"
+    assert record.warc_header("WARC-Warcinfo-ID") == original.warc_header("WARC-Warcinfo-ID")
+    assert record.warc_header("Content-Type") == "application/http; msgtype=response"
+    assert record.warc_header("WARC-Truncated") == truncated
+    assert record.http_start_line == status_line
+    assert list(record.http_headers) == http_headers
+    assert record.payload == b""
+
+    # The block is the status line and headers alone, and its length and digest say so.
+    block = block_of(path, location)
+    assert block.startswith(status_line.encode() + b"\r\n")
+    assert block.endswith(b"\r\n\r\n")
+    assert record.warc_header("Content-Length") == str(len(block))
+    assert record.warc_header("WARC-Block-Digest") == sha1_base32(block)
+
+    req = read_record(path, location.request_offset)
+    assert req.record_id == location.request_record_id
+    assert req.warc_header("WARC-Concurrent-To") == record.record_id
+    assert req.warc_header("WARC-Date") == record.warc_header("WARC-Date")
+    assert req.http_header("If-None-Match") == ETAG
+
+
+def test_file_mixing_responses_and_revisits_passes_warcio_check(tmp_path: Path) -> None:
+    path, _ = archive_with_revisits(tmp_path)
+
+    result = warcio_check(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("digest pass") == 1 + 2 + 4  # warcinfo, responses, requests
+    assert result.stdout.count("not checked (revisit)") == 2
+    assert [r.rec_type for _, r in all_records(path)] == [
+        "warcinfo",
+        *["response", "request"],
+        *["revisit", "request"] * 2,
+        *["response", "request"],
+    ]
+
+
+def test_revisit_is_a_small_fraction_of_the_response(tmp_path: Path) -> None:
+    _, locations = archive_with_revisits(tmp_path)
+    original = locations["original"]
+    for profile in ("server-not-modified", "identical-payload-digest"):
+        location = locations[profile]
+        assert location.length * 20 < original.length, profile
+        assert (
+            location.length + location.request_length
+            < (original.length + original.request_length) / 10
+        )
+
+
+def test_identical_payload_revisit_refuses_another_body(tmp_path: Path) -> None:
+    with WarcWriter(tmp_path, prefix="test", max_size=10**9) as writer:
+        original = writer.write_exchange(request(), article(), fetched_at=FETCHED_AT)
+        size = (tmp_path / (original.filename + ".open")).stat().st_size
+
+        with pytest.raises(ValueError, match="does not have digest"):
+            write_revisit(writer, original, article(b"new"), "identical-payload-digest")
+        with pytest.raises(ValueError, match="timezone-aware"):
+            write_revisit(
+                writer,
+                original,
+                NOT_MODIFIED,
+                "server-not-modified",
+                refers_to_date=datetime(2025, 1, 1),
+            )
+        with pytest.raises(ValueError, match="unknown revisit profile"):
+            write_revisit(writer, original, NOT_MODIFIED, "unchanged")  # type: ignore[arg-type]
+        assert (tmp_path / (original.filename + ".open")).stat().st_size == size
+
+
+def test_payload_digest_is_the_one_response_records_get(tmp_path: Path) -> None:
+    bodies = [b"", HTML, gzip.compress(HTML)]
+    locations = write(tmp_path, *[(request(), response(body)) for body in bodies])
+
+    for body, location in zip(bodies, locations, strict=True):
+        assert compute_payload_digest(body) == location.payload_digest == sha1_base32(body)
+    assert compute_payload_digest(gzip.compress(HTML)) != compute_payload_digest(HTML)
+
+
+def test_page_from_revisit_is_the_original_page_as_of_the_revisit(tmp_path: Path) -> None:
+    path, locations = archive_with_revisits(tmp_path)
+    original = locations["original"]
+
+    for profile in ("server-not-modified", "identical-payload-digest"):
+        record = read_record(path, locations[profile].offset)
+        page = page_from_revisit(record, path, original.offset)
+        assert page.body == ARTICLE_HTML  # the original's payload, gzip decoded
+        assert page.status == 200
+        assert page.headers == tuple(ARTICLE_HEADERS)
+        assert page.url == page.final_url == URL
+        assert page.fetched_at == REFETCHED_AT
+
+    record = read_record(path, locations["server-not-modified"].offset)
+    with pytest.raises(ValueError, match="does not refer to"):
+        page_from_revisit(record, path, locations["changed"].offset)
+    with pytest.raises(ValueError, match="not a revisit record"):
+        page_from_revisit(read_record(path, original.offset), path, original.offset)
+    with pytest.raises(ValueError, match="not an HTTP response record"):
+        page_from_record(record)
