@@ -4,9 +4,32 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from storage.db.engine import DatabaseNotFound, open_database
+from storage.db.queries import UnknownStory
+
 DB_ENV = "NEWSARCHIVE_DB"
+
+
+class CliError(Exception):
+    """A failure a verb reports as one line, `PROG: message`, and ends with exit status `code`
+    (2: the user asked for something that is not there, 1: something broke)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def report(self, prog: str) -> int:
+        """Write the message to standard error; the exit status for `main` to return."""
+        sys.stderr.write(f"{prog}: {self}\n")
+        return self.code
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -38,3 +61,24 @@ def database_url(data_dir: Path, db: str | None) -> str:
 
 def warc_dir(data_dir: Path) -> Path:
     return data_dir / "warc"
+
+
+@contextmanager
+def existing_database(data_dir: Path, db: str | None) -> Iterator[Engine]:
+    """The engine of a database a crawl has made, disposed of on leaving the block.
+
+    Read-only verbs must not create a database, so a missing one is a `CliError` (2), as is an
+    `UnknownStory` raised in the block; a database that cannot be reached is one too (1).
+    """
+    try:
+        engine = open_database(database_url(data_dir, db), create=False)
+    except DatabaseNotFound as exc:
+        raise CliError(f"{exc}: run a crawl first, or point --data/--db at one", 2) from exc
+    except OperationalError as exc:
+        raise CliError(f"cannot open the database: {exc.orig}", 1) from exc
+    try:
+        yield engine
+    except UnknownStory as exc:
+        raise CliError(str(exc), 2) from exc
+    finally:
+        engine.dispose()

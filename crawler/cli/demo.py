@@ -90,12 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def report(data: Path, db_url: str, story: str, stats: dict[str, object], elapsed: float) -> None:
     """What the crawl found, and where it is."""
+    from storage.db import queries
     from storage.db.engine import open_database
-    from storage.db.repository import Repository
 
-    repository = Repository(open_database(db_url))
-    relevant = list(repository.iter_articles(story=story, relevant_only=True))
-    total = repository.status(story=story, warc_dir=warc_dir(data)).total
+    engine = open_database(db_url)
+    try:
+        relevant = list(queries.iter_articles(engine, story, relevant_only=True))
+        total = queries.status(engine, story, warc_dir=warc_dir(data)).total
+    finally:
+        engine.dispose()
     print()
     print(
         f"Crawled in {elapsed:.1f} s: {stats.get('downloader/response_count', 0)} responses "

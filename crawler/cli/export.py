@@ -11,11 +11,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.exc import OperationalError
-
-from crawler.cli.common import add_data_options, database_url
-from storage.db.engine import DatabaseNotFound, open_database
-from storage.db.repository import ExportRow, Repository, UnknownStory
+from crawler.cli.common import CliError, add_data_options, existing_database
+from storage.db import queries
+from storage.db.queries import ExportRow
 
 PROG = "newsarchive export"
 
@@ -46,21 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     try:
-        engine = open_database(database_url(args.data, args.db), create=False)
-    except DatabaseNotFound as exc:
-        sys.stderr.write(f"{PROG}: {exc}: run a crawl first, or point --data/--db at one\n")
-        return 2
-    except OperationalError as exc:
-        sys.stderr.write(f"{PROG}: cannot open the database: {exc.orig}\n")
-        return 1
-    try:
-        rows = Repository(engine).iter_articles(args.story, relevant_only=args.relevant_only)
-        count = write_jsonl(rows, sys.stdout) if output is None else write_atomically(rows, output)
-    except UnknownStory as exc:
-        sys.stderr.write(f"{PROG}: {exc}\n")
-        return 2
-    finally:
-        engine.dispose()
+        with existing_database(args.data, args.db) as engine:
+            rows = queries.iter_articles(engine, args.story, relevant_only=args.relevant_only)
+            count = (
+                write_jsonl(rows, sys.stdout) if output is None else write_atomically(rows, output)
+            )
+    except CliError as exc:
+        return exc.report(PROG)
     where = "standard output" if output is None else str(output)
     sys.stderr.write(f"{PROG}: {count} article{'' if count == 1 else 's'} written to {where}\n")
     return 0

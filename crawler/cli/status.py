@@ -9,11 +9,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
-
-from crawler.cli.common import add_data_options, database_url, warc_dir
-from storage.db.engine import DatabaseNotFound, open_database
-from storage.db.repository import Counts, Repository, StatusReport, UnknownStory
+from crawler.cli.common import CliError, add_data_options, existing_database, warc_dir
+from storage.db import queries
+from storage.db.queries import Counts, StatusReport
 
 PROG = "newsarchive status"
 COLUMNS = ("captures", "articles", "relevant", "WARC files", "WARC size")
@@ -30,22 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
 
-    url = database_url(args.data, args.db)
     try:
-        engine = open_database(url, create=False)
-    except DatabaseNotFound as exc:
-        sys.stderr.write(f"{PROG}: {exc}: run a crawl first, or point --data/--db at one\n")
-        return 2
-    except OperationalError as exc:
-        sys.stderr.write(f"{PROG}: cannot open the database: {exc.orig}\n")
-        return 1
-    try:
-        report = Repository(engine).status(args.story, warc_dir=warc_dir(args.data))
-    except UnknownStory as exc:
-        sys.stderr.write(f"{PROG}: {exc}\n")
-        return 2
-    finally:
-        engine.dispose()
+        with existing_database(args.data, args.db) as engine:
+            report = queries.status(engine, args.story, warc_dir=warc_dir(args.data))
+    except CliError as exc:
+        return exc.report(PROG)
 
     if args.format == "json":
         json.dump(as_json(report), sys.stdout, indent=2)

@@ -116,6 +116,10 @@ class WarcExtension:
         fetched_at = datetime.now(UTC)
         stats = self.crawler.stats
         previous: PreviousCapture | None = request.meta.get("previous")
+        if previous is not None and previous.url != request.url:
+            # Scrapy copies meta into a redirect's new request: the previous capture belongs to
+            # the URL that redirected, not to this one.
+            previous = None
         profile = _revisit_profile(response, previous)
         request_data, response_data = _request_data(request), _response_data(response)
         ip_address = None if response.ip_address is None else str(response.ip_address)

@@ -26,7 +26,8 @@ from crawler.items import PageItem
 from crawler.signals import capture_archived
 from crawler.story import Story
 from storage.db.engine import open_database
-from storage.db.repository import BatchResult, PageRecord, Repository
+from storage.db.records import BatchResult, PageRecord
+from storage.db.repository import Repository
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -146,10 +147,7 @@ class StorePipeline:
 
     def _open(self, story: Story | None) -> tuple[Repository, int | None]:
         repo = Repository(open_database(self.db_url))
-        if story is None:
-            return repo, None
-        repo.ensure_publishers(story.sources)
-        return repo, repo.ensure_story(story)
+        return repo, repo.ensure_story(story) if story is not None else None
 
     def _flush_if_full(self) -> None:
         if len(self._captures) + len(self._pages) >= self.batch_size:

@@ -1,8 +1,8 @@
 """The database schema as typed SQLAlchemy models.
 
 The models describe the tables; Alembic migrations (storage/db/migrations) create them, and a test
-keeps the two equal. Reads and writes go through `storage.db.repository` with Core statements, so
-the models carry no relationships or behaviour.
+keeps the two equal. Writes go through `storage.db.repository` and reads through
+`storage.db.queries`, both with Core statements, so the models carry no relationships or behaviour.
 """
 
 from __future__ import annotations
@@ -99,6 +99,17 @@ class Story(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class StorySource(Base):
+    """A publisher a story watches: one of the sources in its story file, found anything or not."""
+
+    __tablename__ = "story_sources"
+
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    publisher_id: Mapped[int] = mapped_column(ForeignKey("publishers.id"), primary_key=True)
+
+
 class Url(Base):
     """One normalised URL. An alias (redirect source, tracking variant, page whose rel=canonical
     names another URL) points at the URL its content is filed under."""
@@ -106,7 +117,11 @@ class Url(Base):
     __tablename__ = "urls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(unique=True)
+    url_hash: Mapped[bytes] = mapped_column(unique=True)
+    """SHA-256 of `url` (32 bytes, see `storage.db.urls.url_hash`): the URL's identity. URLs have
+    no length limit, but a PostgreSQL btree entry must fit in a third of a page (~2.7 kB), so the
+    unique index is on this and `url` is not indexed."""
+    url: Mapped[str]
     publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"), index=True)
     canonical_id: Mapped[int | None] = mapped_column(
         ForeignKey("urls.id", ondelete="SET NULL"), index=True

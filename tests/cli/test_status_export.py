@@ -11,8 +11,10 @@ import pytest
 
 from crawler.cli import export, status
 from crawler.cli import main as newsarchive
+from storage.db import queries
 from storage.db.engine import open_database
-from storage.db.repository import ExportRow, Repository
+from storage.db.queries import ExportRow
+from storage.db.repository import Repository
 from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, capture, page
 
 A = "http://news.example:8080/a"
@@ -26,7 +28,6 @@ def archive(db_url: str, tmp_path: Path) -> list[str]:
     Returns the data options to pass to a verb."""
     engine = open_database(db_url)
     repo = Repository(engine)
-    repo.ensure_publishers(STORY.sources)
     story_id = repo.ensure_story(STORY)
     repo.write_batch(
         [
@@ -150,14 +151,14 @@ def test_an_interrupted_export_leaves_the_old_file(
 ) -> None:
     target = tmp_path / "out.jsonl"
     target.write_text("previous export\n")
-    real = Repository.iter_articles
+    real = queries.iter_articles
 
-    def interrupted(self: Repository, *args: Any, **kwargs: Any) -> Iterator[ExportRow]:
-        rows = real(self, *args, **kwargs)
+    def interrupted(*args: Any, **kwargs: Any) -> Iterator[ExportRow]:
+        rows = real(*args, **kwargs)
         yield next(rows)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Repository, "iter_articles", interrupted)
+    monkeypatch.setattr(queries, "iter_articles", interrupted)
     with pytest.raises(KeyboardInterrupt):
         export.main([*archive, "-o", str(target)])
     assert target.read_text() == "previous export\n"

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.urls import normalise_url
+from storage.db import queries
 from storage.db.engine import open_database
 from storage.db.models import Capture, Url
-from storage.db.repository import Repository
 from storage.warc import read_record
 from tests.integration.conftest import CrawlRun, run_newsarchive
 from tests.support import warcio_check
@@ -28,8 +28,8 @@ pytestmark = pytest.mark.slow
 
 
 def exported(run: CrawlRun) -> dict[str, dict[str, object]]:
-    repository = Repository(open_database(run.db_url))
-    return {str(row["url"]): dict(row) for row in repository.iter_articles()}
+    engine = open_database(run.db_url)
+    return {str(row["url"]): dict(row) for row in queries.iter_articles(engine)}
 
 
 def fetched_paths(run: CrawlRun, host: str) -> list[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from crawler.simweb import SimWeb
+from storage.db import queries
 from storage.db.engine import open_database
-from storage.db.repository import Repository
 from tests.integration.conftest import FAST, run_newsarchive
 
 pytestmark = pytest.mark.slow
@@ -31,8 +31,8 @@ def test_demo_crawls_the_simulated_web_and_says_where_everything_is(tmp_path: Pa
     # a second run replaces the demo's own directory, and nothing else
     again = run_newsarchive("demo", "--data", str(data))
     assert again.returncode == 0, again.stderr[-3000:]
-    repository = Repository(open_database(f"sqlite:///{data / 'newsarchive.db'}"))
-    assert len(repository.status(warc_dir=data / "warc").publishers) == 5
+    engine = open_database(f"sqlite:///{data / 'newsarchive.db'}")
+    assert len(queries.status(engine, warc_dir=data / "warc").publishers) == 5
 
 
 def test_demo_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
@@ -69,8 +69,8 @@ def test_scrapy_crawl_story_works_from_the_project_directory(tmp_path: Path) -> 
             check=False,
         )
     assert result.returncode == 0, result.stderr[-3000:]
-    repository = Repository(open_database(f"sqlite:///{data / 'newsarchive.db'}"))
-    assert repository.status(warc_dir=data / "warc").total.relevant == 5
+    engine = open_database(f"sqlite:///{data / 'newsarchive.db'}")
+    assert queries.status(engine, warc_dir=data / "warc").total.relevant == 5
 
 
 def test_python_dash_m_crawler_is_the_newsarchive_command() -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from crawler.cli import main
 from crawler.simweb import SimWeb
+from storage.db import queries
 from storage.db.engine import open_database
-from storage.db.repository import Repository
 from tests.integration.conftest import crawl
 
 pytestmark = pytest.mark.slow
@@ -66,9 +66,10 @@ def test_unreachable_and_failing_sources_are_reported_and_the_rest_is_crawled(
     assert f"source '{broken.name}': http://{broken.host}/ answered HTTP 500" in stderr
     assert "discovery/failed/http_500" in stderr
     # the healthy publishers were crawled all the same
-    relevant = list(Repository(open_database(run.db_url)).iter_articles(relevant_only=True))
+    engine = open_database(run.db_url)
+    relevant = list(queries.iter_articles(engine, relevant_only=True))
     assert len(relevant) >= 5
     # and the 500 is archived as a capture like any other response
-    status = Repository(open_database(run.db_url)).status(warc_dir=run.data / "warc")
+    status = queries.status(engine, warc_dir=run.data / "warc")
     rows = [p for p in status.publishers if p.host == broken.host]
     assert rows and rows[0].counts.captures >= 1

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from crawler.capture import Capture
 from crawler.extraction.article import Article, Extraction, Relevance
 from crawler.story import Source, Story
-from storage.db.repository import PageRecord
+from storage.db.records import PageRecord
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WARC = "newsarchive-20250301-00000.warc.gz"

@@ -13,8 +13,11 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage.db import models as m
 from storage.db.engine import DatabaseNotFound, alembic_config, open_database
+from storage.db.urls import url_hash
 
 from .factories import T0
+
+X = "http://x.example/"
 
 
 def test_migrations_build_exactly_the_models(engine: Engine) -> None:
@@ -51,7 +54,9 @@ def test_create_false_refuses_a_missing_database(db_url: str) -> None:
 
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(insert(m.Url).values(url="http://x.example/", publisher_id=999, first_seen=T0))
+        conn.execute(
+            insert(m.Url).values(url_hash=url_hash(X), url=X, publisher_id=999, first_seen=T0)
+        )
 
 
 def test_sqlite_file_gets_its_directory_and_a_write_ahead_log(tmp_path: Path) -> None:
@@ -69,5 +74,5 @@ def test_sqlite_file_gets_its_directory_and_a_write_ahead_log(tmp_path: Path) ->
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
     with pytest.raises(StatementError, match="naive datetime"), engine.begin() as conn:
         conn.execute(
-            insert(m.Url).values(url="http://x.example/", first_seen=T0.replace(tzinfo=None))
+            insert(m.Url).values(url_hash=url_hash(X), url=X, first_seen=T0.replace(tzinfo=None))
         )

@@ -1,4 +1,5 @@
-"""Initial schema: publishers, stories, urls, captures, article versions, story links.
+"""Initial schema: publishers, stories and their sources, urls, captures, article versions, story
+links.
 
 Revision ID: 0001
 Revises:
@@ -45,8 +46,26 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_stories_name")),
     )
     op.create_table(
+        "story_sources",
+        sa.Column("story_id", sa.Integer(), nullable=False),
+        sa.Column("publisher_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["publisher_id"],
+            ["publishers.id"],
+            name=op.f("fk_story_sources_publisher_id_publishers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            ["stories.id"],
+            name=op.f("fk_story_sources_story_id_stories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("story_id", "publisher_id", name=op.f("pk_story_sources")),
+    )
+    op.create_table(
         "urls",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url_hash", sa.LargeBinary(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("publisher_id", sa.Integer(), nullable=True),
         sa.Column("canonical_id", sa.Integer(), nullable=True),
@@ -62,7 +81,7 @@ def upgrade() -> None:
             ["publisher_id"], ["publishers.id"], name=op.f("fk_urls_publisher_id_publishers")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_urls")),
-        sa.UniqueConstraint("url", name=op.f("uq_urls_url")),
+        sa.UniqueConstraint("url_hash", name=op.f("uq_urls_url_hash")),
     )
     op.create_index(op.f("ix_urls_canonical_id"), "urls", ["canonical_id"])
     op.create_index(op.f("ix_urls_publisher_id"), "urls", ["publisher_id"])
@@ -114,9 +133,7 @@ def upgrade() -> None:
             ["url_id"], ["urls.id"], name=op.f("fk_article_versions_url_id_urls")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article_versions")),
-        sa.UniqueConstraint(
-            "url_id", "version", name=op.f("uq_article_versions_url_id_version")
-        ),
+        sa.UniqueConstraint("url_id", "version", name=op.f("uq_article_versions_url_id_version")),
     )
     op.create_index(op.f("ix_article_versions_capture_id"), "article_versions", ["capture_id"])
     op.create_table(
@@ -158,5 +175,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_urls_publisher_id"), table_name="urls")
     op.drop_index(op.f("ix_urls_canonical_id"), table_name="urls")
     op.drop_table("urls")
+    op.drop_table("story_sources")
     op.drop_table("stories")
     op.drop_table("publishers")

@@ -1,0 +1,270 @@
+"""The read side of the database: the status report and the streamed article export.
+
+Both only read, each in one transaction, so they can run while a crawl writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, and_, distinct, func, select
+
+from storage.db import models as m
+
+ExportRow = dict[str, Any]
+
+STREAM_ROWS = 500
+"""Rows fetched at a time when streaming an export."""
+
+
+class UnknownStory(LookupError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no story named {name!r} in the database")
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    captures: int = 0
+    articles: int = 0
+    """Article URLs with at least one version (in the story, if one was asked for)."""
+    relevant: int = 0
+    warc_files: int = 0
+    warc_bytes: int = 0
+    """Size on disk of the WARC files holding these captures (a file shared with other
+    publishers counts in each row, once in the total)."""
+    warc_missing: int = 0
+    """WARC files named by captures but absent from the WARC directory."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherStatus:
+    publisher: str
+    host: str | None
+    """None for the row of URLs that belong to no known publisher (off-site redirects)."""
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    story: str | None
+    publishers: tuple[PublisherStatus, ...]
+    total: Counts
+    missing_warc_files: tuple[str, ...]
+
+
+def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> StatusReport:
+    """Counts per publisher and in total, in one read transaction.
+
+    With `story`, exactly the story's publishers (its sources) are listed, found anything or not,
+    and articles and relevant counts are the story's; captures and WARC files belong to no story
+    and are the publisher's. Sizes are read from `warc_dir` (a file still being written,
+    `NAME.open`, counts as present).
+    """
+    with engine.connect() as conn:
+        story_id = _story_id(conn, story) if story is not None else None
+        captures = _by_publisher(
+            conn.execute(
+                select(m.Url.publisher_id, func.count(m.Capture.id))
+                .join(m.Url, m.Url.id == m.Capture.url_id)
+                .group_by(m.Url.publisher_id)
+            )
+        )
+        files: dict[int | None, set[str]] = defaultdict(set)
+        for publisher_id, filename in conn.execute(
+            select(m.Url.publisher_id, m.Capture.warc_filename)
+            .join(m.Url, m.Url.id == m.Capture.url_id)
+            .distinct()
+        ):
+            files[publisher_id].add(filename)
+        version, link = m.ArticleVersion, m.StoryArticle
+        articles_query = select(m.Url.publisher_id, func.count(distinct(version.url_id))).join(
+            m.Url, m.Url.id == version.url_id
+        )
+        relevant_query = (
+            select(m.Url.publisher_id, func.count(distinct(link.url_id)))
+            .join(m.Url, m.Url.id == link.url_id)
+            .where(link.relevant.is_(True))
+        )
+        publishers_query = select(m.Publisher.id, m.Publisher.name, m.Publisher.host).order_by(
+            m.Publisher.name, m.Publisher.host
+        )
+        if story_id is not None:
+            articles_query = articles_query.join(
+                link, and_(link.url_id == version.url_id, link.story_id == story_id)
+            )
+            relevant_query = relevant_query.where(link.story_id == story_id)
+            publishers_query = publishers_query.join(
+                m.StorySource,
+                and_(
+                    m.StorySource.publisher_id == m.Publisher.id,
+                    m.StorySource.story_id == story_id,
+                ),
+            )
+        articles = _by_publisher(conn.execute(articles_query.group_by(m.Url.publisher_id)))
+        relevant = _by_publisher(conn.execute(relevant_query.group_by(m.Url.publisher_id)))
+        publishers: list[tuple[int | None, str, str | None]] = [
+            (id_, name, host) for id_, name, host in conn.execute(publishers_query)
+        ]
+    if story_id is None and (captures.get(None) or articles.get(None)):
+        publishers.append((None, "(no publisher)", None))
+
+    sizes: dict[str, int | None] = {}
+    for names in files.values():
+        for name in names:
+            if name not in sizes:
+                sizes[name] = _file_size(warc_dir, name)
+    rows: list[PublisherStatus] = []
+    shown_files: set[str] = set()
+    for id_, name, host in publishers:
+        held = files.get(id_, set())
+        shown_files |= held
+        rows.append(
+            PublisherStatus(
+                publisher=name,
+                host=host,
+                counts=Counts(
+                    captures=captures.get(id_, 0),
+                    articles=articles.get(id_, 0),
+                    relevant=relevant.get(id_, 0),
+                    warc_files=len(held),
+                    warc_bytes=sum(sizes[f] or 0 for f in held),
+                    warc_missing=sum(sizes[f] is None for f in held),
+                ),
+            )
+        )
+    missing = tuple(sorted(f for f in shown_files if sizes[f] is None))
+    total = Counts(
+        captures=sum(r.counts.captures for r in rows),
+        articles=sum(r.counts.articles for r in rows),
+        relevant=sum(r.counts.relevant for r in rows),
+        warc_files=len(shown_files),
+        warc_bytes=sum(sizes[f] or 0 for f in shown_files),
+        warc_missing=len(missing),
+    )
+    return StatusReport(story, tuple(rows), total, missing)
+
+
+def iter_articles(
+    engine: Engine, story: str | None = None, *, relevant_only: bool = False
+) -> Iterator[ExportRow]:
+    """The latest version of each article with its capture and story judgement, streamed.
+
+    An article linked to several stories comes once per story; without `story` and
+    `relevant_only`, articles linked to no story come once with the story fields None.
+    Dates and times are ISO 8601 strings (times in UTC). An unknown `story` raises
+    `UnknownStory` here, before anything is streamed.
+    """
+    version, link, capture = m.ArticleVersion, m.StoryArticle, m.Capture
+    newest = (
+        select(version.url_id, func.max(version.version).label("number"))
+        .group_by(version.url_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            m.Url.url,
+            m.Publisher.name.label("publisher"),
+            version.title,
+            version.authors,
+            version.published,
+            version.modified,
+            version.language,
+            version.site_name,
+            version.text,
+            version.word_count,
+            version.version,
+            version.text_sha256,
+            version.extractor,
+            version.first_seen,
+            version.last_seen,
+            capture.fetched_at.label("captured_at"),
+            capture.warc_filename,
+            capture.warc_offset,
+            capture.warc_record_id,
+            m.Story.name.label("story"),
+            link.relevant,
+            link.relevance_score,
+            link.matched_terms,
+        )
+        .select_from(version)
+        .join(newest, and_(version.url_id == newest.c.url_id, version.version == newest.c.number))
+        .join(m.Url, m.Url.id == version.url_id)
+        .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
+        .outerjoin(capture, capture.id == version.capture_id)
+        .order_by(version.url_id, m.Story.name)
+    )
+    story_id = None
+    if story is not None:
+        with engine.connect() as conn:
+            story_id = _story_id(conn, story)
+    link_on = link.url_id == version.url_id
+    if story_id is not None:
+        link_on = and_(link_on, link.story_id == story_id)
+    if story_id is not None or relevant_only:
+        stmt = stmt.join(link, link_on)
+    else:
+        stmt = stmt.outerjoin(link, link_on)
+    stmt = stmt.outerjoin(m.Story, m.Story.id == link.story_id)
+    if relevant_only:
+        stmt = stmt.where(link.relevant.is_(True))
+    return _stream(engine, stmt)
+
+
+def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRow]:
+    with engine.connect() as conn:
+        for row in conn.execution_options(yield_per=STREAM_ROWS).execute(stmt):
+            yield {
+                "url": row.url,
+                "publisher": row.publisher,
+                "title": row.title,
+                "authors": row.authors,
+                "published": _iso(row.published),
+                "modified": _iso(row.modified),
+                "language": row.language,
+                "site_name": row.site_name,
+                "text": row.text,
+                "word_count": row.word_count,
+                "version": row.version,
+                "text_sha256": row.text_sha256,
+                "extractor": row.extractor,
+                "first_seen": _iso(row.first_seen),
+                "last_seen": _iso(row.last_seen),
+                "captured_at": _iso(row.captured_at),
+                "warc_filename": row.warc_filename,
+                "warc_offset": row.warc_offset,
+                "warc_record_id": row.warc_record_id,
+                "story": row.story,
+                "relevant": row.relevant,
+                "relevance_score": row.relevance_score,
+                "matched_terms": row.matched_terms,
+            }
+
+
+def _story_id(conn: Connection, name: str) -> int:
+    found = conn.execute(select(m.Story.id).where(m.Story.name == name)).scalar_one_or_none()
+    if found is None:
+        raise UnknownStory(name)
+    return found
+
+
+def _by_publisher(rows: Iterable[Any]) -> dict[int | None, int]:
+    return {publisher_id: count for publisher_id, count in rows}
+
+
+def _file_size(warc_dir: Path, name: str) -> int | None:
+    for candidate in (warc_dir / name, warc_dir / f"{name}.open"):
+        try:
+            return candidate.stat().st_size
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None

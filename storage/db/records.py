@@ -1,0 +1,59 @@
+"""What the store pipeline hands the repository to write, and what a written batch reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crawler.extraction.article import Article, Extraction, Relevance
+from crawler.urls import host_of, normalise_url
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """A fetched HTML page as the store pipeline hands it over (from a `PageItem`)."""
+
+    url: str
+    """The URL requested."""
+    final_url: str
+    """The URL the body came from, after redirects."""
+    aliases: tuple[str, ...]
+    """Other URLs that led to the page: the redirect chain."""
+    publisher_host: str
+    """host:port of the publisher the page was crawled for."""
+    warc_record_id: str | None
+    """The response record of the page; None when nothing was archived."""
+    discovered_via: str
+    fetched_at: datetime
+    extraction: Extraction | None
+    """None when the page went through no extraction: then it only records its URLs."""
+    relevance: Relevance | None
+
+    @property
+    def article(self) -> Article | None:
+        return self.extraction.article if self.extraction is not None else None
+
+    @property
+    def target_url(self) -> str:
+        """The normalised URL the page is filed under: its rel=canonical when that stays on the
+        host that served it (a canonical elsewhere could hijack another site's article), else the
+        final URL."""
+        final = normalise_url(self.final_url)
+        if self.article is not None and self.article.canonical_url:
+            canonical = normalise_url(self.article.canonical_url)
+            if host_of(canonical) == host_of(final):
+                return canonical
+        return final
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    captures: int
+    """Captures inserted."""
+    duplicate_captures: int
+    """Captures already stored (same WARC record ID), skipped."""
+    pages: int
+    new_versions: int
+    unchanged_versions: int
+    """Article pages whose text equals their latest version: only `last_seen` moved."""
+    story_links: int
