@@ -1,8 +1,12 @@
-"""`python -m crawler.simweb [--extra N]`: serve the simulated web until Ctrl-C."""
+"""`python -m crawler.simweb [--extra N] [--round N]`: serve the simulated web until Ctrl-C.
+
+Enter moves it to its next round (see timeline.py), so a recrawl can be tried by hand.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -28,19 +32,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="add a sixth publisher that answers 500 to everything",
     )
     parser.add_argument("--seed", type=int, default=0, help="vary the generated content")
+    parser.add_argument(
+        "--round", type=int, default=0, metavar="N", help="start in round N (default 0)"
+    )
     args = parser.parse_args(argv)
     if args.extra < 0:
         parser.error("--extra must be 0 or more")
-    with SimWeb(extra_articles=args.extra, failing_publisher=args.failing, seed=args.seed) as web:
+    if args.round < 0:
+        parser.error("--round must be 0 or more")
+    web = SimWeb(extra_articles=args.extra, failing_publisher=args.failing, seed=args.seed)
+    web.set_round(args.round)
+    with web:
         for publisher in web.publishers:
             print(f"{publisher.name:<20} {publisher.base_url}")
         print("\n# story file\n" + web.story_toml(), flush=True)
-        print("Serving; press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        print(
+            f"Serving round {web.round}; press Enter for the next round, Ctrl-C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
         try:
-            threading.Event().wait()
+            if _may_read_stdin():
+                for _ in sys.stdin:
+                    print(f"Round {web.advance()}", file=sys.stderr, flush=True)
+            threading.Event().wait()  # no more input: serve on
         except KeyboardInterrupt:
             print("Stopped.", file=sys.stderr)
     return 0
+
+
+def _may_read_stdin() -> bool:
+    """False for a background job on a terminal: reading it would stop the job (SIGTTIN)."""
+    if not sys.stdin.isatty():
+        return True  # a pipe or a file; /dev/null just ends
+    return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
 
 
 if __name__ == "__main__":

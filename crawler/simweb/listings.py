@@ -24,6 +24,8 @@ class Entry:
     url: str
     title: str
     published: datetime
+    updated: datetime
+    """When it last changed: `published` until a later round edits it."""
     author: str
     summary: str
     section: str
@@ -51,7 +53,7 @@ def rss(name: str, home: str, self_url: str, entries: Sequence[Entry], tracking:
 """
         for e in entries
     )
-    built = format_datetime(max(e.published for e in entries))
+    built = format_datetime(max(e.updated for e in entries))
     return (
         f"""{XML_HEAD}<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" \
 xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
@@ -68,13 +70,13 @@ def atom(name: str, home: str, self_url: str, entries: Sequence[Entry]) -> bytes
     items = "".join(
         f"""<entry><title>{_x(e.title)}</title>
 <link rel="alternate" type="text/html" href="{_x(e.url)}"/><id>{_x(e.url)}</id>
-<published>{e.published.isoformat()}</published><updated>{e.published.isoformat()}</updated>
+<published>{e.published.isoformat()}</published><updated>{e.updated.isoformat()}</updated>
 <author><name>{_x(e.author)}</name></author><category term="{_x(e.section)}"/>
 <summary>{_x(e.summary)}</summary></entry>
 """
         for e in entries
     )
-    updated = max(e.published for e in entries).isoformat()
+    updated = max(e.updated for e in entries).isoformat()
     return (
         f"""{XML_HEAD}<feed xmlns="http://www.w3.org/2005/Atom">
 <title>{_x(name)}</title><id>{_x(self_url)}</id><updated>{updated}</updated>
@@ -96,7 +98,7 @@ def sitemap_index(children: Sequence[tuple[str, datetime]]) -> bytes:
 def urlset(entries: Sequence[Entry]) -> bytes:
     """A plain sitemap: `loc` and `lastmod` only."""
     items = "".join(
-        f"<url><loc>{_x(e.url)}</loc><lastmod>{e.published.isoformat()}</lastmod></url>\n"
+        f"<url><loc>{_x(e.url)}</loc><lastmod>{e.updated.isoformat()}</lastmod></url>\n"
         for e in entries
     )
     return f'{XML_HEAD}<urlset xmlns="{SITEMAP_NS}">\n{items}</urlset>\n'.encode()

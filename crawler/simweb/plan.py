@@ -62,6 +62,10 @@ class Placed:
     """In the publisher's feed or sitemaps, if it has any."""
     old_path: str | None = None
     """Where pages link instead; it answers 301 to `path`."""
+    modified: datetime | None = None
+    """When a later round last changed its page (see timeline.py); None while as published."""
+    gone: int | None = None
+    """404 or 410 once a later round has deleted it."""
 
     @property
     def href_path(self) -> str:

@@ -1,7 +1,9 @@
 """The fictional publishers: who they are and what their sites offer a crawler.
 
 Each one exercises a different way in: A an RSS feed, B an Atom feed, C a sitemap index with a
-gzipped Google News sitemap, D a sitemap named only in robots.txt, E nothing but its pages.
+gzipped Google News sitemap, D a sitemap named only in robots.txt, E nothing but its pages. Their
+article pages send ETag and Last-Modified (A, B), neither (C), Last-Modified only (D) or ETag only
+(E).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class PublisherSpec:
     html_type: str = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
     """Sent with every HTML page, in order (a name may repeat)."""
+    validators: tuple[str, ...] = ("etag", "last-modified")
+    """What its article pages send, and so which conditional requests it answers with 304: a
+    recrawl of a publisher with neither must compare payload digests."""
 
     def section_for(self, kind: str) -> Section:
         """Where an article of generator section `kind` goes (the first section by default)."""
@@ -124,6 +129,7 @@ WIREFRONT = PublisherSpec(
     url_style="html",
     sitemap="index",
     server="cloudflare",
+    validators=(),
 )
 
 JUSTICE_DISPATCH = PublisherSpec(
@@ -147,6 +153,7 @@ JUSTICE_DISPATCH = PublisherSpec(
         ("Link", '</news-sitemap.xml>; rel="sitemap"; type="application/xml"'),
         ("Link", '</>; rel="home"'),
     ),
+    validators=("last-modified",),
 )
 
 CONTINENTAL_HERALD = PublisherSpec(
@@ -165,6 +172,7 @@ CONTINENTAL_HERALD = PublisherSpec(
     url_style="numeric",
     server="Microsoft-IIS/10.0",
     html_type="text/html",
+    validators=("etag",),
 )
 
 PUBLISHERS = (LEDGERLINE, HARBOR_COURIER, WIREFRONT, JUSTICE_DISPATCH, CONTINENTAL_HERALD)

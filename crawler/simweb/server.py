@@ -50,6 +50,8 @@ class LoggedRequest:
     body_sha256: str
     """SHA-256 (hex) of the exact bytes written as the body (empty for HEAD and 304)."""
     time: float
+    round: int
+    """The round of the simulated web that answered (see timeline.py)."""
 
 
 class RequestLog:
@@ -90,14 +92,16 @@ Responder = Callable[[str, str], Resource]
 
 
 class PublisherServer(ThreadingHTTPServer):
-    """One publisher's server. Binds a free port at once; `serve(responder)` starts answering."""
+    """One publisher's server. Binds a free port at once; `serve(responder)` starts answering,
+    `switch(responder, round)` changes the answers between requests (a new round)."""
 
     daemon_threads = True
 
     def __init__(self, log: RequestLog) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.log = log
-        self.responder: Responder | None = None
+        self.current: tuple[Responder, int] | None = None
+        """The responder and the round it serves, swapped as one so no request mixes them."""
         self.software = "nginx"
         self._thread: threading.Thread | None = None
         self._open: set[socket.socket] = set()
@@ -113,14 +117,19 @@ class PublisherServer(ThreadingHTTPServer):
         """'127.0.0.1:PORT': the publisher's identity."""
         return f"127.0.0.1:{self.server_address[1]}"
 
-    def serve(self, responder: Responder, software: str) -> None:
+    def serve(self, responder: Responder, software: str, round: int = 0) -> None:
         """Answer every request with `responder`, as a server calling itself `software`."""
-        self.responder, self.software = responder, software
+        self.switch(responder, round)
+        self.software = software
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"simweb-{self.host}"
         )
         self._thread.daemon = True
         self._thread.start()
+
+    def switch(self, responder: Responder, round: int) -> None:
+        """Answer with `responder` from the next request on, logged as round `round`."""
+        self.current = (responder, round)
 
     def stop(self) -> None:
         """Stop accepting, close kept-alive connections, release the port."""
@@ -163,13 +172,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.software
 
     def _answer(self, send_body: bool) -> None:
-        assert self.server.responder is not None
+        assert self.server.current is not None
+        responder, round = self.server.current
         parts = urlsplit(self.path)
-        resource = self.server.responder(parts.path or "/", parts.query)
+        resource = responder(parts.path or "/", parts.query)
         status, headers, body, encoding = negotiate(resource, self.headers)
         sent = body if send_body else b""
         # Logged before writing: once the client has the response, the log has the request.
-        self._record(status, encoding, sent, kept=send_body and status != 304)
+        self._record(status, encoding, sent, round, kept=send_body and status != 304)
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
@@ -178,7 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
         if sent:
             self.wfile.write(sent)
 
-    def _record(self, status: int, encoding: str | None, sent: bytes, kept: bool) -> None:
+    def _record(
+        self, status: int, encoding: str | None, sent: bytes, round: int, kept: bool
+    ) -> None:
         entry = LoggedRequest(
             host=self.server.host,
             method=self.command,
@@ -188,6 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
             content_encoding=encoding,
             body_sha256=hashlib.sha256(sent).hexdigest(),
             time=time.time(),
+            round=round,
         )
         url = f"http://{self.server.host}{self.path}"
         self.server.log.record(entry, url, sent if kept else None)

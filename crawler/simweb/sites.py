@@ -10,6 +10,7 @@ import gzip
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from urllib.parse import parse_qs
 
@@ -42,6 +43,9 @@ STORY_KEYWORDS = ("El Salvador", "Nayib Bukele", "prisons", "deportations")
 XML = "application/xml; charset=utf-8"
 
 _HTML_404 = b"<!DOCTYPE html><html lang=en><title>Not found</title><h1>Page not found</h1></html>"
+_HTML_410 = (
+    b"<!DOCTYPE html><html lang=en><title>Gone</title><h1>This article was removed</h1></html>"
+)
 SERVER_ERROR = Resource(
     500,
     "text/html; charset=utf-8",
@@ -73,7 +77,8 @@ class Page:
 
 
 class Site:
-    """A publisher's site at `base_url` ('http://127.0.0.1:PORT/')."""
+    """A publisher's site at `base_url` ('http://127.0.0.1:PORT/'), serving `articles` as one
+    round has them (see timeline.py): deleted ones answer 404 or 410 and leave its pages."""
 
     def __init__(self, spec: PublisherSpec, articles: list[Placed], base_url: str) -> None:
         assert spec.seed_id is not None
@@ -97,8 +102,11 @@ class Site:
         )
         self._by_path = {a.path: a for a in self.articles}
         self._sections = {s.path: s for s in spec.sections}
+        self._live = [a for a in self.articles if a.gone is None]
+        # Related-story boxes keep the links they were published with, deleted articles included,
+        # so that an article's page changes only when the article does.
         self._fillers = [a for a in self.articles if a.kind in ("filler", "trap")]
-        self._archive = [a for a in self.articles if a.in_archive]
+        self._archive = [a for a in self._live if a.in_archive]
         self._routes = self._make_routes()
         self._cache: dict[str, Resource] = {}
 
@@ -130,13 +138,19 @@ class Site:
     def listed(self) -> list[Placed]:
         return [a for a in self.articles if a.listed] if self.listing else []
 
+    @property
+    def validators(self) -> frozenset[str]:
+        """The validators its article pages send: 'etag', 'last-modified', both or neither."""
+        return frozenset(self.spec.validators)
+
     # -- pages ---------------------------------------------------------------------------------
 
     def page(self, path: str, query: str = "") -> Page | None:
         """The HTML page at `path`, or None (404)."""
         if path == "/":
-            top = tuple(self._link(a) for a in self.articles if a.on_home)
-            latest = Group("Latest news", tuple(self._link(a) for a in self._fillers[:8]))
+            top = tuple(self._link(a) for a in self._live if a.on_home)
+            fillers = [a for a in self._fillers if a.gone is None]
+            latest = Group("Latest news", tuple(self._link(a) for a in fillers[:8]))
             groups = (Group("Top stories", top), latest) if top else (latest,)
             return Page("/", self.spec.name, groups)
         if path == "/archive/":
@@ -145,7 +159,7 @@ class Site:
         if section is not None:
             return self._section_page(section)
         article = self._by_path.get(path)
-        if article is None:
+        if article is None or article.gone is not None:
             return None
         others = [f for f in self._fillers if f is not article]
         ranked = sorted(others, key=lambda f: f.section != article.section)
@@ -162,7 +176,7 @@ class Site:
         return Link(article.href_path, article.text.headline, f"{article.text.published:%d %b %Y}")
 
     def _section_page(self, section: Section) -> Page:
-        links = [self._link(a) for a in self.articles if a.in_sections and a.section == section]
+        links = [self._link(a) for a in self._live if a.in_sections and a.section == section]
         if section.slug == "reports":
             links.append(Link(REPORT, f"{self.spec.name} annual report 2024 (PDF)"))
         if links:
@@ -208,22 +222,27 @@ class Site:
             lines = [f"{self.spec.name}", "Annual report 2024", "Prepared by the editors."]
             return Resource(200, "application/pdf", one_page_pdf(f"{self.spec.name} report", lines))
         page = self.page(path, query)
-        if page is None:
-            return Resource(404, "text/html; charset=utf-8", _HTML_404)
-        return self._html(page)
+        if page is not None:
+            return self._html(page)
+        deleted = self._by_path.get(path)
+        if deleted is not None and deleted.gone == 410:
+            return Resource(410, "text/html; charset=utf-8", _HTML_410)
+        return Resource(404, "text/html; charset=utf-8", _HTML_404)
 
     def _html(self, page: Page) -> Resource:
         body = self._render(self._view(page)).encode("utf-8")
         article = page.article
         cache = ("Cache-Control", "public, max-age=300" if article else "public, max-age=60")
+        validators = self.validators if article else frozenset()
         return Resource(
             200,
             self.spec.html_type,
             body,
             (cache, *self.spec.headers),
             gzipped=gzip.compress(body, mtime=0) if self.spec.gzip else None,
-            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"' if article else None,
-            last_modified=article.text.published if article else None,
+            # Both follow the bytes: the ETag hashes them and only an edit changes `modified`.
+            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"' if "etag" in validators else None,
+            last_modified=_updated(article) if article and "last-modified" in validators else None,
         )
 
     def _view(self, page: Page) -> View:
@@ -241,6 +260,7 @@ class Site:
                 section=LinkView(self.href(placed.section.path), placed.section.label),
                 paragraphs=text.paragraphs,
                 figures=tuple(FigureView(f.after, f.caption) for f in text.figures),
+                modified=placed.modified,
             )
         feed = None
         if self.spec.feed:
@@ -290,7 +310,7 @@ class Site:
         return Resource(200, "application/atom+xml; charset=utf-8", body)
 
     def _sitemap_index(self) -> Resource:
-        newest = max(a.text.published for a in self.listed())
+        newest = max(_updated(a) for a in self.listed())
         children = [(self.url(p), newest) for p in ("/sitemap-news.xml.gz", "/sitemap-pages.xml")]
         return Resource(200, XML, sitemap_index(children))
 
@@ -316,6 +336,7 @@ class Site:
             url=self.url(article.path),
             title=text.headline,
             published=text.published,
+            updated=_updated(article),
             author=text.author,
             summary=_summary(text.paragraphs[0]),
             section=article.section.label,
@@ -332,6 +353,11 @@ def _page_number(query: str) -> int | None:
     """The archive page asked for: `page` (default 1), None if it is not a positive number."""
     values = parse_qs(query).get("page", ["1"])
     return int(values[0]) if values[0].isdigit() and int(values[0]) > 0 else None
+
+
+def _updated(article: Placed) -> datetime:
+    """When its page last changed: its publication, or a later round's edit."""
+    return article.modified or article.text.published
 
 
 def _summary(text: str, limit: int = 200) -> str:

@@ -43,6 +43,8 @@ class ArticleView:
     section: LinkView
     paragraphs: tuple[str, ...]
     figures: tuple[FigureView, ...] = ()
+    modified: datetime | None = None
+    """When a later round last changed it; themes that show an "updated" line show this."""
 
     @property
     def minutes(self) -> int:

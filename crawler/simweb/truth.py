@@ -1,7 +1,8 @@
 """Ground truth for tests: every article, and whether and how a polite crawler can find it.
 
 Reachability is computed by walking the very pages the sites serve (`Site.page`/`Site.links`),
-so the truth cannot drift from the HTML.
+so the truth cannot drift from the HTML. The truth describes round 0; `Truth.timeline` says what
+each later round changes, from the same states the sites serve in those rounds.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 from functools import cached_property
 
 from crawler.simweb.sites import FOLLOW, REPORT, Site
+from crawler.simweb.timeline import LAST_ROUND, History, Timeline, at_round, history
 
 SINCE = date(2025, 2, 1)
 UNTIL = date(2025, 2, 28)
@@ -35,6 +37,8 @@ class SimArticle:
     paragraphs: tuple[str, ...]
     boilerplate: tuple[str, ...]
     """Lines on its page that are not the article: its site's chrome."""
+    validators: frozenset[str]
+    """What its page sends: 'etag', 'last-modified', both or neither (see publishers.py)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Truth:
     """(old URL, new URL) pairs answering 301."""
     non_html_urls: list[str]
     failing_host: str | None
+    timeline: Timeline
+    """Every article's versions, timestamp-only changes and deletion over the rounds."""
 
     @cached_property
     def _by_url(self) -> dict[str, SimArticle]:
@@ -76,7 +82,12 @@ def link_depths(site: Site) -> dict[str, int]:
 
 def build_truth(sites: list[Site], failing_host: str | None) -> Truth:
     articles: list[SimArticle] = []
+    histories: dict[str, History] = {}
     for site in sites:
+        rounds = [at_round(site.articles, n) for n in range(LAST_ROUND + 1)]
+        for states in zip(*rounds, strict=True):
+            url = site.url(states[0].path)
+            histories[url] = history(url, states)
         depths = link_depths(site)
         listed = {a.path for a in site.listed()}
         boilerplate = tuple(dict.fromkeys(line for lines in site.chrome.values() for line in lines))
@@ -102,6 +113,7 @@ def build_truth(sites: list[Site], failing_host: str | None) -> Truth:
                     seed_id=placed.seed_id,
                     paragraphs=text.paragraphs,
                     boilerplate=boilerplate,
+                    validators=site.validators,
                 )
             )
     return Truth(
@@ -117,4 +129,5 @@ def build_truth(sites: list[Site], failing_host: str | None) -> Truth:
         ],
         non_html_urls=[site.url(REPORT) for site in sites if REPORT in site.files],
         failing_host=failing_host,
+        timeline=Timeline(histories),
     )

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from crawler.simweb.plan import Placed, plan_web
-from crawler.simweb.publishers import FAILING, PUBLISHERS
-from crawler.simweb.server import PublisherServer, RequestLog
+from crawler.simweb.publishers import FAILING, PUBLISHERS, PublisherSpec
+from crawler.simweb.server import PublisherServer, RequestLog, Responder
 from crawler.simweb.sites import FOLLOW, Site, failing
+from crawler.simweb.timeline import at_round
 from crawler.simweb.truth import SINCE, UNTIL, Truth, build_truth
 
 STORY_TITLE = "El Salvador offers to house US prisoners"
@@ -37,6 +38,10 @@ class SimWeb:
 
     Articles are planned in the constructor; `start()` binds the ports, renders on demand and
     serves. Use it as a context manager, or call `start()` and `stop()`.
+
+    It serves round 0 until `advance()` or `set_round(n)` moves it in time: later rounds edit and
+    delete a few articles (timeline.SCENARIO; `truth.timeline` says how) and leave every other
+    page byte-identical. The ports stay the same.
     """
 
     def __init__(
@@ -47,7 +52,8 @@ class SimWeb:
         self.log = RequestLog()
         self._plan: dict[str, list[Placed]] = plan_web(seed, extra_articles)
         self._failing = failing_publisher
-        self._servers: list[PublisherServer] = []
+        self._round = 0
+        self._servers: list[tuple[PublisherSpec, PublisherServer]] = []
         self._publishers: list[SimPublisher] = []
         self._truth: Truth | None = None
         self._started = False
@@ -68,10 +74,11 @@ class SimWeb:
         sites: list[Site] = []
         for spec in PUBLISHERS:
             server = PublisherServer(self.log)
-            self._servers.append(server)
+            self._servers.append((spec, server))
             site = Site(spec, self._plan[spec.slug], f"http://{server.host}/")
             sites.append(site)
-            server.serve(site.respond, spec.server)
+            serving = site.respond if self._round == 0 else self._responder(spec, server.host)
+            server.serve(serving, spec.server, self._round)
             self._publishers.append(
                 SimPublisher(
                     spec.name,
@@ -86,8 +93,8 @@ class SimWeb:
         failing_host = None
         if self._failing:
             server = PublisherServer(self.log)
-            self._servers.append(server)
-            server.serve(failing, FAILING.server)
+            self._servers.append((FAILING, server))
+            server.serve(failing, FAILING.server, self._round)
             failing_host = server.host
             base = f"http://{server.host}/"
             self._publishers.append(
@@ -97,9 +104,34 @@ class SimWeb:
 
     def stop(self) -> None:
         """Stop every server and release its port. Safe to call twice."""
-        for server in self._servers:
+        for _, server in self._servers:
             server.stop()
         self._servers.clear()
+
+    @property
+    def round(self) -> int:
+        """The round being served: 0, the web as planned, until `advance` or `set_round`."""
+        return self._round
+
+    def set_round(self, n: int) -> None:
+        """Serve round `n` from the next request on; any round, forwards or back (round `n` is
+        always the same). Before `start()`, the round it starts in. Call it between crawls:
+        publishers switch one after another."""
+        if n < 0:
+            raise ValueError(f"round must be >= 0, got {n}")
+        self._round = n
+        for spec, server in self._servers:
+            server.switch(self._responder(spec, server.host), n)
+
+    def advance(self) -> int:
+        """Serve the next round; returns its number."""
+        self.set_round(self._round + 1)
+        return self._round
+
+    def _responder(self, spec: PublisherSpec, host: str) -> Responder:
+        if spec is FAILING:
+            return failing
+        return Site(spec, at_round(self._plan[spec.slug], self._round), f"http://{host}/").respond
 
     def __enter__(self) -> SimWeb:
         return self.start()

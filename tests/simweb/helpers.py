@@ -16,8 +16,11 @@ import feedparser
 from lxml import etree, html
 
 from crawler.simweb import SimWeb
+from crawler.simweb.timeline import LAST_ROUND
 
 SINCE, UNTIL = date(2025, 2, 1), date(2025, 2, 28)
+ROUNDS = range(LAST_ROUND + 2)
+"""Every round that changes something, and one that changes nothing."""
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 
@@ -41,6 +44,10 @@ class Response:
             gzip.decompress(self.body) if self.header("Content-Encoding") == "gzip" else self.body
         )
         return body.decode("utf-8")
+
+
+Snapshots = list[dict[str, Response]]
+"""URL -> response, by round."""
 
 
 def fetch(url: str, method: str = "GET", **headers: str) -> Response:

@@ -3,7 +3,7 @@ metadata, a consent dialog at the end of the page and a comment section (seed 00
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from crawler.simweb.templates import (
     View,
@@ -83,7 +83,9 @@ def _metadata(view: View) -> str:
 def _article(view: View) -> str:
     article = view.article
     assert article is not None
-    gmt = article.published.astimezone(UTC)
+    stamp = _gmt("Published", article.published)
+    if article.modified is not None:
+        stamp += " · " + _gmt("Updated", article.modified)
     ad = f'<div class="ad ad--inline">{tags(role(view, "inline"), "span", "ad__label")}</div>'
     bottom = role(view, "bottom")
     related = "".join(
@@ -95,7 +97,7 @@ def _article(view: View) -> str:
 <header class="story__header"><p class="story__kicker">{link(article.section)}</p>
 <h1 class="story__headline">{esc(article.headline)}</h1>
 <p class="story__byline">By <span class="author">{esc(article.author)}</span></p>
-<p class="story__date">Published {gmt.day} {gmt:%B %Y, %H:%M} GMT</p>
+<p class="story__date">{stamp}</p>
 {tags(role(view, "top"), "button", "listen")}</header>
 <div class="story__body">{body_blocks(article, ad, 3)}</div>
 <div class="share-bar">{tags(bottom[:1], "p", "share-bar__title")}
@@ -109,6 +111,11 @@ def _article(view: View) -> str:
 <aside class="newsletter">{tags(role(view, "aside")[:1], "h2")}{tags(role(view, "aside")[1:], "p")}
 <input type="email" placeholder="Email address"><button type="button">Sign up</button></aside>
 {related}"""
+
+
+def _gmt(label: str, when: datetime) -> str:
+    gmt = when.astimezone(UTC)
+    return f"{label} {gmt.day} {gmt:%B %Y, %H:%M} GMT"
 
 
 def _listing(view: View) -> str:

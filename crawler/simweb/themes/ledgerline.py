@@ -52,7 +52,7 @@ def render(view: View) -> str:
 def _article(view: View) -> str:
     article = view.article
     assert article is not None
-    when = article.published
+    when = article.modified or article.published
     ad = f'<div class="ad-wrap inline-ad">{tags(role(view, "inline"), "span")}</div>'
     home = LinkView(view.home, view.site_name)
     return f"""<div class="breadcrumb">{link(home)} &gt; {link(article.section)}
