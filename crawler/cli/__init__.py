@@ -14,11 +14,16 @@ VERBS = {
     "extract": "extract one HTML file and print the article as JSON",
     "status": "counts of captures, articles and WARC files",
     "export": "write the stored articles as JSON Lines",
+    "history": "list the versions of one article",
+    "diff": "show word by word what changed between two versions of an article",
+    "schedule": "crawl a story again and again, every DURATION, until stopped",
 }
 
-USAGE = "usage: newsarchive [--version] VERB [options]\n\nverbs:\n" + "".join(
-    f"  {verb:<9} {text}\n" for verb, text in VERBS.items()
-) + "\n`newsarchive VERB --help` describes one verb.\n"
+USAGE = (
+    "usage: newsarchive [--version] VERB [options]\n\nverbs:\n"
+    + "".join(f"  {verb:<9} {text}\n" for verb, text in VERBS.items())
+    + "\n`newsarchive VERB --help` describes one verb.\n"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,116 @@
+"""`newsarchive diff URL`: what changed in an article's title and text between two versions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from crawler.cli.common import CliError, add_data_options
+from crawler.cli.history import load_history, when
+from crawler.versions.diff import WordDiff, as_json, render, word_diff
+from storage.db.queries import ArticleHistory, VersionRow
+
+PROG = "newsarchive diff"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Show word by word how an article's title and text changed between two "
+        "versions: in colour on a terminal, else as [-removed-]{+added+}.",
+    )
+    parser.add_argument("url", help="the article's URL, or any URL that redirected to it")
+    parser.add_argument(
+        "--from",
+        dest="old",
+        type=int,
+        metavar="N",
+        help="the older version (default: the one before --to)",
+    )
+    parser.add_argument(
+        "--to", dest="new", type=int, metavar="M", help="the newer version (default: the latest)"
+    )
+    add_data_options(parser)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+
+    try:
+        history = load_history(args.data, args.db, args.url)
+        rows = history.versions
+        new = pick(history, args.new if args.new is not None else rows[-1].number)
+        if args.old is None and new is rows[0]:
+            why = (
+                "has only one version" if len(rows) == 1 else f"has no version before {new.number}"
+            )
+            sys.stderr.write(f"{PROG}: {history.url} {why}: nothing to compare\n")
+            return 0
+        old = pick(history, args.old) if args.old is not None else rows[rows.index(new) - 1]
+    except CliError as exc:
+        return exc.report(PROG)
+
+    title = word_diff(old.title or "", new.title or "")
+    text = word_diff(old.text, new.text)
+    if args.format == "json":
+        json.dump(
+            diff_json(history.url, old, new, title, text), sys.stdout, indent=2, ensure_ascii=False
+        )
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(diff_text(history.url, old, new, title, text))
+    return 0
+
+
+def pick(history: ArticleHistory, number: int) -> VersionRow:
+    """Version `number` of the article, or a `CliError` (2) naming the versions there are."""
+    for row in history.versions:
+        if row.number == number:
+            return row
+    first, last = history.versions[0].number, history.versions[-1].number
+    have = f"only version {first}" if first == last else f"versions {first} to {last}"
+    raise CliError(f"{history.url} has no version {number} (it has {have})", 2)
+
+
+def diff_text(url: str, old: VersionRow, new: VersionRow, title: WordDiff, text: WordDiff) -> str:
+    """A header naming the two versions and the word counts, then the title and the text with
+    their changes marked (in colour when standard output is a terminal)."""
+    added = title.words_added + text.words_added
+    removed = title.words_removed + text.words_removed
+    lines = [
+        url,
+        f"version {old.number} (first seen {when(old.first_seen)} UTC) → "
+        f"version {new.number} (first seen {when(new.first_seen)} UTC): "
+        f"{added} word{'' if added == 1 else 's'} added, {removed} removed",
+        "",
+        "title: " + render(title, sys.stdout)
+        if title.changed
+        else f"title (unchanged): {new.title}",
+        "text:" + ("" if text.changed else " unchanged"),
+    ]
+    if text.changed:
+        lines.append(render(text, sys.stdout))
+    return "\n".join(lines) + "\n"
+
+
+def diff_json(
+    url: str, old: VersionRow, new: VersionRow, title: WordDiff, text: WordDiff
+) -> dict[str, Any]:
+    """The shape documented in docs/versions.md."""
+    return {
+        "url": url,
+        "from": _version(old),
+        "to": _version(new),
+        "title": as_json(title),
+        "text": as_json(text),
+    }
+
+
+def _version(row: VersionRow) -> dict[str, Any]:
+    return {
+        "version": row.number,
+        "first_seen": row.first_seen.isoformat(),
+        "last_seen": row.last_seen.isoformat(),
+        "text_sha256": row.text_sha256,
+    }

@@ -1,0 +1,1 @@
+"""Article versions seen by people: word-level differences between two versions."""

@@ -1,0 +1,209 @@
+"""`newsarchive schedule` with a fake crawl: rounds, failed rounds, and stopping on signals.
+
+The signal tests run the schedule in a process (and process group) of its own, as a terminal or
+systemd would; the fake crawl notes in a file when it starts, finishes or is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.cli import schedule
+
+ROOT = Path(__file__).resolve().parents[2]
+STORY = """
+name = "harbour-strike"
+[[sources]]
+url = "http://127.0.0.1:9/"
+"""
+RUN_SCHEDULE = (
+    "import sys; from crawler.cli import schedule; "
+    "schedule.CRAWL_COMMAND = tuple(sys.argv[1:3]); sys.exit(schedule.main(sys.argv[3:]))"
+)
+"""`python -c` program: the schedule, with the crawl command given as its first two arguments."""
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> Path:
+    path = tmp_path / "story.toml"
+    path.write_text(STORY)
+    return path
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    """Where the fake crawl writes 'start ARGS', 'done' or 'interrupted', a line each."""
+    return tmp_path / "rounds.txt"
+
+
+def fake_crawl(notes: Path, *, seconds: float = 0, code: int = 0) -> tuple[str, str]:
+    """A command that notes its start and arguments, takes `seconds`, notes that it is done, and
+    exits with `code`; on SIGINT it notes 'interrupted' and exits 130 at once."""
+    script = notes.with_name("crawl.py")
+    script.write_text(
+        "import signal, sys, time\n"
+        "def note(line):\n"
+        f"    with open({str(notes)!r}, 'a') as f: f.write(line + '\\n')\n"
+        "def interrupted(signum, frame):\n"
+        "    note('interrupted'); sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, interrupted)\n"
+        "note('start ' + ' '.join(sys.argv[1:]))\n"
+        f"time.sleep({seconds})\n"
+        "note('done')\n"
+        f"sys.exit({code})\n"
+    )
+    return (sys.executable, str(script))
+
+
+def lines(notes: Path) -> list[str]:
+    return notes.read_text().splitlines() if notes.exists() else []
+
+
+def test_two_rounds_pass_the_options_through(
+    story: Path, notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setattr(schedule, "CRAWL_COMMAND", fake_crawl(notes))
+    data = tmp_path / "data"
+    args = [str(story), "--every", "1s", "--rounds", "2", "--data", str(data), "--db", "sqlite://"]
+    started = time.monotonic()
+    assert schedule.main([*args, "--revisit", "all", "-s", "DOWNLOAD_DELAY=0", "-s", "X=1"]) == 0
+    assert time.monotonic() - started >= 1  # the second round waited until it was due
+    options = f"{story} --data {data} --db sqlite:// --revisit all -s DOWNLOAD_DELAY=0 -s X=1"
+    assert lines(notes) == [f"start {options}", "done", f"start {options}", "done"]
+    log = capfd.readouterr().err
+    for expected in ("round 1 started", "round 1 finished: exit status 0 after", "next round at",
+                     "round 2 started", "round 2 finished: exit status 0 after"):  # fmt: skip
+        assert expected in log
+    assert "round 3" not in log
+
+
+def test_failed_rounds_are_logged_and_the_loop_goes_on(
+    story: Path, notes: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(schedule, "CRAWL_COMMAND", fake_crawl(notes, code=3))
+    assert schedule.main([str(story), "--every", "0.1s", "--rounds", "2"]) == 1
+    assert lines(notes).count("done") == 2
+    log = capfd.readouterr().err
+    assert "round 1 failed: exit status 3 after" in log
+    assert "round 2 failed: exit status 3 after" in log
+
+
+def test_bad_options_run_no_round(
+    story: Path, notes: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(schedule, "CRAWL_COMMAND", fake_crawl(notes))
+    story.write_text("name = 'Not A Slug'\n")
+    assert schedule.main([str(story), "--every", "1h"]) == 2
+    assert "name: must be a slug" in capfd.readouterr().err
+    for every in ("0s", "soon"):
+        with pytest.raises(SystemExit) as exited:
+            schedule.main([str(story), "--every", every])
+        assert exited.value.code == 2
+    assert not notes.exists()
+
+
+# --- signals -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run(story: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Starts the schedule of `story` with a crawl command and options, in a new session (so
+    that signalling its process group does not reach pytest); kills what is left at the end."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(crawl: tuple[str, str], *options: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", RUN_SCHEDULE, *crawl, str(story), *options],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def read_until(process: subprocess.Popen[str], text: str) -> str:
+    """The schedule's log up to the first line that contains `text`."""
+    assert process.stderr is not None
+    log = ""
+    while text not in log:
+        line = process.stderr.readline()
+        assert line, f"the schedule ended before logging {text!r}:\n{log}"
+        log += line
+    return log
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.timeout(30)
+def test_a_signal_between_rounds_stops_at_once(
+    run: Callable[..., subprocess.Popen[str]], notes: Path
+) -> None:
+    process = run(fake_crawl(notes), "--every", "1h")
+    read_until(process, "next round at")
+    time.sleep(0.3)  # into the sleep that follows the line (a signal before it is no test)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=5) == 0
+    assert time.monotonic() - sent < 1
+    assert [line.split()[0] for line in lines(notes)] == ["start", "done"]
+    rest = process.communicate()[1]
+    assert "SIGTERM: stopping" in rest
+    assert rest.rstrip().endswith("stopped")
+
+
+@pytest.mark.timeout(30)
+def test_a_signal_during_a_round_lets_it_finish_then_stops(
+    run: Callable[..., subprocess.Popen[str]], notes: Path
+) -> None:
+    process = run(fake_crawl(notes, seconds=1.5), "--every", "1s")
+    wait_for(lambda: bool(lines(notes)))
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert [line.split()[0] for line in lines(notes)] == ["start", "done"]  # no second round
+    log = process.communicate()[1]
+    assert "SIGTERM: stopping when this round has finished" in log
+    assert "round 1 finished: exit status 0" in log
+    assert "next round" not in log
+    assert "round 2" not in log
+
+
+@pytest.mark.timeout(30)
+def test_ctrl_c_twice_passes_sigint_to_the_crawl(
+    run: Callable[..., subprocess.Popen[str]], notes: Path
+) -> None:
+    process = run(fake_crawl(notes, seconds=20), "--every", "1s")
+    wait_for(lambda: bool(lines(notes)))
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+    time.sleep(0.5)
+    assert process.poll() is None
+    assert len(lines(notes)) == 1  # the crawl, in a group of its own, did not get it
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=10) == 0
+    assert [line.split()[0] for line in lines(notes)] == ["start", "interrupted"]
+    log = process.communicate()[1]
+    assert "SIGINT: asking the crawl to stop now (SIGINT)" in log
+    assert "round 1 failed: exit status 130" in log
