@@ -18,6 +18,10 @@ NEWSARCHIVE_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
 """Put in the user agent so that site owners can reach whoever runs the crawl: set it to yours."""
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 """Seconds between progress lines (0 turns them off)."""
+NEWSARCHIVE_REVISIT = "due"
+"""Which known articles to fetch again: 'due' (by the story's revisit policy), 'all' or 'none'."""
+NEWSARCHIVE_NOW = ""
+"""The time the revisit schedule is judged at (ISO 8601); empty means now. For tests."""
 
 # --- politeness ----------------------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"

@@ -3,10 +3,16 @@
 It turns a story's sources into requests (home pages, feeds, sitemaps, robots.txt `Sitemap:`
 lines, same-site links to the source's `follow` depth) and hands every HTML page on as a
 `PageItem`. Archiving, extraction and storage happen in the WARC extension and the pipelines.
+
+On a recrawl it starts from the frontier the database keeps: articles due for a revisit are
+fetched first, known articles that are not due are left alone, and every request for a URL
+captured before carries that capture (`meta["previous"]`) and its validators, so that an
+unchanged page is archived as a revisit record and not extracted again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,15 +27,20 @@ from scrapy.robotstxt import RobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler import frontier
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
-from crawler.items import PageItem
+from crawler.items import PageItem, RevisitItem
 from crawler.page import PageInput
 from crawler.story import Source, Story, load_story
 from crawler.urls import host_of, normalise_url
+from storage.db.frontier import Frontier
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+GONE = (404, 410)
+REVISIT_META: dict[str, Any] = {"follow": 0, "handle_httpstatus_list": [304, *GONE]}
+"""A revisit of a known article: no links followed, and 304/404/410 reach the callback."""
 
 
 class StorySpider(scrapy.Spider):
@@ -42,6 +53,7 @@ class StorySpider(scrapy.Spider):
         self.story: Story = load_story(story) if isinstance(story, str) else story
         self._sources = {source.host: source for source in self.story.sources}
         self._links = LinkExtractor(deny_extensions=[], unique=True)
+        self._frontier = Frontier()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> StorySpider:
@@ -50,8 +62,23 @@ class StorySpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        self._frontier = await asyncio.to_thread(frontier.load, self.crawler.settings, self.story)
+        due = self._frontier.due
+        if due or self._frontier.skip:
+            self.logger.info(
+                "Revisiting %d known articles now; %d others are not fetched this round",
+                len(due),
+                len(self._frontier.skip),
+            )
+        for url in due:
+            source = self.story.source_for(url)
+            if source is not None:
+                self.crawler.stats.inc_value("discovery/revisits")
+                yield self._request(url, source, self.parse_page, via="revisit", meta=REVISIT_META)
         for source in self.story.sources:
-            yield self._page_request(source.url, source, via="home", follow=source.follow)
+            home = self._page_request(source.url, source, via="home", follow=source.follow)
+            if home is not None:
+                yield home
             for feed in source.feeds:
                 yield self._request(feed, source, self.parse_feed, via="feed")
             for sitemap in source.sitemaps:
@@ -68,16 +95,24 @@ class StorySpider(scrapy.Spider):
         via: str,
         meta: dict[str, Any] | None = None,
     ) -> Request:
-        return Request(
-            normalise_url(url),
-            callback=callback,
-            errback=self.on_error,
-            meta={"source": source.host, "via": via, **(meta or {})},
-        )
+        url = normalise_url(url)
+        meta = {"source": source.host, "via": via, **(meta or {})}
+        headers: dict[str, str] = {}
+        previous = self._frontier.previous.get(url)
+        if previous is not None:
+            meta["previous"] = previous
+            meta.setdefault("handle_httpstatus_list", [304])
+            headers = previous.conditional_headers()
+        return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers)
 
     def _page_request(
         self, url: str, source: Source, *, via: str, follow: int, lead: Lead | None = None
-    ) -> Request:
+    ) -> Request | None:
+        """A request for a page, or None for a known article the frontier says to leave alone."""
+        reason = self._frontier.skip.get(normalise_url(url))
+        if reason is not None:
+            self.crawler.stats.inc_value(f"discovery/skipped/{reason}")
+            return None
         meta: dict[str, Any] = {"follow": follow}
         if lead is not None:
             meta["hints"] = lead.hints()
@@ -101,17 +136,28 @@ class StorySpider(scrapy.Spider):
 
     # -- callbacks -----------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
+    def parse_page(self, response: Response) -> Iterator[PageItem | RevisitItem | Request]:
         """An HTML page goes on to extraction; its same-site links are followed to the depth
-        left. Anything else was archived and stops here."""
+        left. Anything else was archived and stops here. An unchanged page (archived as a
+        revisit record) is not extracted again; a revisited article that is gone is reported."""
         source = self._sources[response.meta["source"]]
+        unchanged = response.meta.get("unchanged")
+        if response.meta.get("via") == "revisit":
+            if unchanged or response.status in GONE:
+                yield self._revisit_item(response, source, "unchanged" if unchanged else "gone")
+                return
+        elif unchanged:
+            self.crawler.stats.inc_value("discovery/unchanged")
+            if response.status == 304:
+                return  # no body: its links are the ones found last time
         content_type = response.headers.get(b"Content-Type", b"") or b""
         if not isinstance(response, TextResponse) or not content_type.lower().startswith(
             HTML_TYPES
         ):
             self.crawler.stats.inc_value("discovery/not_html")
             return
-        yield self._item(response, source)
+        if not unchanged:
+            yield self._item(response, source)
         follow: int = response.meta.get("follow", 0)
         if follow <= 0:
             return
@@ -120,9 +166,13 @@ class StorySpider(scrapy.Spider):
             if host_of(url) != source.host:
                 self.crawler.stats.inc_value("discovery/offsite")
                 continue
-            yield self._page_request(url, source, via="link", follow=follow - 1)
+            request = self._page_request(url, source, via="link", follow=follow - 1)
+            if request is not None:
+                yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
+        if response.status == 304:
+            return  # unchanged since the last crawl: its entries are known
         source = self._sources[response.meta["source"]]
         raw_type = response.headers.get(b"Content-Type")
         content_type = raw_type.decode("latin-1") if raw_type else None
@@ -135,6 +185,8 @@ class StorySpider(scrapy.Spider):
         yield from self._follow_leads(leads, source, via="feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        if response.status == 304:
+            return
         source = self._sources[response.meta["source"]]
         try:
             sitemap = parse_sitemap(response.body)
@@ -164,7 +216,9 @@ class StorySpider(scrapy.Spider):
                 self.crawler.stats.inc_value("discovery/skipped/out_of_window")
                 self.logger.debug("Skipping %s: %s (story window)", url, why)
                 continue
-            yield self._page_request(url, source, via=via, follow=0, lead=lead)
+            request = self._page_request(url, source, via=via, follow=0, lead=lead)
+            if request is not None:
+                yield request
 
     # -- items and errors ----------------------------------------------------------------------
 
@@ -190,6 +244,17 @@ class StorySpider(scrapy.Spider):
             discovered_via=response.meta.get("via", "link"),
             aliases=tuple(url for url in redirects if url != response.url),
             hints=response.meta.get("hints", {}),
+        )
+
+    def _revisit_item(self, response: Response, source: Source, outcome: str) -> RevisitItem:
+        self.crawler.stats.inc_value(f"discovery/revisited/{outcome}")
+        return RevisitItem(
+            url=response.url,
+            source=source.host,
+            warc_record_id=response.meta.get("warc_record_id"),
+            fetched_at=response.meta.get("fetched_at") or datetime.now(UTC),
+            status=response.status,
+            outcome=outcome,  # type: ignore[arg-type]
         )
 
     def on_error(self, failure: Failure) -> None:

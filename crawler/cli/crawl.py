@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. -s DOWNLOAD_DELAY=0",
     )
     parser.add_argument(
+        "--revisit",
+        choices=("due", "all", "none"),
+        default=None,
+        help="which known articles to fetch again: those due by the story's revisit policy "
+        "(default), all of them, or none (only new URLs)",
+    )
+    parser.add_argument(
         "-L", "--loglevel", default=None, help="log level (default: INFO, or LOG_LEVEL)"
     )
     return parser
@@ -48,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingError as exc:
         print(f"newsarchive crawl: {exc}", file=sys.stderr)
         return 2
+    if args.revisit:
+        settings.set("NEWSARCHIVE_REVISIT", args.revisit, priority="cmdline")
     if args.loglevel:
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
     stats = run_crawl(story, settings)

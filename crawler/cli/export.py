@@ -1,4 +1,5 @@
-"""`newsarchive export`: the stored articles as JSON Lines, one object per article."""
+"""`newsarchive export`: the stored articles as JSON Lines, one object per article (or, with
+`--all-versions`, per version)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ PROG = "newsarchive export"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Write the latest version of each stored article, one JSON object per line.",
+        description="Write the latest version of each stored article (or every version), one "
+        "JSON object per line.",
     )
     add_data_options(parser)
     parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="JSON Lines")
@@ -37,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--relevant-only", action="store_true", help="only articles judged relevant to a story"
     )
+    parser.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="one line per version of each article, oldest first, instead of only the latest",
+    )
     args = parser.parse_args(argv)
     output = None if args.output == "-" else Path(args.output)
     if output is not None and not output.parent.is_dir():
@@ -45,14 +52,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         with existing_database(args.data, args.db) as engine:
-            rows = queries.iter_articles(engine, args.story, relevant_only=args.relevant_only)
+            rows = queries.iter_articles(
+                engine,
+                args.story,
+                relevant_only=args.relevant_only,
+                all_versions=args.all_versions,
+            )
             count = (
                 write_jsonl(rows, sys.stdout) if output is None else write_atomically(rows, output)
             )
     except CliError as exc:
         return exc.report(PROG)
     where = "standard output" if output is None else str(output)
-    sys.stderr.write(f"{PROG}: {count} article{'' if count == 1 else 's'} written to {where}\n")
+    noun = "version" if args.all_versions else "article"
+    sys.stderr.write(f"{PROG}: {count} {noun}{'' if count == 1 else 's'} written to {where}\n")
     return 0
 
 

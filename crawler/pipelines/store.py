@@ -1,8 +1,8 @@
 """The store pipeline: during a crawl, the only writer to the database.
 
-Captures (announced by the WARC extension) and pages (items) are buffered on the reactor thread
-and written in batches by one dedicated thread, so the reactor never waits for the database. One
-thread also keeps the batches in order: a page's capture is stored in the same batch or before.
+Captures (announced by the WARC extension), pages and revisits (items) are buffered on the reactor
+thread and written in batches by one dedicated thread, so the reactor never waits for the database.
+One thread also keeps the batches in order: a page's capture is stored in the same batch or before.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
@@ -22,12 +22,13 @@ from sqlalchemy import make_url
 from crawler import settings as defaults
 from crawler.capture import Capture
 from crawler.cli.common import database_url
-from crawler.items import PageItem
+from crawler.items import PageItem, RevisitItem
+from crawler.revisit import RevisitPolicy
 from crawler.signals import capture_archived
 from crawler.story import Story
 from storage.db.engine import open_database
-from storage.db.records import BatchResult, PageRecord
-from storage.db.repository import Repository
+from storage.db.records import BatchResult, PageRecord, RevisitRecord
+from storage.db.repository import DEFAULT_POLICY, Repository
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -53,6 +54,22 @@ def page_record(item: PageItem) -> PageRecord:
     )
 
 
+def revisit_record(item: RevisitItem) -> RevisitRecord:
+    return RevisitRecord(
+        url=item.url, fetched_at=item.fetched_at, status=item.status, outcome=item.outcome
+    )
+
+
+@dataclass(slots=True)
+class _Batch:
+    captures: list[Capture] = field(default_factory=list)
+    pages: list[PageRecord] = field(default_factory=list)
+    revisits: list[RevisitRecord] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.captures) + len(self.pages) + len(self.revisits)
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     result: BatchResult | None
@@ -61,7 +78,7 @@ class _Outcome:
 
 
 class StorePipeline:
-    """Writes captures and pages to the database in batches.
+    """Writes captures, pages and revisits to the database in batches.
 
     A batch is written once `DB_BATCH_SIZE` rows are buffered, every `DB_FLUSH_INTERVAL` seconds
     (0: never on a timer), and when the spider closes, which waits for every write to finish.
@@ -80,12 +97,12 @@ class StorePipeline:
         self.db_url = db_url
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
-        self._captures: list[Capture] = []
-        self._pages: list[PageRecord] = []
+        self._batch = _Batch()
         self._writes: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._repo: Repository | None = None
         self._story_id: int | None = None
+        self._policy: RevisitPolicy = DEFAULT_POLICY
         self._timer: AsyncioLoopingCall | None = None
 
     @classmethod
@@ -110,6 +127,8 @@ class StorePipeline:
                 "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
             )
         story: Story | None = getattr(self.crawler.spider, "story", None)
+        if story is not None:
+            self._policy = story.revisit
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-db")
         try:
             self._repo, self._story_id = await self._in_writer(self._open, story)
@@ -123,12 +142,15 @@ class StorePipeline:
             self._timer.start(self.flush_interval, now=False)
 
     def capture_archived(self, capture: Capture) -> None:
-        self._captures.append(capture)
+        self._batch.captures.append(capture)
         self._flush_if_full()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            self._pages.append(page_record(item))
+            self._batch.pages.append(page_record(item))
+            self._flush_if_full()
+        elif isinstance(item, RevisitItem):
+            self._batch.revisits.append(revisit_record(item))
             self._flush_if_full()
         return item
 
@@ -150,27 +172,32 @@ class StorePipeline:
         return repo, repo.ensure_story(story) if story is not None else None
 
     def _flush_if_full(self) -> None:
-        if len(self._captures) + len(self._pages) >= self.batch_size:
+        if len(self._batch) >= self.batch_size:
             self._flush()
 
     def _flush(self) -> None:
         """Hand the buffered rows to the writer thread (rows stay buffered until it exists)."""
-        if self._executor is None or not (self._captures or self._pages):
+        if self._executor is None or not self._batch:
             return
-        captures, pages = self._captures, self._pages
-        self._captures, self._pages = [], []
-        written = asyncio.wrap_future(self._executor.submit(self._write, captures, pages))
-        task = asyncio.get_running_loop().create_task(self._record(written, captures, pages))
+        batch, self._batch = self._batch, _Batch()
+        written = asyncio.wrap_future(self._executor.submit(self._write, batch))
+        task = asyncio.get_running_loop().create_task(self._record(written, batch))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
 
-    def _write(self, captures: list[Capture], pages: list[PageRecord]) -> _Outcome:
+    def _write(self, batch: _Batch) -> _Outcome:
         """Runs in the writer thread; the outcome goes back to the reactor thread for the stats."""
         assert self._repo is not None
         errors: list[Exception] = []
         for attempt in range(1, self.attempts + 1):
             try:
-                result = self._repo.write_batch(captures, pages, self._story_id)
+                result = self._repo.write_batch(
+                    batch.captures,
+                    batch.pages,
+                    self._story_id,
+                    revisits=batch.revisits,
+                    policy=self._policy,
+                )
             except Exception as exc:
                 errors.append(exc)
                 if attempt < self.attempts:
@@ -179,18 +206,18 @@ class StorePipeline:
                 return _Outcome(result, errors)
         return _Outcome(None, errors)
 
-    async def _record(
-        self, written: asyncio.Future[_Outcome], captures: list[Capture], pages: list[PageRecord]
-    ) -> None:
+    async def _record(self, written: asyncio.Future[_Outcome], batch: _Batch) -> None:
         outcome = await written
         stats = self.crawler.stats
         assert stats is not None
         for attempt, exc in enumerate(outcome.errors, start=1):
             stats.inc_value("db/errors")
             logger.error(
-                "Database write of %d captures and %d pages failed (attempt %d of %d): %s",
-                len(captures),
-                len(pages),
+                "Database write of %d captures, %d pages and %d revisits failed "
+                "(attempt %d of %d): %s",
+                len(batch.captures),
+                len(batch.pages),
+                len(batch.revisits),
                 attempt,
                 self.attempts,
                 exc,
@@ -198,17 +225,21 @@ class StorePipeline:
             )
         result = outcome.result
         if result is None:
-            stats.inc_value("db/lost", len(captures) + len(pages))
-            for capture in captures:
+            stats.inc_value("db/lost", len(batch))
+            for capture in batch.captures:
                 logger.error("Not stored: capture of %s (%s)", capture.url, capture.warc_record_id)
-            for page in pages:
+            for page in batch.pages:
                 logger.error("Not stored: page %s", page.url)
+            for revisit in batch.revisits:
+                logger.error("Not stored: revisit of %s (%s)", revisit.url, revisit.outcome)
             return
         stats.inc_value("db/batches")
         stats.inc_value("db/captures", result.captures)
         stats.inc_value("db/pages", result.pages)
         stats.inc_value("db/versions/new", result.new_versions)
         stats.inc_value("db/versions/unchanged", result.unchanged_versions)
+        stats.inc_value("db/revisits/unchanged", result.revisits_unchanged)
+        stats.inc_value("db/revisits/gone", result.revisits_gone)
         if result.duplicate_captures:
             stats.inc_value("db/captures/duplicate", result.duplicate_captures)
 

@@ -131,7 +131,11 @@ class Url(Base):
 
 
 class Capture(Base):
-    """One archived response (any status, any type) and where its record sits in the WARC files."""
+    """One archived response (any status, any type) and where its record sits in the WARC files.
+
+    A revisit record holds no body: the row points at its own record (`warc_record_id`) and at the
+    record that holds the body (`refers_to`, and `revisit_of_id` when that capture is stored).
+    """
 
     __tablename__ = "captures"
     __table_args__ = (Index("ix_captures_url_id_fetched_at", "url_id", "fetched_at"),)
@@ -148,6 +152,19 @@ class Capture(Base):
     warc_record_id: Mapped[str] = mapped_column(String(100), unique=True)
     request_record_id: Mapped[str | None] = mapped_column(String(100))
     payload_digest: Mapped[str] = mapped_column(String(100))
+    record_type: Mapped[str] = mapped_column(String(16))
+    """'response', or 'revisit' for a record without a body."""
+    revisit_profile: Mapped[str | None] = mapped_column(String(32))
+    refers_to: Mapped[str | None] = mapped_column(String(100))
+    """For a revisit, `WARC-Record-ID` of the record that holds the body (kept even when that
+    record's capture is not in this database)."""
+    revisit_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("captures.id", ondelete="SET NULL"), index=True
+    )
+    """The capture of `refers_to`, resolved when the revisit is written."""
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    """`ETag` and `Last-Modified` validators, for the next conditional request."""
 
 
 class ArticleVersion(Base):
@@ -193,3 +210,24 @@ class StoryArticle(Base):
     reason: Mapped[str]
     version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleSchedule(Base):
+    """When an article is fetched again, and whether it is gone: one row per article URL, written
+    with each batch that fetched the article (see `crawler.revisit.RevisitPolicy`)."""
+
+    __tablename__ = "article_schedule"
+
+    url_id: Mapped[int] = mapped_column(ForeignKey("urls.id"), primary_key=True)
+    fetch_url_id: Mapped[int] = mapped_column(ForeignKey("urls.id"), index=True)
+    """The URL to revisit: the one that served the latest version, so known to serve the page.
+    Indexed because a page fetched from it counts as a fetch of the article."""
+    first_seen: Mapped[datetime]
+    last_fetched: Mapped[datetime]
+    unchanged_count: Mapped[int]
+    """Fetches in a row that found the text unchanged; 0 after a new version."""
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    """None once the policy stops revisiting, or when the article is gone."""
+    gone_at: Mapped[datetime | None]
+    gone_status: Mapped[int | None]
+    """When a revisit was answered 404 or 410, and which: the article is deleted."""

@@ -1,6 +1,7 @@
-"""The read side of the database: the status report and the streamed article export.
+"""The read side of the database: the status report, the streamed article export, and the
+version history of one article.
 
-Both only read, each in one transaction, so they can run while a crawl writes.
+Each only reads, in one transaction, so they can run while a crawl writes.
 """
 
 from __future__ import annotations
@@ -8,13 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, and_, distinct, func, select
+from sqlalchemy.orm import aliased
 
+from crawler.urls import normalise_url
 from storage.db import models as m
+from storage.db.urls import url_hash
 
 ExportRow = dict[str, Any]
 
@@ -26,6 +30,12 @@ class UnknownStory(LookupError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"no story named {name!r} in the database")
+
+
+class UnknownUrl(LookupError):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(f"no URL {url} in the database")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +160,90 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
     return StatusReport(story, tuple(rows), total, missing)
 
 
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """One version of an article, with the capture it was extracted from."""
+
+    number: int
+    title: str | None
+    text: str
+    text_sha256: str
+    first_seen: datetime
+    last_seen: datetime
+    published: date | None
+    modified: date | None
+    captured_at: datetime | None
+    """None, like the other capture fields, when the version has no capture (WARC was off)."""
+    extractor: str
+    warc_filename: str | None
+    warc_offset: int | None
+    warc_record_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleHistory:
+    url: str
+    """The URL the article is filed under: the one asked for, or the URL it is an alias of."""
+    versions: list[VersionRow]
+    """Oldest first; empty for a URL that is stored but is not an article."""
+    deleted_at: datetime | None
+    """When a revisit found the article gone (404 or 410)."""
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+def versions(engine: Engine, url: str) -> ArticleHistory:
+    """Every version of the article at `url`, its URL or any alias. A URL not in the database
+    raises `UnknownUrl`."""
+    normalised = normalise_url(url)
+    asked, article = aliased(m.Url, name="asked"), aliased(m.Url, name="article")
+    version, capture = m.ArticleVersion, m.Capture
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(article.id, article.url, m.ArticleSchedule.gone_at)
+            .select_from(asked)
+            .join(article, article.id == func.coalesce(asked.canonical_id, asked.id))
+            .outerjoin(m.ArticleSchedule, m.ArticleSchedule.url_id == article.id)
+            .where(asked.url_hash == url_hash(normalised))
+        ).one_or_none()
+        if found is None:
+            raise UnknownUrl(normalised)
+        article_id, article_url, deleted_at = found
+        rows = conn.execute(
+            select(
+                version.version.label("number"),
+                version.title,
+                version.text,
+                version.text_sha256,
+                version.first_seen,
+                version.last_seen,
+                version.published,
+                version.modified,
+                capture.fetched_at.label("captured_at"),
+                version.extractor,
+                capture.warc_filename,
+                capture.warc_offset,
+                capture.warc_record_id,
+            )
+            .outerjoin(capture, capture.id == version.capture_id)
+            .where(version.url_id == article_id)
+            .order_by(version.version)
+        )
+        history = [VersionRow(**row._asdict()) for row in rows]
+    return ArticleHistory(article_url, history, deleted_at)
+
+
 def iter_articles(
-    engine: Engine, story: str | None = None, *, relevant_only: bool = False
+    engine: Engine,
+    story: str | None = None,
+    *,
+    relevant_only: bool = False,
+    all_versions: bool = False,
 ) -> Iterator[ExportRow]:
-    """The latest version of each article with its capture and story judgement, streamed.
+    """The latest version of each article (with `all_versions`, every version, oldest first)
+    with its capture, whether it was deleted, and its story judgement, streamed.
 
     An article linked to several stories comes once per story; without `story` and
     `relevant_only`, articles linked to no story come once with the story fields None.
@@ -161,11 +251,6 @@ def iter_articles(
     `UnknownStory` here, before anything is streamed.
     """
     version, link, capture = m.ArticleVersion, m.StoryArticle, m.Capture
-    newest = (
-        select(version.url_id, func.max(version.version).label("number"))
-        .group_by(version.url_id)
-        .subquery()
-    )
     stmt = (
         select(
             m.Url.url,
@@ -183,6 +268,7 @@ def iter_articles(
             version.extractor,
             version.first_seen,
             version.last_seen,
+            m.ArticleSchedule.gone_at.label("deleted_at"),
             capture.fetched_at.label("captured_at"),
             capture.warc_filename,
             capture.warc_offset,
@@ -193,12 +279,21 @@ def iter_articles(
             link.matched_terms,
         )
         .select_from(version)
-        .join(newest, and_(version.url_id == newest.c.url_id, version.version == newest.c.number))
         .join(m.Url, m.Url.id == version.url_id)
         .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
         .outerjoin(capture, capture.id == version.capture_id)
-        .order_by(version.url_id, m.Story.name)
+        .outerjoin(m.ArticleSchedule, m.ArticleSchedule.url_id == version.url_id)
+        .order_by(version.url_id, m.Story.name, version.version)
     )
+    if not all_versions:
+        newest = (
+            select(version.url_id, func.max(version.version).label("number"))
+            .group_by(version.url_id)
+            .subquery()
+        )
+        stmt = stmt.join(
+            newest, and_(version.url_id == newest.c.url_id, version.version == newest.c.number)
+        )
     story_id = None
     if story is not None:
         with engine.connect() as conn:
@@ -235,6 +330,8 @@ def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRo
                 "extractor": row.extractor,
                 "first_seen": _iso(row.first_seen),
                 "last_seen": _iso(row.last_seen),
+                "deleted": row.deleted_at is not None,
+                "deleted_at": _iso(row.deleted_at),
                 "captured_at": _iso(row.captured_at),
                 "warc_filename": row.warc_filename,
                 "warc_offset": row.warc_offset,

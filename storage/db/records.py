@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crawler.extraction.article import Article, Extraction, Relevance
+from crawler.items import RevisitOutcome
 from crawler.urls import host_of, normalise_url
 
 
@@ -47,6 +48,18 @@ class PageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RevisitRecord:
+    """A revisit of a known article that brought no page (from a `RevisitItem`): it only moves
+    the article's schedule on, and for `unchanged` its latest version's `last_seen`."""
+
+    url: str
+    """The URL requested; the article is the URL it points at (or the URL itself)."""
+    fetched_at: datetime
+    status: int
+    outcome: RevisitOutcome
+
+
+@dataclass(frozen=True, slots=True)
 class BatchResult:
     captures: int
     """Captures inserted."""
@@ -57,3 +70,6 @@ class BatchResult:
     unchanged_versions: int
     """Article pages whose text equals their latest version: only `last_seen` moved."""
     story_links: int
+    revisits_unchanged: int
+    revisits_gone: int
+    """Revisits applied to a known article; those of unknown URLs are dropped."""

@@ -2,24 +2,30 @@
 
 Writes come in batches from the store pipeline and use multi-row Core statements with each
 dialect's upsert (`storage.db.bulk`), so a batch costs a handful of round trips whatever its size.
-Reads are in `storage.db.queries`.
+Reads are in `storage.db.queries` and, for the crawl's start, `storage.db.frontier`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, delete, or_, select
+from sqlalchemy import Connection, Engine, delete, func, or_, select
 
 from crawler.capture import Capture
+from crawler.revisit import RevisitPolicy
 from crawler.story import Source, Story
 from crawler.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import check_dialect, chunks, dialect_insert
+from storage.db.captures import insert_captures
 from storage.db.models import utcnow
-from storage.db.records import BatchResult, PageRecord
-from storage.db.urls import point_aliases, upsert_urls, url_rows
+from storage.db.records import BatchResult, PageRecord, RevisitRecord
+from storage.db.schedule import Fetch, update_schedule
+from storage.db.urls import point_aliases, upsert_urls, url_hash, url_rows
 from storage.db.versions import store_versions, upsert_story_links
+
+DEFAULT_POLICY = RevisitPolicy()
+"""The schedule of a batch written without a story's policy (a story file's default too)."""
 
 
 class Repository:
@@ -54,34 +60,57 @@ class Repository:
             return story_id
 
     def write_batch(
-        self, captures: Sequence[Capture], pages: Sequence[PageRecord], story_id: int | None
+        self,
+        captures: Sequence[Capture],
+        pages: Sequence[PageRecord],
+        story_id: int | None,
+        *,
+        revisits: Sequence[RevisitRecord] = (),
+        policy: RevisitPolicy = DEFAULT_POLICY,
     ) -> BatchResult:
-        """Store captures and pages in one transaction: all of the batch, or on error none of it.
+        """Store captures, pages and revisits in one transaction: all of the batch, or on error
+        none of it.
 
         Captures go first, so a page finds the capture of its response in the same batch. Each
         article page adds a version when its text differs from the latest stored one, and with a
-        story and a relevance judgement, updates the article's link to the story.
+        story and a relevance judgement, updates the article's link to the story. Every fetch of
+        a known article, page or revisit, moves its revisit schedule on by `policy`.
         """
         with self.engine.begin() as conn:
             url_ids = upsert_urls(conn, url_rows(captures, pages))
-            inserted, duplicates = _insert_captures(conn, captures, url_ids)
+            inserted, duplicates = insert_captures(conn, captures, url_ids)
             point_aliases(conn, pages, url_ids)
             articles = [
                 (page, page.extraction.article, page.extraction.extractor)
                 for page in pages
                 if page.extraction is not None and page.extraction.article is not None
             ]
-            new, unchanged, judged = store_versions(conn, articles, url_ids)
+            revisited = _revisited_articles(conn, revisits)
+            seen_again = [(url_id, r.fetched_at) for url_id, r in revisited if r.outcome != "gone"]
+            written = store_versions(conn, articles, url_ids, seen_again)
+            fetches = [
+                *written.fetches,
+                *_refetches(conn, pages, url_ids, {f.url_id for f in written.fetches}),
+                *(
+                    Fetch(url_id, r.fetched_at, "gone", status=r.status)
+                    if r.outcome == "gone"
+                    else Fetch(url_id, r.fetched_at, "same")
+                    for url_id, r in revisited
+                ),
+            ]
+            update_schedule(conn, fetches, policy)
             links = 0
             if story_id is not None:
-                links = upsert_story_links(conn, story_id, judged)
+                links = upsert_story_links(conn, story_id, written.judged)
         return BatchResult(
             captures=inserted,
             duplicate_captures=duplicates,
             pages=len(pages),
-            new_versions=new,
-            unchanged_versions=unchanged,
+            new_versions=written.new,
+            unchanged_versions=written.unchanged,
             story_links=links,
+            revisits_unchanged=len(seen_again),
+            revisits_gone=len(revisited) - len(seen_again),
         )
 
 
@@ -113,33 +142,37 @@ def _upsert_publishers(conn: Connection, sources: Iterable[Source]) -> dict[str,
     return {host: id_ for host, id_ in found}
 
 
-def _insert_captures(
-    conn: Connection, captures: Sequence[Capture], url_ids: Mapping[str, int]
-) -> tuple[int, int]:
-    """Insert captures, skipping records already stored. Returns (inserted, skipped)."""
-    rows = {
-        c.warc_record_id: {
-            "url_id": url_ids[normalise_url(c.url)],
-            "fetched_at": c.fetched_at,
-            "status": c.status,
-            "content_type": c.content_type,
-            "location": c.location,
-            "warc_filename": c.warc_filename,
-            "warc_offset": c.warc_offset,
-            "warc_length": c.warc_length,
-            "warc_record_id": c.warc_record_id,
-            "request_record_id": c.request_record_id,
-            "payload_digest": c.payload_digest,
-        }
-        for c in captures
-    }
-    inserted = 0
-    for chunk in chunks(list(rows.values())):
-        stmt = (
-            dialect_insert(conn, m.Capture)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=[m.Capture.warc_record_id])
-            .returning(m.Capture.id)
+def _revisited_articles(
+    conn: Connection, revisits: Sequence[RevisitRecord]
+) -> list[tuple[int, RevisitRecord]]:
+    """Each revisit with the scheduled article of its URL: the URL it points at, or itself.
+    Revisits of a URL that leads to no scheduled article are dropped."""
+    digests = {r.url: url_hash(normalise_url(r.url)) for r in revisits}
+    url, schedule = m.Url, m.ArticleSchedule
+    found = {
+        digest: id_
+        for chunk in chunks(sorted(set(digests.values())))
+        for digest, id_ in conn.execute(
+            select(url.url_hash, schedule.url_id)
+            .join(schedule, schedule.url_id == func.coalesce(url.canonical_id, url.id))
+            .where(url.url_hash.in_(chunk))
         )
-        inserted += len(conn.execute(stmt).all())
-    return inserted, len(captures) - inserted
+    }
+    return [(found[digests[r.url]], r) for r in revisits if digests[r.url] in found]
+
+
+def _refetches(
+    conn: Connection, pages: Sequence[PageRecord], url_ids: Mapping[str, int], counted: set[int]
+) -> list[Fetch]:
+    """A page requested from an article's fetch URL is a fetch of that article even when it brought
+    no article, or one filed under another URL: otherwise the article would stay due for ever."""
+    requested = {url_ids[normalise_url(p.url)]: p.fetched_at for p in pages}
+    schedule = m.ArticleSchedule
+    return [
+        Fetch(article_id, requested[fetch_url_id], "same")
+        for chunk in chunks(sorted(requested))
+        for fetch_url_id, article_id in conn.execute(
+            select(schedule.fetch_url_id, schedule.url_id).where(schedule.fetch_url_id.in_(chunk))
+        )
+        if article_id not in counted
+    ]

@@ -1,7 +1,8 @@
 """Article versions and story links within a batch write.
 
 A page adds a version only when its text differs from the article's latest one, so the versions
-of a whole batch are worked out in memory against one read of the latest stored versions.
+of a whole batch are worked out in memory against one read of the latest stored versions. What
+each page did (new version or same text) is handed on to the revisit schedule.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from crawler.extraction.article import Article, Relevance
+from crawler.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 from storage.db.models import utcnow
 from storage.db.records import PageRecord
+from storage.db.schedule import Fetch
 
 Judged = dict[int, tuple[Relevance, int]]
 """{article url id: (relevance, id of the version judged)}."""
@@ -33,15 +36,25 @@ class _Version:
     """None while the version is only a row waiting to be inserted."""
 
 
+@dataclass(frozen=True, slots=True)
+class VersionsWritten:
+    new: int
+    unchanged: int
+    """Article pages whose text equals the latest version."""
+    judged: Judged
+    fetches: list[Fetch]
+    """What each article page did, for the revisit schedule."""
+
+
 def store_versions(
     conn: Connection,
     articles: Sequence[tuple[PageRecord, Article, str]],
     url_ids: Mapping[str, int],
-) -> tuple[int, int, Judged]:
+    revisited: Sequence[tuple[int, datetime]] = (),
+) -> VersionsWritten:
     """Add a version for each (page, article, extractor) whose text is new, move `last_seen` for
-    the rest. Returns (new versions, unchanged, the judged versions)."""
-    if not articles:
-        return 0, 0, {}
+    the rest and for each (article url id, time) of `revisited`: revisits that found the page
+    unchanged."""
     pages = [page for page, _, _ in articles]
     record_ids = sorted({p.warc_record_id for p in pages if p.warc_record_id is not None})
     capture_ids = {
@@ -53,24 +66,28 @@ def store_versions(
             )
         )
     }
-    latest = _latest_versions(conn, sorted({url_ids[p.target_url] for p in pages}))
+    latest = _latest_versions(
+        conn, sorted({url_ids[p.target_url] for p in pages} | {u for u, _ in revisited})
+    )
     version_ids = {(url_id, v.number): v.id for url_id, v in latest.items() if v.id}
     pending: dict[tuple[int, int], dict[str, Any]] = {}
     last_seen: dict[int, datetime] = {}
     judged: dict[int, tuple[Relevance, tuple[int, int]]] = {}
-    unchanged = 0
+    fetches: list[Fetch] = []
+
+    def seen(url_id: int, version: _Version, when: datetime) -> None:
+        if version.id is None:
+            row = pending[(url_id, version.number)]
+            row["last_seen"] = max(row["last_seen"], when)
+        else:
+            last_seen[version.id] = max(last_seen.get(version.id, when), when)
+
     for page, article, extractor in articles:
         url_id = url_ids[page.target_url]
         current = latest.get(url_id)
         if current is not None and current.text_sha256 == article.text_sha256:
-            unchanged += 1
-            if current.id is None:
-                row = pending[(url_id, current.number)]
-                row["last_seen"] = max(row["last_seen"], page.fetched_at)
-            else:
-                last_seen[current.id] = max(
-                    last_seen.get(current.id, page.fetched_at), page.fetched_at
-                )
+            seen(url_id, current, page.fetched_at)
+            fetches.append(Fetch(url_id, page.fetched_at, "same"))
         else:
             number = current.number + 1 if current is not None else 1
             capture_id = capture_ids.get(page.warc_record_id) if page.warc_record_id else None
@@ -78,8 +95,13 @@ def store_versions(
                 url_id, number, article, extractor, capture_id, page.fetched_at
             )
             current = latest[url_id] = _Version(number, article.text_sha256, None)
+            served_by = url_ids[normalise_url(page.final_url)]
+            fetches.append(Fetch(url_id, page.fetched_at, "new", fetch_url_id=served_by))
         if page.relevance is not None:
             judged[url_id] = (page.relevance, (url_id, current.number))
+    for url_id, when in revisited:
+        if url_id in latest:
+            seen(url_id, latest[url_id], when)
 
     for chunk in chunks(list(pending.values())):
         stmt = (
@@ -99,7 +121,7 @@ def store_versions(
         )
         conn.execute(bump, [{"b_id": k, "b_seen": v} for k, v in last_seen.items()])
     links = {url_id: (relevance, version_ids[key]) for url_id, (relevance, key) in judged.items()}
-    return len(pending), unchanged, links
+    return VersionsWritten(len(pending), len(articles) - len(pending), links, fetches)
 
 
 def upsert_story_links(conn: Connection, story_id: int, judged: Judged) -> int:

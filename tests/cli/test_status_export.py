@@ -15,7 +15,7 @@ from storage.db import queries
 from storage.db.engine import open_database
 from storage.db.queries import ExportRow
 from storage.db.repository import Repository
-from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, capture, page
+from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, at, capture, gone, page
 
 A = "http://news.example:8080/a"
 B = "http://news.example:8080/b"
@@ -170,3 +170,44 @@ def test_export_into_a_missing_directory(
 ) -> None:
     assert export.main([*archive, "-o", str(tmp_path / "nowhere" / "x.jsonl")]) == 2
     assert "no such directory" in capsys.readouterr().err
+
+
+def test_export_all_versions_round_trip(
+    archive: list[str], db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = open_database(db_url)
+    repo = Repository(engine)
+    story_id = repo.ensure_story(STORY)
+    later = at(60)
+    repo.write_batch(
+        [capture(A, "ra2", fetched_at=later, filename="three.warc.gz")],
+        [page(A, "ra2", text="Dockers strike, day two.", fetched_at=later)],
+        story_id,
+        revisits=[gone(B, fetched_at=later, status=404)],
+    )
+    engine.dispose()
+    target = tmp_path / "versions.jsonl"
+
+    assert export.main([*archive, "--all-versions", "-o", str(target)]) == 0
+    assert "4 versions written to" in capsys.readouterr().err
+    rows = lines(target.read_text(encoding="utf-8"))
+    assert [(r["url"], r["version"], r["warc_filename"]) for r in rows] == [
+        (A, 1, "one.warc.gz"),
+        (A, 2, "three.warc.gz"),
+        (B, 1, "one.warc.gz"),
+        (C, 1, "two.warc.gz"),
+    ]
+    assert rows[0]["text"] == "Dockers strike at the harbour."
+    assert rows[1]["text"] == "Dockers strike, day two."
+    assert [(r["deleted"], r["deleted_at"]) for r in rows] == [
+        (False, None),
+        (False, None),
+        (True, "2025-03-01T13:00:00+00:00"),
+        (False, None),
+    ]
+    assert rows[1]["relevant"] is rows[0]["relevant"] is True  # the story's judgement, per article
+
+    assert export.main(archive) == 0
+    latest = lines(capsys.readouterr().out)
+    assert [(r["url"], r["version"]) for r in latest] == [(A, 2), (B, 1), (C, 1)]
+    assert all(list(r) == list(rows[0]) for r in [*rows, *latest])

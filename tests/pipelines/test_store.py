@@ -6,6 +6,8 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +20,25 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import Engine, func, select
 
 from crawler.extraction.article import Extraction
-from crawler.items import PageItem
+from crawler.items import PageItem, RevisitItem
 from crawler.page import PageInput
 from crawler.pipelines.store import StorePipeline
+from crawler.revisit import RevisitPolicy
 from crawler.signals import capture_archived
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.db.repository import Repository
-from tests.storage.db.factories import DAILY, EXTRACTOR, ON_TOPIC, STORY, T0, article, capture
+from tests.storage.db.factories import (
+    DAILY,
+    EXTRACTOR,
+    ON_TOPIC,
+    STORY,
+    T0,
+    article,
+    at,
+    capture,
+    revisit_capture,
+)
 
 pytestmark = pytest.mark.filterwarnings("error::scrapy.exceptions.ScrapyDeprecationWarning")
 
@@ -52,9 +65,11 @@ def page_item(n: int) -> PageItem:
 class Harness:
     """A crawler with only the store pipeline, and the means to feed it as a crawl would."""
 
-    def __init__(self, db_url: str, **settings: Any) -> None:
+    def __init__(
+        self, db_url: str, spidercls: type[StorySpider] = StorySpider, **settings: Any
+    ) -> None:
         self.crawler: Crawler = get_crawler(
-            StorySpider,
+            spidercls,
             {
                 "DB_URL": db_url,
                 "DB_BATCH_SIZE": 3,
@@ -63,7 +78,7 @@ class Harness:
                 **settings,
             },
         )
-        self.crawler.spider = StorySpider.from_crawler(self.crawler)
+        self.crawler.spider = spidercls.from_crawler(self.crawler)
         self.pipelines = ItemPipelineManager.from_crawler(self.crawler)
         [self.store] = self.pipelines.middlewares
         self.db_url = db_url
@@ -114,9 +129,7 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def test_batches_while_crawling_and_flushes_the_rest_at_close(
-    db_url: str, reader: Engine
-) -> None:
+def test_batches_while_crawling_and_flushes_the_rest_at_close(db_url: str, reader: Engine) -> None:
     harness = Harness(db_url)
 
     async def scenario(h: Harness) -> None:
@@ -168,15 +181,56 @@ def test_a_seen_page_counts_as_unchanged(db_url: str, reader: Engine) -> None:
     assert count(reader, m.Capture) == 2
 
 
+class QuickRevisitSpider(StorySpider):
+    story = replace(STORY, revisit=RevisitPolicy(first=timedelta(minutes=10), factor=3))
+
+
+def test_revisits_move_the_schedule_on_by_the_story_policy(db_url: str, reader: Engine) -> None:
+    async def first_crawl(h: Harness) -> None:
+        await h.fetched(1)
+        await h.fetched(2)
+
+    Harness(db_url).run(first_crawl)
+    again = Harness(db_url, QuickRevisitSpider)
+
+    async def scenario(h: Harness) -> None:
+        h.crawler.signals.send_catch_log(
+            capture_archived, capture=revisit_capture(BASE + "1", "r1b", "r1", fetched_at=at(60))
+        )
+        for item in (
+            RevisitItem(BASE + "1", DAILY.host, "<urn:uuid:r1b>", at(60), 304, "unchanged"),
+            RevisitItem(BASE + "2", DAILY.host, None, at(60), 404, "gone"),
+        ):
+            assert await h.pipelines.process_item_async(item) is item
+
+    again.run(scenario)
+    assert (again.stat("db/revisits/unchanged"), again.stat("db/revisits/gone")) == (1, 1)
+    assert (again.stat("db/versions/new"), again.stat("db/captures")) == (0, 1)
+    s, capture_row = m.ArticleSchedule, m.Capture
+    with reader.connect() as conn:
+        schedule = conn.execute(
+            select(s.unchanged_count, s.next_due_at, s.gone_status).order_by(s.url_id)
+        ).all()
+        revisit_of = conn.execute(
+            select(capture_row.revisit_of_id).where(capture_row.warc_record_id == "<urn:uuid:r1b>")
+        ).scalar_one()
+        body = conn.execute(
+            select(capture_row.id).where(capture_row.warc_record_id == "<urn:uuid:r1>")
+        ).scalar_one()
+    # 10 min * 3 after one unchanged fetch: the story's policy, not the default (2 h).
+    assert [tuple(row) for row in schedule] == [(1, at(90), None), (0, None, 404)]
+    assert revisit_of == body
+
+
 def failing(times: int) -> Callable[..., Any]:
     real = Repository.write_batch
     calls = {"n": 0}
 
-    def write_batch(self: Repository, *args: Any) -> Any:
+    def write_batch(self: Repository, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] <= times:
             raise RuntimeError("database went away")
-        return real(self, *args)
+        return real(self, *args, **kwargs)
 
     return write_batch
 
@@ -245,9 +299,9 @@ def test_writes_run_in_one_thread_off_the_event_loop(
     threads: set[int] = set()
     real = Repository.write_batch
 
-    def write_batch(self: Repository, *args: Any) -> Any:
+    def write_batch(self: Repository, *args: Any, **kwargs: Any) -> Any:
         threads.add(threading.get_ident())
-        return real(self, *args)
+        return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Repository, "write_batch", write_batch)
     harness = Harness(db_url, DB_BATCH_SIZE=1)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from crawler.capture import Capture
 from crawler.extraction.article import Article, Extraction, Relevance
 from crawler.story import Source, Story
-from storage.db.records import PageRecord
+from storage.db.records import PageRecord, RevisitRecord
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WARC = "newsarchive-20250301-00000.warc.gz"
@@ -34,6 +34,8 @@ def capture(
     location: str | None = None,
     filename: str = WARC,
     offset: int = 0,
+    etag: str | None = None,
+    last_modified: str | None = None,
 ) -> Capture:
     return Capture(
         url=url,
@@ -47,7 +49,46 @@ def capture(
         warc_record_id=f"<urn:uuid:{record}>",
         request_record_id=f"<urn:uuid:{record}-request>",
         payload_digest=f"sha1:{record.upper()}",
+        etag=etag,
+        last_modified=last_modified,
     )
+
+
+def revisit_capture(
+    url: str,
+    record: str,
+    refers_to: str,
+    *,
+    fetched_at: datetime = T0,
+    status: int = 304,
+    etag: str | None = None,
+) -> Capture:
+    """The capture of a revisit record of `url` whose body is in record `refers_to`."""
+    return Capture(
+        url=url,
+        fetched_at=fetched_at,
+        status=status,
+        content_type=None,
+        location=None,
+        warc_filename=WARC,
+        warc_offset=0,
+        warc_length=321,
+        warc_record_id=f"<urn:uuid:{record}>",
+        request_record_id=f"<urn:uuid:{record}-request>",
+        payload_digest=f"sha1:{refers_to.upper()}",
+        record_type="revisit",
+        revisit_profile="server-not-modified" if status == 304 else "identical-payload-digest",
+        refers_to=f"<urn:uuid:{refers_to}>",
+        etag=etag,
+    )
+
+
+def unchanged(url: str, *, fetched_at: datetime, status: int = 304) -> RevisitRecord:
+    return RevisitRecord(url=url, fetched_at=fetched_at, status=status, outcome="unchanged")
+
+
+def gone(url: str, *, fetched_at: datetime, status: int = 410) -> RevisitRecord:
+    return RevisitRecord(url=url, fetched_at=fetched_at, status=status, outcome="gone")
 
 
 def article(text: str, *, title: str = "Dockers strike", canonical: str | None = None) -> Article:

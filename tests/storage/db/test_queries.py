@@ -93,8 +93,8 @@ def test_status_of_an_empty_database(repo: Repository, tmp_path: Path) -> None:
 EXPORT_FIELDS = {
     "url", "publisher", "title", "authors", "published", "modified", "language", "site_name",
     "text", "word_count", "version", "text_sha256", "extractor", "first_seen", "last_seen",
-    "captured_at", "warc_filename", "warc_offset", "warc_record_id", "story", "relevant",
-    "relevance_score", "matched_terms",
+    "deleted", "deleted_at", "captured_at", "warc_filename", "warc_offset", "warc_record_id",
+    "story", "relevant", "relevance_score", "matched_terms",
 }  # fmt: skip
 
 
@@ -119,6 +119,8 @@ def test_export_gives_the_latest_version_with_its_capture(repo: Repository, stor
         "version": 2,
         "extractor": EXTRACTOR,
         "first_seen": "2025-03-01T12:05:00+00:00",
+        "deleted": False,
+        "deleted_at": None,
         "captured_at": "2025-03-01T12:05:00+00:00",
         "warc_filename": WARC,
         "warc_offset": 20,

@@ -1,5 +1,5 @@
 """Initial schema: publishers, stories and their sources, urls, captures, article versions, story
-links.
+links, the article revisit schedule.
 
 Revision ID: 0001
 Revises:
@@ -99,10 +99,23 @@ def upgrade() -> None:
         sa.Column("warc_record_id", sa.String(length=100), nullable=False),
         sa.Column("request_record_id", sa.String(length=100), nullable=True),
         sa.Column("payload_digest", sa.String(length=100), nullable=False),
+        sa.Column("record_type", sa.String(length=16), nullable=False),
+        sa.Column("revisit_profile", sa.String(length=32), nullable=True),
+        sa.Column("refers_to", sa.String(length=100), nullable=True),
+        sa.Column("revisit_of_id", sa.Integer(), nullable=True),
+        sa.Column("etag", sa.Text(), nullable=True),
+        sa.Column("last_modified", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["revisit_of_id"],
+            ["captures.id"],
+            name=op.f("fk_captures_revisit_of_id_captures"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(["url_id"], ["urls.id"], name=op.f("fk_captures_url_id_urls")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_captures")),
         sa.UniqueConstraint("warc_record_id", name=op.f("uq_captures_warc_record_id")),
     )
+    op.create_index(op.f("ix_captures_revisit_of_id"), "captures", ["revisit_of_id"])
     op.create_index("ix_captures_url_id_fetched_at", "captures", ["url_id", "fetched_at"])
     op.create_table(
         "article_versions",
@@ -163,14 +176,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("story_id", "url_id", name=op.f("pk_story_articles")),
     )
     op.create_index(op.f("ix_story_articles_url_id"), "story_articles", ["url_id"])
+    op.create_table(
+        "article_schedule",
+        sa.Column("url_id", sa.Integer(), nullable=False),
+        sa.Column("fetch_url_id", sa.Integer(), nullable=False),
+        sa.Column("first_seen", _timestamp(), nullable=False),
+        sa.Column("last_fetched", _timestamp(), nullable=False),
+        sa.Column("unchanged_count", sa.Integer(), nullable=False),
+        sa.Column("next_due_at", _timestamp(), nullable=True),
+        sa.Column("gone_at", _timestamp(), nullable=True),
+        sa.Column("gone_status", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["fetch_url_id"], ["urls.id"], name=op.f("fk_article_schedule_fetch_url_id_urls")
+        ),
+        sa.ForeignKeyConstraint(
+            ["url_id"], ["urls.id"], name=op.f("fk_article_schedule_url_id_urls")
+        ),
+        sa.PrimaryKeyConstraint("url_id", name=op.f("pk_article_schedule")),
+    )
+    op.create_index(op.f("ix_article_schedule_fetch_url_id"), "article_schedule", ["fetch_url_id"])
+    op.create_index(op.f("ix_article_schedule_next_due_at"), "article_schedule", ["next_due_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_article_schedule_next_due_at"), table_name="article_schedule")
+    op.drop_index(op.f("ix_article_schedule_fetch_url_id"), table_name="article_schedule")
+    op.drop_table("article_schedule")
     op.drop_index(op.f("ix_story_articles_url_id"), table_name="story_articles")
     op.drop_table("story_articles")
     op.drop_index(op.f("ix_article_versions_capture_id"), table_name="article_versions")
     op.drop_table("article_versions")
     op.drop_index("ix_captures_url_id_fetched_at", table_name="captures")
+    op.drop_index(op.f("ix_captures_revisit_of_id"), table_name="captures")
     op.drop_table("captures")
     op.drop_index(op.f("ix_urls_publisher_id"), table_name="urls")
     op.drop_index(op.f("ix_urls_canonical_id"), table_name="urls")

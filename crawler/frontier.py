@@ -1,0 +1,41 @@
+"""What a crawl already knows when it starts: previous captures to revisit against, articles due
+for a revisit, and known articles that discovery must leave alone this round."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy.settings import BaseSettings
+
+from crawler import settings as defaults
+from crawler.cli.common import database_url
+from crawler.story import Story
+from storage.db.engine import open_database
+from storage.db.frontier import Frontier, load_frontier
+
+REVISIT_MODES = ("due", "all", "none")
+
+
+def crawl_clock(settings: BaseSettings) -> datetime:
+    """'Now' for the revisit schedule: `NEWSARCHIVE_NOW` (ISO 8601, for tests and replays of a
+    schedule) or the real time."""
+    value = settings.get("NEWSARCHIVE_NOW") or ""
+    if not value:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def load(settings: BaseSettings, story: Story) -> Frontier:
+    """The frontier of `story` from the crawl's database (blocking: call it in a thread)."""
+    mode = settings.get("NEWSARCHIVE_REVISIT", defaults.NEWSARCHIVE_REVISIT)
+    if mode not in REVISIT_MODES:
+        raise ValueError(f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}: {mode!r}")
+    data_dir = Path(settings.get("NEWSARCHIVE_DATA_DIR", defaults.NEWSARCHIVE_DATA_DIR))
+    engine = open_database(database_url(data_dir, settings.get("DB_URL") or None))
+    try:
+        hosts = [source.host for source in story.sources]
+        return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode)
+    finally:
+        engine.dispose()

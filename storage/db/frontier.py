@@ -1,0 +1,199 @@
+"""The read side for a crawl's start: what it already knows about its story's sites.
+
+A crawl reads this once, before its first request, with three set-based queries whatever the
+number of URLs: the previous captures, the story's scheduled articles, and their aliases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection, Engine, Select, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from crawler.revisit import PreviousCapture
+from storage.db import models as m
+
+RevisitMode = Literal["due", "all", "none"]
+"""Which known articles a crawl fetches again: those due, all that are not gone, or none."""
+SkipReason = Literal["not-due", "stopped", "gone", "known"]
+
+
+@dataclass(frozen=True, slots=True)
+class Frontier:
+    """What a crawl starts from; empty (the default) for a story's first crawl."""
+
+    previous: dict[str, PreviousCapture] = field(default_factory=dict)
+    """By URL, for every URL on the story's sites with a capture that holds a body: the newest
+    such capture, with the validators of the URL's newest capture that stands for a body (a 304
+    revisit may carry fresher ones than the response)."""
+    due: list[str] = field(default_factory=list)
+    """Fetch URLs of the story's articles to fetch again now, the longest due first."""
+    skip: dict[str, SkipReason] = field(default_factory=dict)
+    """Known article URLs and their aliases that discovery must not fetch this round, and why:
+    'not-due', 'stopped' (the policy has stopped revisiting it), 'gone' (answered 404 or 410),
+    or in mode 'none' 'known' for all of them."""
+
+
+ArticleState = Literal["due", "not-due", "stopped", "gone"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Article:
+    url_id: int
+    url: str
+    fetch_url: str
+    state: ArticleState
+    """Where the article's schedule stands at the frontier's `now`."""
+
+
+def load_frontier(
+    engine: Engine, story_name: str, hosts: Iterable[str], now: datetime, mode: RevisitMode
+) -> Frontier:
+    """The frontier of story `story_name` on `hosts` (host:port of its sources) at `now`.
+
+    Mode 'due' fetches the articles due by `now` and skips every other known one; 'all' fetches
+    every article that is not gone; 'none' fetches none and skips all. A story that is not in the
+    database yet has no articles.
+    """
+    with engine.connect() as conn:
+        publisher_ids = list(
+            conn.execute(
+                select(m.Publisher.id).where(m.Publisher.host.in_(sorted(set(hosts))))
+            ).scalars()
+        )
+        previous = _previous_captures(conn, publisher_ids)
+        story_id = conn.execute(
+            select(m.Story.id).where(m.Story.name == story_name)
+        ).scalar_one_or_none()
+        if story_id is None:
+            return Frontier(previous=previous)
+        articles = _scheduled_articles(conn, story_id, publisher_ids, now)
+        aliases = _aliases(conn, story_id, publisher_ids)
+
+    reasons = {a.url_id: _reason(a.state, mode) for a in articles}
+    due = [a for a in articles if reasons[a.url_id] is None]
+    skip: dict[str, SkipReason] = {}
+    for url, article_id in aliases:
+        if (reason := reasons.get(article_id)) is not None:
+            skip[url] = reason
+    for article in articles:
+        if (reason := reasons[article.url_id]) is not None:
+            skip[article.url] = skip[article.fetch_url] = reason
+    due_urls = [a.fetch_url for a in due]
+    for url in due_urls:
+        skip.pop(url, None)  # a fetch URL since made an alias of another article is still due
+    return Frontier(previous=previous, due=due_urls, skip=skip)
+
+
+def _reason(state: ArticleState, mode: RevisitMode) -> SkipReason | None:
+    """Why discovery leaves an article alone this round; None when it is fetched again."""
+    if mode == "none":
+        return "known"
+    if state == "due" or (mode == "all" and state != "gone"):
+        return None
+    return state
+
+
+def _previous_captures(
+    conn: Connection, publisher_ids: Sequence[int]
+) -> dict[str, PreviousCapture]:
+    """The newest body capture of every URL of these publishers, with the newest validators.
+
+    One pass over the URLs' body and revisit captures, newest first: the newest body is the first
+    row of its URL's responses, and the validators are carried over from the URL's first row.
+    """
+    c = m.Capture
+    newest_first = (c.fetched_at.desc(), c.id.desc())
+    ranked = (
+        select(
+            c.url_id,
+            c.record_type,
+            c.warc_record_id,
+            c.fetched_at,
+            c.payload_digest,
+            func.row_number()
+            .over(partition_by=(c.url_id, c.record_type), order_by=newest_first)
+            .label("rank"),
+            func.first_value(c.etag)
+            .over(partition_by=c.url_id, order_by=newest_first)
+            .label("etag"),
+            func.first_value(c.last_modified)
+            .over(partition_by=c.url_id, order_by=newest_first)
+            .label("last_modified"),
+        )
+        .join(m.Url, m.Url.id == c.url_id)
+        .where(
+            m.Url.publisher_id.in_(publisher_ids),
+            or_(and_(c.record_type == "response", c.status == 200), c.record_type == "revisit"),
+        )
+        .subquery("ranked")
+    )
+    rows = conn.execute(
+        select(m.Url.url, ranked)
+        .join(m.Url, m.Url.id == ranked.c.url_id)
+        .where(ranked.c.record_type == "response", ranked.c.rank == 1)
+    )
+    return {
+        row.url: PreviousCapture(
+            url=row.url,
+            record_id=row.warc_record_id,
+            target_uri=row.url,
+            fetched_at=row.fetched_at,
+            payload_digest=row.payload_digest,
+            etag=row.etag,
+            last_modified=row.last_modified,
+        )
+        for row in rows
+    }
+
+
+def _scheduled(story_id: int, publisher_ids: Sequence[int]) -> Select[int]:
+    """The ids of the story's scheduled articles on these publishers' sites."""
+    s, link = m.ArticleSchedule, m.StoryArticle
+    return (
+        select(s.url_id)
+        .join(link, and_(link.url_id == s.url_id, link.story_id == story_id))
+        .join(m.Url, m.Url.id == s.url_id)
+        .where(m.Url.publisher_id.in_(publisher_ids))
+    )
+
+
+def _scheduled_articles(
+    conn: Connection, story_id: int, publisher_ids: Sequence[int], now: datetime
+) -> list[_Article]:
+    """The story's scheduled articles, the longest due first. Their state is worked out in the
+    query, which spares converting two timestamps per article."""
+    s = m.ArticleSchedule
+    article, fetch = aliased(m.Url, name="article"), aliased(m.Url, name="fetch")
+    state = case(
+        (s.gone_at.is_not(None), "gone"),
+        (s.next_due_at.is_(None), "stopped"),
+        (s.next_due_at > now, "not-due"),
+        else_="due",
+    )
+    rows = conn.execute(
+        select(s.url_id, article.url, fetch.url, state)
+        .join(article, article.id == s.url_id)
+        .join(fetch, fetch.id == s.fetch_url_id)
+        .where(s.url_id.in_(_scheduled(story_id, publisher_ids)))
+        .order_by(s.next_due_at.asc().nulls_last(), s.url_id)
+    )
+    return [_Article(url_id, url, fetch_url, state) for url_id, url, fetch_url, state in rows]
+
+
+def _aliases(
+    conn: Connection, story_id: int, publisher_ids: Sequence[int]
+) -> list[tuple[str, int]]:
+    """(alias URL, article id) of every URL that points at one of the story's articles."""
+    alias = aliased(m.Url, name="alias")
+    scheduled = _scheduled(story_id, publisher_ids).subquery("scheduled")
+    rows = conn.execute(
+        select(alias.url, scheduled.c.url_id).join(
+            scheduled, scheduled.c.url_id == alias.canonical_id
+        )
+    )
+    return [(url, article_id) for url, article_id in rows]

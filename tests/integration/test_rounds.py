@@ -1,0 +1,196 @@
+"""Recrawls over time: versions, revisit records, the revisit schedule and deletions.
+
+The simulated web moves through rounds (edits, a timestamp-only change, deletions); the crawl is
+run once per round with a test clock (`NEWSARCHIVE_NOW`) instead of waiting for articles to be
+due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.simweb import SimWeb
+from crawler.urls import normalise_url
+from storage.db.engine import open_database
+from storage.db.models import Capture
+from storage.db.queries import iter_articles, versions
+from storage.warc import read_record
+from tests.integration.conftest import FAST, run_newsarchive
+from tests.support import warcio_check
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Rounds:
+    web: SimWeb
+    data: Path
+    story: Path
+    outputs: list[str]
+    warc_bytes: list[int]
+    started: datetime
+    not_due_log: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.data / 'newsarchive.db'}"
+
+
+def warc_size(data: Path) -> int:
+    return sum(p.stat().st_size for p in (data / "warc").glob("*.warc.gz"))
+
+
+def crawl_at(rounds: Rounds, hours: float, *extra: str) -> None:
+    now = rounds.started + timedelta(hours=hours)
+    before = warc_size(rounds.data)
+    result = run_newsarchive(
+        "crawl", str(rounds.story), "--data", str(rounds.data), *FAST,
+        "-s", f"NEWSARCHIVE_NOW={now.isoformat()}", *extra,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rounds.outputs.append(result.stderr)
+    rounds.warc_bytes.append(warc_size(rounds.data) - before)
+
+
+@pytest.fixture(scope="module")
+def three_rounds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rounds]:
+    tmp = tmp_path_factory.mktemp("rounds")
+    with SimWeb() as web:
+        story = tmp / "story.toml"
+        story.write_text(web.story_toml())
+        rounds = Rounds(web, tmp / "data", story, [], [], datetime.now(UTC))
+        crawl_at(rounds, 0)
+        web.advance()
+        crawl_at(rounds, 2)
+        web.advance()
+        crawl_at(rounds, 10)
+        yield rounds
+
+
+def test_each_article_has_exactly_the_expected_versions(three_rounds: Rounds) -> None:
+    engine = open_database(three_rounds.db_url)
+    timeline = three_rounds.web.truth.timeline
+    articles = {row["url"]: row for row in iter_articles(engine)}
+    checked = 0
+    for article in three_rounds.web.truth.articles:
+        url = normalise_url(article.url)
+        if url not in articles:
+            continue  # never fetched (robots, window, depth): nothing to version
+        history = timeline.history(article.url)
+        expected = history.versions_by(timeline.last_round)
+        got = versions(engine, url)
+        assert len(got.versions) == expected, (url, [v.title for v in got.versions])
+        checked += 1
+    assert checked >= 40
+
+
+def test_the_edited_articles_changed_as_the_web_did(three_rounds: Rounds) -> None:
+    engine = open_database(three_rounds.db_url)
+    by_seed = {a.seed_id[:3]: a for a in three_rounds.web.truth.articles if a.seed_id}
+    corrected = versions(engine, normalise_url(by_seed["000"].url)).versions
+    assert [v.number for v in corrected] == [1, 2, 3]
+    assert "according to local media" in corrected[0].text
+    assert "according to El Salvador's justice ministry" in corrected[1].text
+    assert corrected[1].title == corrected[0].title
+    assert corrected[2].title == "Bukele offers to jail US prisoners in El Salvador for a fee"
+    restamped = versions(engine, normalise_url(by_seed["001"].url)).versions
+    assert len(restamped) == 1  # the timestamp-only change made no version
+    assert restamped[0].last_seen > restamped[0].first_seen
+    appended = versions(engine, normalise_url(by_seed["002"].url)).versions
+    assert len(appended) == 2 and appended[1].text.rstrip().endswith("would continue.")
+
+
+def test_the_diff_shows_the_changed_words(three_rounds: Rounds) -> None:
+    url = next(a.url for a in three_rounds.web.truth.articles if (a.seed_id or "")[:3] == "000")
+    result = run_newsarchive(
+        "diff", normalise_url(url), "--from", "1", "--to", "2", "--data", str(three_rounds.data)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "local media" in result.stdout and "justice ministry" in result.stdout
+    assert "\x1b[" not in result.stdout  # piped: no colour
+
+
+def test_deleted_articles_are_marked_deleted(three_rounds: Rounds) -> None:
+    engine = open_database(three_rounds.db_url)
+    timeline = three_rounds.web.truth.timeline
+    deleted = [
+        a for a in three_rounds.web.truth.articles if timeline.history(a.url).deleted is not None
+    ]
+    assert len(deleted) == 2
+    rows = {row["url"]: row for row in iter_articles(engine)}
+    for article in deleted:
+        row = rows[normalise_url(article.url)]
+        assert row["deleted"] is True and row["deleted_at"], article.url
+
+
+def test_every_warc_passes_and_every_revisit_resolves(three_rounds: Rounds) -> None:
+    files = sorted((three_rounds.data / "warc").glob("*.warc.gz"))
+    assert warcio_check(*files).returncode == 0
+    engine = open_database(three_rounds.db_url)
+    with Session(engine) as session:
+        captures = session.scalars(select(Capture)).all()
+    by_record = {c.warc_record_id: c for c in captures}
+    revisits = [c for c in captures if c.record_type == "revisit"]
+    assert revisits
+    for capture in revisits:
+        original = by_record[capture.refers_to or ""]
+        assert original.record_type == "response"
+        assert capture.revisit_of_id == original.id
+        record = read_record(
+            three_rounds.data / "warc" / capture.warc_filename, capture.warc_offset
+        )
+        assert record.rec_type == "revisit"
+        assert record.warc_header("WARC-Refers-To") == original.warc_record_id
+        assert record.payload == b""
+
+
+@pytest.fixture(scope="module")
+def unchanged_recrawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rounds]:
+    tmp = tmp_path_factory.mktemp("unchanged")
+    with SimWeb() as web:
+        story = tmp / "story.toml"
+        story.write_text(web.story_toml())
+        rounds = Rounds(web, tmp / "data", story, [], [], datetime.now(UTC))
+        crawl_at(rounds, 0)
+        web.log.clear()
+        crawl_at(rounds, 0.5)  # nothing is due yet
+        not_due_log = web.log.entries()
+        web.log.clear()
+        crawl_at(rounds, 2)  # everything is due
+        rounds.not_due_log = [(e.host, e.path, e.status) for e in not_due_log]
+        yield rounds
+
+
+def test_an_unchanged_recrawl_writes_revisits_and_little_else(unchanged_recrawl: Rounds) -> None:
+    first, _not_due, recrawl = unchanged_recrawl.warc_bytes
+    assert recrawl <= 0.05 * first, (recrawl, first)
+    engine = open_database(unchanged_recrawl.db_url)
+    with Session(engine) as session:
+        last_round = session.scalars(select(Capture).order_by(Capture.fetched_at.desc())).all()
+    articles = {row["url"] for row in iter_articles(engine)}
+    stored = {c.id: c for c in last_round}
+    revisited = [c for c in last_round if c.record_type == "revisit"]
+    assert revisited
+    # every article revisited in the last round came back as a revisit record, none in full
+    recent = sorted(last_round, key=lambda c: c.fetched_at)[-len(revisited) :]
+    assert all(stored[c.id].record_type == "revisit" for c in recent if c.status in (200, 304))
+    assert len(articles) > 0
+
+
+def test_revisit_due_fetches_only_what_is_due(unchanged_recrawl: Rounds) -> None:
+    web = unchanged_recrawl.web
+    not_due_requests = unchanged_recrawl.not_due_log
+    article_paths = {
+        (urlsplit(a.url).netloc, urlsplit(a.url).path) for a in web.truth.articles if a.linked
+    }
+    fetched = {(host, path) for host, path, _status in not_due_requests}
+    assert not (fetched & article_paths), sorted(fetched & article_paths)[:5]
+    assert any(path == "/robots.txt" for _host, path, _status in not_due_requests)

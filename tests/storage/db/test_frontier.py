@@ -1,0 +1,130 @@
+"""The frontier a crawl starts from, on SQLite and PostgreSQL, at a chosen moment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from crawler.revisit import PreviousCapture, RevisitPolicy
+from storage.db.frontier import Frontier, load_frontier
+from storage.db.repository import Repository
+
+from .factories import DAILY, OTHER, STORY, T0, at, capture, gone, page, revisit_capture
+
+BASE = "http://news.example:8080/"
+DUE, NOT_DUE, STOPPED, GONE = (BASE + name for name in ("due", "not-due", "stopped", "gone"))
+HOUR = timedelta(hours=1)
+POLICY = RevisitPolicy(first=HOUR, factor=2, max=timedelta(days=1), age_factor=0)
+HOSTS = [DAILY.host, OTHER.host]
+
+
+def alias(url: str) -> str:
+    return url.replace(BASE, BASE + "r/")
+
+
+@pytest.fixture
+def known(repo: Repository, story_id: int) -> Repository:
+    """Four articles of the story, each first reached through an alias (a redirect), at T0:
+
+    due (next due T0 + 1 h), not-due (seen again at +30 min: next due +2 h 30 min),
+    stopped (its policy stops at once) and gone (410 at +10 min).
+    """
+    for url in (DUE, NOT_DUE, STOPPED, GONE):
+        policy = RevisitPolicy(first=HOUR, stop_after=HOUR / 2) if url == STOPPED else POLICY
+        repo.write_batch(
+            [],
+            [page(alias(url), None, final_url=url, aliases=(alias(url),), text=f"Text of {url}")],
+            story_id,
+            policy=policy,
+        )
+    repo.write_batch(
+        [], [page(NOT_DUE, None, text=f"Text of {NOT_DUE}", fetched_at=at(30))], story_id
+    )
+    repo.write_batch([], [], story_id, revisits=[gone(GONE, fetched_at=at(10))], policy=POLICY)
+    return repo
+
+
+def skipped(reason: str) -> dict[str, str]:
+    urls = {DUE: "due", NOT_DUE: "not-due", STOPPED: "stopped", GONE: "gone"}
+    return {u: reason for url, why in urls.items() if why == reason for u in (url, alias(url))}
+
+
+def test_mode_due_fetches_what_is_due_and_skips_the_rest_with_their_aliases(
+    known: Repository,
+) -> None:
+    frontier = load_frontier(known.engine, STORY.name, HOSTS, at(60), "due")
+    assert frontier.due == [DUE]
+    assert frontier.skip == skipped("not-due") | skipped("stopped") | skipped("gone")
+    assert frontier.previous == {}  # no captures were archived
+
+
+def test_due_means_due_by_now(known: Repository) -> None:
+    before = load_frontier(known.engine, STORY.name, HOSTS, at(59), "due")
+    assert (before.due, before.skip[DUE], before.skip[alias(DUE)]) == ([], "not-due", "not-due")
+    later = load_frontier(known.engine, STORY.name, HOSTS, at(180), "due")
+    assert later.due == [DUE, NOT_DUE]  # the longest due first
+    assert later.skip == skipped("stopped") | skipped("gone")
+
+
+def test_mode_all_fetches_every_article_that_is_not_gone(known: Repository) -> None:
+    frontier = load_frontier(known.engine, STORY.name, HOSTS, at(0), "all")
+    assert sorted(frontier.due) == sorted([DUE, NOT_DUE, STOPPED])
+    assert frontier.skip == skipped("gone")
+
+
+def test_mode_none_fetches_none_and_skips_every_known_url(known: Repository) -> None:
+    frontier = load_frontier(known.engine, STORY.name, HOSTS, at(600), "none")
+    assert frontier.due == []
+    assert frontier.skip == {
+        u: "known" for url in (DUE, NOT_DUE, STOPPED, GONE) for u in (url, alias(url))
+    }
+
+
+def test_only_the_story_and_the_hosts_asked_for(known: Repository) -> None:
+    other_story = known.ensure_story(replace(STORY, name="other", sources=(DAILY,)))
+    known.write_batch([], [page(BASE + "theirs", None)], other_story, policy=POLICY)
+    assert load_frontier(known.engine, STORY.name, HOSTS, at(60), "due").due == [DUE]
+    assert load_frontier(known.engine, "other", HOSTS, at(60), "due").due == [BASE + "theirs"]
+    elsewhere = load_frontier(known.engine, STORY.name, [OTHER.host], at(60), "due")
+    assert elsewhere == Frontier()
+
+
+def test_a_new_story_on_a_known_site_has_only_previous_captures(known: Repository) -> None:
+    known.write_batch([capture(DUE, "r1")], [], None)
+    frontier = load_frontier(known.engine, "new-story", HOSTS, T0, "due")
+    assert (frontier.due, frontier.skip, list(frontier.previous)) == ([], {}, [DUE])
+
+
+def test_previous_is_the_newest_body_with_the_newest_validators(
+    repo: Repository, story_id: int
+) -> None:
+    a, b, c, d = (BASE + name for name in "abcd")
+    repo.write_batch(
+        [
+            capture(a, "a1", etag='"1"', last_modified="Sat, 01 Mar 2025 12:00:00 GMT"),
+            capture(a, "a2", fetched_at=at(10), etag='"2"'),
+            revisit_capture(a, "a3", "a2", fetched_at=at(20), etag='"3"'),
+            capture(b, "b1", etag='"b"'),
+            capture(b, "b2", fetched_at=at(10), status=503),
+            capture(c, "c1", status=301, location=d),
+            capture("https://other.example/x", "x1"),
+            capture("https://unknown.example/y", "y1"),
+        ],
+        [],
+        story_id,
+    )
+    frontier = load_frontier(repo.engine, STORY.name, [DAILY.host], at(30), "due")
+    assert frontier.previous == {
+        a: PreviousCapture(
+            url=a,
+            record_id="<urn:uuid:a2>",
+            target_uri=a,
+            fetched_at=at(10),
+            payload_digest="sha1:A2",
+            etag='"3"',  # the 304 revisit's
+            last_modified=None,
+        ),
+        b: PreviousCapture(b, "<urn:uuid:b1>", b, T0, "sha1:B1", '"b"', None),
+    }
