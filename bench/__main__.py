@@ -1,0 +1,25 @@
+"""`python -m bench NAME [options]`: run one benchmark."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "recrawl": "first crawl vs recrawl of an unchanged simulated web (pages/s, WARC bytes)",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in BENCHMARKS:
+        print("usage: python -m bench NAME [options]\n\nbenchmarks:")
+        for name, text in BENCHMARKS.items():
+            print(f"  {name:<10} {text}")
+        return 0 if not args else 2
+    module = importlib.import_module(f"bench.{args[0]}")
+    code: int = module.main(args[1:])
+    return code
+
+
+sys.exit(main())
