@@ -96,7 +96,8 @@ class StorySpider(scrapy.Spider):
         meta: dict[str, Any] | None = None,
     ) -> Request:
         url = normalise_url(url)
-        meta = {"source": source.host, "via": via, **(meta or {})}
+        # One download slot per publisher (host:port), so politeness settings apply per source.
+        meta = {"source": source.host, "via": via, "download_slot": source.host, **(meta or {})}
         headers: dict[str, str] = {}
         previous = self._frontier.previous.get(url)
         if previous is not None:
