@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_DURATION = timedelta(days=3653)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -28,7 +29,10 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(
             f"a duration is a number and a unit (s, m, h, d, w) like '1h', got {text!r}"
         )
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"a duration may be at most 10 years, got {text!r}")
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +49,22 @@ class RevisitPolicy:
             raise ValueError("first must be a positive duration")
         if self.max < self.first:
             raise ValueError("max must not be shorter than first")
-        if self.factor < 1:
-            raise ValueError("factor must be 1 or more")
-        if self.age_factor < 0:
-            raise ValueError("age_factor must be 0 or more")
+        if not 1 <= self.factor <= 100:
+            raise ValueError("factor must be a number from 1 to 100")
+        if not 0 <= self.age_factor <= 100:
+            raise ValueError("age_factor must be a number from 0 to 100")
         if self.stop_after <= timedelta(0):
             raise ValueError("stop_after must be a positive duration")
 
     def interval(self, unchanged: int, age: timedelta) -> timedelta:
         """How long to wait after a fetch that found the page unchanged `unchanged` times in a
         row (0 after a change or a first fetch)."""
-        grown = self.first * (self.factor ** min(unchanged, 64))
-        by_age = age * self.age_factor
-        return min(self.max, max(grown, by_age))
+        # in float seconds, capped before converting back: factor ** unchanged soon exceeds
+        # what a timedelta can hold
+        cap = self.max.total_seconds()
+        grown = min(cap, self.first.total_seconds() * self.factor ** min(unchanged, 64))
+        by_age = min(cap, age.total_seconds() * self.age_factor)
+        return timedelta(seconds=max(grown, by_age))
 
     def next_due(
         self, *, fetched_at: datetime, first_seen: datetime, unchanged: int

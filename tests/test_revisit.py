@@ -55,3 +55,20 @@ def test_conditional_headers_come_from_the_validators() -> None:
         "If-Modified-Since": "Tue, 04 Feb 2025",
     }
     assert PreviousCapture("u", "<urn:uuid:1>", "u", T0, "sha1:X").conditional_headers() == {}
+
+
+def test_intervals_never_overflow_however_long_a_page_stays_unchanged() -> None:
+    policy = RevisitPolicy(stop_after=timedelta(days=3000), max=timedelta(days=3000))
+    assert policy.interval(10_000, timedelta(days=1)) == timedelta(days=3000)
+    assert policy.next_due(fetched_at=T0, first_seen=T0, unchanged=500) is not None
+
+
+@pytest.mark.parametrize("factor", [float("nan"), float("inf"), 1e9])
+def test_non_finite_or_huge_factors_are_refused(factor: float) -> None:
+    with pytest.raises(ValueError, match="factor"):
+        RevisitPolicy(factor=factor)
+
+
+def test_huge_durations_are_refused() -> None:
+    with pytest.raises(ValueError, match="at most 10 years"):
+        parse_duration("99999999999d")

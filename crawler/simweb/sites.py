@@ -6,6 +6,7 @@ render exactly those links, and truth.py walks the same pages to say what a craw
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from crawler.simweb.publishers import PublisherSpec, Section
 from crawler.simweb.server import Resource
 from crawler.simweb.templates import ArticleView, FigureView, GroupView, LinkView, View
 from crawler.simweb.themes import THEMES
+from crawler.simweb.weight import gzip_page, weigh
 
 FOLLOW = 2
 """Link depth from the home page that reaches every section-linked article."""
@@ -91,6 +93,7 @@ class Site:
         self.disallow = (PRIVATE,) if any(a.path.startswith(PRIVATE) for a in articles) else ()
         theme = THEMES[spec.slug]
         self._render = theme.render
+        self._weight = theme.weight
         seed = seeds()[spec.seed_id]
         self.chrome = {
             role: seed.boilerplate.get(role, ()) + theme.own.get(role, ()) for role in ROLES
@@ -239,7 +242,7 @@ class Site:
             self.spec.html_type,
             body,
             (cache, *self.spec.headers),
-            gzipped=gzip.compress(body, mtime=0) if self.spec.gzip else None,
+            gzipped=gzip_page(body, self.spec.slug, self._weight) if self.spec.gzip else None,
             # Both follow the bytes: the ETag hashes them and only an edit changes `modified`.
             etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"' if "etag" in validators else None,
             last_modified=_updated(article) if article and "last-modified" in validators else None,
@@ -265,7 +268,7 @@ class Site:
         feed = None
         if self.spec.feed:
             feed = (self.href(FEEDS[self.spec.feed]), f"application/{self.spec.feed}+xml")
-        return View(
+        view = View(
             site_name=self.spec.name,
             home=self.href("/"),
             title=page.title,
@@ -280,6 +283,7 @@ class Site:
             article=article,
             feed=feed,
         )
+        return dataclasses.replace(view, weight=weigh(view, self.spec.slug, self._weight))
 
     def _make_routes(self) -> dict[str, Callable[[], Resource]]:
         """Listing paths this site serves, to the function that makes each."""

@@ -53,6 +53,16 @@ class ArticleView:
 
 
 @dataclass(frozen=True, slots=True)
+class Weight:
+    """What a page carries besides its markup and text (see weight/): for the end of `<head>`,
+    the start of `<body>` and the end of `<body>`."""
+
+    head: str = ""
+    top: str = ""
+    tail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class View:
     """One page, ready to render."""
 
@@ -69,6 +79,7 @@ class View:
     article: ArticleView | None = None
     feed: tuple[str, str] | None = None
     """(href, media type) of the site's feed, for `<link rel="alternate">`."""
+    weight: Weight = Weight()
 
 
 def esc(text: str) -> str:
@@ -155,10 +166,13 @@ def head(view: View, title: str, extra: str = "", *, http_equiv: bool = False) -
     return "\n".join(parts) + "\n" + extra
 
 
-def document(head_html: str, body_html: str, body_class: str, style: str) -> str:
+def document(view: View, head_html: str, body_html: str, body_class: str, style: str) -> str:
+    """The page: the theme's head and body, with the view's weight around them."""
+    weight = view.weight
     return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head_html}\n<style>{style}</style>\n'
-        f'</head>\n<body class="{body_class}">\n{body_html}\n</body>\n</html>\n'
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head_html}\n{weight.head}\n'
+        f'<style>{style}</style>\n</head>\n<body class="{body_class}">\n{weight.top}\n'
+        f"{body_html}\n{weight.tail}\n</body>\n</html>\n"
     )
 
 

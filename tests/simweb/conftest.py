@@ -1,14 +1,16 @@
-"""One simulated web for the whole simweb test session (plus a failing publisher), and one that
-moves through the rounds."""
+"""One simulated web for the whole simweb test session (plus a failing publisher), every page it
+serves, and one web that moves through the rounds."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
 from crawler.simweb import SimWeb
-from tests.simweb.helpers import ROUNDS, Snapshots, fetch
+from tests.simweb.helpers import ROUNDS, Response, Snapshots, article_links, fetch, is_html
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +18,24 @@ def web() -> Iterator[SimWeb]:
     """Always in round 0."""
     with SimWeb(failing_publisher=True) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def pages(web: SimWeb) -> dict[str, Response]:
+    """Every page of every working publisher: all links followed at any depth, robots.txt
+    ignored, redirects not followed; plus every article in the truth (linked or not)."""
+    out: dict[str, Response] = {}
+    queue = deque(p.base_url for p in web.publishers if p.host != web.truth.failing_host)
+    queue.extend(a.url for a in web.truth.articles)
+    while queue:
+        url = queue.popleft()
+        if url in out:
+            continue
+        out[url] = resp = fetch(url)
+        if is_html(resp):
+            host = urlsplit(url).netloc
+            queue.extend(u for u in article_links(url, resp.text) if urlsplit(u).netloc == host)
+    return out
 
 
 @pytest.fixture(scope="session")

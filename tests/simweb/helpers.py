@@ -63,6 +63,14 @@ def fetch(url: str, method: str = "GET", **headers: str) -> Response:
         conn.close()
 
 
+def is_html(resp: Response) -> bool:
+    return resp.status == 200 and (resp.header("Content-Type") or "").startswith("text/html")
+
+
+def html_pages(pages: dict[str, Response]) -> list[tuple[str, Response]]:
+    return [(url, r) for url, r in pages.items() if is_html(r)]
+
+
 def untracked(url: str) -> str:
     """`url` without utm_* parameters, as a crawler normalises feed links."""
     parts = urlsplit(url)

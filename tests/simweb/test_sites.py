@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import html as htmllib
-from collections import deque
 from datetime import date
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
@@ -22,6 +21,7 @@ from tests.simweb.helpers import (
     article_links,
     feed_dates,
     fetch,
+    html_pages,
     on_topic,
     page_links,
     polite_crawl,
@@ -30,32 +30,6 @@ from tests.simweb.helpers import (
 )
 
 LISTINGS = {"feed", "sitemap", "robots-sitemap"}
-
-
-@pytest.fixture(scope="module")
-def pages(web: SimWeb) -> dict[str, Response]:
-    """Every page of every working publisher: all links followed at any depth, robots.txt
-    ignored, redirects not followed; plus every article in the truth (linked or not)."""
-    out: dict[str, Response] = {}
-    queue = deque(p.base_url for p in live(web))
-    queue.extend(a.url for a in web.truth.articles)
-    while queue:
-        url = queue.popleft()
-        if url in out:
-            continue
-        out[url] = resp = fetch(url)
-        if resp.status == 200 and (resp.header("Content-Type") or "").startswith("text/html"):
-            host = urlsplit(url).netloc
-            queue.extend(u for u in article_links(url, resp.text) if urlsplit(u).netloc == host)
-    return out
-
-
-def html_pages(pages: dict[str, Response]) -> list[tuple[str, Response]]:
-    return [
-        (url, r)
-        for url, r in pages.items()
-        if r.status == 200 and (r.header("Content-Type") or "").startswith("text/html")
-    ]
 
 
 def live(web: SimWeb) -> list[SimPublisher]:

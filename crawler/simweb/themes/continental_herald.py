@@ -15,6 +15,7 @@ from crawler.simweb.templates import (
     role,
     tags,
 )
+from crawler.simweb.weight import Profile
 
 OWN: dict[str, tuple[str, ...]] = {
     "cookie": (
@@ -34,6 +35,18 @@ STYLE = (
     ".cookiebar{background:#ffc}.advert{border:1px dashed #999}"
 )
 
+WEIGHT = Profile(
+    naming="prefixed",
+    prefix="ch-",
+    state="__APP_STATE__",
+    css=47_000,
+    js=18_000,
+    icons=12,
+    config=3_000,
+    layout=8_000,
+)
+"""The lightest: a table-era site under a thin layer of modern scripts."""
+
 
 def render(view: View) -> str:
     main = _article(view) if view.article else _listing(view)
@@ -50,6 +63,7 @@ def render(view: View) -> str:
 <div class="box"><b>Today's paper</b><p>Subscribe to the print edition.</p></div></td></tr>
 <tr><td class="footer" colspan="2">{tags(role(view, "footer"), "p")}</td></tr></table>"""
     return document(
+        view,
         head(view, f"{view.title} :: {view.site_name}", http_equiv=True),
         body,
         "story" if view.article else "index",

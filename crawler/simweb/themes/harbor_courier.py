@@ -18,6 +18,7 @@ from crawler.simweb.templates import (
     role,
     tags,
 )
+from crawler.simweb.weight import Profile
 
 OWN: dict[str, tuple[str, ...]] = {
     "cookie": (
@@ -39,6 +40,18 @@ STYLE = (
     "nav ul{display:flex;gap:1rem}.ad{min-height:90px;background:#eee}"
 )
 
+WEIGHT = Profile(
+    naming="modules",
+    prefix="hc-",
+    state="__NEXT_DATA__",
+    css=52_000,
+    js=52_000,
+    icons=24,
+    config=4_500,
+    layout=16_000,
+)
+"""A Next.js front end: CSS-module class names, `__NEXT_DATA__`, the biggest bundle."""
+
 
 def render(view: View) -> str:
     main = _article(view) if view.article else _listing(view)
@@ -54,6 +67,7 @@ def render(view: View) -> str:
 <div class="consent" role="dialog" aria-label="Cookie consent"><p>{esc(text)}</p>
 {"".join(f'<button type="button">{esc(b)}</button>' for b in buttons)}</div>"""
     return document(
+        view,
         head(view, f"{view.title} | {view.site_name}", _metadata(view)),
         body,
         "article-page" if view.article else "index-page",

@@ -19,6 +19,7 @@ from crawler.simweb.templates import (
     role,
     tags,
 )
+from crawler.simweb.weight import Profile
 
 OWN: dict[str, tuple[str, ...]] = {
     "cookie": (
@@ -41,6 +42,19 @@ STYLE = (
 _ZONES = {timedelta(0): "GMT", timedelta(hours=-5): "EST", timedelta(hours=-4): "EDT"}
 
 
+WEIGHT = Profile(
+    naming="bem",
+    prefix="jd-",
+    state="__INITIAL_STATE__",
+    css=61_000,
+    js=25_000,
+    icons=16,
+    config=3_500,
+    layout=12_000,
+)
+"""A WordPress site with BEM class names."""
+
+
 def render(view: View) -> str:
     main = _article(view) if view.article else _listing(view)
     text, *buttons = role(view, "cookie")
@@ -55,6 +69,7 @@ def render(view: View) -> str:
 <div class="jd-ad" data-slot="sidebar-300x250"><span>Sponsored</span></div></aside></div>
 <footer class="jd-footer">{tags(role(view, "footer"), "p")}</footer>"""
     return document(
+        view,
         head(view, f"{view.title} | {view.site_name}", _metadata(view)),
         body,
         "jd single" if view.article else "jd listing",

@@ -16,6 +16,7 @@ from crawler.simweb.templates import (
     role,
     tags,
 )
+from crawler.simweb.weight import Profile
 
 OWN: dict[str, tuple[str, ...]] = {
     "aside": ("Market data delayed by at least 15 minutes.",),
@@ -26,6 +27,18 @@ STYLE = (
     ".cookie-notice{position:fixed;bottom:0}.main-menu li{display:inline-block}"
     ".sidebar{float:right;width:30%}.ad-wrap{min-height:250px}"
 )
+
+WEIGHT = Profile(
+    naming="prefixed",
+    prefix="rb-",
+    state="__INITIAL_STATE__",
+    css=66_000,
+    js=29_000,
+    icons=18,
+    config=4_000,
+    layout=14_000,
+)
+"""A WordPress theme with a page builder: the heaviest inline stylesheet."""
 
 
 def render(view: View) -> str:
@@ -46,7 +59,9 @@ def render(view: View) -> str:
 <footer class="footer-wrap"><ul class="footer-menu">{tags(role(view, "footer"), "li")}</ul>
 </footer></div>"""
     title = f"{view.title} - {view.site_name}"
-    return document(head(view, title), body, "single-post" if view.article else "archive", STYLE)
+    return document(
+        view, head(view, title), body, "single-post" if view.article else "archive", STYLE
+    )
 
 
 def _article(view: View) -> str:

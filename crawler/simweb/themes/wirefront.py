@@ -15,6 +15,7 @@ from crawler.simweb.templates import (
     role,
     tags,
 )
+from crawler.simweb.weight import Profile
 
 OWN: dict[str, tuple[str, ...]] = {
     "cookie": (
@@ -44,6 +45,18 @@ STYLE = (
     ".td-sidebar{width:30%;float:right}.td-a-rec{text-align:center}"
 )
 
+WEIGHT = Profile(
+    naming="prefixed",
+    prefix="td-",
+    state="__PRELOADED_STATE__",
+    css=54_000,
+    js=22_000,
+    icons=14,
+    config=3_000,
+    layout=10_000,
+)
+"""An old WordPress theme with `td-` classes and a light bundle."""
+
 
 def render(view: View) -> str:
     main = _article(view) if view.article else _listing(view)
@@ -61,6 +74,7 @@ def render(view: View) -> str:
 <div id="cookie-law-info-bar"><span>{esc(text)}</span>
 {"".join(f'<a role="button" class="cli_action_button">{esc(b)}</a>' for b in buttons)}</div>"""
     return document(
+        view,
         head(view, f"{view.title} \u2013 {view.site_name}", ROBOTS_META),
         body,
         "post-template-default single" if view.article else "archive category",
