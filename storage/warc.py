@@ -11,6 +11,10 @@ microseconds; warcio, and pywb and cdxj-indexer which read through it, accept bo
 This module imports no crawling framework: the Scrapy extension (`crawler.extensions.warc`) turns
 responses into the plain `HttpRequestData`/`HttpResponseData` below, and re-extraction reads
 records with `read_record` + `page_from_record` (or `page_from_revisit`) without Scrapy.
+
+HTTP header names and values are written byte for byte, whatever their encoding (UTF-8, Latin-1,
+anything), and read back as Latin-1 text: one character per byte, so `.encode("latin-1")` gives
+the bytes again.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordbuilder import RecordBuilder
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
@@ -84,15 +88,16 @@ records, as warcio also writes; WARC/1.0 files have `.../warc/1.0/revisit/...`."
 class HttpRequestData:
     """An HTTP request as it went on the wire.
 
-    `headers` are the header lines as sent, in order, repeats included. HTTP/1.1 requires a
-    `Host` header; when `headers` has none (the HTTP client added it), one is appended from `url`,
-    which is also where Twisted's Agent puts it.
+    `url` is the URL as sent: ASCII, non-ASCII characters percent-encoded (a ValueError
+    otherwise). `headers` are the header lines as sent, names and values as bytes, in order,
+    repeats included. HTTP/1.1 requires a `Host` header; when `headers` has none (the HTTP client
+    added it), one is appended from `url`, which is also where Twisted's Agent puts it.
     """
 
     method: str
     url: str
     protocol: str
-    headers: Sequence[tuple[str, str]]
+    headers: Sequence[tuple[bytes, bytes]]
     body: bytes = b""
 
 
@@ -100,16 +105,16 @@ class HttpRequestData:
 class HttpResponseData:
     """An HTTP response as received.
 
-    `headers` keeps every header line in order, a repeated header (two Set-Cookie) as two
-    entries. `body` is the payload as transferred: still compressed when Content-Encoding says so.
-    `truncated` is a WARC-Truncated reason ("length", "time", "disconnect", "unspecified") when the
-    body is known to be incomplete.
+    `headers` keeps every header line as received, names and values as bytes, in order, a
+    repeated header (two Set-Cookie) as two entries. `body` is the payload as transferred: still
+    compressed when Content-Encoding says so. `truncated` is a WARC-Truncated reason ("length",
+    "time", "disconnect", "unspecified") when the body is known to be incomplete.
     """
 
     status: int
     reason: str
     protocol: str
-    headers: Sequence[tuple[str, str]]
+    headers: Sequence[tuple[bytes, bytes]]
     body: bytes
     truncated: str | None = None
 
@@ -294,6 +299,9 @@ class WarcWriter:
         and the WARC headers shared by the capture's records."""
         if self._closed:
             raise ValueError("write to a closed WarcWriter")
+        if not url.isascii():
+            # The request line and Host hold it; an HTTP client sends a URL percent-encoded.
+            raise ValueError(f"url must be ASCII (percent-encoded, as sent), got {url!r}")
         if fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be timezone-aware")
         if self._file is not None and self._size >= self.max_size:
@@ -327,9 +335,9 @@ class WarcWriter:
                 **common,
                 "WARC-Concurrent-To": record_id,
             },
-            http_headers=StatusAndHeaders(
+            http_headers=_VerbatimHttpHeaders(
                 f"{request.method} {_request_target(uri)} {request.protocol}",
-                _with_host(request.headers, uri),
+                _latin1(_with_host(request.headers, uri)),
                 is_http_request=True,
             ),
         )
@@ -437,9 +445,29 @@ def _warc_date(moment: datetime) -> str:
     return str(datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True))
 
 
+class _VerbatimHttpHeaders(StatusAndHeaders):  # type: ignore[misc]  # warcio has no type hints
+    """An HTTP start line and headers that warcio writes byte for byte.
+
+    warcio serialises `http_headers` itself when it writes a record, as ASCII with any non-ASCII
+    header value percent-encoded (RFC 8187 style): not the bytes on the wire. Given the bytes
+    as Latin-1 text, encoding back to Latin-1 writes exactly those bytes; the block digest and
+    Content-Length are computed from this same buffer.
+    """
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        self.headers_buff = self.to_bytes(header_filter, encoding="latin-1")
+
+
+def _latin1(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """Header bytes as text, one character per byte."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+
+
 def _status_and_headers(response: HttpResponseData) -> StatusAndHeaders:
-    return StatusAndHeaders(
-        f"{response.status} {response.reason}", list(response.headers), protocol=response.protocol
+    return _VerbatimHttpHeaders(
+        f"{response.status} {response.reason}",
+        _latin1(response.headers),
+        protocol=response.protocol,
     )
 
 
@@ -452,16 +480,16 @@ def _request_target(url: str) -> str:
     return target if target.startswith("/") else "/" + target
 
 
-def _with_host(headers: Sequence[tuple[str, str]], url: str) -> list[tuple[str, str]]:
-    """`headers`, with a Host header appended from `url` when they have none."""
-    if any(name.lower() == "host" for name, _ in headers):
+def _with_host(headers: Sequence[tuple[bytes, bytes]], url: str) -> list[tuple[bytes, bytes]]:
+    """`headers`, with a Host header appended from `url` (ASCII) when they have none."""
+    if any(name.lower() == b"host" for name, _ in headers):
         return list(headers)
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     default_port = {"http": 80, "https": 443}.get(parts.scheme)
     if parts.port is not None and parts.port == default_port:
         host = host.rpartition(":")[0]
-    return [*headers, ("Host", host)]
+    return [*headers, (b"Host", host.encode("ascii"))]
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -476,7 +504,8 @@ class WarcRecord:
     """One record read back from a WARC file, fully loaded: the file is already closed again.
 
     `http_start_line` is the request or status line ('GET /a?b HTTP/1.1', 'HTTP/1.1 200 OK') and
-    `http_headers` the HTTP headers, for request, response and revisit records; `payload` is the
+    `http_headers` the HTTP headers, for request, response and revisit records: as Latin-1 text when
+    read with `read_record`, so that `.encode("latin-1")` gives the stored bytes. `payload` is the
     rest of the record block as stored: for HTTP records the body as transferred (still
     content-encoded, and still chunked if the archiving client kept the chunking).
     """
@@ -490,7 +519,8 @@ class WarcRecord:
     @classmethod
     def from_warcio(cls, record: Any) -> WarcRecord:
         """Load a record from warcio's `ArchiveIterator`, reading its content stream to the end
-        (which also runs the iterator's digest checks, if any)."""
+        (which also runs the iterator's digest checks, if any). HTTP header text is as the
+        iterator decoded it: warcio's own decodes a line as UTF-8 when it is valid UTF-8."""
         http = record.http_headers
         payload = record.raw_stream.read()
         return cls(
@@ -546,10 +576,28 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
     with stream:
         stream.seek(offset)
         records = ArchiveIterator(stream, check_digests="raise" if verify else False)
+        loader = records.loader  # which takes no parser option: swap its HTTP ones
+        loader.http_parser = _Latin1HeadersParser(loader.http_parser)
+        loader.http_req_parser = _Latin1HeadersParser(loader.http_req_parser)
         record = next(records, None)
         if record is None:
             raise ValueError(f"no WARC record at offset {offset} of {path}")
         return WarcRecord.from_warcio(record)
+
+
+class _Latin1HeadersParser(StatusAndHeadersParser):  # type: ignore[misc]  # no type hints
+    """warcio's HTTP header parser, decoding every line as Latin-1.
+
+    warcio decodes a line as UTF-8 when it is valid UTF-8, else as Latin-1: the text then no
+    longer tells which bytes were stored ('café' could be either encoding's).
+    """
+
+    def __init__(self, parser: StatusAndHeadersParser) -> None:
+        super().__init__(parser.statuslist, parser.verify)
+
+    @staticmethod
+    def decode_header(line: bytes) -> str:
+        return line.decode("latin-1")
 
 
 def page_from_record(record: WarcRecord, *, max_size: int = 0) -> PageInput:

@@ -169,13 +169,10 @@ class WarcExtension:
         self.writer.close()
 
 
-def _header_lines(headers: Headers) -> list[tuple[str, str]]:
-    """Every header line, repeats included, decoded losslessly as ISO-8859-1."""
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name in headers
-        for value in headers.getlist(name)
-    ]
+def _header_lines(headers: Headers) -> list[tuple[bytes, bytes]]:
+    """Every header line, repeats included, as the bytes Scrapy holds (undecoded, so that
+    non-ASCII values are archived as they were)."""
+    return [(name, value) for name in headers for value in headers.getlist(name)]
 
 
 def _request_data(request: Request) -> HttpRequestData:
@@ -184,13 +181,13 @@ def _request_data(request: Request) -> HttpRequestData:
         (name, value)
         for name, value in _header_lines(request.headers)
         # Meant for a proxy, never sent to the site, and a credential: not archived.
-        if name.lower() != "proxy-authorization"
+        if name.lower() != b"proxy-authorization"
     ]
     if (request.body or request.method in ("POST", "PUT")) and not any(
-        name.lower() == "content-length" for name, _ in headers
+        name.lower() == b"content-length" for name, _ in headers
     ):
         # Twisted writes Content-Length first for a request with a body, or a POST or PUT.
-        headers.insert(0, ("Content-Length", str(len(request.body))))
+        headers.insert(0, (b"Content-Length", b"%d" % len(request.body)))
     return HttpRequestData(
         method=request.method,
         url=request.url,

@@ -31,7 +31,7 @@ from crawler.capture import Capture
 from crawler.extensions.warc import WarcExtension
 from crawler.signals import capture_archived
 from storage.warc import WarcRecord, read_record
-from tests.storage.test_warc import all_records
+from tests.storage.test_warc import NON_ASCII_HEADERS, all_records, block_of
 from tests.support import warcio_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +58,16 @@ SITE: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {
     "/missing": (404, [("Content-Type", "text/html")], b"<html><body>gone</body></html>"),
     "/old": (301, [("Location", "/new?from=old")], b""),
     "/new": (200, [("Content-Type", "text/html")], b"<html><body>moved here</body></html>"),
+    "/report": (
+        200,
+        # http.server writes header text as Latin-1: these are the bytes of NON_ASCII_HEADERS.
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in NON_ASCII_HEADERS],
+        b"%PDF-1.7 prison reform",
+    ),
 }
-START_PATHS = ["/article?id=7&page=2", "/cookies", "/missing", "/old"]
+START_PATHS = ["/article?id=7&page=2", "/cookies", "/missing", "/old", "/report"]
+REQUEST_HEADERS = {"/report": {"X-Search": "réforme pénitentiaire"}}
+"""Extra headers the spider sends, by path: Scrapy encodes a str value as UTF-8."""
 
 
 # --- the crawl, run in a subprocess --------------------------------------------------------------
@@ -79,7 +87,7 @@ class ArchiveSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for path in START_PATHS:
-            yield Request(self.base_url + path)
+            yield Request(self.base_url + path, headers=REQUEST_HEADERS.get(path))
 
     def parse(self, response: Response) -> None:
         self.seen.append(
@@ -201,9 +209,15 @@ def test_real_crawl_archives_every_exchange_byte_for_byte(
     assert info_fields["http-header-user-agent"] == USER_AGENT
     assert info_fields["robots"] == "obey"
 
-    responses = {str(r.target_uri): (o, r) for o, r in records if r.rec_type == "response"}
+    # Read with read_record, which decodes HTTP headers as Latin-1 as http.server does: the text
+    # is equal when the bytes are.
+    responses = {
+        str(r.target_uri): (o, read_record(path, o)) for o, r in records if r.rec_type == "response"
+    }
     requests = {
-        r.warc_header("WARC-Concurrent-To"): r for _, r in records if r.rec_type == "request"
+        r.warc_header("WARC-Concurrent-To"): read_record(path, o)
+        for o, r in records
+        if r.rec_type == "request"
     }
     fetched = [
         "/robots.txt",
@@ -212,6 +226,7 @@ def test_real_crawl_archives_every_exchange_byte_for_byte(
         "/missing",
         "/old",
         "/new?from=old",
+        "/report",
     ]
     assert sorted(responses) == sorted(base_url + p for p in fetched)
     assert len(records) == 1 + 2 * len(fetched)
@@ -241,12 +256,20 @@ def test_real_crawl_archives_every_exchange_byte_for_byte(
     ]
     assert responses[base_url + "/missing"][1].http_start_line == "HTTP/1.1 404 Not Found"
     assert responses[base_url + "/old"][1].http_start_line == "HTTP/1.1 301 Moved Permanently"
+    # Header values that are not ASCII are archived as the bytes the server sent.
+    offset, report = responses[base_url + "/report"]
+    block = block_of(path, offset, records_length(records, offset))
+    for line in NON_ASCII_HEADERS:
+        assert b"\r\n%s: %s\r\n" % line in block
+    search = requests[report.record_id].http_header("X-Search") or ""
+    assert search.encode("latin-1") == REQUEST_HEADERS["/report"]["X-Search"].encode()
 
     # The spider got the decompressed body, so the signal really fired before
     # HttpCompressionMiddleware; and each callback saw its response record's id.
     seen = {s["url"]: s for s in result["seen"]}
     assert sorted(seen) == sorted(
-        base_url + p for p in ["/article?id=7&page=2", "/cookies", "/missing", "/new?from=old"]
+        base_url + p
+        for p in ["/article?id=7&page=2", "/cookies", "/missing", "/new?from=old", "/report"]
     )
     assert seen[base_url + "/article?id=7&page=2"]["body"] == HTML.decode()
     for url, s in seen.items():
@@ -389,6 +412,8 @@ def test_handler_archives_tags_the_request_and_announces_the_capture(tmp_path: P
     assert resp.record_id == capture.warc_record_id
     assert resp.http_start_line == "HTTP/1.1 302 Found"
     assert [v for k, v in resp.http_headers if k == "X-Custom"] == ["a", "b"]
+    # Scrapy holds the str value as UTF-8; those bytes are archived, read back one char a byte.
+    assert resp.http_header("Location") == "../landing?x=é".encode().decode("latin-1")
     req = read_record(path, capture.warc_offset + capture.warc_length)
     assert req.record_id == capture.request_record_id
     assert req.http_start_line == "POST /search?q=1 HTTP/1.1"

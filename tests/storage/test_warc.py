@@ -12,7 +12,7 @@ import random
 import re
 import socket
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,23 +59,30 @@ def request(url: str = "http://news.example/story?id=7&page=2", **changes: Any) 
         "method": "GET",
         "url": url,
         "protocol": "HTTP/1.1",
-        "headers": [("User-Agent", "newsarchive-test"), ("Accept-Encoding", "gzip, br")],
+        "headers": [(b"User-Agent", b"newsarchive-test"), (b"Accept-Encoding", b"gzip, br")],
         "body": b"",
         **changes,
     }
     return HttpRequestData(**fields)
 
 
-def response(body: bytes = HTML, headers: list[tuple[str, str]] | None = None) -> HttpResponseData:
+def response(
+    body: bytes = HTML, headers: list[tuple[bytes, bytes]] | None = None
+) -> HttpResponseData:
     if headers is None:
-        headers = [("Content-Type", "text/html; charset=utf-8")]
+        headers = [(b"Content-Type", b"text/html; charset=utf-8")]
     return HttpResponseData(
         status=200,
         reason="OK",
         protocol="HTTP/1.1",
-        headers=[*headers, ("Content-Length", str(len(body)))],
+        headers=[*headers, (b"Content-Length", b"%d" % len(body))],
         body=body,
     )
+
+
+def raw(headers: Sequence[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Headers read back, as the bytes stored (read_record decodes them as Latin-1)."""
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 def write(
@@ -93,10 +100,15 @@ def read_at(directory: Path, location: Location) -> WarcRecord:
     return read_record(directory / location.filename, location.offset)
 
 
-def block_of(path: Path, location: Location) -> bytes:
-    """The block of the record at `location`, as stored: after its WARC header, before the
-    record's closing CRLF CRLF."""
-    member = path.read_bytes()[location.offset : location.offset + location.length]
+def http_block(start_line: bytes, headers: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """A start line and header lines as on the wire, with the empty line that ends them."""
+    return start_line + b"\r\n" + b"".join(b"%s: %s\r\n" % line for line in headers) + b"\r\n"
+
+
+def block_of(path: Path, offset: int, length: int) -> bytes:
+    """The block of the record at `offset` (a gzip member of `length` bytes), as stored: after
+    its WARC header, before the record's closing CRLF CRLF."""
+    member = path.read_bytes()[offset : offset + length]
     _, _, rest = gzip.decompress(member).partition(b"\r\n\r\n")
     assert rest.endswith(b"\r\n\r\n")
     return rest[:-4]
@@ -239,7 +251,7 @@ def test_request_line_keeps_the_query_string_and_host_is_added(tmp_path: Path) -
             request(
                 "http://news.example:80/search",
                 method="POST",
-                headers=[("Host", "news.example"), ("Content-Length", "5")],
+                headers=[(b"Host", b"news.example"), (b"Content-Length", b"5")],
                 body=b"q=law",
             ),
             response(),
@@ -270,9 +282,9 @@ def test_request_line_keeps_the_query_string_and_host_is_added(tmp_path: Path) -
 
 def test_repeated_headers_are_stored_twice_in_order(tmp_path: Path) -> None:
     headers = [
-        ("Content-Type", "text/html"),
-        ("Set-Cookie", "session=abc; Path=/"),
-        ("Set-Cookie", "consent=no; Path=/"),
+        (b"Content-Type", b"text/html"),
+        (b"Set-Cookie", b"session=abc; Path=/"),
+        (b"Set-Cookie", b"consent=no; Path=/"),
     ]
     [location] = write(tmp_path, (request(), response(headers=headers)))
 
@@ -288,9 +300,58 @@ def test_repeated_headers_are_stored_twice_in_order(tmp_path: Path) -> None:
     ]
 
 
+NON_ASCII_HEADERS = [
+    (b"X-Title", "café".encode()),
+    (b"Content-Disposition", 'attachment; filename="naïve.pdf"'.encode()),
+    (b"X-Latin", "été".encode("latin-1")),  # not valid UTF-8
+]
+
+
+def test_header_bytes_are_stored_and_read_back_as_they_were(tmp_path: Path) -> None:
+    body = b"%PDF-1.7 prison reform"
+    resp = HttpResponseData(
+        200, "OK", "HTTP/1.1", [*NON_ASCII_HEADERS, (b"Content-Length", b"%d" % len(body))], body
+    )
+    req = request(headers=[(b"Referer", "http://news.example/recherche?q=réforme".encode())])
+    [location] = write(tmp_path, (req, resp))
+    path = tmp_path / location.filename
+
+    # Not percent-encoded, not re-encoded: the bytes given, and the digests and length over them.
+    block = block_of(path, location.offset, location.length)
+    assert block == http_block(b"HTTP/1.1 200 OK", resp.headers) + body
+    record = read_at(tmp_path, location)
+    assert record.warc_header("Content-Length") == str(len(block))
+    assert record.warc_header("WARC-Block-Digest") == sha1_base32(block)
+    assert record.warc_header("WARC-Payload-Digest") == location.payload_digest
+    assert location.payload_digest == sha1_base32(body)
+    assert record.payload == body
+    assert raw(record.http_headers) == resp.headers
+    assert record.http_header("X-Title") == "cafÃ©"  # Latin-1 text: one character per byte
+
+    sent = [*req.headers, (b"Host", b"news.example")]
+    request_block = block_of(path, location.request_offset, location.request_length)
+    assert request_block == http_block(b"GET /story?id=7&page=2 HTTP/1.1", sent)
+    assert raw(read_record(path, location.request_offset).http_headers) == sent
+
+    result = warcio_check(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("digest pass") == 3
+
+
+def test_a_url_that_is_not_ascii_is_refused(tmp_path: Path) -> None:
+    url = "http://news.example/réforme"  # a client sends /r%C3%A9forme
+    writer = WarcWriter(tmp_path, prefix="test", max_size=10**9)
+    with pytest.raises(ValueError, match="ASCII"):
+        writer.write_exchange(request(url), response(), fetched_at=FETCHED_AT)
+    writer.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_raw_payload_is_the_body_as_transferred(tmp_path: Path) -> None:
     compressed = gzip.compress(HTML)
-    [location] = write(tmp_path, (request(), response(compressed, [("Content-Encoding", "gzip")])))
+    [location] = write(
+        tmp_path, (request(), response(compressed, [(b"Content-Encoding", b"gzip")]))
+    )
 
     record = read_at(tmp_path, location)
     assert record.payload == compressed  # still gzip-compressed, byte for byte
@@ -408,25 +469,25 @@ def raw_deflate(data: bytes) -> bytes:
     ("headers", "payload"),
     [
         ([], HTML),
-        ([("Content-Encoding", "identity")], HTML),
-        ([("Content-Encoding", "gzip")], gzip.compress(HTML)),
-        ([("Content-Encoding", "x-gzip")], gzip.compress(HTML)),
-        ([("Content-Encoding", "deflate")], zlib.compress(HTML)),
-        ([("Content-Encoding", "deflate")], raw_deflate(HTML)),
-        ([("Content-Encoding", "br")], brotli.compress(HTML)),
-        ([("Content-Encoding", "zstd")], zstd.compress(HTML)),
-        ([("Transfer-Encoding", "chunked")], chunked(HTML)),
+        ([(b"Content-Encoding", b"identity")], HTML),
+        ([(b"Content-Encoding", b"gzip")], gzip.compress(HTML)),
+        ([(b"Content-Encoding", b"x-gzip")], gzip.compress(HTML)),
+        ([(b"Content-Encoding", b"deflate")], zlib.compress(HTML)),
+        ([(b"Content-Encoding", b"deflate")], raw_deflate(HTML)),
+        ([(b"Content-Encoding", b"br")], brotli.compress(HTML)),
+        ([(b"Content-Encoding", b"zstd")], zstd.compress(HTML)),
+        ([(b"Transfer-Encoding", b"chunked")], chunked(HTML)),
         (
-            [("Content-Encoding", "gzip"), ("Transfer-Encoding", "Chunked")],
+            [(b"Content-Encoding", b"gzip"), (b"Transfer-Encoding", b"Chunked")],
             chunked(gzip.compress(HTML)),
         ),
-        ([("Content-Encoding", "deflate, gzip")], gzip.compress(zlib.compress(HTML))),
+        ([(b"Content-Encoding", b"deflate, gzip")], gzip.compress(zlib.compress(HTML))),
         (
-            [("Content-Encoding", "deflate"), ("Content-Encoding", "br")],
+            [(b"Content-Encoding", b"deflate"), (b"Content-Encoding", b"br")],
             brotli.compress(zlib.compress(HTML)),
         ),
         # Cut short (no gzip trailer): what decoded is kept, as browsers and Scrapy do.
-        ([("Content-Encoding", "gzip")], gzip.compress(HTML)[:-8]),
+        ([(b"Content-Encoding", b"gzip")], gzip.compress(HTML)[:-8]),
     ],
     ids=[
         "plain",
@@ -445,9 +506,9 @@ def raw_deflate(data: bytes) -> bytes:
     ],
 )
 def test_page_from_record_removes_transfer_and_content_codings(
-    tmp_path: Path, headers: list[tuple[str, str]], payload: bytes
+    tmp_path: Path, headers: list[tuple[bytes, bytes]], payload: bytes
 ) -> None:
-    headers = [("Content-Type", "text/html; charset=utf-8"), *headers]
+    headers = [(b"Content-Type", b"text/html; charset=utf-8"), *headers]
     [location] = write(tmp_path, (request(), response(payload, headers)))
     record = read_at(tmp_path, location)
     assert record.payload == payload
@@ -469,8 +530,8 @@ def test_page_from_record_keeps_an_unknown_coding_and_rejects_a_corrupt_body(
     compressed = gzip.compress(HTML)
     unknown, corrupt = write(
         tmp_path,
-        (request(), response(compressed, [("Content-Encoding", "gzip, rot13")])),
-        (request(), response(b"not gzip at all", [("Content-Encoding", "gzip")])),
+        (request(), response(compressed, [(b"Content-Encoding", b"gzip, rot13")])),
+        (request(), response(b"not gzip at all", [(b"Content-Encoding", b"gzip")])),
     )
     # Like Scrapy: decoding stops at the first coding it does not know.
     assert page_from_record(read_at(tmp_path, unknown)).body == compressed
@@ -480,7 +541,7 @@ def test_page_from_record_keeps_an_unknown_coding_and_rejects_a_corrupt_body(
 
 def test_page_from_record_bounds_the_decoded_size(tmp_path: Path) -> None:
     bomb = gzip.compress(b"\0" * 5_000_000)
-    [location] = write(tmp_path, (request(), response(bomb, [("Content-Encoding", "gzip")])))
+    [location] = write(tmp_path, (request(), response(bomb, [(b"Content-Encoding", b"gzip")])))
     record = read_at(tmp_path, location)
 
     with pytest.raises(ContentDecodingError, match="exceeds 1000000 bytes"):
@@ -500,16 +561,17 @@ def test_page_from_record_wants_a_response_record(tmp_path: Path) -> None:
 
 URL = "http://news.example/story?id=7&page=2"
 REFETCHED_AT = FETCHED_AT + timedelta(hours=2)
-ETAG = '"v1"'
+ETAG = b'"v1"'
 ARTICLE_HTML = b"<html><body><p>" + random.Random(7).randbytes(10_000).hex().encode() + b"</p>"
 ARTICLE = gzip.compress(ARTICLE_HTML, mtime=0)
 ARTICLE_HEADERS = [
-    ("Content-Type", "text/html"),
-    ("Content-Encoding", "gzip"),
-    ("ETag", ETAG),
-    ("Content-Length", str(len(ARTICLE))),
+    (b"Content-Type", b"text/html"),
+    (b"Content-Disposition", 'inline; filename="réforme.html"'.encode()),
+    (b"Content-Encoding", b"gzip"),
+    (b"ETag", ETAG),
+    (b"Content-Length", b"%d" % len(ARTICLE)),
 ]
-NOT_MODIFIED = HttpResponseData(304, "Not Modified", "HTTP/1.1", [("ETag", ETAG)], b"")
+NOT_MODIFIED = HttpResponseData(304, "Not Modified", "HTTP/1.1", [(b"ETag", ETAG)], b"")
 PROFILE_URI = "http://netpreserve.org/warc/1.1/revisit/"
 
 
@@ -539,7 +601,7 @@ def write_revisit(
         "ip_address": "192.0.2.7",
         **changes,
     }
-    return writer.write_revisit(request(headers=[("If-None-Match", ETAG)]), resp, **arguments)
+    return writer.write_revisit(request(headers=[(b"If-None-Match", ETAG)]), resp, **arguments)
 
 
 def archive_with_revisits(directory: Path) -> tuple[Path, dict[str, Location]]:
@@ -567,7 +629,7 @@ def archive_with_revisits(directory: Path) -> tuple[Path, dict[str, Location]]:
 @pytest.mark.parametrize(
     ("profile", "status_line", "http_headers", "truncated"),
     [
-        ("server-not-modified", "HTTP/1.1 304 Not Modified", [("ETag", ETAG)], None),
+        ("server-not-modified", "HTTP/1.1 304 Not Modified", [(b"ETag", ETAG)], None),
         # The block is the response cut before its body: WARC 1.1 §6.7.2 wants it said.
         ("identical-payload-digest", "HTTP/1.1 200 OK", ARTICLE_HEADERS, "length"),
     ],
@@ -576,7 +638,7 @@ def test_revisit_record_keeps_the_headers_and_refers_to_the_original(
     tmp_path: Path,
     profile: RevisitProfile,
     status_line: str,
-    http_headers: list[tuple[str, str]],
+    http_headers: list[tuple[bytes, bytes]],
     truncated: str | None,
 ) -> None:
     path, locations = archive_with_revisits(tmp_path)
@@ -602,13 +664,12 @@ def test_revisit_record_keeps_the_headers_and_refers_to_the_original(
     assert record.warc_header("Content-Type") == "application/http; msgtype=response"
     assert record.warc_header("WARC-Truncated") == truncated
     assert record.http_start_line == status_line
-    assert list(record.http_headers) == http_headers
+    assert raw(record.http_headers) == http_headers
     assert record.payload == b""
 
     # The block is the status line and headers alone, and its length and digest say so.
-    block = block_of(path, location)
-    assert block.startswith(status_line.encode() + b"\r\n")
-    assert block.endswith(b"\r\n\r\n")
+    block = block_of(path, location.offset, location.length)
+    assert block == http_block(status_line.encode(), http_headers)
     assert record.warc_header("Content-Length") == str(len(block))
     assert record.warc_header("WARC-Block-Digest") == sha1_base32(block)
 
@@ -616,7 +677,7 @@ def test_revisit_record_keeps_the_headers_and_refers_to_the_original(
     assert req.record_id == location.request_record_id
     assert req.warc_header("WARC-Concurrent-To") == record.record_id
     assert req.warc_header("WARC-Date") == record.warc_header("WARC-Date")
-    assert req.http_header("If-None-Match") == ETAG
+    assert req.http_header("If-None-Match") == ETAG.decode()
 
 
 def test_file_mixing_responses_and_revisits_passes_warcio_check(tmp_path: Path) -> None:
@@ -684,7 +745,7 @@ def test_page_from_revisit_is_the_original_page_as_of_the_revisit(tmp_path: Path
         page = page_from_revisit(record, path, original.offset)
         assert page.body == ARTICLE_HTML  # the original's payload, gzip decoded
         assert page.status == 200
-        assert page.headers == tuple(ARTICLE_HEADERS)
+        assert raw(page.headers) == ARTICLE_HEADERS
         assert page.url == page.final_url == URL
         assert page.fetched_at == REFETCHED_AT
 
