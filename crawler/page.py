@@ -1,6 +1,6 @@
 """The one page input that every extraction starts from.
 
-A `PageInput` is built from a live Scrapy response (`crawler.pipelines.extract.page_from_response`)
+A `PageInput` is built from a live Scrapy response (`spiders.story.StorySpider._item`)
 or from an archived WARC record (`storage.warc.page_from_record`), so the crawl and any later
 re-extraction run exactly the same code. It imports no framework: it is plain, frozen data that can
 be pickled into a worker process.

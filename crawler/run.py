@@ -54,6 +54,58 @@ _UNREACHABLE = (
 )
 
 
+_INTEGERS = ("DB_BATCH_SIZE", "EXTRACT_WORKERS", "EXTRACT_MIN_WORDS", "WARC_MAX_SIZE")
+_FLOATS = ("DB_FLUSH_INTERVAL", "NEWSARCHIVE_PROGRESS_INTERVAL", "DOWNLOAD_DELAY")
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse, with one clear message, the settings a crawl would otherwise fail on midway:
+    malformed numbers, an unknown revisit mode or clock, bad extraction options, a database
+    that cannot be opened. Opening the database also brings its schema up to date."""
+    from crawler.extraction.options import ExtractOptions
+    from crawler.frontier import REVISIT_MODES, crawl_clock
+    from storage.db.engine import open_database
+
+    for name in _INTEGERS:
+        try:
+            settings.getint(name)
+        except ValueError:
+            raise SettingError(f"{name} must be a whole number, got {settings[name]!r}") from None
+    for name in _FLOATS:
+        try:
+            settings.getfloat(name)
+        except ValueError:
+            raise SettingError(f"{name} must be a number, got {settings[name]!r}") from None
+    if settings.get("NEWSARCHIVE_REVISIT") not in REVISIT_MODES:
+        raise SettingError(
+            f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}, "
+            f"got {settings.get('NEWSARCHIVE_REVISIT')!r}"
+        )
+    try:
+        crawl_clock(settings)
+    except ValueError:
+        raise SettingError(
+            "NEWSARCHIVE_NOW must be an ISO 8601 time like 2025-02-04T12:00:00+00:00, "
+            f"got {settings.get('NEWSARCHIVE_NOW')!r}"
+        ) from None
+    try:
+        ExtractOptions.from_mapping(
+            {
+                "favor": settings.get("EXTRACT_FAVOR"),
+                "include_tables": settings.getbool("EXTRACT_INCLUDE_TABLES"),
+                "include_comments": settings.getbool("EXTRACT_INCLUDE_COMMENTS"),
+                "min_words": settings.getint("EXTRACT_MIN_WORDS"),
+            }
+        )
+    except ValueError as exc:
+        raise SettingError(f"extraction settings: {exc}") from None
+    url = settings.get("DB_URL")
+    try:
+        open_database(url).dispose()
+    except Exception as exc:  # any driver's error: the message is what the user needs
+        raise SettingError(f"cannot use the database {url!r}: {exc}") from None
+
+
 class _NoTracebackForUnreachableRobots(logging.Filter):
     """Scrapy logs a failed robots.txt download with a full traceback; an unreachable site is not
     a bug, and the spider reports it in one line (`source 'X': URL cannot be fetched: …`)."""

@@ -100,7 +100,10 @@ def load_story(path: str | Path) -> Story:
 
 def parse_story(raw: bytes | str, path: str | Path = "<story>") -> Story:
     """Validate story TOML given as text; `path` is only used in error messages."""
-    text = raw.decode("utf-8", errors="strict") if isinstance(raw, bytes) else raw
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise StoryError(path, None, f"not UTF-8 text (byte {exc.start})") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

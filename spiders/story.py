@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -39,8 +40,14 @@ from storage.db.frontier import Frontier
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 GONE = (404, 410)
-REVISIT_META: dict[str, Any] = {"follow": 0, "handle_httpstatus_list": [304, *GONE]}
-"""A revisit of a known article: no links followed, and 304/404/410 reach the callback."""
+MOVED = (301, 302, 303, 307, 308)
+REVISIT_META: dict[str, Any] = {
+    "follow": 0,
+    "dont_redirect": True,
+    "handle_httpstatus_list": [304, *GONE, *MOVED],
+}
+"""A revisit of a known article: no links followed; 304, 404, 410 and redirects reach the
+callback (a redirect is followed there, as a new request without the old page's validators)."""
 
 
 class StorySpider(scrapy.Spider):
@@ -54,6 +61,19 @@ class StorySpider(scrapy.Spider):
         self._sources = {source.host: source for source in self.story.sources}
         self._links = LinkExtractor(deny_extensions=[], unique=True)
         self._frontier = Frontier()
+        self._due: set[str] = set()
+        self._homes = {normalise_url(source.url) for source in self.story.sources}
+        """Entry points: fetched every round with their links followed, articles or not."""
+        # Scrapy's offsite middleware then drops redirects to other hosts too. Hosts, not
+        # host:port: the finer per-publisher check is done on every URL the spider makes.
+        self.allowed_domains = sorted(
+            {
+                urlsplit(url).hostname or ""
+                for source in self.story.sources
+                for url in (source.url, *source.feeds, *source.sitemaps)
+            }
+            - {""}
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> StorySpider:
@@ -63,6 +83,7 @@ class StorySpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         self._frontier = await asyncio.to_thread(frontier.load, self.crawler.settings, self.story)
+        self._due = set(self._frontier.due)
         due = self._frontier.due
         if due or self._frontier.skip:
             self.logger.info(
@@ -72,19 +93,43 @@ class StorySpider(scrapy.Spider):
             )
         for url in due:
             source = self.story.source_for(url)
-            if source is not None:
-                self.crawler.stats.inc_value("discovery/revisits")
-                yield self._request(url, source, self.parse_page, via="revisit", meta=REVISIT_META)
+            if source is None or url in self._homes:
+                continue  # a home page is fetched every round anyway, with its links followed
+            self.crawler.stats.inc_value("discovery/revisits")
+            yield self._request(
+                url, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
+            )
         for source in self.story.sources:
-            home = self._page_request(source.url, source, via="home", follow=source.follow)
+            home = self._page_request(
+                normalise_url(source.url), source, via="home", follow=source.follow
+            )
             if home is not None:
                 yield home
-            for feed in source.feeds:
+            # feeds and sitemaps the story file names may live on other hosts (a feed service)
+            for feed in filter(
+                None, (self._normal(f, source, same_site=False) for f in source.feeds)
+            ):
                 yield self._request(feed, source, self.parse_feed, via="feed")
-            for sitemap in source.sitemaps:
+            for sitemap in filter(
+                None, (self._normal(m, source, same_site=False) for m in source.sitemaps)
+            ):
                 yield self._request(sitemap, source, self.parse_sitemap, via="sitemap")
 
     # -- requests ------------------------------------------------------------------------------
+
+    def _normal(self, url: str, source: Source, *, same_site: bool = True) -> str | None:
+        """`url` normalised, or None (counted) when it is malformed or, if `same_site`, on
+        another host than the source's."""
+        try:
+            normal = normalise_url(url)
+        except ValueError:
+            self.crawler.stats.inc_value("discovery/invalid_url")
+            self.logger.debug("Not a valid URL: %r", url)
+            return None
+        if same_site and host_of(normal) != source.host:
+            self.crawler.stats.inc_value("discovery/offsite")
+            return None
+        return normal
 
     def _request(
         self,
@@ -94,26 +139,41 @@ class StorySpider(scrapy.Spider):
         *,
         via: str,
         meta: dict[str, Any] | None = None,
+        conditional: bool = False,
     ) -> Request:
-        url = normalise_url(url)
+        """A request for a normalised URL.
+
+        A listing (home, section, feed, sitemap) or a revisit carries the URL's previous capture,
+        so that the same bytes again are archived as a revisit record. Only a revisit of a known
+        article is conditional (`If-None-Match`…): a 304 has no body, and a listing's body is
+        needed for its links; a leaf page never stored as an article must be extracted again.
+        """
         # One download slot per publisher (host:port), so politeness settings apply per source.
         meta = {"source": source.host, "via": via, "download_slot": source.host, **(meta or {})}
         headers: dict[str, str] = {}
         previous = self._frontier.previous.get(url)
-        if previous is not None:
+        if previous is not None and (conditional or meta.get("follow", 1) > 0):
             meta["previous"] = previous
-            meta.setdefault("handle_httpstatus_list", [304])
-            headers = previous.conditional_headers()
+            if conditional:
+                headers = previous.conditional_headers()
         return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers)
 
     def _page_request(
         self, url: str, source: Source, *, via: str, follow: int, lead: Lead | None = None
     ) -> Request | None:
-        """A request for a page, or None for a known article the frontier says to leave alone."""
-        reason = self._frontier.skip.get(normalise_url(url))
-        if reason is not None:
-            self.crawler.stats.inc_value(f"discovery/skipped/{reason}")
-            return None
+        """A request for a page, a revisit if the frontier says it is due, or None for a known
+        article it says to leave alone. Home pages are always fetched: their links are how new
+        articles are found."""
+        if url not in self._homes:
+            if url in self._due:
+                # found by discovery before its revisit left the start queue: it is that revisit
+                return self._request(
+                    url, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
+                )
+            reason = self._frontier.skip.get(url)
+            if reason is not None:
+                self.crawler.stats.inc_value(f"discovery/skipped/{reason}")
+                return None
         meta: dict[str, Any] = {"follow": follow}
         if lead is not None:
             meta["hints"] = lead.hints()
@@ -126,10 +186,7 @@ class StorySpider(scrapy.Spider):
         protego = getattr(robotparser, "rp", None)
         if source is None or protego is None or self.crawler.engine is None:
             return
-        for sitemap in protego.sitemaps:
-            if host_of(normalise_url(sitemap)) != source.host:
-                self.crawler.stats.inc_value("discovery/offsite")
-                continue
+        for sitemap in filter(None, (self._normal(m, source) for m in protego.sitemaps)):
             self.crawler.stats.inc_value("discovery/robots_sitemaps")
             self.crawler.engine.crawl(
                 self._request(sitemap, source, self.parse_sitemap, via="sitemap")
@@ -144,6 +201,9 @@ class StorySpider(scrapy.Spider):
         source = self._sources[response.meta["source"]]
         unchanged = response.meta.get("unchanged")
         if response.meta.get("via") == "revisit":
+            if response.status in MOVED:
+                yield from self._moved(response, source)
+                return
             if unchanged or response.status in GONE:
                 yield self._revisit_item(response, source, "unchanged" if unchanged else "gone")
                 return
@@ -162,11 +222,9 @@ class StorySpider(scrapy.Spider):
         follow: int = response.meta.get("follow", 0)
         if follow <= 0:
             return
-        for link in self._links.extract_links(response):
-            url = normalise_url(link.url)
-            if host_of(url) != source.host:
-                self.crawler.stats.inc_value("discovery/offsite")
-                continue
+        for url in filter(
+            None, (self._normal(link.url, source) for link in self._links.extract_links(response))
+        ):
             request = self._page_request(url, source, via="link", follow=follow - 1)
             if request is not None:
                 yield request
@@ -194,10 +252,7 @@ class StorySpider(scrapy.Spider):
         except SitemapError as exc:
             self._fail(source, response.url, "sitemap_unreadable", str(exc))
             return
-        for child in sitemap.children:
-            if host_of(normalise_url(child)) != source.host:
-                self.crawler.stats.inc_value("discovery/offsite")
-                continue
+        for child in filter(None, (self._normal(c, source) for c in sitemap.children)):
             yield self._request(child, source, self.parse_sitemap, via="sitemap")
         self.crawler.stats.inc_value("discovery/sitemap_items", len(sitemap.leads))
         yield from self._follow_leads(sitemap.leads, source, via="sitemap")
@@ -208,9 +263,8 @@ class StorySpider(scrapy.Spider):
         """Article leads from a listing, minus those certainly outside the story's window:
         those are never fetched."""
         for lead in leads:
-            url = normalise_url(lead.url)
-            if host_of(url) != source.host:
-                self.crawler.stats.inc_value("discovery/offsite")
+            url = self._normal(lead.url, source)
+            if url is None:
                 continue
             why = lead.outside(self.story.since, self.story.until)
             if why:
@@ -247,6 +301,18 @@ class StorySpider(scrapy.Spider):
             hints=response.meta.get("hints", {}),
         )
 
+    def _moved(self, response: Response, source: Source) -> Iterator[Request]:
+        """A known article now redirects: fetch where it went, as a page of its own."""
+        self.crawler.stats.inc_value("discovery/revisited/moved")
+        location = response.headers.get(b"Location")
+        target = location and self._normal(
+            urljoin(response.url, location.decode("latin-1")), source
+        )
+        if target:
+            request = self._page_request(target, source, via="link", follow=0)
+            if request is not None:
+                yield request
+
     def _revisit_item(self, response: Response, source: Source, outcome: str) -> RevisitItem:
         self.crawler.stats.inc_value(f"discovery/revisited/{outcome}")
         return RevisitItem(
@@ -267,7 +333,8 @@ class StorySpider(scrapy.Spider):
             status = error.response.status
             self._fail(source, request.url, f"http_{status}", f"answered HTTP {status}")
         elif isinstance(error, IgnoreRequest):
-            self.crawler.stats.inc_value("discovery/skipped/robots")
+            why = "robots" if "robots.txt" in str(error) else "offsite"
+            self.crawler.stats.inc_value(f"discovery/skipped/{why}")
             self.logger.info("Not fetching %s: %s", request.url, error)
         else:
             reason = type(error).__name__

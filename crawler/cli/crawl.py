@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crawler.cli.common import add_data_options, database_url
-from crawler.run import SettingError, crawl_settings, run_crawl
+from crawler.run import SettingError, check_settings, crawl_settings, run_crawl
 from crawler.story import StoryError, load_story
 
 
@@ -59,6 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.set("NEWSARCHIVE_REVISIT", args.revisit, priority="cmdline")
     if args.loglevel:
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    try:
+        check_settings(settings)
+    except SettingError as exc:
+        print(f"newsarchive crawl: {exc}", file=sys.stderr)
+        return 2
     stats = run_crawl(story, settings)
     if not stats.get("downloader/response_count"):
         print(

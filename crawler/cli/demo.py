@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.cli.common import database_url, warc_dir
+from crawler.cli.common import warc_dir
 from crawler.run import crawl_settings, run_crawl
 from crawler.simweb import SimWeb
 from crawler.story import load_story
@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Simulated news web: {len(web.publishers)} publishers on 127.0.0.1")
         for publisher in web.publishers:
             print(f"  {publisher.name:<24} {publisher.base_url}")
-        db_url = database_url(args.data, None)
+        # always the demo's own SQLite file, whatever $NEWSARCHIVE_DB says
+        db_url = f"sqlite:///{(args.data / 'newsarchive.db').resolve()}"
         settings = crawl_settings(args.data, db_url, LOCAL_SETTINGS)
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
         started = time.monotonic()

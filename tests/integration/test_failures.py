@@ -73,3 +73,34 @@ def test_unreachable_and_failing_sources_are_reported_and_the_rest_is_crawled(
     status = queries.status(engine, warc_dir=run.data / "warc")
     rows = [p for p in status.publishers if p.host == broken.host]
     assert rows and rows[0].counts.captures >= 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("NEWSARCHIVE_NOW=yesterday", "NEWSARCHIVE_NOW must be an ISO 8601 time"),
+        ("NEWSARCHIVE_REVISIT=sometimes", "NEWSARCHIVE_REVISIT must be one of due, all, none"),
+        ("DB_BATCH_SIZE=abc", "DB_BATCH_SIZE must be a whole number"),
+        ("EXTRACT_FAVOR=fast", "extraction settings: favor must be one of"),
+        ("DB_URL=notaurl", "cannot use the database 'notaurl'"),
+    ],
+)
+def test_settings_a_crawl_would_fail_on_are_refused_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str, words: str
+) -> None:
+    story = tmp_path / "story.toml"
+    story.write_text('name = "x"\n[[sources]]\nurl = "http://127.0.0.1:9/"\n')
+    code = main(["crawl", str(story), "--data", str(tmp_path / "data"), "-s", setting])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("newsarchive crawl: ") and words in err, err
+    assert "Traceback" not in err
+
+
+def test_a_story_file_that_is_not_utf8_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = tmp_path / "story.toml"
+    story.write_bytes(b'name = "caf\xe9"\n')
+    assert main(["crawl", str(story)]) == 2
+    assert f"{story}: not UTF-8 text (byte 11)" in capsys.readouterr().err
