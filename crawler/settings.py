@@ -27,6 +27,8 @@ NEWSARCHIVE_NOW = ""
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
+CONCURRENT_ITEMS = 8
+"""A page yields one item; Scrapy's default of 100 starts 100 tasks for every response."""
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
