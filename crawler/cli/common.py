@@ -50,6 +50,20 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_setting_option(parser: argparse.ArgumentParser, help_prefix: str = "") -> None:
+    """-s NAME=VALUE, repeatable, as with `scrapy crawl -s`."""
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"{help_prefix}override a Scrapy or newsarchive setting for this run (repeatable), "
+        "e.g. -s DOWNLOAD_DELAY=0",
+    )
+
+
 def database_url(data_dir: Path, db: str | None) -> str:
     """The database to use: --db, else $NEWSARCHIVE_DB, else SQLite inside the data directory."""
     if db:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.cli.common import add_data_options, database_url
+from crawler.cli.common import add_data_options, add_setting_option, database_url
 from crawler.run import SettingError, check_settings, crawl_settings, run_crawl
 from crawler.story import StoryError, load_story
 
@@ -20,16 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("story", type=Path, help="the story file (TOML, see docs/story-file.md)")
     add_data_options(parser)
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a Scrapy or newsarchive setting for this run (repeatable), "
-        "e.g. -s DOWNLOAD_DELAY=0",
-    )
+    add_setting_option(parser)
     parser.add_argument(
         "--revisit",
         choices=("due", "all", "none"),

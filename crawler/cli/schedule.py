@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
-from crawler.cli.common import add_data_options
+from crawler.cli.common import add_data_options, add_setting_option
 from crawler.revisit import parse_duration
 from crawler.story import StoryError, load_story
 
@@ -73,15 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("due", "all", "none"),
         help="passed to each crawl: which known articles to fetch again (default: due)",
     )
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="passed to each crawl: override a setting (repeatable)",
-    )
+    add_setting_option(parser, "passed to each crawl: ")
     parser.add_argument(
         "--rounds", type=positive, metavar="N", help="stop after N rounds (default: never)"
     )
