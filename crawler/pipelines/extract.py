@@ -13,6 +13,8 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -45,6 +47,16 @@ def options_from_settings(crawler: Crawler) -> ExtractOptions:
             "min_words": settings.getint("EXTRACT_MIN_WORDS", defaults.EXTRACT_MIN_WORDS),
         }
     )
+
+
+def with_listing_date(extraction: Extraction, hints: dict[str, str]) -> Extraction:
+    """The publication date from the feed or news sitemap that listed the page, when the page
+    itself states none: the listing's date is the publisher's own word too."""
+    article = extraction.article
+    listed = hints.get("published")
+    if article is None or article.published is not None or not listed:
+        return extraction
+    return replace(extraction, article=replace(article, published=date.fromisoformat(listed)))
 
 
 def _quiet_extractors() -> None:
@@ -85,7 +97,7 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
-        item.extraction = await self._extract(item)
+        item.extraction = with_listing_date(await self._extract(item), item.hints)
         self._count(item.extraction)
         if item.extraction.article is not None:
             story: Story = self.crawler.spider.story  # type: ignore[union-attr]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -118,3 +118,18 @@ def test_other_items_pass_through() -> None:
     pipe = pipeline()
     thing = {"not": "a page"}
     assert asyncio.run(pipe.process_item(thing)) is thing
+
+
+def test_a_listing_date_stands_in_for_a_missing_page_date() -> None:
+    undated = ARTICLE.replace(
+        "<meta property='article:published_time' content='2025-02-04T10:00:00Z'>", ""
+    )
+    listed = item(undated)
+    listed.hints = {"published": "2025-02-03", "title": "From the feed"}
+    pipe = pipeline()
+    (result,) = run(pipe, listed)
+    assert result.extraction is not None and result.extraction.article is not None
+    assert result.extraction.article.published == date(2025, 2, 3)
+    (dated,) = run(pipeline(), item(ARTICLE))
+    assert dated.extraction is not None and dated.extraction.article is not None
+    assert dated.extraction.article.published == date(2025, 2, 4)  # the page's own date wins
