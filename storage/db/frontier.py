@@ -56,7 +56,8 @@ def load_frontier(
     """The frontier of story `story_name` on `hosts` (host:port of its sources) at `now`.
 
     Mode 'due' fetches the articles due by `now` and skips every other known one; 'all' fetches
-    every article that is not gone; 'none' fetches none and skips all. A story that is not in the
+    every known article, deleted ones included (the way to check whether they came back); 'none'
+    fetches none and skips all. A story that is not in the
     database yet has no articles.
     """
     with engine.connect() as conn:
@@ -93,7 +94,7 @@ def _reason(state: ArticleState, mode: RevisitMode) -> SkipReason | None:
     """Why discovery leaves an article alone this round; None when it is fetched again."""
     if mode == "none":
         return "known"
-    if state == "due" or (mode == "all" and state != "gone"):
+    if state == "due" or mode == "all":
         return None
     return state
 

@@ -68,10 +68,10 @@ def test_due_means_due_by_now(known: Repository) -> None:
     assert later.skip == skipped("stopped") | skipped("gone")
 
 
-def test_mode_all_fetches_every_article_that_is_not_gone(known: Repository) -> None:
+def test_mode_all_fetches_every_article_deleted_ones_included(known: Repository) -> None:
     frontier = load_frontier(known.engine, STORY.name, HOSTS, at(0), "all")
-    assert sorted(frontier.due) == sorted([DUE, NOT_DUE, STOPPED])
-    assert frontier.skip == skipped("gone")
+    assert sorted(frontier.due) == sorted([DUE, NOT_DUE, STOPPED, GONE])
+    assert frontier.skip == {}
 
 
 def test_mode_none_fetches_none_and_skips_every_known_url(known: Repository) -> None:
