@@ -13,10 +13,9 @@ import json
 import random
 import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +31,7 @@ from crawler.signals import capture_archived
 from storage.warc import WarcRecord, compute_payload_digest, page_from_revisit, read_record
 from tests.extensions.test_warc_extension import ROOT, USER_AGENT, download, make_crawler
 from tests.storage.test_warc import all_records
-from tests.support import warcio_check
+from tests.support import serving, warcio_check
 
 PROFILE_URI = "http://netpreserve.org/warc/1.1/revisit/"
 ETAG = '"still-1"'
@@ -268,13 +267,8 @@ class RevisitedSite(BaseHTTPRequestHandler):
 def site() -> Iterator[tuple[str, dict[str, Any]]]:
     """The local site; yields its base URL and its state (set "round" to 2 for the recrawl)."""
     state: dict[str, Any] = {"round": 1, "received": {}}
-    handler = type("Handler", (RevisitedSite,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", state
-    server.shutdown()
-    server.server_close()
+    with serving(type("Handler", (RevisitedSite,), {"state": state})) as base_url:
+        yield base_url, state
 
 
 CRAWL = f"from {__name__} import run_crawl; run_crawl()"

@@ -10,10 +10,9 @@ import json
 import logging
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -32,7 +31,7 @@ from crawler.extensions.warc import WarcExtension
 from crawler.signals import capture_archived
 from storage.warc import WarcRecord, read_record
 from tests.storage.test_warc import NON_ASCII_HEADERS, all_records, block_of
-from tests.support import warcio_check
+from tests.support import serving, warcio_check
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = b"<!doctype html><html><body><p>The prison reform bill passed.</p></body></html>" * 30
@@ -163,13 +162,8 @@ class SiteHandler(BaseHTTPRequestHandler):
 def site() -> Iterator[tuple[str, dict[str, list[tuple[str, str]]]]]:
     """A local site; yields its base URL and the request headers it received, by path."""
     received: dict[str, list[tuple[str, str]]] = {}
-    handler = type("Handler", (SiteHandler,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", received
-    server.shutdown()
-    server.server_close()
+    with serving(type("Handler", (SiteHandler,), {"received": received})) as base_url:
+        yield base_url, received
 
 
 CRAWL = f"from {__name__} import run_crawl; run_crawl()"
