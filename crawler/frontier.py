@@ -4,12 +4,11 @@ for a revisit, and known articles that discovery must leave alone this round."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
 from crawler import settings as defaults
-from crawler.cli.common import database_url
+from crawler.cli.common import settings_database_url
 from crawler.story import Story
 from storage.db.engine import open_database
 from storage.db.frontier import Frontier, load_frontier
@@ -32,8 +31,7 @@ def load(settings: BaseSettings, story: Story) -> Frontier:
     mode = settings.get("NEWSARCHIVE_REVISIT", defaults.NEWSARCHIVE_REVISIT)
     if mode not in REVISIT_MODES:
         raise ValueError(f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}: {mode!r}")
-    data_dir = Path(settings.get("NEWSARCHIVE_DATA_DIR", defaults.NEWSARCHIVE_DATA_DIR))
-    engine = open_database(database_url(data_dir, settings.get("DB_URL") or None))
+    engine = open_database(settings_database_url(settings))
     try:
         hosts = [source.host for source in story.sources]
         return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode)

@@ -62,8 +62,9 @@ def check_settings(settings: Settings) -> None:
     """Refuse, with one clear message, the settings a crawl would otherwise fail on midway:
     malformed numbers, an unknown revisit mode or clock, bad extraction options, a database
     that cannot be opened. Opening the database also brings its schema up to date."""
-    from crawler.extraction.options import ExtractOptions
+    from crawler.cli.common import settings_database_url
     from crawler.frontier import REVISIT_MODES, crawl_clock
+    from crawler.pipelines.extract import options_from_settings
     from storage.db.engine import open_database
 
     for name in _INTEGERS:
@@ -89,17 +90,10 @@ def check_settings(settings: Settings) -> None:
             f"got {settings.get('NEWSARCHIVE_NOW')!r}"
         ) from None
     try:
-        ExtractOptions.from_mapping(
-            {
-                "favor": settings.get("EXTRACT_FAVOR"),
-                "include_tables": settings.getbool("EXTRACT_INCLUDE_TABLES"),
-                "include_comments": settings.getbool("EXTRACT_INCLUDE_COMMENTS"),
-                "min_words": settings.getint("EXTRACT_MIN_WORDS"),
-            }
-        )
+        options_from_settings(settings)
     except ValueError as exc:
         raise SettingError(f"extraction settings: {exc}") from None
-    url = settings.get("DB_URL")
+    url = settings_database_url(settings)
     try:
         open_database(url).dispose()
     except Exception as exc:  # any driver's error: the message is what the user needs

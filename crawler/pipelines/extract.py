@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from crawler import settings as defaults
@@ -31,10 +32,9 @@ from crawler.story import Story
 logger = logging.getLogger(__name__)
 
 
-def options_from_settings(crawler: Crawler) -> ExtractOptions:
+def options_from_settings(settings: BaseSettings) -> ExtractOptions:
     """The one options object, built once from the `EXTRACT_*` settings (our defaults where a
     project's settings lack them)."""
-    settings = crawler.settings
     return ExtractOptions.from_mapping(
         {
             "favor": settings.get("EXTRACT_FAVOR", defaults.EXTRACT_FAVOR),
@@ -78,7 +78,7 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         workers = crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, options_from_settings(crawler), workers)
+        return cls(crawler, options_from_settings(crawler.settings), workers)
 
     def _pool(self) -> Executor:
         if self._executor is None:

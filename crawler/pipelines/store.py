@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 from scrapy.utils.asyncio import AsyncioLoopingCall, is_asyncio_available
@@ -21,7 +20,7 @@ from sqlalchemy import make_url
 
 from crawler import settings as defaults
 from crawler.capture import Capture
-from crawler.cli.common import database_url
+from crawler.cli.common import settings_database_url
 from crawler.items import PageItem, RevisitItem
 from crawler.revisit import RevisitPolicy
 from crawler.signals import capture_archived
@@ -108,10 +107,9 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        data_dir = Path(settings.get("NEWSARCHIVE_DATA_DIR", defaults.NEWSARCHIVE_DATA_DIR))
         pipeline = cls(
             crawler,
-            database_url(data_dir, settings.get("DB_URL") or None),
+            settings_database_url(settings),
             settings.getint("DB_BATCH_SIZE", defaults.DB_BATCH_SIZE),
             settings.getfloat("DB_FLUSH_INTERVAL", defaults.DB_FLUSH_INTERVAL),
         )
