@@ -147,7 +147,10 @@ class _Parser:
 
     def url(self, value: Any, fieldname: str) -> str:
         text = self.string(value, fieldname)
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError as exc:  # e.g. an unclosed '[' of an IPv6 host
+            raise self.fail(fieldname, f"is not a URL: {text!r} ({exc})") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise self.fail(fieldname, f"must be an http(s) URL with a host, got {text!r}")
         try:

@@ -13,7 +13,11 @@ from courlan import normalize_url
 
 
 def normalise_url(url: str, base: str | None = None) -> str:
-    """The normal form of `url` (resolved against `base` first, when given)."""
+    """The normal form of `url` (resolved against `base` first, when given).
+
+    Raises ValueError for text that is not a URL at all (e.g. 'http://[::1'): callers count it
+    as an invalid link.
+    """
     if base is not None:
         url = urljoin(base, url)
     url = url.strip()

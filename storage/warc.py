@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from gzip import GzipFile
+from gzip import BadGzipFile, GzipFile
 from importlib.metadata import version
 from io import BytesIO, FileIO
 from pathlib import Path
@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
@@ -495,6 +496,10 @@ def _with_host(headers: Sequence[tuple[bytes, bytes]], url: str) -> list[tuple[b
 # --- reading -------------------------------------------------------------------------------------
 
 
+class WarcReadError(ValueError):
+    """The bytes at an offset are not a readable WARC record (truncated, garbled, not WARC)."""
+
+
 class ContentDecodingError(ValueError):
     """A payload that its Content-Encoding or Transfer-Encoding does not decode."""
 
@@ -549,9 +554,15 @@ class WarcRecord:
 
     @property
     def date(self) -> datetime | None:
-        """WARC-Date, timezone-aware (UTC)."""
+        """WARC-Date, timezone-aware (UTC); WarcReadError when it does not parse."""
         value = self.warc_header("WARC-Date")
-        return None if value is None else iso_date_to_datetime(value, tz_aware=True)
+        if value is None:
+            return None
+        try:
+            moment: datetime = iso_date_to_datetime(value, tz_aware=True)
+        except ValueError as exc:
+            raise WarcReadError(f"{self.record_id}: bad WARC-Date {value!r}") from exc
+        return moment
 
     @property
     def status(self) -> int | None:
@@ -567,6 +578,7 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
 
     A file still being written is found under its `.open` name. With `verify`, the block and
     payload digests are checked and a mismatch raises `warcio.exceptions.ArchiveLoadFailed`.
+    Damaged or missing records raise `WarcReadError`; I/O errors raise OSError.
     """
     path = Path(path)
     try:
@@ -575,14 +587,27 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
         stream = path.with_name(path.name + OPEN_SUFFIX).open("rb")
     with stream:
         stream.seek(offset)
-        records = ArchiveIterator(stream, check_digests="raise" if verify else False)
-        loader = records.loader  # which takes no parser option: swap its HTTP ones
-        loader.http_parser = _Latin1HeadersParser(loader.http_parser)
-        loader.http_req_parser = _Latin1HeadersParser(loader.http_req_parser)
-        record = next(records, None)
-        if record is None:
-            raise ValueError(f"no WARC record at offset {offset} of {path}")
-        return WarcRecord.from_warcio(record)
+        try:
+            records = ArchiveIterator(stream, check_digests="raise" if verify else False)
+            loader = records.loader  # which takes no parser option: swap its HTTP ones
+            loader.http_parser = _Latin1HeadersParser(loader.http_parser)
+            loader.http_req_parser = _Latin1HeadersParser(loader.http_req_parser)
+            record = next(records, None)
+            if record is None:
+                raise WarcReadError(f"no WARC record at offset {offset} of {path}")
+            return WarcRecord.from_warcio(record)
+        except (ArchiveLoadFailed, WarcReadError):
+            raise
+        except OSError as exc:
+            if not isinstance(exc, BadGzipFile):
+                raise  # the disk, not the data
+            raise WarcReadError(f"{path} at offset {offset}: {exc}") from exc
+        except Exception as exc:
+            # warcio meets damaged bytes with whatever its parsing runs into (AttributeError,
+            # EOFError, zlib.error, …): one error type for the caller to report
+            raise WarcReadError(
+                f"{path} at offset {offset}: damaged record ({type(exc).__name__}: {exc})"
+            ) from exc
 
 
 class _Latin1HeadersParser(StatusAndHeadersParser):  # type: ignore[misc]  # no type hints
@@ -607,11 +632,12 @@ def page_from_record(record: WarcRecord, *, max_size: int = 0) -> PageInput:
 
     `max_size` (bytes, 0 for no limit) bounds the decoded body: the archive keeps what servers
     sent, decompression bombs included. Raises ContentDecodingError for a body that does not
-    decode, ValueError for a record that is not an HTTP response (see `page_from_revisit`).
+    decode, WarcReadError for a record that is not an HTTP response (see `page_from_revisit`)
+    or has a WARC-Date that does not parse.
     """
     status, url, fetched_at = record.status, record.target_uri, record.date
     if record.rec_type != "response" or status is None or url is None or fetched_at is None:
-        raise ValueError(f"{record.record_id} is not an HTTP response record")
+        raise WarcReadError(f"{record.record_id} is not an HTTP response record")
     return PageInput(
         url=url,
         final_url=url,

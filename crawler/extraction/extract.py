@@ -197,6 +197,9 @@ def _absolute(url: str | None, base_url: str) -> str | None:
     """`url` resolved against `base_url`, if the result is an http(s) URL."""
     if not url or not url.strip():
         return None
-    resolved = urljoin(base_url, url.strip())
-    parts = urlsplit(resolved)
+    try:
+        resolved = urljoin(base_url, url.strip())
+        parts = urlsplit(resolved)
+    except ValueError:  # e.g. 'http://[::1': a broken link, not a reason to lose the article
+        return None
     return resolved if parts.scheme in ("http", "https") and parts.netloc else None

@@ -41,7 +41,10 @@ class PageRecord:
         final URL."""
         final = normalise_url(self.final_url)
         if self.article is not None and self.article.canonical_url:
-            canonical = normalise_url(self.article.canonical_url)
+            try:
+                canonical = normalise_url(self.article.canonical_url)
+            except ValueError:
+                return final
             if host_of(canonical) == host_of(final):
                 return canonical
         return final
