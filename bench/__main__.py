@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "recrawl": "first crawl vs recrawl of an unchanged simulated web (pages/s, WARC bytes)",
+    "warcread": "reading WARC files: warcio vs fastwarc vs the ingest scanner (MB/s)",
 }
 
 
