@@ -588,10 +588,11 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
     with stream:
         stream.seek(offset)
         try:
-            records = ArchiveIterator(stream, check_digests="raise" if verify else False)
-            loader = records.loader  # which takes no parser option: swap its HTTP ones
-            loader.http_parser = _Latin1HeadersParser(loader.http_parser)
-            loader.http_req_parser = _Latin1HeadersParser(loader.http_req_parser)
+            # arc2warc: an ARC record (from `newsarchive ingest`) reads as a WARC response record.
+            records = ArchiveIterator(
+                stream, check_digests="raise" if verify else False, arc2warc=True
+            )
+            latin1_parsers(records)
             record = next(records, None)
             if record is None:
                 raise WarcReadError(f"no WARC record at offset {offset} of {path}")
@@ -608,6 +609,25 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
             raise WarcReadError(
                 f"{path} at offset {offset}: damaged record ({type(exc).__name__}: {exc})"
             ) from exc
+
+
+def resolve_warc_path(warc_dir: str | os.PathLike[str], filename: str) -> Path:
+    """The file that a capture's `warc_filename` names.
+
+    A crawl stores the bare file name, inside `warc_dir` (DIR/warc), and so does
+    `newsarchive ingest --copy`; `newsarchive ingest` without `--copy` stores the absolute path
+    of the file where it lies, which is used as it is.
+    """
+    path = Path(filename)
+    return path if path.is_absolute() else Path(warc_dir) / path
+
+
+def latin1_parsers(records: ArchiveIterator) -> None:
+    """Make warcio's `records` decode HTTP header lines as Latin-1 (see `_Latin1HeadersParser`):
+    its loader takes no parser option, so its HTTP parsers are swapped."""
+    loader = records.loader
+    loader.http_parser = _Latin1HeadersParser(loader.http_parser)
+    loader.http_req_parser = _Latin1HeadersParser(loader.http_req_parser)
 
 
 class _Latin1HeadersParser(StatusAndHeadersParser):  # type: ignore[misc]  # no type hints
@@ -634,8 +654,21 @@ def page_from_record(record: WarcRecord, *, max_size: int = 0) -> PageInput:
     sent, decompression bombs included. Raises ContentDecodingError for a body that does not
     decode, WarcReadError for a record that is not an HTTP response (see `page_from_revisit`)
     or has a WARC-Date that does not parse.
+
+    A `resource` record (a document archived without an HTTP exchange, as wget and Browsertrix
+    write some) reads as a 200 whose only header is the record's Content-Type, its block the body.
     """
     status, url, fetched_at = record.status, record.target_uri, record.date
+    if record.rec_type == "resource" and url is not None and fetched_at is not None:
+        content_type = record.warc_header("Content-Type")
+        return PageInput(
+            url=url,
+            final_url=url,
+            status=200,
+            headers=(("Content-Type", content_type),) if content_type else (),
+            body=record.payload,
+            fetched_at=fetched_at,
+        )
     if record.rec_type != "response" or status is None or url is None or fetched_at is None:
         raise WarcReadError(f"{record.record_id} is not an HTTP response record")
     return PageInput(

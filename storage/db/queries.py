@@ -18,7 +18,9 @@ from sqlalchemy.orm import aliased
 
 from crawler.urls import normalise_url
 from storage.db import models as m
+from storage.db.bulk import chunks
 from storage.db.urls import url_hash
+from storage.warc import resolve_warc_path
 
 ExportRow = dict[str, Any]
 
@@ -311,6 +313,65 @@ def iter_articles(
     return _stream(engine, stmt)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """Where a stored capture's record lies (`warc_filename` as `resolve_warc_path` takes it)."""
+
+    record_id: str
+    warc_filename: str
+    warc_offset: int
+
+
+def stored_record_ids(engine: Engine, record_ids: Iterable[str]) -> set[str]:
+    """Those of `record_ids` that a capture in the database already has."""
+    wanted = sorted(set(record_ids))
+    with engine.connect() as conn:
+        return {
+            record_id
+            for chunk in chunks(wanted)
+            for record_id in conn.scalars(
+                select(m.Capture.warc_record_id).where(m.Capture.warc_record_id.in_(chunk))
+            )
+        }
+
+
+def original_record(
+    engine: Engine,
+    *,
+    record_id: str | None,
+    url: str | None,
+    fetched_at: datetime | None,
+    payload_digest: str | None,
+) -> StoredRecord | None:
+    """The stored capture holding the body a revisit record stands for: the one with its
+    WARC-Refers-To `record_id`, else the capture of `url` at `fetched_at` (its
+    WARC-Refers-To-Target-URI and -Date), else the latest capture of `url` with that payload
+    digest. Only captures of records that hold a body (response, resource) qualify."""
+    c = m.Capture
+    columns = select(c.warc_record_id, c.warc_filename, c.warc_offset).where(
+        c.record_type.in_(("response", "resource"))
+    )
+    queries: list[Select[str, str, int]] = []
+    if record_id:
+        queries.append(columns.where(c.warc_record_id == record_id))
+    if url:
+        by_url = columns.join(m.Url, m.Url.id == c.url_id).where(
+            m.Url.url_hash == url_hash(normalise_url(url))
+        )
+        if fetched_at is not None:
+            queries.append(by_url.where(c.fetched_at == fetched_at))
+        if payload_digest:
+            queries.append(
+                by_url.where(c.payload_digest == payload_digest).order_by(c.fetched_at.desc())
+            )
+    with engine.connect() as conn:
+        for query in queries:
+            row = conn.execute(query.limit(1)).first()
+            if row is not None:
+                return StoredRecord(row[0], row[1], row[2])
+    return None
+
+
 def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRow]:
     with engine.connect() as conn:
         for row in conn.execution_options(yield_per=STREAM_ROWS).execute(stmt):
@@ -355,7 +416,8 @@ def _by_publisher(rows: Iterable[Any]) -> dict[int | None, int]:
 
 
 def _file_size(warc_dir: Path, name: str) -> int | None:
-    for candidate in (warc_dir / name, warc_dir / f"{name}.open"):
+    path = resolve_warc_path(warc_dir, name)
+    for candidate in (path, path.with_name(f"{path.name}.open")):
         try:
             return candidate.stat().st_size
         except FileNotFoundError:

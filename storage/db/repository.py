@@ -59,6 +59,21 @@ class Repository:
             )
             return story_id
 
+    def ensure_publishers(self, sites: Mapping[str, str]) -> None:
+        """Record a publisher for each host:port in `sites` (mapped to its home URL) that has
+        none yet, named after its host: pages found in WARC files from other crawls belong to
+        no story file. Existing publishers keep their names."""
+        if not sites:
+            return
+        rows = [{"name": host, "host": host, "url": url} for host, url in sorted(sites.items())]
+        with self.engine.begin() as conn:
+            for chunk in chunks(rows):
+                conn.execute(
+                    dialect_insert(conn, m.Publisher)
+                    .values(chunk)
+                    .on_conflict_do_nothing(index_elements=[m.Publisher.host])
+                )
+
     def write_batch(
         self,
         captures: Sequence[Capture],
