@@ -17,6 +17,8 @@ VERBS = {
     "history": "list the versions of one article",
     "diff": "show word by word what changed between two versions of an article",
     "schedule": "crawl a story again and again, every DURATION, until stopped",
+    "index": "write a CDXJ index of the WARC files, for replay",
+    "wacz": "package a story's WARC files, index and pages as a WACZ file",
 }
 
 USAGE = (
