@@ -18,6 +18,8 @@ VERBS = {
     "diff": "show word by word what changed between two versions of an article",
     "schedule": "crawl a story again and again, every DURATION, until stopped",
     "ingest": "add WARC/ARC files from other crawlers to the database",
+    "index": "write a CDXJ index of the WARC files, for replay",
+    "wacz": "package a story's WARC files, index and pages as a WACZ file",
 }
 
 USAGE = (
