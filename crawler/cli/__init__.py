@@ -19,6 +19,7 @@ VERBS = {
     "schedule": "crawl a story again and again, every DURATION, until stopped",
     "ingest": "add WARC/ARC files from other crawlers to the database",
     "index": "write a CDXJ index of the WARC files, for replay",
+    "report": "write a story's coverage report as one self-contained HTML page",
     "wacz": "package a story's WARC files, index and pages as a WACZ file",
 }
 

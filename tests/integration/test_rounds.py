@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import lxml.html
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from storage.db.models import Capture, Url
 from storage.db.queries import iter_articles, versions
 from storage.warc import read_record
 from tests.integration.conftest import FAST, run_newsarchive
+from tests.report.browser import open_report
 from tests.support import warcio_check
 
 pytestmark = pytest.mark.slow
@@ -199,3 +201,28 @@ def test_revisit_due_fetches_only_what_is_due(unchanged_recrawl: Rounds) -> None
     fetched = {(host, path) for host, path, _status in not_due_requests}
     assert not (fetched & article_paths), sorted(fetched & article_paths)[:5]
     assert any(path == "/robots.txt" for _host, path, _status in not_due_requests)
+
+
+def test_the_report_shows_the_coverage_and_the_edits(three_rounds: Rounds) -> None:
+    out = three_rounds.data.parent / "report.html"
+    result = run_newsarchive(
+        "report", "--story", "el-salvador-prisoners", "--data", str(three_rounds.data),
+        "-o", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    tree = lxml.html.fromstring(out.read_text(encoding="utf-8"))
+    edited = tree.xpath("//h2[.='Most edited articles']/following-sibling::h3[1]/text()")
+    assert edited == ["Bukele offers to jail US prisoners in El Salvador for a fee"]
+    first_diff = tree.xpath("//div[@class='diff'][1]")[0]
+    assert "justice ministry" in "".join(first_diff.xpath(".//ins/text()"))
+    relevant = {a.title for a in three_rounds.web.truth.articles if a.on_topic and a.in_window}
+    listed = set(tree.xpath("//h2[.='Relevant articles']/following-sibling::table[1]//a/text()"))
+    assert len(listed) == len(relevant)
+    bars = tree.xpath(
+        "//*[local-name()='svg'][@id='timeline']/*[local-name()='rect']/*[local-name()='title']/text()"
+    )
+    assert sum(int(t.rsplit(": ", 1)[1]) for t in bars) == len(relevant)
+    health = tree.xpath("//h2[.='Extraction health']/following-sibling::h3/text()")
+    assert sorted(health) == sorted(p.name for p in three_rounds.web.publishers)
+    check = open_report(out)
+    assert check.severe == [] and all(u.startswith("file://") for u in check.requests)

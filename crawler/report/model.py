@@ -1,0 +1,87 @@
+"""What the coverage report shows: plain frozen data, filled by `storage.db.report`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from crawler.versions.diff import WordDiff
+
+
+@dataclass(frozen=True, slots=True)
+class ReportArticle:
+    """One article of the story, as of its latest version."""
+
+    url: str
+    publisher: str
+    title: str | None
+    published: date | None
+    first_seen: datetime
+    relevant: bool
+    versions: int
+
+    @property
+    def day(self) -> date:
+        """The day the article counts on in the timeline: published, else first captured."""
+        return self.published or self.first_seen.date()
+
+
+@dataclass(frozen=True, slots=True)
+class EditedArticle:
+    """An article with more than one version, and what changed from its first to its latest."""
+
+    url: str
+    publisher: str
+    title: str | None
+    versions: int
+    first_seen: datetime
+    last_changed: datetime
+    diff: WordDiff
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRow:
+    """How extraction went on one publisher's pages captured on one day.
+
+    A layout change at a site shows as a sudden drop in one of the shares.
+    """
+
+    publisher: str
+    day: date
+    pages: int
+    """HTML pages fetched with status 200 that were extracted (listings included)."""
+    with_text: int
+    """Pages that gave an article."""
+    with_title: int
+    with_date: int
+    with_author: int
+    """Of the articles (`with_text`): those with a title, a publication date, an author."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMember:
+    url: str
+    publisher: str
+    published: date | None
+    is_original: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """Copies of one text at several publishers (syndication)."""
+
+    cluster_id: int
+    members: tuple[ClusterMember, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    story: str
+    title: str
+    generated_at: datetime
+    articles: tuple[ReportArticle, ...]
+    edited: tuple[EditedArticle, ...]
+    """The most edited articles, most versions first."""
+    health: tuple[HealthRow, ...]
+    clusters: tuple[Cluster, ...]
+    """Clusters of more than one article; empty when clustering has not run."""

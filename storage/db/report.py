@@ -1,0 +1,163 @@
+"""The read side of the coverage report: a story's articles, edits and extraction health."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
+from crawler.versions.diff import word_diff
+from storage.db import models as m
+from storage.db.queries import UnknownStory
+
+MOST_EDITED = 10
+"""Articles shown with their diffs."""
+
+
+def report_data(engine: Engine, story: str, *, most_edited: int = MOST_EDITED) -> ReportData:
+    """Everything the report page shows about `story`, read in one transaction.
+
+    Raises `UnknownStory` for a story that is not in the database.
+    """
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(m.Story.id, m.Story.title).where(m.Story.name == story)
+        ).one_or_none()
+        if found is None:
+            raise UnknownStory(story)
+        story_id, title = found
+        articles = _articles(conn, story_id)
+        edited = _edited(conn, story_id, most_edited)
+        health = _health(conn, story_id)
+    return ReportData(
+        story=story,
+        title=title,
+        generated_at=datetime.now(UTC),
+        articles=tuple(articles),
+        edited=tuple(edited),
+        health=tuple(health),
+        clusters=(),
+    )
+
+
+def _articles(conn: Connection, story_id: int) -> list[ReportArticle]:
+    """The story's articles as of their latest version, with their version counts."""
+    v, link = m.ArticleVersion, m.StoryArticle
+    stats = (
+        select(
+            v.url_id,
+            func.max(v.version).label("latest"),
+            func.count().label("versions"),
+            func.min(v.first_seen).label("first_seen"),
+        )
+        .group_by(v.url_id)
+        .subquery("stats")
+    )
+    rows = conn.execute(
+        select(
+            m.Url.url,
+            func.coalesce(m.Publisher.name, "(no publisher)"),
+            v.title,
+            v.published,
+            stats.c.first_seen,
+            link.relevant,
+            stats.c.versions,
+        )
+        .select_from(link)
+        .join(stats, stats.c.url_id == link.url_id)
+        .join(v, and_(v.url_id == link.url_id, v.version == stats.c.latest))
+        .join(m.Url, m.Url.id == link.url_id)
+        .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
+        .where(link.story_id == story_id)
+        .order_by(m.Url.url)
+    )
+    return [
+        ReportArticle(url, publisher, title, published, first_seen, relevant, versions)
+        for url, publisher, title, published, first_seen, relevant, versions in rows
+    ]
+
+
+def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedArticle]:
+    """The `limit` articles of the story with the most versions (more than one), with the diff
+    from their first version's text to their latest's."""
+    v, link = m.ArticleVersion, m.StoryArticle
+    counts = (
+        select(v.url_id, func.count().label("n"), func.max(v.version).label("latest"))
+        .join(link, and_(link.url_id == v.url_id, link.story_id == story_id))
+        .group_by(v.url_id)
+        .having(func.count() > 1)
+        .subquery("counts")
+    )
+    first, last = aliased(v, name="first"), aliased(v, name="last")
+    rows = conn.execute(
+        select(
+            m.Url.url,
+            func.coalesce(m.Publisher.name, "(no publisher)"),
+            last.title,
+            counts.c.n,
+            first.first_seen,
+            last.first_seen,
+            first.text,
+            last.text,
+        )
+        .select_from(counts)
+        .join(first, and_(first.url_id == counts.c.url_id, first.version == 1))
+        .join(last, and_(last.url_id == counts.c.url_id, last.version == counts.c.latest))
+        .join(m.Url, m.Url.id == counts.c.url_id)
+        .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
+        .order_by(counts.c.n.desc(), last.first_seen.desc(), m.Url.url)
+        .limit(limit)
+    )
+    return [
+        EditedArticle(url, publisher, title, n, first_seen, changed, word_diff(old, new))
+        for url, publisher, title, n, first_seen, changed, old, new in rows
+    ]
+
+
+def _health(conn: Connection, story_id: int) -> list[HealthRow]:
+    """Per publisher of the story and day: HTML pages fetched (status 200 responses), how many
+    of them were article pages (their URL, or the URL it is an alias of, has a version), and of
+    those how many have a title, a date, an author in the article's latest version."""
+    c, v = m.Capture, m.ArticleVersion
+    article = aliased(m.Url, name="article")
+    latest = select(v.url_id, func.max(v.version).label("latest")).group_by(v.url_id).subquery()
+    rows = conn.execute(
+        select(
+            m.Publisher.name,
+            c.fetched_at,
+            v.id.is_not(None),
+            v.title,
+            v.published,
+            v.authors,
+        )
+        .select_from(c)
+        .join(m.Url, m.Url.id == c.url_id)
+        .join(m.Publisher, m.Publisher.id == m.Url.publisher_id)
+        .join(
+            m.StorySource,
+            and_(m.StorySource.publisher_id == m.Publisher.id, m.StorySource.story_id == story_id),
+        )
+        .join(article, article.id == func.coalesce(m.Url.canonical_id, m.Url.id))
+        .outerjoin(latest, latest.c.url_id == article.id)
+        .outerjoin(v, and_(v.url_id == article.id, v.version == latest.c.latest))
+        .where(
+            c.record_type == "response",
+            c.status == 200,
+            or_(c.content_type.like("text/html%"), c.content_type.like("application/xhtml%")),
+        )
+    )
+    counts: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for publisher, fetched_at, is_article, title, published, authors in rows:
+        row = counts[(publisher, fetched_at.date())]
+        row[0] += 1
+        if is_article:
+            row[1] += 1
+            row[2] += bool(title)
+            row[3] += published is not None
+            row[4] += bool(authors)
+    return [
+        HealthRow(publisher, day, *values) for (publisher, day), values in sorted(counts.items())
+    ]

@@ -1,0 +1,98 @@
+"""The report page's HTML: every section, escaping, the chart's numbers, no external resources."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import lxml.html
+
+from crawler.report.render import render_report, timeline_svg
+from tests.report.sample import PUBLISHERS, sample_report
+
+
+def test_every_section_is_there() -> None:
+    html = render_report(sample_report())
+    for heading in (
+        "Coverage timeline",
+        "Relevant articles",
+        "Publishers",
+        "Syndication clusters",
+        "Most edited articles",
+        "Extraction health",
+    ):
+        assert f"<h2>{heading}</h2>" in html
+    tree = lxml.html.fromstring(html)
+    assert tree.findtext(".//title") == "El Salvador & US prisoners: coverage report"
+
+
+def test_text_from_pages_is_escaped() -> None:
+    html = render_report(sample_report())
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Daily &lt;Example&gt;" in html
+
+
+def test_no_resource_is_loaded_from_anywhere() -> None:
+    tree = lxml.html.fromstring(render_report(sample_report()))
+    assert not tree.xpath("//script | //img | //iframe | //link | //object | //embed")
+    assert not tree.xpath("//@src")
+    for style in tree.xpath("//style/text() | //@style"):
+        assert "url(" not in style and "@import" not in style
+    # the only links are to the archived articles, which a reader may follow, not loads
+    assert {a.getparent().tag for a in tree.xpath("//@href")} == {"a"}
+
+
+def test_chart_bars_add_up_to_the_relevant_articles() -> None:
+    report = sample_report()
+    relevant = [a for a in report.articles if a.relevant]
+    svg = timeline_svg(relevant)
+    bars = re.findall(r"<title>(.*?), ([0-9-]+): (\d+)</title>", svg)
+    per_publisher = Counter()
+    for publisher, _, n in bars:
+        per_publisher[publisher] += int(n)
+    expected = Counter(a.publisher.replace("<", "&lt;").replace(">", "&gt;") for a in relevant)
+    assert per_publisher == expected
+    days = {day for _, day, _ in bars}
+    assert days == {a.day.isoformat() for a in relevant}
+
+
+def test_long_spans_are_drawn_by_week() -> None:
+    report = sample_report()
+    spread = [
+        a.__class__(
+            a.url,
+            a.publisher,
+            a.title,
+            a.published.replace(month=1 + i % 12) if a.published else None,
+            a.first_seen,
+            True,
+            1,
+        )
+        for i, a in enumerate(report.articles)
+    ]
+    svg = timeline_svg(spread)
+    assert "per week" in svg
+    assert sum(int(n) for n in re.findall(r": (\d+)</title>", svg)) == len(spread)
+
+
+def test_an_empty_story_still_renders() -> None:
+    report = sample_report()
+    empty = report.__class__(report.story, report.title, report.generated_at, (), (), (), ())
+    html = render_report(empty)
+    assert "No articles yet." in html
+    assert "No article has changed" in html
+
+
+def test_diffs_mark_removed_and_added_words() -> None:
+    html = render_report(sample_report())
+    assert "<del>100</del>" in html
+    assert "<ins>300</ins>" in html and "&amp; more" in html
+
+
+def test_a_drop_in_extraction_health_is_flagged() -> None:
+    tree = lxml.html.fromstring(render_report(sample_report()))
+    flagged = tree.xpath("//td[contains(@class, 'drop')]/text()")
+    # text 80 % → 20 %, date 100 % → 50 %, author 88 % → 0 %; title stays at 100 %
+    assert flagged == ["20 %", "50 %", "0 %"]
+    assert PUBLISHERS[1] in tree.text_content()
