@@ -495,6 +495,13 @@ def _with_host(headers: Sequence[tuple[bytes, bytes]], url: str) -> list[tuple[b
 # --- reading -------------------------------------------------------------------------------------
 
 
+def warc_path(warc_dir: str | os.PathLike[str], filename: str) -> Path:
+    """The file a capture's `warc_filename` names: a file name inside the WARC directory (what a
+    crawl stores), or an absolute path (WARC files ingested where they lie)."""
+    path = Path(filename)
+    return path if path.is_absolute() else Path(warc_dir) / path
+
+
 class ContentDecodingError(ValueError):
     """A payload that its Content-Encoding or Transfer-Encoding does not decode."""
 
