@@ -37,7 +37,7 @@ from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
 from crawler.page import PageInput
-from crawler.pipelines.extract import _quiet_extractors
+from crawler.pipelines.extract import quiet_extractors
 from crawler.story import Story
 from crawler.urls import host_of, normalise_url
 from storage.db import queries
@@ -369,7 +369,7 @@ class Ingester:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_quiet_extractors,
+                initializer=quiet_extractors,
             )
         chunk = max(1, len(pages) // (self.workers * 4))
         return list(

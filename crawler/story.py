@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,9 @@ class Story:
     since: date | None = None
     until: date | None = None
     revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
+    definition: str | None = field(default=None, compare=False, repr=False)
+    """The TOML text the story was read from (None for a story built in code): the database keeps
+    it, so that re-extraction can judge relevance again without the file."""
 
     def in_window(self, day: date | None) -> bool | None:
         """Whether a publication date lies in [since, until]; None when the date is unknown."""
@@ -108,7 +111,7 @@ def parse_story(raw: bytes | str, path: str | Path = "<story>") -> Story:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StoryError(path, None, f"not valid TOML: {exc}") from exc
-    return _Parser(path).story(data)
+    return replace(_Parser(path).story(data), definition=text)
 
 
 class _Parser:

@@ -21,6 +21,7 @@ VERBS = {
     "index": "write a CDXJ index of the WARC files, for replay",
     "report": "write a story's coverage report as one self-contained HTML page",
     "wacz": "package a story's WARC files, index and pages as a WACZ file",
+    "reextract": "extract the archived pages again (new extractor or options), offline",
 }
 
 USAGE = (

@@ -1,4 +1,5 @@
-"""`newsarchive diff URL`: what changed in an article's title and text between two versions."""
+"""`newsarchive diff URL`: what changed in an article's title and text between two versions, or
+with `--extractions`, between two extractions of one capture (another extractor or options)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options
+from crawler.cli.common import CliError, add_data_options, existing_database
 from crawler.cli.history import load_history, when
 from crawler.versions.diff import WordDiff, as_json, render, word_diff
-from storage.db.queries import ArticleHistory, VersionRow
+from storage.db.queries import (
+    ArticleHistory,
+    ExtractionRow,
+    UnknownCapture,
+    UnknownUrl,
+    VersionRow,
+    capture_extractions,
+)
 
 PROG = "newsarchive diff"
 
@@ -31,16 +39,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the older version (default: the one before --to)",
     )
     parser.add_argument(
-        "--to", dest="new", type=int, metavar="M", help="the newer version (default: the latest)"
+        "--to", dest="new", type=int, metavar="M", help="the newer version (default: the current)"
+    )
+    parser.add_argument(
+        "--extractions",
+        action="store_true",
+        help="compare the two most recent extractions of one capture (extractor and options) "
+        "instead of two versions",
+    )
+    parser.add_argument(
+        "--capture",
+        metavar="ID",
+        help="with --extractions: the capture, by id or WARC-Record-ID (default: the article's "
+        "latest capture)",
     )
     add_data_options(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
+    if args.capture is not None and not args.extractions:
+        parser.error("--capture goes with --extractions")
+    if args.extractions:
+        if args.old is not None or args.new is not None:
+            parser.error("--from and --to choose versions, not extractions")
+        return extractions_main(args)
 
     try:
         history = load_history(args.data, args.db, args.url)
         rows = history.versions
-        new = pick(history, args.new if args.new is not None else rows[-1].number)
+        current = history.current if history.current is not None else rows[-1].number
+        new = pick(history, args.new if args.new is not None else current)
         if args.old is None and new is rows[0]:
             why = (
                 "has only one version" if len(rows) == 1 else f"has no version before {new.number}"
@@ -68,7 +95,8 @@ def pick(history: ArticleHistory, number: int) -> VersionRow:
     for row in history.versions:
         if row.number == number:
             return row
-    first, last = history.versions[0].number, history.versions[-1].number
+    numbers = [row.number for row in history.versions]
+    first, last = min(numbers), max(numbers)
     have = f"only version {first}" if first == last else f"versions {first} to {last}"
     raise CliError(f"{history.url} has no version {number} (it has {have})", 2)
 
@@ -113,4 +141,76 @@ def _version(row: VersionRow) -> dict[str, Any]:
         "first_seen": row.first_seen.isoformat(),
         "last_seen": row.last_seen.isoformat(),
         "text_sha256": row.text_sha256,
+    }
+
+
+def extractions_main(args: argparse.Namespace) -> int:
+    """`--extractions`: the two most recent extractions of one capture, word by word."""
+    try:
+        with existing_database(args.data, args.db) as engine:
+            try:
+                found = capture_extractions(engine, args.url, args.capture)
+            except (UnknownUrl, UnknownCapture) as exc:
+                raise CliError(str(exc), 2) from exc
+    except CliError as exc:
+        return exc.report(PROG)
+    if len(found.extractions) < 2:
+        sys.stderr.write(
+            f"{PROG}: capture {found.capture_id} has only one recorded extraction: "
+            "nothing to compare (run `newsarchive reextract` with other options first)\n"
+        )
+        return 0
+    new, old = found.extractions[:2]
+    title = word_diff(old.title or "", new.title or "")
+    text = word_diff(old.text or "", new.text or "")
+    if args.format == "json":
+        document = {
+            "url": found.url,
+            "capture": {
+                "id": found.capture_id,
+                "warc_record_id": found.warc_record_id,
+                "fetched_at": found.fetched_at.isoformat(),
+            },
+            "from": _extraction(old),
+            "to": _extraction(new),
+            "title": as_json(title),
+            "text": as_json(text),
+        }
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    added = title.words_added + text.words_added
+    removed = title.words_removed + text.words_removed
+    lines = [
+        found.url,
+        f"capture {found.capture_id} {found.warc_record_id} (fetched {when(found.fetched_at)} UTC)",
+        f"from: {_described(old)}",
+        f"to:   {_described(new)}",
+        f"{added} word{'' if added == 1 else 's'} added, {removed} removed",
+        "",
+        "title: " + render(title, sys.stdout)
+        if title.changed
+        else f"title (unchanged): {new.title}",
+        "text:" + ("" if text.changed else " unchanged"),
+    ]
+    if text.changed:
+        lines.append(render(text, sys.stdout))
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _described(row: ExtractionRow) -> str:
+    made = f"{row.extractor}, options {row.options_digest}, extracted {when(row.extracted_at)} UTC"
+    if row.version is None:
+        return f"{made}: not an article ({row.reason})"
+    return f"{made}: version {row.version}"
+
+
+def _extraction(row: ExtractionRow) -> dict[str, Any]:
+    return {
+        "extractor": row.extractor,
+        "options_digest": row.options_digest,
+        "extracted_at": row.extracted_at.isoformat(),
+        "version": row.version,
+        "reason": row.reason,
     }

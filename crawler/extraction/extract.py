@@ -2,7 +2,8 @@
 
 `extract` is the only extraction path: the crawl runs it in worker processes on live responses and
 re-extraction runs it on archived WARC records, so both give the same article for the same bytes.
-It is pure: the result depends on the page, the options and the trafilatura version (recorded in
+It is pure: the result depends on the page, the options (their digest is recorded in
+`Extraction.options_digest`) and the versions of this code and of trafilatura (recorded in
 `Extraction.extractor`), never on the clock or the network. Dates are bounded by the capture time,
 not by today, and the libraries only ever see a parsed tree, never a URL they could fetch.
 
@@ -20,17 +21,19 @@ from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor, set_date_params
 
+from crawler import __version__
 from crawler.extraction.article import Article, Extraction
 from crawler.extraction.boilerplate import prune_promotions, strip_syndication_footer
 from crawler.extraction.normalise import count_words, text_digest
 from crawler.extraction.options import ExtractOptions
 from crawler.page import PageInput, decode_html
 
-_EXTRACTOR = f"trafilatura {trafilatura.__version__}"
+_EXTRACTOR = f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
 
 
 def extractor_name() -> str:
-    """Name and version of the extractor, recorded with every extraction."""
+    """Name and version of the extractor, recorded with every extraction: our rules (this module,
+    boilerplate, normalisation) as much as trafilatura's make the text, so both are named."""
     return _EXTRACTOR
 
 
@@ -38,41 +41,44 @@ def extract(page: PageInput, options: ExtractOptions) -> Extraction:
     """The article in `page`, or why there is none ('http-404', 'not-html', 'no-text',
     'too-short: 12 words, need 80', 'error: ValueError: …')."""
     if not 200 <= page.status < 300:
-        return _not_an_article(f"http-{page.status}")
+        return not_an_article(f"http-{page.status}", options)
     if not page.is_html:
-        return _not_an_article("not-html")
+        return not_an_article("not-html", options)
     try:
         return _extract_html(page, options)
     except Exception as exc:  # a bug or an exotic page: record it and let the crawl go on
-        return _not_an_article(f"error: {type(exc).__name__}: {exc}")
+        return not_an_article(f"error: {type(exc).__name__}: {exc}", options)
 
 
-def _not_an_article(reason: str) -> Extraction:
-    return Extraction(article=None, reason=reason, extractor=_EXTRACTOR)
+def not_an_article(reason: str, options: ExtractOptions) -> Extraction:
+    """The extraction of a page that gave no article, for `reason`."""
+    return Extraction(
+        article=None, reason=reason, extractor=_EXTRACTOR, options_digest=options.digest
+    )
 
 
 def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     _, html = decode_html(page)
     if not html.strip():
-        return _not_an_article("no-text")
+        return not_an_article("no-text", options)
     # Parsed once, with trafilatura's own parser settings. bare_extraction copies a tree it is
     # given and htmldate copies before pruning, so this tree stays intact for the reads below
     # (but for the promotions we prune ourselves).
     tree = trafilatura.load_html(html)
     if tree is None:
-        return _not_an_article("no-text")
+        return not_an_article("no-text", options)
     prune_promotions(tree)
     # A page cannot be dated after it was fetched (one day's grace for time zones).
     latest = (page.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
     document = trafilatura.bare_extraction(tree, options=_extractor(page, options, latest))
     if not isinstance(document, Document) or not document.text or document.text.isspace():
-        return _not_an_article("no-text")
+        return not_an_article("no-text", options)
 
     text = strip_syndication_footer(document.text)
     words = count_words(text)
     own_words = words - _words_in_link_labels(text, tree)
     if own_words < options.min_words:
-        return _not_an_article(f"too-short: {own_words} words, need {options.min_words}")
+        return not_an_article(f"too-short: {own_words} words, need {options.min_words}", options)
     if options.include_comments and document.comments:
         text = f"{text}\n{document.comments}"
         words += count_words(document.comments)
@@ -93,7 +99,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         text_sha256=text_digest(document.title, text),
         word_count=words,
     )
-    return Extraction(article=article, reason=None, extractor=_EXTRACTOR)
+    return Extraction(
+        article=article, reason=None, extractor=_EXTRACTOR, options_digest=options.digest
+    )
 
 
 def _extractor(page: PageInput, options: ExtractOptions, latest: str) -> Extractor:

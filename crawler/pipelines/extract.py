@@ -23,7 +23,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import settings as defaults
 from crawler.extraction.article import Extraction
-from crawler.extraction.extract import extract, extractor_name
+from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
 from crawler.items import PageItem
@@ -59,7 +59,7 @@ def with_listing_date(extraction: Extraction, hints: dict[str, str]) -> Extracti
     return replace(extraction, article=replace(article, published=date.fromisoformat(listed)))
 
 
-def _quiet_extractors() -> None:
+def quiet_extractors() -> None:
     """In a worker: trafilatura and htmldate log their doubts about every odd page; the
     outcome is counted in `extract/*` stats instead, so only their critical messages remain."""
     for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
@@ -85,7 +85,7 @@ class ExtractPipeline:
             # forkserver: forking the crawling process itself (threads, reactor) is unsafe.
             context = multiprocessing.get_context("forkserver")
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=_quiet_extractors
+                max_workers=self.workers, mp_context=context, initializer=quiet_extractors
             )
         return self._executor
 
@@ -115,7 +115,7 @@ class ExtractPipeline:
             # the pages that follow, and keep this one as a failed extraction.
             logger.error("Extraction worker died on %s: %s", item.page.final_url, exc)
             self._executor = None
-            return Extraction(None, f"error: {type(exc).__name__}: {exc}", extractor_name())
+            return not_an_article(f"error: {type(exc).__name__}: {exc}", self.options)
 
     def _count(self, extraction: Extraction) -> None:
         if extraction.article is not None:

@@ -95,6 +95,9 @@ class Story(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(unique=True)
     title: Mapped[str]
+    definition: Mapped[str | None]
+    """The story file's TOML text as last crawled, so that re-extraction can judge relevance
+    again without the file. None for a story recorded before this column existed."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -193,6 +196,30 @@ class ArticleVersion(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     extractor: Mapped[str]
+
+
+class Extraction(Base):
+    """What one extractor, with one set of options, made of one capture: the version holding its
+    text, or why it is no article. Written by the crawl for each page it stores and by
+    `newsarchive reextract`, so a capture extracted again with the same extractor and options is
+    known and skipped."""
+
+    __tablename__ = "extractions"
+    __table_args__ = (UniqueConstraint("capture_id", "extractor", "options_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id", ondelete="CASCADE"))
+    extractor: Mapped[str]
+    """As `article_versions.extractor`: 'newsarchive 0.1.0 / trafilatura 2.3.1'."""
+    options_digest: Mapped[str] = mapped_column(String(64))
+    """`ExtractOptions.digest`; 'unknown' for rows made from versions stored before this table."""
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), index=True
+    )
+    """The article version with the text extracted; None when the page is not an article."""
+    reason: Mapped[str | None]
+    """Why the page is not an article ('too-short: …', 'error: …'); None for an article."""
+    extracted_at: Mapped[datetime]
 
 
 class StoryArticle(Base):

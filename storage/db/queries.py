@@ -13,14 +13,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, distinct, func, select
+from sqlalchemy import Connection, Engine, Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crawler.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks
 from storage.db.urls import url_hash
-from storage.warc import resolve_warc_path
+from storage.db.versions import ranked_versions
+from storage.warc import OPEN_SUFFIX, resolve_warc_path
 
 ExportRow = dict[str, Any]
 
@@ -187,9 +188,13 @@ class ArticleHistory:
     url: str
     """The URL the article is filed under: the one asked for, or the URL it is an alias of."""
     versions: list[VersionRow]
-    """Oldest first; empty for a URL that is stored but is not an article."""
+    """In the order they were first seen (then by number: re-extraction can add a version for old
+    captures); empty for a URL that is stored but is not an article."""
     deleted_at: datetime | None
     """When a revisit found the article gone (404 or 410)."""
+    current: int | None = None
+    """The number of the current version: the text of the article's most recent capture (see
+    `storage.db.versions.ranked_versions`)."""
 
     @property
     def deleted(self) -> bool:
@@ -231,10 +236,96 @@ def versions(engine: Engine, url: str) -> ArticleHistory:
             )
             .outerjoin(capture, capture.id == version.capture_id)
             .where(version.url_id == article_id)
-            .order_by(version.version)
+            .order_by(version.first_seen, version.version)
         )
         history = [VersionRow(**row._asdict()) for row in rows]
-    return ArticleHistory(article_url, history, deleted_at)
+        ranked = ranked_versions(version.url_id == article_id)
+        current = conn.execute(
+            select(ranked.c.number).where(ranked.c.rank == 1)
+        ).scalar_one_or_none()
+    return ArticleHistory(article_url, history, deleted_at, current)
+
+
+class UnknownCapture(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionRow:
+    """One extraction of a capture: the text it gave (that of a version), or why none."""
+
+    extractor: str
+    options_digest: str
+    extracted_at: datetime
+    version: int | None
+    """The number of the version holding the text; None when the page was no article."""
+    title: str | None
+    text: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureExtractions:
+    url: str
+    """The article's URL."""
+    capture_id: int
+    warc_record_id: str
+    fetched_at: datetime
+    extractions: list[ExtractionRow]
+    """Most recent first."""
+
+
+def capture_extractions(engine: Engine, url: str, capture: str | None = None) -> CaptureExtractions:
+    """The extractions of one capture of the article at `url`: `capture` (a capture id or a
+    WARC-Record-ID), by default the article's most recent capture that gave it a text.
+
+    Raises `UnknownUrl` for a URL not in the database, `UnknownCapture` when there is no such
+    capture, or no capture of the article with an extraction.
+    """
+    history = versions(engine, url)
+    version, extraction, cap, article = m.ArticleVersion, m.Extraction, m.Capture, m.Url
+    with engine.connect() as conn:
+        article_id = conn.execute(
+            select(article.id).where(article.url_hash == url_hash(history.url))
+        ).scalar_one()
+        if capture is None:
+            found = conn.execute(
+                select(cap.id, cap.warc_record_id, cap.fetched_at)
+                .join(extraction, extraction.capture_id == cap.id)
+                .join(version, version.id == extraction.version_id)
+                .where(version.url_id == article_id)
+                .order_by(cap.fetched_at.desc(), cap.id.desc())
+                .limit(1)
+            ).one_or_none()
+            if found is None:
+                raise UnknownCapture(f"{history.url} has no capture with a recorded extraction")
+        else:
+            record_id = capture if capture.startswith("<") else f"<{capture}>"
+            chosen = cap.warc_record_id == record_id
+            if capture.isdigit():
+                chosen = or_(chosen, cap.id == int(capture))
+            found = conn.execute(
+                select(cap.id, cap.warc_record_id, cap.fetched_at).where(chosen)
+            ).first()
+            if found is None:
+                raise UnknownCapture(f"no capture {capture} in the database")
+        capture_id, record_id, fetched_at = found
+        rows = conn.execute(
+            select(
+                extraction.extractor,
+                extraction.options_digest,
+                extraction.extracted_at,
+                version.version,
+                version.title,
+                version.text,
+                extraction.reason,
+            )
+            .outerjoin(version, version.id == extraction.version_id)
+            .where(extraction.capture_id == capture_id)
+            .order_by(extraction.extracted_at.desc(), extraction.id.desc())
+        )
+        made = [ExtractionRow(*row) for row in rows]
+    return CaptureExtractions(history.url, capture_id, record_id, fetched_at, made)
 
 
 def iter_articles(
@@ -244,7 +335,7 @@ def iter_articles(
     relevant_only: bool = False,
     all_versions: bool = False,
 ) -> Iterator[ExportRow]:
-    """The latest version of each article (with `all_versions`, every version, oldest first)
+    """The current version of each article (with `all_versions`, every version, by number)
     with its capture, whether it was deleted, and its story judgement, streamed.
 
     An article linked to several stories comes once per story; without `story` and
@@ -288,14 +379,8 @@ def iter_articles(
         .order_by(version.url_id, m.Story.name, version.version)
     )
     if not all_versions:
-        newest = (
-            select(version.url_id, func.max(version.version).label("number"))
-            .group_by(version.url_id)
-            .subquery()
-        )
-        stmt = stmt.join(
-            newest, and_(version.url_id == newest.c.url_id, version.version == newest.c.number)
-        )
+        ranked = ranked_versions()
+        stmt = stmt.join(ranked, and_(ranked.c.version_id == version.id, ranked.c.rank == 1))
     story_id = None
     if story is not None:
         with engine.connect() as conn:
@@ -417,7 +502,7 @@ def _by_publisher(rows: Iterable[Any]) -> dict[int | None, int]:
 
 def _file_size(warc_dir: Path, name: str) -> int | None:
     path = resolve_warc_path(warc_dir, name)
-    for candidate in (path, path.with_name(f"{path.name}.open")):
+    for candidate in (path, path.with_name(f"{path.name}{OPEN_SUFFIX}")):
         try:
             return candidate.stat().st_size
         except FileNotFoundError:

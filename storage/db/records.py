@@ -36,18 +36,22 @@ class PageRecord:
 
     @property
     def target_url(self) -> str:
-        """The normalised URL the page is filed under: its rel=canonical when that stays on the
-        host that served it (a canonical elsewhere could hijack another site's article), else the
-        final URL."""
-        final = normalise_url(self.final_url)
-        if self.article is not None and self.article.canonical_url:
-            try:
-                canonical = normalise_url(self.article.canonical_url)
-            except ValueError:
-                return final
-            if host_of(canonical) == host_of(final):
-                return canonical
-        return final
+        return target_url(self.final_url, self.article)
+
+
+def target_url(final_url: str, article: Article | None) -> str:
+    """The normalised URL a page is filed under: its rel=canonical when that stays on the host
+    that served it (a canonical elsewhere could hijack another site's article), else the final
+    URL."""
+    final = normalise_url(final_url)
+    if article is not None and article.canonical_url:
+        try:
+            canonical = normalise_url(article.canonical_url)
+        except ValueError:
+            return final
+        if host_of(canonical) == host_of(final):
+            return canonical
+    return final
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from storage.db.bulk import check_dialect, chunks, dialect_insert
 from storage.db.captures import insert_captures
 from storage.db.models import utcnow
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
+from storage.db.reextract import JudgingStory, ReextractCounts, Reextracted, store_reextracted
 from storage.db.schedule import Fetch, update_schedule
 from storage.db.urls import point_aliases, upsert_urls, url_hash, url_rows
 from storage.db.versions import store_versions, upsert_story_links
@@ -87,22 +88,18 @@ class Repository:
         none of it.
 
         Captures go first, so a page finds the capture of its response in the same batch. Each
-        article page adds a version when its text differs from the latest stored one, and with a
-        story and a relevance judgement, updates the article's link to the story. Every fetch of
+        article page adds a version when its text differs from the article's current one, and
+        with a story and a relevance judgement, updates the article's link to the story; each
+        extracted page records its extraction of its capture. Every fetch of
         a known article, page or revisit, moves its revisit schedule on by `policy`.
         """
         with self.engine.begin() as conn:
             url_ids = upsert_urls(conn, url_rows(captures, pages))
             inserted, duplicates = insert_captures(conn, captures, url_ids)
             point_aliases(conn, pages, url_ids)
-            articles = [
-                (page, page.extraction.article, page.extraction.extractor)
-                for page in pages
-                if page.extraction is not None and page.extraction.article is not None
-            ]
             revisited = _revisited_articles(conn, revisits)
             seen_again = [(url_id, r.fetched_at) for url_id, r in revisited if r.outcome != "gone"]
-            written = store_versions(conn, articles, url_ids, seen_again)
+            written = store_versions(conn, pages, url_ids, seen_again)
             fetches = [
                 *written.fetches,
                 *_refetches(conn, pages, url_ids, {f.url_id for f in written.fetches}),
@@ -128,14 +125,29 @@ class Repository:
             revisits_gone=len(revisited) - len(seen_again),
         )
 
+    def write_reextracted(
+        self, results: Sequence[Reextracted], stories: Sequence[JudgingStory] = ()
+    ) -> ReextractCounts:
+        """Store a batch of re-extracted captures (whole articles, see `storage.db.reextract`) in
+        one transaction, and judge their articles again for `stories`."""
+        with self.engine.begin() as conn:
+            return store_reextracted(conn, results, stories)
+
 
 def _upsert_story(conn: Connection, story: Story) -> int:
-    """The id of the story row, created or its title brought up to date."""
-    stmt = dialect_insert(conn, m.Story).values(name=story.name, title=story.title)
+    """The id of the story row, created or its title and definition brought up to date (a story
+    built in code, without a definition, leaves the stored one)."""
+    stmt = dialect_insert(conn, m.Story).values(
+        name=story.name, title=story.title, definition=story.definition
+    )
+    definition = func.coalesce(stmt.excluded.definition, m.Story.definition)
     stmt = stmt.on_conflict_do_update(
         index_elements=[m.Story.name],
-        set_={"title": stmt.excluded.title, "updated_at": utcnow()},
-        where=m.Story.title != stmt.excluded.title,
+        set_={"title": stmt.excluded.title, "definition": definition, "updated_at": utcnow()},
+        where=or_(
+            m.Story.title != stmt.excluded.title,
+            m.Story.definition.is_distinct_from(definition),
+        ),
     )
     conn.execute(stmt)
     return conn.execute(select(m.Story.id).where(m.Story.name == story.name)).scalar_one()

@@ -1,8 +1,10 @@
-"""Article versions and story links within a batch write.
+"""Article versions, extractions and story links within a batch write.
 
-A page adds a version only when its text differs from the article's latest one, so the versions
-of a whole batch are worked out in memory against one read of the latest stored versions. What
-each page did (new version or same text) is handed on to the revisit schedule.
+A page adds a version only when its text differs from the article's current one (the version of
+its most recent capture), so the versions of a whole batch are worked out in memory against one
+read of the current stored versions. What each page did (new version or same text) is handed on
+to the revisit schedule, and which version (or reason) each capture gave is recorded in
+`extractions`.
 """
 
 from __future__ import annotations
@@ -12,9 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 
-from crawler.extraction.article import Article, Relevance
+from crawler.extraction.article import Article, Extraction, Relevance
 from crawler.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
@@ -27,8 +40,16 @@ Judged = dict[int, tuple[Relevance, int]]
 
 
 @dataclass(frozen=True, slots=True)
+class ExtractorKey:
+    """An extractor and the digest of its options: what one extraction of a capture is made by."""
+
+    extractor: str
+    options_digest: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Version:
-    """The latest version of an article while a batch is being written."""
+    """The current version of an article while a batch is being written."""
 
     number: int
     text_sha256: str
@@ -40,7 +61,7 @@ class _Version:
 class VersionsWritten:
     new: int
     unchanged: int
-    """Article pages whose text equals the latest version."""
+    """Article pages whose text equals the current version."""
     judged: Judged
     fetches: list[Fetch]
     """What each article page did, for the revisit schedule."""
@@ -48,32 +69,27 @@ class VersionsWritten:
 
 def store_versions(
     conn: Connection,
-    articles: Sequence[tuple[PageRecord, Article, str]],
+    pages: Sequence[PageRecord],
     url_ids: Mapping[str, int],
     revisited: Sequence[tuple[int, datetime]] = (),
 ) -> VersionsWritten:
-    """Add a version for each (page, article, extractor) whose text is new, move `last_seen` for
-    the rest and for each (article url id, time) of `revisited`: revisits that found the page
-    unchanged."""
-    pages = [page for page, _, _ in articles]
-    record_ids = sorted({p.warc_record_id for p in pages if p.warc_record_id is not None})
-    capture_ids = {
-        record_id: id_
-        for chunk in chunks(record_ids)
-        for record_id, id_ in conn.execute(
-            select(m.Capture.warc_record_id, m.Capture.id).where(
-                m.Capture.warc_record_id.in_(chunk)
-            )
-        )
-    }
-    latest = _latest_versions(
-        conn, sorted({url_ids[p.target_url] for p in pages} | {u for u, _ in revisited})
-    )
+    """Add a version for each article page whose text is new, move `last_seen` for the rest and
+    for each (article url id, time) of `revisited`: revisits that found the page unchanged.
+    Every extracted page with a stored capture gets its `extractions` row."""
+    extracted = [p for p in pages if p.extraction is not None]
+    capture_ids = _capture_ids(conn, extracted)
+    articles = [p for p in extracted if p.article is not None]
+    article_ids = sorted({url_ids[p.target_url] for p in articles} | {u for u, _ in revisited})
+    prefer = _extractor_of(articles[0]) if articles else None
+    latest = current_versions(conn, article_ids, prefer)
+    numbers = max_version_numbers(conn, article_ids)
     version_ids = {(url_id, v.number): v.id for url_id, v in latest.items() if v.id}
     pending: dict[tuple[int, int], dict[str, Any]] = {}
     last_seen: dict[int, datetime] = {}
     judged: dict[int, tuple[Relevance, tuple[int, int]]] = {}
     fetches: list[Fetch] = []
+    made: list[tuple[int, Extraction, tuple[int, int] | None]] = []
+    """(capture id, extraction, (url id, version number) of its text) for the extractions rows."""
 
     def seen(url_id: int, version: _Version, when: datetime) -> None:
         if version.id is None:
@@ -82,44 +98,44 @@ def store_versions(
         else:
             last_seen[version.id] = max(last_seen.get(version.id, when), when)
 
-    for page, article, extractor in articles:
+    for page in extracted:
+        assert page.extraction is not None
+        capture_id = capture_ids.get(page.warc_record_id) if page.warc_record_id else None
+        article = page.article
+        if article is None:
+            if capture_id is not None:
+                made.append((capture_id, page.extraction, None))
+            continue
         url_id = url_ids[page.target_url]
         current = latest.get(url_id)
         if current is not None and current.text_sha256 == article.text_sha256:
             seen(url_id, current, page.fetched_at)
             fetches.append(Fetch(url_id, page.fetched_at, "same"))
         else:
-            number = current.number + 1 if current is not None else 1
-            capture_id = capture_ids.get(page.warc_record_id) if page.warc_record_id else None
-            pending[(url_id, number)] = _version_row(
-                url_id, number, article, extractor, capture_id, page.fetched_at
+            number = numbers[url_id] = numbers.get(url_id, 0) + 1
+            pending[(url_id, number)] = version_row(
+                url_id, number, article, page.extraction.extractor, capture_id, page.fetched_at
             )
             current = latest[url_id] = _Version(number, article.text_sha256, None)
             served_by = url_ids[normalise_url(page.final_url)]
             fetches.append(Fetch(url_id, page.fetched_at, "new", fetch_url_id=served_by))
+        if capture_id is not None:
+            made.append((capture_id, page.extraction, (url_id, current.number)))
         if page.relevance is not None:
             judged[url_id] = (page.relevance, (url_id, current.number))
     for url_id, when in revisited:
         if url_id in latest:
             seen(url_id, latest[url_id], when)
 
-    for chunk in chunks(list(pending.values())):
-        stmt = (
-            insert(m.ArticleVersion)
-            .values(chunk)
-            .returning(m.ArticleVersion.url_id, m.ArticleVersion.version, m.ArticleVersion.id)
-        )
-        version_ids.update({(u, v): id_ for u, v, id_ in conn.execute(stmt)})
-    if last_seen:
-        bump = (
-            update(m.ArticleVersion)
-            .where(
-                m.ArticleVersion.id == bindparam("b_id"),
-                m.ArticleVersion.last_seen < bindparam("b_seen"),
-            )
-            .values(last_seen=bindparam("b_seen"))
-        )
-        conn.execute(bump, [{"b_id": k, "b_seen": v} for k, v in last_seen.items()])
+    version_ids.update(insert_versions(conn, list(pending.values())))
+    bump_last_seen(conn, {id_: (None, when) for id_, when in last_seen.items()})
+    upsert_extractions(
+        conn,
+        [
+            extraction_row(capture_id, extraction, version_ids[key] if key else None)
+            for capture_id, extraction, key in made
+        ],
+    )
     links = {url_id: (relevance, version_ids[key]) for url_id, (relevance, key) in judged.items()}
     return VersionsWritten(len(pending), len(articles) - len(pending), links, fetches)
 
@@ -158,29 +174,164 @@ def upsert_story_links(conn: Connection, story_id: int, judged: Judged) -> int:
     return len(values)
 
 
-def _latest_versions(conn: Connection, url_ids: Sequence[int]) -> dict[int, _Version]:
-    """The latest stored version of each article, for the whole batch at once."""
-    latest: dict[int, _Version] = {}
-    version = m.ArticleVersion
+def current_versions(
+    conn: Connection, url_ids: Sequence[int], prefer: ExtractorKey | None = None
+) -> dict[int, _Version]:
+    """The current version of each article: the one the text of its most recent capture maps to
+    (see `ranked_versions`), for the whole batch at once."""
+    current: dict[int, _Version] = {}
     for chunk in chunks(url_ids):
-        newest = (
-            select(version.url_id, func.max(version.version).label("number"))
-            .where(version.url_id.in_(chunk))
-            .group_by(version.url_id)
-            .subquery()
-        )
+        ranked = ranked_versions(version_filter=m.ArticleVersion.url_id.in_(chunk), prefer=prefer)
         rows = conn.execute(
-            select(version.url_id, version.version, version.text_sha256, version.id).join(
-                newest,
-                and_(version.url_id == newest.c.url_id, version.version == newest.c.number),
-            )
+            select(
+                ranked.c.url_id, ranked.c.number, ranked.c.text_sha256, ranked.c.version_id
+            ).where(ranked.c.rank == 1)
         )
         for url_id, number, sha, id_ in rows:
-            latest[url_id] = _Version(number, sha, id_)
-    return latest
+            current[url_id] = _Version(number, sha, id_)
+    return current
 
 
-def _version_row(
+def ranked_versions(
+    version_filter: ColumnElement[bool] | None = None, prefer: ExtractorKey | None = None
+) -> Subquery:
+    """The versions of each article (`url_id`, `version_id`, `number`, `text_sha256`), `rank` 1
+    for its current version.
+
+    The current version is the one the article's most recent capture was extracted to: by
+    `prefer` (an extractor and its options) when it extracted that capture, else by the latest
+    extraction of it. Version numbers alone cannot tell: re-extraction adds versions for old
+    captures. A version without an extraction (stored without a capture) counts as seen at its
+    `last_seen`.
+    """
+    version, extraction, capture = m.ArticleVersion, m.Extraction, m.Capture
+    order: list[ColumnElement[Any]] = [
+        func.coalesce(capture.fetched_at, version.last_seen).desc(),
+        func.coalesce(extraction.extracted_at, version.first_seen).desc(),
+        version.version.desc(),
+    ]
+    if prefer is not None:
+        preferred = and_(
+            extraction.extractor == prefer.extractor,
+            extraction.options_digest == prefer.options_digest,
+        )
+        order.insert(1, case((preferred, 1), else_=0).desc())
+    rank = func.row_number().over(partition_by=version.url_id, order_by=order)
+    stmt = (
+        select(
+            version.url_id,
+            version.id.label("version_id"),
+            version.version.label("number"),
+            version.text_sha256,
+            rank.label("rank"),
+        )
+        .outerjoin(extraction, extraction.version_id == version.id)
+        .outerjoin(capture, capture.id == extraction.capture_id)
+    )
+    if version_filter is not None:
+        stmt = stmt.where(version_filter)
+    return stmt.subquery()
+
+
+def max_version_numbers(conn: Connection, url_ids: Sequence[int]) -> dict[int, int]:
+    """The highest version number of each article: a new version takes the next."""
+    version = m.ArticleVersion
+    return {
+        url_id: number
+        for chunk in chunks(url_ids)
+        for url_id, number in conn.execute(
+            select(version.url_id, func.max(version.version))
+            .where(version.url_id.in_(chunk))
+            .group_by(version.url_id)
+        )
+    }
+
+
+def insert_versions(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[tuple[int, int], int]:
+    """Insert version rows; their ids by (url id, number)."""
+    ids: dict[tuple[int, int], int] = {}
+    for chunk in chunks(rows):
+        stmt = (
+            insert(m.ArticleVersion)
+            .values(list(chunk))
+            .returning(m.ArticleVersion.url_id, m.ArticleVersion.version, m.ArticleVersion.id)
+        )
+        ids.update({(u, v): id_ for u, v, id_ in conn.execute(stmt)})
+    return ids
+
+
+def bump_last_seen(conn: Connection, seen: Mapping[int, tuple[datetime | None, datetime]]) -> None:
+    """Widen versions (by id) to (first seen, last seen): neither ever moves inwards; a None
+    first seen leaves it."""
+    if not seen:
+        return
+    version = m.ArticleVersion
+    earlier = [{"b_id": k, "b_seen": first} for k, (first, _) in seen.items() if first]
+    later = [{"b_id": k, "b_seen": last} for k, (_, last) in seen.items()]
+    for column, rows, moves in (
+        (version.first_seen, earlier, version.first_seen > bindparam("b_seen")),
+        (version.last_seen, later, version.last_seen < bindparam("b_seen")),
+    ):
+        if rows:
+            stmt = (
+                update(version)
+                .where(version.id == bindparam("b_id"), moves)
+                .values({column: bindparam("b_seen")})
+            )
+            conn.execute(stmt, rows)
+
+
+def extraction_row(
+    capture_id: int, extraction: Extraction, version_id: int | None
+) -> dict[str, Any]:
+    return {
+        "capture_id": capture_id,
+        "extractor": extraction.extractor,
+        "options_digest": extraction.options_digest,
+        "version_id": version_id,
+        "reason": extraction.reason if version_id is None else None,
+        "extracted_at": utcnow(),
+    }
+
+
+def upsert_extractions(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Record extractions; one made again with the same extractor and options replaces the row
+    (also within `rows`: one statement may not update a row twice)."""
+    unique = {(r["capture_id"], r["extractor"], r["options_digest"]): r for r in rows}
+    if not unique:
+        return
+    stmt = dialect_insert(conn, m.Extraction)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[
+            m.Extraction.capture_id,
+            m.Extraction.extractor,
+            m.Extraction.options_digest,
+        ],
+        set_={"version_id": new.version_id, "reason": new.reason, "extracted_at": new.extracted_at},
+    )
+    conn.execute(stmt, list(unique.values()))
+
+
+def _capture_ids(conn: Connection, pages: Sequence[PageRecord]) -> dict[str, int]:
+    record_ids = sorted({p.warc_record_id for p in pages if p.warc_record_id is not None})
+    return {
+        record_id: id_
+        for chunk in chunks(record_ids)
+        for record_id, id_ in conn.execute(
+            select(m.Capture.warc_record_id, m.Capture.id).where(
+                m.Capture.warc_record_id.in_(chunk)
+            )
+        )
+    }
+
+
+def _extractor_of(page: PageRecord) -> ExtractorKey:
+    assert page.extraction is not None
+    return ExtractorKey(page.extraction.extractor, page.extraction.options_digest)
+
+
+def version_row(
     url_id: int,
     number: int,
     article: Article,

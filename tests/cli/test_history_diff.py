@@ -18,7 +18,17 @@ from crawler.versions.diff import GREEN, RED_STRUCK
 from storage.db.engine import open_database
 from storage.db.records import PageRecord
 from storage.db.repository import Repository
-from tests.storage.db.factories import EXTRACTOR, STORY, WARC, article, at, capture, gone, page
+from tests.storage.db.factories import (
+    EXTRACTOR,
+    OPTIONS,
+    STORY,
+    WARC,
+    article,
+    at,
+    capture,
+    gone,
+    page,
+)
 from tests.test_docs import ROOT, section, table_names
 
 A = "http://news.example:8080/2025/strike"
@@ -33,7 +43,7 @@ def titled(record: PageRecord, title: str) -> PageRecord:
     """`record` with its article's title changed (the factories' pages all have one title)."""
     assert record.article is not None
     body = article(record.article.text, title=title)
-    return dataclasses.replace(record, extraction=Extraction(body, None, EXTRACTOR))
+    return dataclasses.replace(record, extraction=Extraction(body, None, EXTRACTOR, OPTIONS))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import trafilatura
 
+from crawler import __version__
 from crawler.cli import main as newsarchive
 from crawler.cli.extract import main
 from tests.extraction.pages import ARTICLE_URL, DATA
@@ -53,7 +54,9 @@ def test_an_article_is_printed_as_json(capsys: pytest.CaptureFixture[str]) -> No
     assert "We use cookies" not in printed["text"]
     assert printed["word_count"] > 300
     assert len(printed["text_sha256"]) == 64
-    assert printed["extractor"] == f"trafilatura {trafilatura.__version__}"
+    assert (
+        printed["extractor"] == f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
+    )
 
 
 def test_without_url_the_page_is_its_file_uri(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import trafilatura
 
+from crawler import __version__
 from crawler.extraction.extract import extract, extractor_name
 from crawler.extraction.normalise import count_words, text_digest
 from crawler.extraction.options import ExtractOptions
@@ -76,7 +77,9 @@ def test_article_metadata() -> None:
     assert article.description is not None and article.description.startswith("President")
     assert article.word_count == count_words(article.text) > 300
     assert article.text_sha256 == text_digest(article.title, article.text)
-    assert extraction.extractor == extractor_name() == f"trafilatura {trafilatura.__version__}"
+    expected = f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
+    assert extraction.extractor == extractor_name() == expected
+    assert extraction.options_digest == ExtractOptions().digest
 
 
 def test_comments_are_appended_only_when_asked() -> None:

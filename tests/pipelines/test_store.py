@@ -32,6 +32,7 @@ from tests.storage.db.factories import (
     DAILY,
     EXTRACTOR,
     ON_TOPIC,
+    OPTIONS,
     STORY,
     T0,
     article,
@@ -57,7 +58,7 @@ def page_item(n: int) -> PageItem:
         source=DAILY.host,
         warc_record_id=f"<urn:uuid:r{n}>",
         discovered_via="feed",
-        extraction=Extraction(article(f"Strike day {n}."), None, EXTRACTOR),
+        extraction=Extraction(article(f"Strike day {n}."), None, EXTRACTOR, OPTIONS),
         relevance=ON_TOPIC,
     )
 

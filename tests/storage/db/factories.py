@@ -12,7 +12,9 @@ from storage.db.records import PageRecord, RevisitRecord
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WARC = "newsarchive-20250301-00000.warc.gz"
-EXTRACTOR = "trafilatura 2.0.0"
+EXTRACTOR = "newsarchive 0.1.0 / trafilatura 2.0.0"
+OPTIONS = "0123456789ab"
+"""An options digest."""
 
 DAILY = Source(name="Daily Example", url="http://news.example:8080/")
 OTHER = Source(name="Other Times", url="https://other.example/")
@@ -119,9 +121,12 @@ def page(
     relevance: Relevance | None = ON_TOPIC,
     publisher: Source = DAILY,
     discovered_via: str = "link",
+    title: str = "Dockers strike",
+    extractor: str = EXTRACTOR,
+    options: str = OPTIONS,
 ) -> PageRecord:
     """An article page, or with `text=None` a page that is not one."""
-    body = article(text, canonical=canonical) if text is not None else None
+    body = article(text, canonical=canonical, title=title) if text is not None else None
     return PageRecord(
         url=url,
         final_url=final_url or url,
@@ -131,7 +136,10 @@ def page(
         discovered_via=discovered_via,
         fetched_at=fetched_at,
         extraction=Extraction(
-            article=body, reason=None if body else "too-short", extractor=EXTRACTOR
+            article=body,
+            reason=None if body else "too-short",
+            extractor=extractor,
+            options_digest=options,
         ),
         relevance=relevance if body is not None else None,
     )

@@ -1,0 +1,189 @@
+"""`newsarchive reextract`: extract the archived responses again, with today's extractor or other
+options, and keep the texts that changed as new versions. No network: only the WARC files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from crawler import settings as defaults
+from crawler.cli.common import CliError, add_data_options, add_setting_option, existing_database
+from crawler.cli.common import warc_dir as warc_directory
+from crawler.extraction.extract import extractor_name
+from crawler.extraction.options import FAVORS, ExtractOptions
+from crawler.pipelines.extract import options_from_settings
+from crawler.reextract import Summary, reextract
+from crawler.run import SettingError, crawl_settings
+
+PROG = "newsarchive reextract"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Extract every archived HTML response again from the WARC files (no "
+        "network), with this version of the extractor and the extraction options given, and "
+        "store a new article version wherever the text differs from every version there is. "
+        "Captures already extracted by this extractor with these options are skipped, so a "
+        "second run does nothing and a stopped run goes on where it was. Exit status: 0 done, "
+        "1 some captures could not be read, 2 bad options or nothing to work on.",
+    )
+    add_data_options(parser)
+    parser.add_argument("--story", metavar="NAME", help="only captures of this story's publishers")
+    parser.add_argument(
+        "--since",
+        type=_moment,
+        metavar="DATE",
+        help="only captures fetched then or later (YYYY-MM-DD, or an ISO 8601 time; UTC)",
+    )
+    parser.add_argument(
+        "--all",
+        dest="force",
+        action="store_true",
+        help="extract again captures this extractor and these options have extracted already "
+        "(versions are still only added for texts that differ)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="extraction processes (default: EXTRACT_WORKERS, else one per core)",
+    )
+    parser.add_argument(
+        "--favor", choices=FAVORS, help="less but surer text, or more text (EXTRACT_FAVOR)"
+    )
+    parser.add_argument(
+        "--min-words",
+        type=int,
+        metavar="N",
+        help="fewer words of main text is not an article (EXTRACT_MIN_WORDS)",
+    )
+    parser.add_argument(
+        "--comments",
+        action="store_true",
+        help="append readers' comments to the text (EXTRACT_INCLUDE_COMMENTS=True)",
+    )
+    parser.add_argument(
+        "--no-tables", action="store_true", help="leave out tables (EXTRACT_INCLUDE_TABLES=False)"
+    )
+    add_setting_option(parser, "e.g. -s EXTRACT_FAVOR=recall; ")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=500,
+        metavar="N",
+        help="captures per transaction, rounded up to whole articles (default: 500)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="stop after about N captures (whole articles): try options on a sample first",
+    )
+    parser.add_argument(
+        "--progress",
+        type=float,
+        default=defaults.NEWSARCHIVE_PROGRESS_INTERVAL,
+        metavar="SECONDS",
+        help="seconds between progress lines on standard error (0: none; "
+        f"default: {defaults.NEWSARCHIVE_PROGRESS_INTERVAL:g})",
+    )
+    return parser
+
+
+def _moment(value: str) -> datetime:
+    """A --since value: a date (midnight UTC) or a time (UTC unless it says otherwise)."""
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date or time: {value!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def options(args: argparse.Namespace) -> tuple[ExtractOptions, int]:
+    """The extraction options and worker count: the crawl's settings (with `-s`), then flags."""
+    try:
+        settings = crawl_settings(args.data, None, args.settings)
+    except SettingError as exc:
+        raise CliError(str(exc), 2) from exc
+    flags = {
+        "EXTRACT_FAVOR": args.favor,
+        "EXTRACT_MIN_WORDS": args.min_words,
+        "EXTRACT_INCLUDE_COMMENTS": True if args.comments else None,
+        "EXTRACT_INCLUDE_TABLES": False if args.no_tables else None,
+        "EXTRACT_WORKERS": args.workers,
+    }
+    for name, value in flags.items():
+        if value is not None:
+            settings.set(name, value, priority="cmdline")
+    try:
+        return options_from_settings(settings), settings.getint("EXTRACT_WORKERS")
+    except ValueError as exc:
+        raise CliError(f"invalid extraction options: {exc}", 2) from exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        extract_options, workers = options(args)
+        if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
+            raise CliError("--batch-size and --limit must be 1 or more", 2)
+        sys.stderr.write(
+            f"{PROG}: {extractor_name()}, options {extract_options.digest} "
+            f"({_described(extract_options)})\n"
+        )
+        with existing_database(args.data, args.db) as engine:
+            summary = reextract(
+                engine,
+                warc_directory(args.data),
+                extract_options,
+                story=args.story,
+                since=args.since,
+                workers=workers,
+                force=args.force,
+                batch_size=args.batch_size,
+                limit=args.limit,
+                progress_interval=args.progress,
+            )
+    except CliError as exc:
+        return exc.report(PROG)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted; run it again to go on where it stopped\n")
+        return 130
+    sys.stdout.write(report(summary))
+    return 1 if summary.errors else 0
+
+
+def _described(options: ExtractOptions) -> str:
+    return (
+        f"favor={options.favor}, min_words={options.min_words}, "
+        f"include_tables={options.include_tables}, include_comments={options.include_comments}"
+    )
+
+
+def report(summary: Summary) -> str:
+    """The summary printed at the end of a run."""
+    counts = summary.counts
+    lines = [
+        ("captures read", summary.read),
+        ("re-extracted", summary.reextracted),
+        ("unchanged", counts.unchanged),
+        ("new versions", counts.new_versions),
+        ("not articles", counts.not_articles),
+        ("story judgements changed", counts.story_links),
+        ("errors", summary.errors),
+    ]
+    width = max(len(name) for name, _ in lines)
+    text = "".join(f"{name + ':':<{width + 1}} {value}\n" for name, value in lines)
+    for name, count in sorted(summary.missing_files.items()):
+        text += f"missing WARC file {name}: {count} capture{'s' if count != 1 else ''} skipped\n"
+    if summary.unjudged_stories:
+        text += (
+            "stories stored without their story file, not judged again (crawl them once to "
+            f"store it): {', '.join(summary.unjudged_stories)}\n"
+        )
+    return text
