@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "recrawl": "first crawl vs recrawl of an unchanged simulated web (pages/s, WARC bytes)",
+    "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
 }
 
 
