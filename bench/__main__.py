@@ -9,6 +9,7 @@ BENCHMARKS = {
     "recrawl": "first crawl vs recrawl of an unchanged simulated web (pages/s, WARC bytes)",
     "storage": "database cost per page from 1k to 100k stored pages (insert, due query)",
     "warcread": "reading WARC files: warcio vs fastwarc vs the ingest scanner (MB/s)",
+    "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
 }
 
 

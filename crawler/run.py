@@ -54,17 +54,30 @@ _UNREACHABLE = (
 )
 
 
-_INTEGERS = ("DB_BATCH_SIZE", "EXTRACT_WORKERS", "EXTRACT_MIN_WORDS", "WARC_MAX_SIZE")
-_FLOATS = ("DB_FLUSH_INTERVAL", "NEWSARCHIVE_PROGRESS_INTERVAL", "DOWNLOAD_DELAY")
+_INTEGERS = (
+    "DB_BATCH_SIZE",
+    "EXTRACT_WORKERS",
+    "EXTRACT_MIN_WORDS",
+    "WARC_MAX_SIZE",
+    "CLUSTER_SHINGLE_WORDS",
+    "CLUSTER_NUM_PERM",
+)
+_FLOATS = (
+    "DB_FLUSH_INTERVAL",
+    "NEWSARCHIVE_PROGRESS_INTERVAL",
+    "DOWNLOAD_DELAY",
+    "CLUSTER_THRESHOLD",
+)
 
 
 def check_settings(settings: Settings) -> None:
     """Refuse, with one clear message, the settings a crawl would otherwise fail on midway:
-    malformed numbers, an unknown revisit mode or clock, bad extraction options, a database
-    that cannot be opened. Opening the database also brings its schema up to date."""
+    malformed numbers, an unknown revisit mode or clock, bad extraction or clustering options, a
+    database that cannot be opened. Opening the database also brings its schema up to date."""
     from crawler.cli.common import settings_database_url
     from crawler.frontier import REVISIT_MODES, crawl_clock
     from crawler.pipelines.extract import options_from_settings
+    from crawler.pipelines.store import cluster_options
     from storage.db.engine import open_database
 
     for name in _INTEGERS:
@@ -93,6 +106,10 @@ def check_settings(settings: Settings) -> None:
         options_from_settings(settings)
     except ValueError as exc:
         raise SettingError(f"extraction settings: {exc}") from None
+    try:
+        cluster_options(settings)
+    except ValueError as exc:
+        raise SettingError(f"clustering settings: {exc}") from None
     url = settings_database_url(settings)
     try:
         open_database(url).dispose()

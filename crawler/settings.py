@@ -75,6 +75,16 @@ EXTRACT_FAVOR = "balanced"
 EXTRACT_INCLUDE_TABLES = True
 EXTRACT_INCLUDE_COMMENTS = False
 
+# --- syndication clusters ------------------------------------------------------------------------
+CLUSTER_ENABLED = True
+"""Group copies of the same text across publishers at the end of each crawl (docs/clusters.md)."""
+CLUSTER_THRESHOLD = 0.6
+"""Estimated Jaccard similarity of two texts' word shingles at or above which they are copies."""
+CLUSTER_SHINGLE_WORDS = 5
+"""Words per shingle."""
+CLUSTER_NUM_PERM = 128
+"""MinHash permutations: the signature's length (4 bytes each)."""
+
 # --- database ------------------------------------------------------------------------------------
 DB_URL = ""
 """SQLAlchemy URL. Empty means $NEWSARCHIVE_DB, else sqlite:///NEWSARCHIVE_DATA_DIR/newsarchive.db."""

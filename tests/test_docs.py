@@ -1,6 +1,8 @@
 """Keep the user documentation true to the code.
 
-- docs/export.md documents exactly the fields of an export line, in order;
+- docs/export.md documents exactly the fields of an export line, in order, with their Parquet
+  types;
+- docs/clusters.md documents exactly the CLUSTER_* settings of crawler/settings.py;
 - docs/archive.md documents exactly the WARC_* settings of crawler/settings.py;
 - every relative link in README.md and docs/*.md points at a file (and heading) that exists.
 """
@@ -17,6 +19,7 @@ from crawler import settings
 from crawler.cli import export
 from storage.db.engine import open_database
 from storage.db.repository import Repository
+from storage.export import COLUMNS
 from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, capture, page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +91,24 @@ def test_export_md_documents_every_export_field_in_order(export_line: dict[str, 
         f"undocumented {sorted(set(export_line) - set(documented))}, "
         f"no longer exported {sorted(set(documented) - set(export_line))}"
     )
+
+
+def test_export_md_documents_the_parquet_types() -> None:
+    rows = [
+        [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+        for line in section(DOCS / "export.md", "### Fields").splitlines()
+        if _TABLE_NAME.match(line)
+    ]
+    assert [(row[0], row[2]) for row in rows] == [(name, kind) for name, kind, _ in COLUMNS]
+
+
+# --- cluster settings ----------------------------------------------------------------------------
+
+
+def test_clusters_md_documents_every_cluster_setting() -> None:
+    defined = {name for name in vars(settings) if name.startswith("CLUSTER_")}
+    documented = set(table_names(section(DOCS / "clusters.md", "## Settings")))
+    assert documented == defined
 
 
 # --- WARC settings -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from storage.db.engine import DatabaseNotFound, open_database
-from storage.db.queries import UnknownStory
+from storage.db.queries import UnknownPublisher, UnknownStory
 
 DB_ENV = "NEWSARCHIVE_DB"
 
@@ -98,7 +98,8 @@ def existing_database(data_dir: Path, db: str | None) -> Iterator[Engine]:
     """The engine of a database a crawl has made, disposed of on leaving the block.
 
     Read-only verbs must not create a database, so a missing one is a `CliError` (2), as is an
-    `UnknownStory` raised in the block; a database that cannot be reached is one too (1).
+    `UnknownStory` or `UnknownPublisher` raised in the block; a database that cannot be reached
+    is one too (1).
     """
     try:
         engine = open_database(database_url(data_dir, db), create=False)
@@ -108,7 +109,7 @@ def existing_database(data_dir: Path, db: str | None) -> Iterator[Engine]:
         raise CliError(f"cannot open the database: {exc.orig}", 1) from exc
     try:
         yield engine
-    except UnknownStory as exc:
+    except (UnknownStory, UnknownPublisher) as exc:
         raise CliError(str(exc), 2) from exc
     finally:
         engine.dispose()

@@ -1,32 +1,46 @@
-"""`newsarchive export`: the stored articles as JSON Lines, one object per article (or, with
-`--all-versions`, per version)."""
+"""`newsarchive export`: the stored articles as JSON Lines, CSV or Parquet, one row per article
+(or, with `--all-versions`, per version)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 from crawler.cli.common import CliError, add_data_options, existing_database
+from storage import export as formats
 from storage.db import queries
-from storage.db.queries import ExportRow
+from storage.db.queries import ArticleFilter, ExportRow
 
 PROG = "newsarchive export"
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Write the latest version of each stored article (or every version), one "
-        "JSON object per line.",
+        description="Write the latest version of each stored article (or every version) as JSON "
+        "Lines, CSV or Parquet.",
     )
     add_data_options(parser)
-    parser.add_argument("--format", choices=("jsonl",), default="jsonl", help="JSON Lines")
+    parser.add_argument(
+        "--format",
+        choices=formats.FORMATS,
+        default="jsonl",
+        help="jsonl (default): one JSON object per line; csv: RFC 4180 with a header row; "
+        "parquet: typed columns (needs -o and pyarrow)",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -37,30 +51,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--story", metavar="NAME", help="only the articles of this story")
     parser.add_argument(
+        "--publisher",
+        action="append",
+        default=[],
+        metavar="HOST|NAME",
+        help="only the articles of this publisher, by host:port or name (repeatable)",
+    )
+    parser.add_argument(
+        "--since",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="only articles published on or after this day (undated ones: first captured)",
+    )
+    parser.add_argument(
+        "--until",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="only articles published on or before this day (undated ones: first captured)",
+    )
+    parser.add_argument(
         "--relevant-only", action="store_true", help="only articles judged relevant to a story"
     )
     parser.add_argument(
         "--all-versions",
         action="store_true",
-        help="one line per version of each article, oldest first, instead of only the latest",
+        help="one row per version of each article, oldest first, instead of only the latest",
     )
     args = parser.parse_args(argv)
     output = None if args.output == "-" else Path(args.output)
     if output is not None and not output.parent.is_dir():
         sys.stderr.write(f"{PROG}: no such directory: {output.parent}\n")
         return 2
+    if output is None and args.format == "parquet":
+        sys.stderr.write(f"{PROG}: --format parquet needs -o FILE\n")
+        return 2
+    if args.format == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            sys.stderr.write(
+                f"{PROG}: --format parquet needs pyarrow: pip install 'newsarchive[export]'\n"
+            )
+            return 2
+    filters = ArticleFilter(
+        story=args.story,
+        publishers=tuple(args.publisher),
+        since=args.since,
+        until=args.until,
+        relevant_only=args.relevant_only,
+    )
 
     try:
         with existing_database(args.data, args.db) as engine:
-            rows = queries.iter_articles(
-                engine,
-                args.story,
-                relevant_only=args.relevant_only,
-                all_versions=args.all_versions,
-            )
-            count = (
-                write_jsonl(rows, sys.stdout) if output is None else write_atomically(rows, output)
-            )
+            rows = queries.article_rows(engine, filters, all_versions=args.all_versions)
+            if output is None:
+                count = write(args.format, rows, sys.stdout)
+            else:
+                count = write_atomically(args.format, rows, output)
     except CliError as exc:
         return exc.report(PROG)
     where = "standard output" if output is None else str(output)
@@ -69,24 +116,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def write_jsonl(rows: Iterable[ExportRow], stream: TextIO) -> int:
-    count = 0
-    for row in rows:
-        stream.write(json.dumps(row, ensure_ascii=False))
-        stream.write("\n")
-        count += 1
-    return count
+def write(fmt: str, rows: Iterable[ExportRow], stream: Any) -> int:
+    """Write `rows` in format `fmt` to `stream`: a text stream for jsonl and csv (opened with
+    `newline=""` for csv), a binary one for parquet."""
+    if fmt == "jsonl":
+        return formats.write_jsonl(rows, stream)
+    if fmt == "csv":
+        return formats.write_csv(rows, stream)
+    return formats.write_parquet(rows, stream)
 
 
-def write_atomically(rows: Iterable[ExportRow], path: Path) -> int:
+_OPEN: dict[str, dict[str, Any]] = {
+    "jsonl": {"mode": "w", "encoding": "utf-8", "newline": "\n"},
+    "csv": {"mode": "w", "encoding": "utf-8", "newline": ""},
+    "parquet": {"mode": "wb"},
+}
+
+
+def write_atomically(fmt: str, rows: Iterable[ExportRow], path: Path) -> int:
     """Write to a hidden temporary file beside `path` and rename it into place when complete, so
     an interrupted export leaves `path` as it was."""
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
     # os.open with 0o666 lets the umask decide the permissions, as for any file the user creates.
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as stream:
-            count = write_jsonl(rows, stream)
+        with open(fd, **_OPEN[fmt]) as stream:
+            count = write(fmt, rows, stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(partial, path)

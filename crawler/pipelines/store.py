@@ -21,21 +21,35 @@ from sqlalchemy import make_url
 from crawler import settings as defaults
 from crawler.capture import Capture
 from crawler.cli.common import settings_database_url
+from crawler.clustering.signatures import ClusterOptions
 from crawler.items import PageItem, RevisitItem
 from crawler.revisit import RevisitPolicy
 from crawler.signals import capture_archived
 from crawler.story import Story
+from storage.db.clusters import update_clusters
 from storage.db.engine import open_database
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def cluster_options(settings: BaseSettings) -> ClusterOptions | None:
+    """The clustering options of the `CLUSTER_*` settings; None when clustering is off."""
+    if not settings.getbool("CLUSTER_ENABLED", defaults.CLUSTER_ENABLED):
+        return None
+    return ClusterOptions(
+        threshold=settings.getfloat("CLUSTER_THRESHOLD", defaults.CLUSTER_THRESHOLD),
+        shingle_words=settings.getint("CLUSTER_SHINGLE_WORDS", defaults.CLUSTER_SHINGLE_WORDS),
+        num_perm=settings.getint("CLUSTER_NUM_PERM", defaults.CLUSTER_NUM_PERM),
+    )
 
 
 def page_record(item: PageItem) -> PageRecord:
@@ -82,7 +96,8 @@ class StorePipeline:
     A batch is written once `DB_BATCH_SIZE` rows are buffered, every `DB_FLUSH_INTERVAL` seconds
     (0: never on a timer), and when the spider closes, which waits for every write to finish.
     A failed batch is tried again once; if that fails too, each URL it held is logged as not
-    stored.
+    stored. Once every batch is written, the syndication clusters are brought up to date
+    (`CLUSTER_*` settings), so each crawl ends with its new articles clustered.
     """
 
     attempts = 2
@@ -90,9 +105,15 @@ class StorePipeline:
     """Seconds before the second attempt: long enough for a dropped connection to come back."""
 
     def __init__(
-        self, crawler: Crawler, db_url: str, batch_size: int, flush_interval: float
+        self,
+        crawler: Crawler,
+        db_url: str,
+        batch_size: int,
+        flush_interval: float,
+        clusters: ClusterOptions | None = None,
     ) -> None:
         self.crawler = crawler
+        self.clusters = clusters
         self.db_url = db_url
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
@@ -112,6 +133,7 @@ class StorePipeline:
             settings_database_url(settings),
             settings.getint("DB_BATCH_SIZE", defaults.DB_BATCH_SIZE),
             settings.getfloat("DB_FLUSH_INTERVAL", defaults.DB_FLUSH_INTERVAL),
+            cluster_options(settings),
         )
         crawler.signals.connect(pipeline.capture_archived, signal=capture_archived)
         return pipeline
@@ -161,9 +183,24 @@ class StorePipeline:
             await asyncio.gather(*self._writes)
         if self._executor is not None:
             if self._repo is not None:
+                if self.clusters is not None:
+                    await self._update_clusters(self._repo, self.clusters)
                 await self._in_writer(self._repo.engine.dispose)
             self._executor.shutdown()
             self._executor = None
+
+    async def _update_clusters(self, repo: Repository, options: ClusterOptions) -> None:
+        """Cluster what this crawl stored; a failure is logged and counted, the data stays."""
+        stats = self.crawler.stats
+        assert stats is not None
+        try:
+            update = await self._in_writer(update_clusters, repo.engine, options)
+        except Exception as exc:
+            stats.inc_value("clusters/errors")
+            logger.error("Updating the syndication clusters failed: %s", exc, exc_info=exc)
+            return
+        stats.set_value("clusters/signed", update.signed)
+        stats.set_value("clusters/reassigned", update.changed)
 
     def _open(self, story: Story | None) -> tuple[Repository, int | None]:
         repo = Repository(open_database(self.db_url))

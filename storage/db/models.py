@@ -258,3 +258,35 @@ class ArticleSchedule(Base):
     gone_at: Mapped[datetime | None]
     gone_status: Mapped[int | None]
     """When a revisit was answered 404 or 410, and which: the article is deleted."""
+
+
+class ArticleSignature(Base):
+    """An article's MinHash signature and its syndication cluster (docs/clusters.md), computed
+    from one version of its text."""
+
+    __tablename__ = "article_signatures"
+
+    url_id: Mapped[int] = mapped_column(ForeignKey("urls.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"))
+    """The version the signature was computed from: stale once a newer version is stored."""
+    params: Mapped[str] = mapped_column(String(100))
+    """`ClusterOptions.params` of the computation: signatures made otherwise are stale."""
+    signature: Mapped[bytes]
+    """`num_perm` little-endian uint32 MinHash values; empty for a text without words."""
+    cluster_id: Mapped[int] = mapped_column(index=True)
+    """The smallest `url_id` of the article's cluster (its own when it is alone)."""
+    is_original: Mapped[bool]
+    """Whether it is the cluster's earliest published article (ties: first captured)."""
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleBand(Base):
+    """One LSH band key of an article's signature: articles sharing a key are candidate copies, so
+    a new article finds its candidates by an index look-up instead of a scan of all signatures."""
+
+    __tablename__ = "article_bands"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    url_id: Mapped[int] = mapped_column(
+        ForeignKey("article_signatures.url_id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,5 +1,5 @@
-"""The read side of the database: the status report, the streamed article export, and the
-version history of one article.
+"""The read side of the database: the status report, the streamed article export, the version
+history of one article, and the syndication clusters.
 
 Each only reads, in one transaction, so they can run while a crawl writes.
 """
@@ -7,9 +7,9 @@ Each only reads, in one transaction, so they can run while a crawl writes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,12 @@ class UnknownStory(LookupError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"no story named {name!r} in the database")
+
+
+class UnknownPublisher(LookupError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no publisher named {name!r} or at host {name!r} in the database")
 
 
 class UnknownUrl(LookupError):
@@ -328,22 +334,37 @@ def capture_extractions(engine: Engine, url: str, capture: str | None = None) ->
     return CaptureExtractions(history.url, capture_id, record_id, fetched_at, made)
 
 
-def iter_articles(
-    engine: Engine,
-    story: str | None = None,
-    *,
-    relevant_only: bool = False,
-    all_versions: bool = False,
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Which articles an export holds (docs/export.md#filters)."""
+
+    story: str | None = None
+    """Only articles linked to this story (an unknown name raises `UnknownStory`)."""
+    publishers: tuple[str, ...] = ()
+    """Only articles of these publishers, each named by host:port or by name (one that matches
+    no publisher raises `UnknownPublisher`)."""
+    since: date | None = None
+    until: date | None = None
+    """Inclusive bounds on the publication date, or for an undated article on the UTC day it was
+    first captured."""
+    relevant_only: bool = False
+
+
+def article_rows(
+    engine: Engine, filters: ArticleFilter = ArticleFilter(), *, all_versions: bool = False
 ) -> Iterator[ExportRow]:
     """The current version of each article (with `all_versions`, every version, by number)
-    with its capture, whether it was deleted, and its story judgement, streamed.
+    with its capture, whether it was deleted, its story judgement and its syndication cluster,
+    streamed from a server-side cursor. Values keep their Python types (dates, aware UTC
+    datetimes, lists).
 
-    An article linked to several stories comes once per story; without `story` and
-    `relevant_only`, articles linked to no story come once with the story fields None.
-    Dates and times are ISO 8601 strings (times in UTC). An unknown `story` raises
-    `UnknownStory` here, before anything is streamed.
+    An article linked to several stories comes once per story; without a story filter and
+    `relevant_only`, articles linked to no story come once with the story fields None. The
+    cluster fields are None for an article not clustered yet. An unknown story or publisher
+    raises here, before anything is streamed.
     """
-    version, link, capture = m.ArticleVersion, m.StoryArticle, m.Capture
+    version, link, capture, sig = m.ArticleVersion, m.StoryArticle, m.Capture, m.ArticleSignature
+    sizes = select(sig.cluster_id, func.count().label("size")).group_by(sig.cluster_id).subquery()
     stmt = (
         select(
             m.Url.url,
@@ -370,31 +391,55 @@ def iter_articles(
             link.relevant,
             link.relevance_score,
             link.matched_terms,
+            sig.cluster_id,
+            sig.is_original,
+            sizes.c.size.label("cluster_size"),
         )
         .select_from(version)
         .join(m.Url, m.Url.id == version.url_id)
         .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
         .outerjoin(capture, capture.id == version.capture_id)
         .outerjoin(m.ArticleSchedule, m.ArticleSchedule.url_id == version.url_id)
+        .outerjoin(sig, sig.url_id == version.url_id)
+        .outerjoin(sizes, sizes.c.cluster_id == sig.cluster_id)
         .order_by(version.url_id, m.Story.name, version.version)
     )
     if not all_versions:
         ranked = ranked_versions()
         stmt = stmt.join(ranked, and_(ranked.c.version_id == version.id, ranked.c.rank == 1))
     story_id = None
-    if story is not None:
-        with engine.connect() as conn:
-            story_id = _story_id(conn, story)
+    with engine.connect() as conn:
+        if filters.story is not None:
+            story_id = _story_id(conn, filters.story)
+        if filters.publishers:
+            stmt = stmt.where(m.Url.publisher_id.in_(_publisher_ids(conn, filters.publishers)))
     link_on = link.url_id == version.url_id
     if story_id is not None:
         link_on = and_(link_on, link.story_id == story_id)
-    if story_id is not None or relevant_only:
+    if story_id is not None or filters.relevant_only:
         stmt = stmt.join(link, link_on)
     else:
         stmt = stmt.outerjoin(link, link_on)
     stmt = stmt.outerjoin(m.Story, m.Story.id == link.story_id)
-    if relevant_only:
+    if filters.relevant_only:
         stmt = stmt.where(link.relevant.is_(True))
+    first_captured = m.ArticleSchedule.first_seen
+    if filters.since is not None:
+        start = datetime.combine(filters.since, time(), UTC)
+        stmt = stmt.where(
+            or_(
+                version.published >= filters.since,
+                and_(version.published.is_(None), first_captured >= start),
+            )
+        )
+    if filters.until is not None:
+        end = datetime.combine(filters.until + timedelta(days=1), time(), UTC)
+        stmt = stmt.where(
+            or_(
+                version.published <= filters.until,
+                and_(version.published.is_(None), first_captured < end),
+            )
+        )
     return _stream(engine, stmt)
 
 
@@ -457,7 +502,25 @@ def original_record(
     return None
 
 
+def iter_articles(
+    engine: Engine,
+    story: str | None = None,
+    *,
+    relevant_only: bool = False,
+    all_versions: bool = False,
+) -> Iterator[ExportRow]:
+    """`article_rows` with dates and times as ISO 8601 strings (times in UTC), ready for JSON."""
+    filters = ArticleFilter(story=story, relevant_only=relevant_only)
+    rows = article_rows(engine, filters, all_versions=all_versions)  # raises before streaming
+    return (
+        {key: _iso(value) if isinstance(value, date) else value for key, value in row.items()}
+        for row in rows
+    )
+
+
 def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRow]:
+    # yield_per makes SQLAlchemy fetch in batches from a server-side cursor (stream_results), so
+    # memory does not grow with the number of rows.
     with engine.connect() as conn:
         for row in conn.execution_options(yield_per=STREAM_ROWS).execute(stmt):
             yield {
@@ -465,8 +528,8 @@ def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRo
                 "publisher": row.publisher,
                 "title": row.title,
                 "authors": row.authors,
-                "published": _iso(row.published),
-                "modified": _iso(row.modified),
+                "published": row.published,
+                "modified": row.modified,
                 "language": row.language,
                 "site_name": row.site_name,
                 "text": row.text,
@@ -474,11 +537,11 @@ def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRo
                 "version": row.version,
                 "text_sha256": row.text_sha256,
                 "extractor": row.extractor,
-                "first_seen": _iso(row.first_seen),
-                "last_seen": _iso(row.last_seen),
+                "first_seen": row.first_seen,
+                "last_seen": row.last_seen,
                 "deleted": row.deleted_at is not None,
-                "deleted_at": _iso(row.deleted_at),
-                "captured_at": _iso(row.captured_at),
+                "deleted_at": row.deleted_at,
+                "captured_at": row.captured_at,
                 "warc_filename": row.warc_filename,
                 "warc_offset": row.warc_offset,
                 "warc_record_id": row.warc_record_id,
@@ -486,7 +549,24 @@ def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRo
                 "relevant": row.relevant,
                 "relevance_score": row.relevance_score,
                 "matched_terms": row.matched_terms,
+                "cluster_id": row.cluster_id,
+                "is_original": row.is_original,
+                "cluster_size": row.cluster_size,
             }
+
+
+def _publisher_ids(conn: Connection, names: Sequence[str]) -> list[int]:
+    """Ids of the publishers named by host:port or by name."""
+    found: list[int] = []
+    for name in names:
+        ids = conn.execute(
+            select(m.Publisher.id).where(or_(m.Publisher.host == name, m.Publisher.name == name))
+        ).scalars()
+        matched = list(ids)
+        if not matched:
+            raise UnknownPublisher(name)
+        found.extend(matched)
+    return found
 
 
 def _story_id(conn: Connection, name: str) -> int:
@@ -512,3 +592,85 @@ def _file_size(warc_dir: Path, name: str) -> int | None:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMember:
+    url: str
+    publisher: str | None
+    title: str | None
+    published: date | None
+    first_captured: datetime
+    is_original: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    cluster_id: int
+    members: tuple[ClusterMember, ...]
+    """The original first, then by publication date and first capture."""
+
+
+def clusters(
+    engine: Engine, story: str | None = None, *, singletons: bool = False
+) -> list[Cluster]:
+    """The syndication clusters as last computed, largest first: with `story`, those holding at
+    least one of the story's articles (with all their members); clusters of one only with
+    `singletons`."""
+    sig, version = m.ArticleSignature, m.ArticleVersion
+    with engine.connect() as conn:
+        chosen = select(sig.cluster_id).group_by(sig.cluster_id)
+        if not singletons:
+            chosen = chosen.having(func.count() > 1)
+        if story is not None:
+            story_id = _story_id(conn, story)
+            chosen = chosen.where(
+                sig.cluster_id.in_(
+                    select(sig.cluster_id)
+                    .join(m.StoryArticle, m.StoryArticle.url_id == sig.url_id)
+                    .where(m.StoryArticle.story_id == story_id)
+                )
+            )
+        first = (
+            select(version.url_id, func.min(version.first_seen).label("first_seen"))
+            .group_by(version.url_id)
+            .subquery()
+        )
+        rows = conn.execute(
+            select(
+                sig.cluster_id,
+                m.Url.url,
+                m.Publisher.name,
+                version.title,
+                version.published,
+                first.c.first_seen,
+                sig.is_original,
+            )
+            .join(m.Url, m.Url.id == sig.url_id)
+            .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
+            .join(version, version.id == sig.version_id)
+            .join(first, first.c.url_id == sig.url_id)
+            .where(sig.cluster_id.in_(chosen.scalar_subquery()))
+        )
+        grouped: dict[int, list[ClusterMember]] = defaultdict(list)
+        for cluster_id, *member in rows:
+            grouped[cluster_id].append(ClusterMember(*member))
+    found = [
+        Cluster(
+            cluster_id,
+            tuple(
+                sorted(
+                    members,
+                    key=lambda c: (
+                        not c.is_original,
+                        c.published is None,
+                        c.published or date.max,
+                        c.first_captured,
+                        c.url,
+                    ),
+                )
+            ),
+        )
+        for cluster_id, members in grouped.items()
+    ]
+    return sorted(found, key=lambda c: (-len(c.members), c.cluster_id))

@@ -151,14 +151,14 @@ def test_an_interrupted_export_leaves_the_old_file(
 ) -> None:
     target = tmp_path / "out.jsonl"
     target.write_text("previous export\n")
-    real = queries.iter_articles
+    real = queries.article_rows
 
     def interrupted(*args: Any, **kwargs: Any) -> Iterator[ExportRow]:
         rows = real(*args, **kwargs)
         yield next(rows)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(queries, "iter_articles", interrupted)
+    monkeypatch.setattr(queries, "article_rows", interrupted)
     with pytest.raises(KeyboardInterrupt):
         export.main([*archive, "-o", str(target)])
     assert target.read_text() == "previous export\n"

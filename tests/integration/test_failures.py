@@ -82,6 +82,8 @@ def test_unreachable_and_failing_sources_are_reported_and_the_rest_is_crawled(
         ("NEWSARCHIVE_REVISIT=sometimes", "NEWSARCHIVE_REVISIT must be one of due, all, none"),
         ("DB_BATCH_SIZE=abc", "DB_BATCH_SIZE must be a whole number"),
         ("EXTRACT_FAVOR=fast", "extraction settings: favor must be one of"),
+        ("CLUSTER_THRESHOLD=2", "clustering settings: threshold must be in (0, 1]"),
+        ("CLUSTER_NUM_PERM=many", "CLUSTER_NUM_PERM must be a whole number"),
         ("DB_URL=notaurl", "cannot use the database 'notaurl'"),
     ],
 )

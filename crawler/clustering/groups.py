@@ -1,0 +1,92 @@
+"""From signatures to clusters: which articles are copies of one another, and which is the
+original.
+
+Two articles are linked when LSH makes them candidates and their estimated similarity reaches the
+threshold; a cluster is a connected group of linked articles (a copy of a copy is in the same
+cluster). Everything here is a function of the members alone, so a cluster computed again from
+the same signatures comes out the same, whatever order its members arrived in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from datasketch import LeanMinHash, MinHashLSH
+
+from crawler.clustering.signatures import SCHEME, SEED, ClusterOptions, similarity, values
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One article as clustering sees it."""
+
+    key: int
+    """The article's id; the smallest id of a cluster is the cluster's id."""
+    signature: bytes
+    published: date | None
+    first_captured: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    cluster_id: int
+    is_original: bool
+
+
+def original_order(member: Member) -> tuple[bool, date, datetime, int]:
+    """Sort key that puts a cluster's original first: earliest published (undated last), then
+    first captured, then smallest id."""
+    return (
+        member.published is None,
+        member.published or date.max,
+        member.first_captured,
+        member.key,
+    )
+
+
+def links(members: Sequence[Member], options: ClusterOptions) -> Iterable[tuple[int, int]]:
+    """Pairs of keys whose texts are copies: LSH candidates (datasketch `MinHashLSH` with the
+    options' bands) whose estimated similarity reaches the threshold."""
+    lsh = MinHashLSH(num_perm=options.num_perm, params=options.bands)
+    by_key = {m.key: m for m in members if m.signature}
+    sketches = {
+        key: LeanMinHash(seed=SEED, hashvalues=values(m.signature), scheme=SCHEME)
+        for key, m in by_key.items()
+    }
+    for key, sketch in sketches.items():
+        lsh.insert(key, sketch, check_duplication=False)
+    for key, sketch in sketches.items():
+        for other in lsh.query(sketch):
+            if other > key and (
+                similarity(by_key[key].signature, by_key[other].signature) >= options.threshold
+            ):
+                yield key, other
+
+
+def assign(members: Sequence[Member], options: ClusterOptions) -> dict[int, Assignment]:
+    """Each member's cluster id (the smallest key of its cluster) and whether it is the cluster's
+    original (`original_order`). A member linked to no other is a cluster of one."""
+    parent = {m.key: m.key for m in members}
+
+    def root(key: int) -> int:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for a, b in links(members, options):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    clusters: dict[int, list[Member]] = {}
+    for member in members:
+        clusters.setdefault(root(member.key), []).append(member)
+    out: dict[int, Assignment] = {}
+    for group in clusters.values():
+        cluster_id = min(m.key for m in group)
+        original = min(group, key=original_order).key
+        for m in group:
+            out[m.key] = Assignment(cluster_id, m.key == original)
+    return out

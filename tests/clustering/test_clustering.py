@@ -1,0 +1,101 @@
+"""The pure clustering: shingles, signatures, band keys, and clusters from signatures."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from crawler.clustering.groups import Assignment, Member, assign
+from crawler.clustering.signatures import (
+    ClusterOptions,
+    band_keys,
+    shingles,
+    signature,
+    similarity,
+)
+from crawler.simweb.content import seeds
+
+OPTIONS = ClusterOptions()
+T0 = datetime(2025, 2, 4, tzinfo=UTC)
+TEXTS = {key: "\n".join(seed.text.paragraphs) for key, seed in seeds().items()}
+
+
+def test_shingles_are_word_runs_of_the_normalised_folded_text() -> None:
+    assert shingles("The “Harbour” — STRIKE   ends.", 2) == {
+        b"the harbour",
+        b"harbour strike",
+        b"strike ends",
+    }
+    assert shingles("Two words", 5) == {b"two words"}
+    assert shingles("  — ", 5) == set()
+
+
+def test_typography_does_not_change_a_signature() -> None:
+    plain = 'He said "no" - twice.\n' * 20
+    fancy = "He said “no” — twice.\n\n" * 20
+    assert signature(plain, OPTIONS) == signature(fancy, OPTIONS)
+    assert len(signature(plain, OPTIONS)) == 4 * OPTIONS.num_perm
+
+
+def test_similarity_estimates_jaccard() -> None:
+    assert similarity(signature(TEXTS["000"], OPTIONS), signature(TEXTS["002"], OPTIONS)) == 1.0
+    assert similarity(signature(TEXTS["000"], OPTIONS), signature(TEXTS["001"], OPTIONS)) < 0.1
+    assert similarity(b"", signature(TEXTS["000"], OPTIONS)) == 0.0
+
+
+def test_band_keys_follow_the_bands() -> None:
+    b, r = OPTIONS.bands
+    assert b * r <= OPTIONS.num_perm
+    keys = band_keys(signature(TEXTS["000"], OPTIONS), OPTIONS)
+    assert len(keys) == b
+    assert keys == band_keys(signature(TEXTS["002"], OPTIONS), OPTIONS)
+    assert all(-(2**63) <= key < 2**63 for key in keys)
+    assert band_keys(b"", OPTIONS) == []
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"threshold": 0}, {"threshold": 1.5}, {"shingle_words": 0}, {"num_perm": 8}],
+)
+def test_options_are_checked(values: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        ClusterOptions(**values)  # type: ignore[arg-type]
+
+
+def test_options_params_name_everything_that_changes_signatures() -> None:
+    assert OPTIONS.params != ClusterOptions(threshold=0.8).params
+    assert OPTIONS.params != ClusterOptions(shingle_words=4).params
+    assert OPTIONS.params != ClusterOptions(num_perm=64).params
+
+
+def member(key: int, text: str, published: date | None, minutes: int = 0) -> Member:
+    return Member(key, signature(text, OPTIONS), published, T0 + timedelta(minutes=minutes))
+
+
+def test_copies_cluster_under_the_smallest_key_and_the_earliest_is_original() -> None:
+    found = assign(
+        [
+            member(7, TEXTS["000"], date(2025, 2, 4), minutes=5),
+            member(3, TEXTS["002"], date(2025, 2, 4), minutes=9),
+            member(5, TEXTS["001"], date(2025, 2, 3)),
+            member(9, TEXTS["000"] + "\nThis story first appeared on the wire.", None),
+        ],
+        OPTIONS,
+    )
+    assert found == {
+        7: Assignment(3, True),  # same day as 3, captured first
+        3: Assignment(3, False),
+        9: Assignment(3, False),  # undated comes last
+        5: Assignment(5, True),
+    }
+
+
+def test_the_assignment_does_not_depend_on_order() -> None:
+    members = [member(i, TEXTS[k], date(2025, 2, i)) for i, k in enumerate(sorted(TEXTS), 1)]
+    assert assign(members, OPTIONS) == assign(members[::-1], OPTIONS)
+
+
+def test_an_empty_text_is_alone() -> None:
+    found = assign([member(1, "", None), member(2, "", None)], OPTIONS)
+    assert found == {1: Assignment(1, True), 2: Assignment(2, True)}

@@ -1,0 +1,99 @@
+"""Syndication clusters on the simulated web, as the end of a real crawl leaves them, and an
+export of that crawl in every format."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.urls import normalise_url
+from storage.db import queries
+from storage.db.engine import open_database
+from tests.integration.conftest import CrawlRun, run_newsarchive
+
+pytestmark = pytest.mark.slow
+
+
+def rows_by_url(run: CrawlRun) -> dict[str, dict[str, Any]]:
+    engine = open_database(run.db_url)
+    try:
+        return {row["url"]: row for row in queries.article_rows(engine)}
+    finally:
+        engine.dispose()
+
+
+def test_the_crawl_clusters_copies_and_only_copies(demo_crawl: CrawlRun) -> None:
+    rows = rows_by_url(demo_crawl)
+    assert "clusters/signed" in demo_crawl.result.stderr
+    seeds = {
+        a.seed_id: rows[normalise_url(a.url)] for a in demo_crawl.web.truth.articles if a.seed_id
+    }
+    assert sorted(seeds) == ["000", "001", "002", "003", "004"]
+
+    # The syndicated pair shares a cluster; its original is the earlier published (ties: the
+    # first captured).
+    pair = [seeds["000"], seeds["002"]]
+    assert pair[0]["cluster_id"] == pair[1]["cluster_id"] is not None
+    assert [r["cluster_size"] for r in pair] == [2, 2]
+    earliest = min(pair, key=lambda r: (r["published"] or date.max, r["first_seen"]))
+    assert [r["is_original"] for r in pair] == [r is earliest for r in pair]
+
+    # The rewrites of the same story are not copies: each is alone.
+    rewrites = [seeds[key] for key in ("001", "003", "004")]
+    assert len({r["cluster_id"] for r in rewrites} | {pair[0]["cluster_id"]}) == 4
+    assert all(r["cluster_size"] == 1 and r["is_original"] for r in rewrites)
+
+    # Everything else, the generated off-topic articles included, is alone.
+    paired = {
+        normalise_url(a.url) for a in demo_crawl.web.truth.articles if a.seed_id in ("000", "002")
+    }
+    others = [row for url, row in rows.items() if url not in paired]
+    assert len(others) >= 40
+    assert all(r["cluster_size"] == 1 and r["is_original"] for r in others)
+
+
+def test_the_clusters_verb_lists_the_pair_and_a_rebuild_agrees(
+    demo_crawl: CrawlRun, tmp_path: Path
+) -> None:
+    before = {url: r["cluster_id"] for url, r in rows_by_url(demo_crawl).items()}
+    result = run_newsarchive(
+        "clusters", "--data", str(demo_crawl.data), "--story", "el-salvador-prisoners",
+        "--format", "json", "--rebuild",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "0 reassigned" in result.stderr
+    [cluster] = json.loads(result.stdout)["clusters"]
+    assert sorted(m["publisher"] for m in cluster["members"]) == [
+        "The Ledgerline",
+        "Wirefront Daily",
+    ]
+    assert {url: r["cluster_id"] for url, r in rows_by_url(demo_crawl).items()} == before
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_the_crawl_exports_in_every_format(demo_crawl: CrawlRun, tmp_path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the export extra)")
+    out = tmp_path / f"x.{fmt}"
+    result = run_newsarchive(
+        "export", "--data", str(demo_crawl.data), "--format", fmt, "-o", str(out), "--relevant-only"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 articles written" in result.stderr
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        urls = pq.read_table(out).column("url").to_pylist()
+    elif fmt == "csv":
+        with out.open(encoding="utf-8", newline="") as stream:
+            urls = [row["url"] for row in csv.DictReader(stream)]
+    else:
+        urls = [json.loads(line)["url"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(urls) == sorted(
+        u for u, r in rows_by_url(demo_crawl).items() if r["story"] and r["relevant"]
+    )
