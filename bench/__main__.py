@@ -10,6 +10,7 @@ BENCHMARKS = {
     "storage": "database cost per page from 1k to 100k stored pages (insert, due query)",
     "warcread": "reading WARC files: warcio vs fastwarc vs the ingest scanner (MB/s)",
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
+    "extract-quality": "extraction precision/recall/F1 on the AEB pages, ours vs plain trafilatura",
 }
 
 
@@ -18,9 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] not in BENCHMARKS:
         print("usage: python -m bench NAME [options]\n\nbenchmarks:")
         for name, text in BENCHMARKS.items():
-            print(f"  {name:<10} {text}")
+            print(f"  {name:<16} {text}")
         return 0 if not args else 2
-    module = importlib.import_module(f"bench.{args[0]}")
+    module = importlib.import_module(f"bench.{args[0].replace('-', '_')}")
     code: int = module.main(args[1:])
     return code
 

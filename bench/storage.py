@@ -82,7 +82,7 @@ def batch(start: int, size: int) -> tuple[list[Capture], list[PageRecord]]:
                 warc_record_id=record,
                 discovered_via="feed",
                 fetched_at=fetched,
-                extraction=Extraction(article, None, "bench"),
+                extraction=Extraction(article, None, "bench", "bench"),
                 relevance=RELEVANT,
             )
         )

@@ -70,8 +70,10 @@ EXTRACT_WORKERS = 0
 """Processes for extraction; 0 means one per CPU core."""
 EXTRACT_MIN_WORDS = 80
 """A page whose main text is shorter is stored as a capture, not as an article."""
-EXTRACT_FAVOR = "balanced"
-"""'precision', 'recall' or 'balanced': trafilatura's trade-off."""
+EXTRACT_FAVOR = "precision"
+"""'precision', 'recall' or 'balanced': trafilatura's trade-off. 'precision' (with the balanced
+extraction as a fallback when it keeps too little) scored best on the article-extraction
+benchmark (docs/benchmarks.md)."""
 EXTRACT_INCLUDE_TABLES = True
 EXTRACT_INCLUDE_COMMENTS = False
 

@@ -36,7 +36,7 @@ class Extraction:
     """Why there is no article: 'not-html', 'http-<status>', 'no-text', 'too-short', 'error: …'."""
     extractor: str
     """Name and version of the extractor that made this: our own extraction code and
-    trafilatura's, e.g. 'newsarchive 0.1.0 / trafilatura 2.3.1', so that a change in either is a
+    trafilatura's, e.g. 'newsarchive 0.2.0 / trafilatura 2.3.1', so that a change in either is a
     new extractor."""
     options_digest: str
     """`ExtractOptions.digest` of the options it was made with."""

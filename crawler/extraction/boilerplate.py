@@ -1,20 +1,32 @@
-"""Boilerplate that trafilatura keeps: appeals and promotions inside the article, syndication
-footers under it.
+"""Boilerplate that trafilatura keeps: appeals, promotions, teasers and links to other stories
+inside the article, the headline above it, syndication footers under it.
 
-Two general rules, neither tied to any site:
+General rules, none tied to any site:
 
 - An element whose class or id names a promotion or an appeal (promo, donate, contribute,
-  subscribe, sign-up, paywall, support box…) is removed before extraction, unless it holds the
+  subscribe, sign-up, support box…) is removed before extraction, unless it holds the
   page's headline or a whole article. News sites put such boxes inside the article container,
   where trafilatura's own filters (which know newsletters, sharing, ads) let them through.
+  'paywall' is not such a word: sites mark the gated part of the story itself with it.
+- An `<article>` inside another one, beside at least one more, is the teaser of another story
+  and is removed before extraction.
+- A paragraph, list item or subheading of at least five words whose text is mostly (80 %) the
+  labels of links ('Read more: …', 'Related: …', a list of other stories) is dropped from the
+  text. Shorter ones (a product name, a web address) and those inside quotes are kept.
 - Trailing lines that are the footers of syndication and feed-aggregator plugins ("This post was
   originally published on …", "The post … appeared first on …", "Source link") are dropped from
   the end of the text. Only trailing lines: the same words inside a story are kept.
+- A first line that repeats the headline (the page's title or one of its `<h1>`) is dropped: the
+  headline is stored as the title, and the text is the body under it.
+
+Each rule was kept because it raised precision or recall on the article-extraction benchmark
+(docs/benchmarks.md, `python -m bench extract-quality`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from lxml.html import HtmlElement
 
@@ -27,7 +39,6 @@ PROMOTION_WORDS = frozenset(
         "donate",
         "donation",
         "donations",
-        "paywall",
         "promo",
         "promos",
         "promotion",
@@ -79,9 +90,99 @@ def prune_promotions(tree: HtmlElement) -> int:
     return len(doomed)
 
 
+def prune_teasers(tree: HtmlElement) -> int:
+    """Remove the teasers of other stories inside an article; returns how many.
+
+    A teaser is an `<article>` inside another `<article>` beside at least one more `<article>`
+    (a list of them), without the page's headline. One article alone inside another is kept: some
+    sites wrap the body that way.
+    """
+    doomed = [
+        element
+        for element in tree.iter("article")
+        if any(a.tag == "article" for a in element.iterancestors())
+        and sum(1 for sibling in element.itersiblings() if sibling.tag == "article")
+        + sum(1 for sibling in element.itersiblings(preceding=True) if sibling.tag == "article")
+        and element.find(".//h1") is None
+    ]
+    for element in doomed:
+        element.drop_tree()
+    return len(doomed)
+
+
 def strip_syndication_footer(text: str) -> str:
     """`text` without the syndication footers at its end."""
     lines = text.rstrip().split("\n")
     while lines and SYNDICATION_FOOTER.match(lines[-1].strip()):
         lines.pop()
     return "\n".join(lines)
+
+
+def strip_headline(text: str, headlines: Iterable[str | None]) -> str:
+    """`text` without its first line when that line is one of `headlines` (case and spacing
+    aside)."""
+    first, _, rest = text.lstrip().partition("\n")
+    wanted = {_plain(headline) for headline in headlines if headline}
+    return rest.lstrip() if _plain(first) in wanted - {""} else text
+
+
+def _plain(line: str) -> str:
+    return " ".join(line.split()).casefold()
+
+
+LINK_SHARE = 0.8
+"""A block whose text is at least this share link labels is a link, not prose."""
+LINK_BLOCK_MIN_WORDS = 5
+"""Shorter link blocks are kept: a product name, a web address, a credit."""
+_LINK_BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6")
+_LIST_MARK = re.compile(r"^[-*•]\s+")
+
+
+def link_blocks(tree: HtmlElement) -> frozenset[str]:
+    """The texts (spacing collapsed) of the paragraphs, list items and subheadings of `tree` that
+    are nothing but a link to another page: 'Read more: …', 'Related: …', lists of other stories.
+
+    They are found in the page but removed from the extracted text (`strip_link_blocks`) rather
+    than from the tree: trafilatura judges containers by their share of link text, and a
+    container of related stories stripped of its links would look like prose.
+    """
+    found = set()
+    for element in tree.iter(*_LINK_BLOCKS):
+        text = " ".join(element.text_content().split())
+        if len(text.split()) < LINK_BLOCK_MIN_WORDS:
+            continue
+        if any(a.tag == "blockquote" for a in element.iterancestors()):
+            continue  # quotes and embedded posts keep their links
+        linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+        if linked < LINK_SHARE * len(text):
+            continue
+        pieces: list[str] = []
+        _text_with_breaks(element, pieces)
+        lines = "".join(pieces).split("\n")
+        found.add(" ".join(" ".join(lines).split()))
+        if len(lines) > 1:  # each line of it is a line of the text
+            found.update(" ".join(line.split()) for line in lines)
+    found.discard("")
+    return frozenset(found)
+
+
+def _text_with_breaks(element: HtmlElement, pieces: list[str]) -> None:
+    """The text of `element` in document order, a line break for each `<br>`, no comments."""
+    if not isinstance(element.tag, str):
+        return
+    pieces.append("\n" if element.tag == "br" else element.text or "")
+    for child in element:
+        _text_with_breaks(child, pieces)
+        pieces.append(child.tail or "")
+
+
+def strip_link_blocks(text: str, blocks: frozenset[str]) -> str:
+    """`text` without the lines that are one of the link `blocks` (list marks aside)."""
+    if not blocks:
+        return text
+    kept = (
+        line
+        for line in text.split("\n")
+        if _LIST_MARK.sub("", " ".join(line.split())) not in blocks
+    )
+    return "\n".join(kept)

@@ -23,9 +23,17 @@ from trafilatura.settings import Document, Extractor, set_date_params
 
 from crawler import __version__
 from crawler.extraction.article import Article, Extraction
-from crawler.extraction.boilerplate import prune_promotions, strip_syndication_footer
+from crawler.extraction.body import join_split_body, unwrap_embedded_posts
+from crawler.extraction.boilerplate import (
+    link_blocks,
+    prune_promotions,
+    prune_teasers,
+    strip_headline,
+    strip_link_blocks,
+    strip_syndication_footer,
+)
 from crawler.extraction.normalise import count_words, text_digest
-from crawler.extraction.options import ExtractOptions
+from crawler.extraction.options import ExtractOptions, Favor
 from crawler.page import PageInput, decode_html
 
 _EXTRACTOR = f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
@@ -68,17 +76,20 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     if tree is None:
         return not_an_article("no-text", options)
     prune_promotions(tree)
+    prune_teasers(tree)
+    join_split_body(tree)
+    unwrap_embedded_posts(tree)
     # A page cannot be dated after it was fetched (one day's grace for time zones).
     latest = (page.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
-    document = trafilatura.bare_extraction(tree, options=_extractor(page, options, latest))
-    if not isinstance(document, Document) or not document.text or document.text.isspace():
-        return not_an_article("no-text", options)
-
-    text = strip_syndication_footer(document.text)
-    words = count_words(text)
-    own_words = words - _words_in_link_labels(text, tree)
-    if own_words < options.min_words:
-        return not_an_article(f"too-short: {own_words} words, need {options.min_words}", options)
+    found = _main_text(tree, page, options, options.favor, latest)
+    if found[0] is None and options.favor == "precision" and _declares_an_article(tree):
+        # Precision mode sometimes keeps too little of a real article (a body split by widgets,
+        # a short piece); the balanced extraction is tried before such a page is given up. Only
+        # on a page that says it is an article: a section page would be extracted twice in vain.
+        found = _main_text(tree, page, options, "balanced", latest)
+    document, text, words, reason = found
+    if document is None:
+        return not_an_article(reason, options)
     if options.include_comments and document.comments:
         text = f"{text}\n{document.comments}"
         words += count_words(document.comments)
@@ -104,11 +115,28 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     )
 
 
-def _extractor(page: PageInput, options: ExtractOptions, latest: str) -> Extractor:
+def _main_text(
+    tree: HtmlElement, page: PageInput, options: ExtractOptions, favor: Favor, latest: str
+) -> tuple[Document | None, str, int, str]:
+    """trafilatura's document, its main text and word count, or None and why there is none."""
+    document = trafilatura.bare_extraction(tree, options=_extractor(page, options, favor, latest))
+    if not isinstance(document, Document) or not document.text or document.text.isspace():
+        return None, "", 0, "no-text"
+    headlines = [document.title, *(h1.text_content() for h1 in tree.iter("h1"))]
+    text = strip_headline(strip_syndication_footer(document.text), headlines)
+    text = strip_link_blocks(text, link_blocks(tree))
+    words = count_words(text)
+    own_words = words - _words_in_link_labels(text, tree)
+    if own_words < options.min_words:
+        return None, "", 0, f"too-short: {own_words} words, need {options.min_words}"
+    return document, text, words, ""
+
+
+def _extractor(page: PageInput, options: ExtractOptions, favor: Favor, latest: str) -> Extractor:
     return Extractor(
         output_format="python",
-        precision=options.favor == "precision",
-        recall=options.favor == "recall",
+        precision=favor == "precision",
+        recall=favor == "recall",
         comments=options.include_comments,
         tables=options.include_tables,
         links=False,
@@ -117,6 +145,14 @@ def _extractor(page: PageInput, options: ExtractOptions, latest: str) -> Extract
         with_metadata=True,
         date_params={**set_date_params(extensive=True), "max_date": latest},
     )
+
+
+def _declares_an_article(tree: HtmlElement) -> bool:
+    """Whether the page says it is an article: `og:type` article, or an `articleBody`."""
+    for meta in tree.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
+            return (meta.get("content") or "").strip().lower().startswith("article")
+    return bool(tree.xpath("//*[@itemprop='articleBody']"))
 
 
 def _modified_date(tree: HtmlElement, latest: str) -> str | None:

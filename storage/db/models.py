@@ -210,7 +210,7 @@ class Extraction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id", ondelete="CASCADE"))
     extractor: Mapped[str]
-    """As `article_versions.extractor`: 'newsarchive 0.1.0 / trafilatura 2.3.1'."""
+    """As `article_versions.extractor`: 'newsarchive 0.2.0 / trafilatura 2.3.1'."""
     options_digest: Mapped[str] = mapped_column(String(64))
     """`ExtractOptions.digest`; 'unknown' for rows made from versions stored before this table."""
     version_id: Mapped[int | None] = mapped_column(

@@ -1,11 +1,19 @@
-"""Appeals, promotions and syndication footers are dropped; the story around them is kept."""
+"""Appeals, promotions, teasers, link blocks, the repeated headline and syndication footers are
+dropped; the story around them is kept."""
 
 from __future__ import annotations
 
 import lxml.html
 import pytest
 
-from crawler.extraction.boilerplate import prune_promotions, strip_syndication_footer
+from crawler.extraction.boilerplate import (
+    link_blocks,
+    prune_promotions,
+    prune_teasers,
+    strip_headline,
+    strip_link_blocks,
+    strip_syndication_footer,
+)
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 from tests.extraction.pages import make_page
@@ -83,3 +91,86 @@ def test_extraction_drops_a_trailing_footer() -> None:
     assert extraction.article is not None
     assert "originally published" not in extraction.article.text
     assert extraction.article.text.rstrip().endswith("Tuesday evening.")
+
+
+def test_a_paywall_element_holds_the_story_and_is_kept() -> None:
+    # sites mark the gated part of the body with 'paywall'; the appeal to pay has its own marks
+    html = page('<div class="paywall"><p>The gated paragraph tells what happened next.</p></div>')
+    extraction = extract(make_page(html.encode()), ExtractOptions())
+    assert extraction.article is not None
+    assert "The gated paragraph" in extraction.article.text
+
+
+def test_the_headline_repeated_as_the_first_line_is_dropped() -> None:
+    text = "  Harbour Plan\nThe council voted.\nHarbour plan"
+    assert strip_headline(text, [None, "harbour  plan"]) == "The council voted.\nHarbour plan"
+    assert strip_headline(text, ["Another headline", ""]) == text
+    assert strip_headline("Harbour plan", ["Harbour plan"]) == ""
+
+
+def test_extraction_leaves_the_headline_out_of_the_text() -> None:
+    extraction = extract(make_page(page("").encode()), ExtractOptions())
+    assert extraction.article is not None and extraction.article.title == "Harbour plan"
+    assert extraction.article.text.startswith("Paragraph 0 of the story")
+
+
+LINKS = (
+    "<p>Read more: <a href='/a'>Minister resigns over the harbour plan vote in the council</a></p>"
+    "<ul><li><a href='/b'>Council votes against the second phase</a></li>"
+    "<li><a href='/c'>Three <b>things</b> to know about the harbour</a> [VIDEO]</li></ul>"
+    "<p>Lines <a href='/d'>one</a><br><a href='/e'>Ferry timetable changes from Monday on</a></p>"
+)
+
+
+def test_link_blocks_are_paragraphs_and_items_that_are_all_link() -> None:
+    tree = lxml.html.fromstring(
+        f"<html><body>{LINKS}<p>The minister <a href='/m'>said on Tuesday</a> that the plan "
+        "would go ahead.</p><p><a href='/s'>Short link</a></p>"
+        "<blockquote><p><a href='/q'>A quoted post that is only a link</a></p></blockquote>"
+        "</body></html>"
+    )
+    assert link_blocks(tree) == {
+        "Read more: Minister resigns over the harbour plan vote in the council",
+        "Council votes against the second phase",
+        "Three things to know about the harbour [VIDEO]",
+        "Lines one Ferry timetable changes from Monday on",
+        "Lines one",
+        "Ferry timetable changes from Monday on",
+    }
+
+
+def test_link_blocks_leave_the_text_by_whole_lines() -> None:
+    blocks = frozenset({"Council votes against the second phase"})
+    text = "The vote.\n- Council votes against the second phase\nCouncil votes against it."
+    assert strip_link_blocks(text, blocks) == "The vote.\nCouncil votes against it."
+
+
+def test_extraction_drops_links_to_other_stories_inside_the_body() -> None:
+    html = page("", LINKS)
+    extraction = extract(make_page(html.encode()), ExtractOptions())
+    assert extraction.article is not None
+    for words in ("Minister resigns", "Council votes", "Three things", "Ferry timetable"):
+        assert words not in extraction.article.text
+    assert "Paragraph 7 of the story" in extraction.article.text
+
+
+TEASER = "<article class='teaser'><h2>Other story {0}</h2><p>{1}</p></article>"
+
+
+def test_teasers_inside_an_article_are_removed_but_a_lone_inner_article_is_kept() -> None:
+    teasers = "".join(TEASER.format(i, "A teaser of another story.") for i in range(2))
+    tree = lxml.html.fromstring(
+        f"<html><body><article><h1>Title</h1><p>Body</p>{teasers}</article>"
+        "<article><article><p>Wrapped body</p></article></article></body></html>"
+    )
+    assert prune_teasers(tree) == 2
+    assert "Other story" not in tree.text_content()
+    assert "Wrapped body" in tree.text_content() and "Body" in tree.text_content()
+
+
+def test_extraction_leaves_out_teasers_of_other_stories() -> None:
+    teasers = "".join(TEASER.format(i, STORY.replace("harbour", f"river {i}")) for i in range(3))
+    extraction = extract(make_page(page("", teasers).encode()), ExtractOptions())
+    assert extraction.article is not None
+    assert "river" not in extraction.article.text
+    assert "Paragraph 7 of the story" in extraction.article.text

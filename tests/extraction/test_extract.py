@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 import trafilatura
+from trafilatura.settings import Extractor
 
 from crawler import __version__
 from crawler.extraction.extract import extract, extractor_name
@@ -297,3 +298,31 @@ def test_extraction_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -
     results = [extract(make_page(name), ExtractOptions(include_comments=True)) for name in names]
     assert attempts == []
     assert [r.article is not None for r in results] == [True, False, False, True, True]
+
+
+def test_precision_falls_back_to_balanced_when_it_keeps_too_little(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = trafilatura.bare_extraction
+    focuses: list[str] = []
+
+    def precision_finds_nothing(tree: object, options: Extractor) -> object:
+        focuses.append(options.focus)
+        return None if options.focus == "precision" else real(tree, options=options)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", precision_finds_nothing)
+    article = extract(make_page("article.html"), ExtractOptions(favor="precision")).article
+    assert focuses == ["precision", "balanced"]
+    assert article is not None and PARAGRAPHS[0] in article.text
+
+    # a page that does not say it is an article (og:type website) is not extracted twice
+    focuses.clear()
+    assert extract(make_page("section.html"), ExtractOptions(favor="precision")).article is None
+    assert focuses == ["precision"]
+    focuses.clear()
+    assert extract(make_page("short.html"), ExtractOptions(favor="balanced")).article is None
+    assert focuses == ["balanced"]
+
+
+def test_the_crawl_favors_precision_by_default() -> None:
+    assert ExtractOptions().favor == "precision"
