@@ -73,12 +73,13 @@ _FLOATS = (
 def check_settings(settings: Settings) -> None:
     """Refuse, with one clear message, the settings a crawl would otherwise fail on midway:
     malformed numbers, an unknown revisit mode or clock, bad extraction or clustering options, a
-    database that cannot be opened. Opening the database also brings its schema up to date."""
+    database that cannot be opened or whose schema is not at this newsarchive's revision.
+    Opening an empty database creates its schema."""
     from crawler.cli.common import settings_database_url
     from crawler.frontier import REVISIT_MODES, crawl_clock
     from crawler.pipelines.extract import options_from_settings
     from crawler.pipelines.store import cluster_options
-    from storage.db.engine import open_database
+    from storage.db.engine import SchemaMismatch, open_database
 
     for name in _INTEGERS:
         try:
@@ -113,6 +114,8 @@ def check_settings(settings: Settings) -> None:
     url = settings_database_url(settings)
     try:
         open_database(url).dispose()
+    except SchemaMismatch as exc:
+        raise SettingError(str(exc)) from None
     except Exception as exc:  # any driver's error: the message is what the user needs
         raise SettingError(f"cannot use the database {url!r}: {exc}") from None
 

@@ -61,9 +61,9 @@ def table_names(text: str) -> list[str]:
 
 
 @pytest.fixture
-def export_line(tmp_path: Path) -> dict[str, object]:
-    """A line of a real export of a small database (articles in a story, one not relevant)."""
-    db_url = f"sqlite:///{tmp_path / 'newsarchive.db'}"
+def export_line(db_url: str, tmp_path: Path) -> dict[str, object]:
+    """A line of a real export of a small database (articles in a story, one not relevant), on
+    SQLite and PostgreSQL."""
     engine = open_database(db_url)
     repo = Repository(engine)
     story_id = repo.ensure_story(STORY)

@@ -23,6 +23,7 @@ VERBS = {
     "report": "write a story's coverage report as one self-contained HTML page",
     "wacz": "package a story's WARC files, index and pages as a WACZ file",
     "reextract": "extract the archived pages again (new extractor or options), offline",
+    "db": "show the database's schema revision, or upgrade it",
 }
 
 USAGE = (

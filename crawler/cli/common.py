@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from storage.db.engine import DatabaseNotFound, open_database
+from storage.db.engine import DatabaseNotFound, SchemaMismatch, open_database
 from storage.db.queries import UnknownPublisher, UnknownStory
 
 DB_ENV = "NEWSARCHIVE_DB"
@@ -97,19 +97,40 @@ def warc_dir(data_dir: Path) -> Path:
 def existing_database(data_dir: Path, db: str | None) -> Iterator[Engine]:
     """The engine of a database a crawl has made, disposed of on leaving the block.
 
-    Read-only verbs must not create a database, so a missing one is a `CliError` (2), as is an
-    `UnknownStory` or `UnknownPublisher` raised in the block; a database that cannot be reached
-    is one too (1).
+    Read-only verbs must not create a database, so a missing one is a `CliError` (2), as are a
+    schema at another revision than this newsarchive's and an `UnknownStory` or
+    `UnknownPublisher` raised in the block; a database that cannot be reached is one too (1).
     """
     try:
         engine = open_database(database_url(data_dir, db), create=False)
     except DatabaseNotFound as exc:
         raise CliError(f"{exc}: run a crawl first, or point --data/--db at one", 2) from exc
-    except OperationalError as exc:
-        raise CliError(f"cannot open the database: {exc.orig}", 1) from exc
+    except (SchemaMismatch, OperationalError) as exc:
+        raise unusable_database(exc) from exc
     try:
         yield engine
     except (UnknownStory, UnknownPublisher) as exc:
         raise CliError(str(exc), 2) from exc
     finally:
         engine.dispose()
+
+
+def check_schema(data_dir: Path, db: str | None) -> None:
+    """Refuse with a `CliError` a database whose schema is not at this newsarchive's revision
+    (2), or that cannot be reached (1), before starting work that would open it later; a
+    database not made yet is fine."""
+    try:
+        open_database(database_url(data_dir, db), create=False).dispose()
+    except DatabaseNotFound:
+        return
+    except (SchemaMismatch, OperationalError) as exc:
+        raise unusable_database(exc) from exc
+
+
+def unusable_database(exc: SchemaMismatch | OperationalError) -> CliError:
+    """The `CliError` for a database that cannot be used: a schema at another revision than
+    this newsarchive's (2: `newsarchive db upgrade` or another newsarchive is the answer), or
+    one that cannot be reached (1)."""
+    if isinstance(exc, SchemaMismatch):
+        return CliError(str(exc), 2)
+    return CliError(f"cannot open the database: {exc.orig}", 1)

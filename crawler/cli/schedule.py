@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
-from crawler.cli.common import add_data_options, add_setting_option
+from crawler.cli.common import CliError, add_data_options, add_setting_option, check_schema
 from crawler.revisit import parse_duration
 from crawler.story import StoryError, load_story
 
@@ -87,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoryError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
+    try:
+        check_schema(args.data, args.db)  # rather than every round failing on it
+    except CliError as exc:
+        return exc.report(PROG)
     command = [*CRAWL_COMMAND, *crawl_options(args)]
     with Stopper() as stopper:
         return Schedule(command, args.every, args.rounds, stopper).run()

@@ -139,8 +139,8 @@ class StorePipeline:
         return pipeline
 
     async def open_spider(self) -> None:
-        """Open and migrate the database and record the story and its publishers, in the writer
-        thread like every other database call."""
+        """Open the database (creating an empty one) and record the story and its publishers, in
+        the writer thread like every other database call."""
         if not is_asyncio_available():
             raise RuntimeError(
                 "StorePipeline needs asyncio: set TWISTED_REACTOR to "

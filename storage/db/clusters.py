@@ -31,6 +31,7 @@ from crawler.clustering.groups import Assignment, Member, assign
 from crawler.clustering.signatures import ClusterOptions, band_keys, signature
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
+from storage.db.engine import write_transaction
 from storage.db.models import utcnow
 from storage.db.versions import ranked_versions
 
@@ -51,13 +52,15 @@ def update_clusters(
 ) -> ClusterUpdate:
     """Bring every article's signature and cluster up to date, in one transaction; with `rebuild`
     (or when stored signatures were made with other options) start from nothing."""
-    with engine.begin() as conn:
+
+    def write(conn: Connection) -> ClusterUpdate:
         stored_params = conn.execute(
             select(m.ArticleSignature.params).where(m.ArticleSignature.params != options.params)
         ).first()
         previous = None
+        rebuilt = rebuild
         if rebuild or stored_params is not None:
-            rebuild = True
+            rebuilt = True
             previous = _assignments(conn, None)
             conn.execute(delete(m.ArticleBand))
             conn.execute(delete(m.ArticleSignature))
@@ -71,7 +74,9 @@ def update_clusters(
         clusters = _clusters_of(conn, sorted(neighbours | signed))
         considered = signed | neighbours | _members_of(conn, sorted(clusters))
         changed = _reassign(conn, sorted(considered), options, previous)
-    return ClusterUpdate(len(signed), len(considered), changed, rebuild)
+        return ClusterUpdate(len(signed), len(considered), changed, rebuilt)
+
+    return write_transaction(engine, write)
 
 
 def _stale(conn: Connection) -> list[tuple[int, int]]:

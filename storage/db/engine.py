@@ -1,18 +1,48 @@
-"""Opening the database: one engine per process, its schema brought to the latest migration."""
+"""Opening the database: one engine per process, its schema checked against the migrations.
+
+A new, empty database is created at the latest migration. An existing one must already be there:
+a schema behind the code (or ahead of it, upgraded by a newer newsarchive) is refused with
+`SchemaMismatch` until `newsarchive db upgrade` has been run, so that upgrading a database shared
+by several crawlers is a deliberate step and never a side effect of starting one of them.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+import shlex
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another one (a crawl and an export, say) to finish."""
+MIGRATION_LOCK = 0x6E657773_61726368  # "newsarch"
+"""PostgreSQL advisory lock key held while a schema is created or upgraded, so that crawlers
+starting together on an empty database do not all try to create its tables."""
+WRITE_ATTEMPTS = 5
+"""Tries of a write transaction that PostgreSQL aborted for a conflict with a concurrent one."""
+RETRIED_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+"""serialization_failure, deadlock_detected, unique_violation: a concurrent writer won a race
+that a fresh try of the whole transaction sees the outcome of."""
+_WRITE = "newsarchive_write"
+"""Execution option marking a connection whose transaction will write (BEGIN IMMEDIATE on
+SQLite)."""
 
 
 class DatabaseNotFound(LookupError):
@@ -23,11 +53,49 @@ class DatabaseNotFound(LookupError):
         super().__init__(f"no newsarchive database at {url}")
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """Where a database's schema is, against the migrations this newsarchive ships."""
+
+    current: tuple[str, ...]
+    """The database's revisions: () when it has never been migrated."""
+    heads: tuple[str, ...]
+    """The revisions this newsarchive's models are at."""
+    known: bool
+    """Whether every revision of the database is one of this newsarchive's migrations."""
+
+    @property
+    def at_head(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+
+class SchemaMismatch(RuntimeError):
+    """The database's schema is not at the revision this newsarchive needs: behind it (run
+    `newsarchive db upgrade`) or unknown to it (upgraded by a newer newsarchive)."""
+
+    def __init__(self, url: str, state: SchemaState) -> None:
+        self.url = url
+        self.state = state
+        current, needs = ", ".join(state.current), ", ".join(state.heads)
+        if state.known:
+            message = (
+                f"database at revision {current}, this newsarchive needs {needs}: "
+                f"run `newsarchive db upgrade --db {shlex.quote(url)}`"
+            )
+        else:
+            message = (
+                f"database at revision {current}, which this newsarchive does not know (it "
+                f"needs {needs}): the database was upgraded by a newer newsarchive, use that one"
+            )
+        super().__init__(message)
+
+
 def open_database(url: str, *, create: bool = True) -> Engine:
     """An engine for `url` whose schema is at the latest migration.
 
-    With `create=False` a database that does not exist yet, or that has never been migrated, raises
-    `DatabaseNotFound` instead of being created: read-only commands must not leave empty files.
+    An empty database is created at the latest migration; with `create=False` it raises
+    `DatabaseNotFound` instead, as does a SQLite file that does not exist: read-only commands must
+    not leave empty files. An existing database at another revision raises `SchemaMismatch`.
     """
     sa_url = make_url(url)
     shown = sa_url.render_as_string(hide_password=True)
@@ -38,9 +106,13 @@ def open_database(url: str, *, create: bool = True) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(sa_url)
     try:
-        if not create and not inspect(engine).has_table("alembic_version"):
-            raise DatabaseNotFound(shown)
-        upgrade(engine)
+        state = schema_state(engine)
+        if not state.current:
+            if not create:
+                raise DatabaseNotFound(shown)
+            state = _create(engine)
+        if not state.at_head:
+            raise SchemaMismatch(shown, state)
     except BaseException:
         engine.dispose()
         raise
@@ -56,11 +128,39 @@ def make_engine(url: str | URL) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine) -> None:
+def schema_state(engine: Engine) -> SchemaState:
+    """The database's revision against this newsarchive's migrations (a read, no lock)."""
+    with engine.connect() as conn:
+        return _state(conn)
+
+
+def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
     """Apply every migration the database lacks, in one transaction (DDL is transactional on both
-    SQLite and PostgreSQL, so a failed upgrade leaves the schema as it was)."""
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
+    SQLite and PostgreSQL, so a failed upgrade leaves the schema as it was); the state before
+    and after. A database at a revision this newsarchive does not know raises `SchemaMismatch`."""
+
+    def migrate(conn: Connection) -> tuple[SchemaState, SchemaState]:
+        _lock_migrations(conn)
+        before = _state(conn)
+        if not before.known:
+            raise SchemaMismatch(conn.engine.url.render_as_string(hide_password=True), before)
+        command.upgrade(alembic_config(conn), "head")
+        return before, _state(conn)
+
+    return write_transaction(engine, migrate)
+
+
+def upgrade_database(url: str) -> tuple[SchemaState, SchemaState]:
+    """`upgrade` the database at `url`, which may be empty (or a SQLite file not made yet)."""
+    sa_url = make_url(url)
+    path = _sqlite_path(sa_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(sa_url)
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -69,6 +169,66 @@ def alembic_config(connection: Connection) -> Config:
     # ConfigParser interpolates '%', which may occur in an install path.
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     return config
+
+
+def write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`work(connection)` in a transaction that writes, committed if it returns.
+
+    On SQLite the transaction takes the write lock at its start (BEGIN IMMEDIATE): a transaction
+    that read before it wrote would fail with "database is locked" when another process had
+    written in between, since the busy timeout cannot help a reader whose snapshot is stale. On
+    PostgreSQL a transaction aborted by a conflict with a concurrent one (deadlock, serialization
+    failure, a unique key inserted meanwhile) is tried again, up to `WRITE_ATTEMPTS` times.
+    """
+    attempt = 1
+    while True:
+        try:
+            with _writing(engine) as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if attempt == WRITE_ATTEMPTS or state not in RETRIED_SQLSTATES:
+                raise
+            logger.debug("write conflict (%s), trying again: %s", state, exc.orig)
+            time.sleep(random.uniform(0, 0.02 * attempt))  # let the winner commit
+        attempt += 1
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+def _create(engine: Engine) -> SchemaState:
+    """Create the schema of an empty database at the latest migration, unless a process that
+    held the lock first has done it."""
+
+    def create(conn: Connection) -> SchemaState:
+        _lock_migrations(conn)
+        state = _state(conn)
+        if not state.current:
+            command.upgrade(alembic_config(conn), "head")
+            state = _state(conn)
+        return state
+
+    return write_transaction(engine, create)
+
+
+def _state(conn: Connection) -> SchemaState:
+    scripts = ScriptDirectory.from_config(alembic_config(conn))
+    current = MigrationContext.configure(conn).get_current_heads()
+    revisions = {script.revision for script in scripts.walk_revisions()}
+    return SchemaState(current, tuple(scripts.get_heads()), revisions.issuperset(current))
+
+
+def _lock_migrations(conn: Connection) -> None:
+    """Serialise schema changes: PostgreSQL's advisory lock, held to the end of the transaction
+    (a SQLite write transaction holds the database's one write lock already)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -84,19 +244,23 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     """Per-connection SQLite settings (SQLAlchemy's documented recipes).
 
     WAL lets readers (status, export) work while a crawl writes; foreign keys are off by default in
-    SQLite; the busy timeout makes a second writer wait instead of failing. Setting
-    `isolation_level = None` stops the sqlite3 module from managing transactions itself, which it
-    does without BEGIN for DDL and SELECT; `_sqlite_begin` emits BEGIN instead.
+    SQLite; the busy timeout, set first so that switching to WAL waits too, makes a second writer
+    wait instead of failing. Setting `isolation_level = None` stops the sqlite3 module from
+    managing transactions itself, which it does without BEGIN for DDL and SELECT;
+    `_sqlite_begin` emits BEGIN instead.
     """
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
     finally:
         cursor.close()
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    """BEGIN, or BEGIN IMMEDIATE for a transaction that will write (see `write_transaction`):
+    reads keep the deferred BEGIN, so that they never wait for a writer."""
+    immediate = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

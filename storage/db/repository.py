@@ -18,6 +18,7 @@ from crawler.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import check_dialect, chunks, dialect_insert
 from storage.db.captures import insert_captures
+from storage.db.engine import write_transaction
 from storage.db.models import utcnow
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.reextract import JudgingStory, ReextractCounts, Reextracted, store_reextracted
@@ -40,7 +41,8 @@ class Repository:
         """The id of the story, which is recorded with its publishers and the links between them,
         all brought up to date in one transaction. A source dropped from the story file stops
         being one of the story's publishers; the articles found through it stay."""
-        with self.engine.begin() as conn:
+
+        def write(conn: Connection) -> int:
             story_id = _upsert_story(conn, story)
             publisher_ids = list(_upsert_publishers(conn, story.sources).values())
             if publisher_ids:
@@ -60,6 +62,8 @@ class Repository:
             )
             return story_id
 
+        return write_transaction(self.engine, write)
+
     def ensure_publishers(self, sites: Mapping[str, str]) -> None:
         """Record a publisher for each host:port in `sites` (mapped to its home URL) that has
         none yet, named after its host: pages found in WARC files from other crawls belong to
@@ -67,13 +71,16 @@ class Repository:
         if not sites:
             return
         rows = [{"name": host, "host": host, "url": url} for host, url in sorted(sites.items())]
-        with self.engine.begin() as conn:
+
+        def write(conn: Connection) -> None:
             for chunk in chunks(rows):
                 conn.execute(
                     dialect_insert(conn, m.Publisher)
                     .values(chunk)
                     .on_conflict_do_nothing(index_elements=[m.Publisher.host])
                 )
+
+        write_transaction(self.engine, write)
 
     def write_batch(
         self,
@@ -93,16 +100,25 @@ class Repository:
         extracted page records its extraction of its capture. Every fetch of
         a known article, page or revisit, moves its revisit schedule on by `policy`.
         """
-        with self.engine.begin() as conn:
+
+        def write(conn: Connection) -> BatchResult:
             url_ids = upsert_urls(conn, url_rows(captures, pages))
             inserted, duplicates = insert_captures(conn, captures, url_ids)
             point_aliases(conn, pages, url_ids)
             revisited = _revisited_articles(conn, revisits)
+            refetched = _refetches(conn, pages, url_ids)
+            _lock_articles(
+                conn,
+                {url_ids[page.target_url] for page in pages if page.article is not None}
+                | {url_id for url_id, _ in revisited}
+                | {fetch.url_id for fetch in refetched},
+            )
             seen_again = [(url_id, r.fetched_at) for url_id, r in revisited if r.outcome != "gone"]
             written = store_versions(conn, pages, url_ids, seen_again)
+            counted = {f.url_id for f in written.fetches}
             fetches = [
                 *written.fetches,
-                *_refetches(conn, pages, url_ids, {f.url_id for f in written.fetches}),
+                *(fetch for fetch in refetched if fetch.url_id not in counted),
                 *(
                     Fetch(url_id, r.fetched_at, "gone", status=r.status)
                     if r.outcome == "gone"
@@ -114,24 +130,27 @@ class Repository:
             links = 0
             if story_id is not None:
                 links = upsert_story_links(conn, story_id, written.judged)
-        return BatchResult(
-            captures=inserted,
-            duplicate_captures=duplicates,
-            pages=len(pages),
-            new_versions=written.new,
-            unchanged_versions=written.unchanged,
-            story_links=links,
-            revisits_unchanged=len(seen_again),
-            revisits_gone=len(revisited) - len(seen_again),
-        )
+            return BatchResult(
+                captures=inserted,
+                duplicate_captures=duplicates,
+                pages=len(pages),
+                new_versions=written.new,
+                unchanged_versions=written.unchanged,
+                story_links=links,
+                revisits_unchanged=len(seen_again),
+                revisits_gone=len(revisited) - len(seen_again),
+            )
+
+        return write_transaction(self.engine, write)
 
     def write_reextracted(
         self, results: Sequence[Reextracted], stories: Sequence[JudgingStory] = ()
     ) -> ReextractCounts:
         """Store a batch of re-extracted captures (whole articles, see `storage.db.reextract`) in
         one transaction, and judge their articles again for `stories`."""
-        with self.engine.begin() as conn:
-            return store_reextracted(conn, results, stories)
+        return write_transaction(
+            self.engine, lambda conn: store_reextracted(conn, results, stories)
+        )
 
 
 def _upsert_story(conn: Connection, story: Story) -> int:
@@ -189,10 +208,11 @@ def _revisited_articles(
 
 
 def _refetches(
-    conn: Connection, pages: Sequence[PageRecord], url_ids: Mapping[str, int], counted: set[int]
+    conn: Connection, pages: Sequence[PageRecord], url_ids: Mapping[str, int]
 ) -> list[Fetch]:
     """A page requested from an article's fetch URL is a fetch of that article even when it brought
-    no article, or one filed under another URL: otherwise the article would stay due for ever."""
+    no article, or one filed under another URL: otherwise the article would stay due for ever.
+    (The caller drops those of articles whose page the batch holds: they count already.)"""
     requested = {url_ids[normalise_url(p.url)]: p.fetched_at for p in pages}
     schedule = m.ArticleSchedule
     return [
@@ -201,5 +221,28 @@ def _refetches(
         for fetch_url_id, article_id in conn.execute(
             select(schedule.fetch_url_id, schedule.url_id).where(schedule.fetch_url_id.in_(chunk))
         )
-        if article_id not in counted
     ]
+
+
+def _lock_articles(conn: Connection, url_ids: set[int]) -> None:
+    """Lock the URL rows of the batch's articles, in id order, until the transaction ends.
+
+    An article's versions and schedule are read, worked out in memory and written back, so two
+    batches writing one article at once must take turns: on PostgreSQL (READ COMMITTED) the
+    second one waits here and then reads what the first one committed. The URL rows of the
+    batch are locked already by `upsert_urls` (in URL hash order; a URL it inserts is the
+    batch's own until it commits); this adds the articles reached only through a revisit or a
+    fetch URL.
+    Taking the locks in one order keeps deadlocks rare, and one that PostgreSQL breaks is tried
+    again by `write_transaction`. On SQLite the write transaction holds the whole database
+    already (BEGIN IMMEDIATE).
+    """
+    if conn.dialect.name != "postgresql" or not url_ids:
+        return
+    for chunk in chunks(sorted(url_ids)):
+        conn.execute(
+            select(m.Url.id)
+            .where(m.Url.id.in_(chunk))
+            .order_by(m.Url.id)
+            .with_for_update(key_share=True)
+        )

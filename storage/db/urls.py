@@ -81,6 +81,7 @@ def upsert_urls(conn: Connection, rows: Mapping[str, UrlRow]) -> dict[str, int]:
         }
         for digest, url in by_hash.items()
     ]
+    _lock_existing(conn, sorted(by_hash))
     for chunk in chunks(values):
         stmt = dialect_insert(conn, m.Url).values(chunk)
         new = stmt.excluded
@@ -104,6 +105,23 @@ def upsert_urls(conn: Connection, rows: Mapping[str, UrlRow]) -> dict[str, int]:
             select(m.Url.url_hash, m.Url.id).where(m.Url.url_hash.in_(chunk))
         )
     }
+
+
+def _lock_existing(conn: Connection, digests: Sequence[bytes]) -> None:
+    """On PostgreSQL, lock the stored rows of these URLs in hash order, until the transaction
+    ends. The upsert locks every row it meets anyway (ON CONFLICT DO UPDATE does, whether it
+    updates or not), but in the batch's order: two batches meeting the same URLs in different
+    orders would deadlock. Locked here first, the rows are met in one order by every batch, and
+    the batch's articles are its own until it commits (see `storage.db.repository`)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for chunk in chunks(digests):
+        conn.execute(
+            select(m.Url.id)
+            .where(m.Url.url_hash.in_(chunk))
+            .order_by(m.Url.url_hash)
+            .with_for_update(key_share=True)
+        )
 
 
 def point_aliases(

@@ -1,10 +1,14 @@
-"""Opening a database: migrations, and the schema they build equal to the models."""
+"""Opening a database: migrations, the schema they build equal to the models, and refusing a
+schema at another revision than this newsarchive's."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,10 +16,19 @@ from sqlalchemy import Engine, insert, inspect, make_url, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage.db import models as m
-from storage.db.engine import DatabaseNotFound, alembic_config, open_database
+from storage.db.engine import (
+    DatabaseNotFound,
+    SchemaMismatch,
+    alembic_config,
+    make_engine,
+    open_database,
+    schema_state,
+    upgrade_database,
+)
 from storage.db.urls import url_hash
 
 from .factories import T0
+from .migrations import LATER, released_base, released_head, use_later_migrations
 
 X = "http://x.example/"
 
@@ -76,3 +89,70 @@ def test_naive_datetimes_are_refused(engine: Engine) -> None:
         conn.execute(
             insert(m.Url).values(url_hash=url_hash(X), url=X, first_seen=T0.replace(tzinfo=None))
         )
+
+
+def migrate_to(db_url: str, revision: str) -> None:
+    """Bring a database to `revision` as an older newsarchive would have made it."""
+    old = make_engine(db_url)
+    try:
+        with old.begin() as conn:
+            command.upgrade(alembic_config(conn), revision)
+    finally:
+        old.dispose()
+
+
+def test_an_outdated_database_is_refused_until_upgraded(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = released_base()
+    migrate_to(db_url, first)
+    use_later_migrations(tmp_path, monkeypatch)
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    for create in (True, False):
+        with pytest.raises(SchemaMismatch) as refused:
+            open_database(db_url, create=create)
+        assert str(refused.value) == (
+            f"database at revision {first}, this newsarchive needs {LATER}: "
+            f"run `newsarchive db upgrade --db {shlex.quote(shown)}`"
+        )
+    probe = make_engine(db_url)
+    try:
+        assert schema_state(probe).current == (first,)  # refusing changed nothing
+    finally:
+        probe.dispose()
+
+    before, after = upgrade_database(db_url)
+    assert (before.current, after.current) == ((first,), (LATER,))
+    engine = open_database(db_url, create=False)
+    try:
+        assert inspect(engine).has_table("later_probe")
+    finally:
+        engine.dispose()
+
+
+def test_a_database_ahead_of_this_newsarchive_is_refused(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released = released_head()
+    use_later_migrations(tmp_path, monkeypatch)
+    upgrade_database(db_url)
+    monkeypatch.undo()  # back to this newsarchive's migrations
+    message = (
+        f"database at revision {LATER}, which this newsarchive does not know (it needs "
+        f"{released}): the database was upgraded by a newer newsarchive, use that one"
+    )
+    with pytest.raises(SchemaMismatch, match=re.escape(message)):
+        open_database(db_url)
+    with pytest.raises(SchemaMismatch, match=re.escape(message)):
+        upgrade_database(db_url)
+
+
+def test_migrations_go_down_and_up_again(engine: Engine) -> None:
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), m.Base.metadata) == []
+    assert schema_state(engine).at_head

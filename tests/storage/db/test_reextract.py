@@ -13,7 +13,7 @@ from crawler.reextract import Summary, judging_stories
 from crawler.story import parse_story
 from storage.db import models as m
 from storage.db import queries
-from storage.db.engine import alembic_config, make_engine, open_database
+from storage.db.engine import alembic_config, make_engine, open_database, upgrade_database
 from storage.db.reextract import Reextracted, story_definitions
 from storage.db.repository import Repository
 from storage.db.urls import url_hash
@@ -329,6 +329,7 @@ def test_the_migration_records_the_extractions_of_existing_versions(db_url: str)
                 )
     finally:
         engine.dispose()
+    upgrade_database(db_url)  # what `newsarchive db upgrade` does
     migrated = open_database(db_url)
     try:
         with migrated.connect() as conn:
