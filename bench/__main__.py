@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "recrawl": "first crawl vs recrawl of an unchanged simulated web (pages/s, WARC bytes)",
+    "workers": "one crawl process vs one and two workers sharing a Redis frontier (pages/s)",
 }
 
 
