@@ -11,6 +11,7 @@ BENCHMARKS = {
     "warcread": "reading WARC files: warcio vs fastwarc vs the ingest scanner (MB/s)",
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
     "extract-quality": "extraction precision/recall/F1 on the AEB pages, ours vs plain trafilatura",
+    "workers": "one crawl process vs one and two workers sharing a Redis frontier (pages/s)",
 }
 
 

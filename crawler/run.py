@@ -67,6 +67,9 @@ _FLOATS = (
     "NEWSARCHIVE_PROGRESS_INTERVAL",
     "DOWNLOAD_DELAY",
     "CLUSTER_THRESHOLD",
+    "NEWSARCHIVE_REDIS_HEARTBEAT",
+    "NEWSARCHIVE_REDIS_WORKER_TIMEOUT",
+    "NEWSARCHIVE_REDIS_IDLE_TIME",
 )
 
 
@@ -111,13 +114,37 @@ def check_settings(settings: Settings) -> None:
         cluster_options(settings)
     except ValueError as exc:
         raise SettingError(f"clustering settings: {exc}") from None
+    redis_url = settings.get("NEWSARCHIVE_REDIS_URL")
+    if redis_url:
+        _check_distributed(settings, redis_url)
     url = settings_database_url(settings)
     try:
-        open_database(url).dispose()
+        if redis_url:
+            from crawler import distributed
+
+            # workers started together would otherwise race to create the schema
+            with distributed.migration_lock(redis_url, settings.get("NEWSARCHIVE_REDIS_PREFIX")):
+                open_database(url).dispose()
+        else:
+            open_database(url).dispose()
     except SchemaMismatch as exc:
         raise SettingError(str(exc)) from None
     except Exception as exc:  # any driver's error: the message is what the user needs
         raise SettingError(f"cannot use the database {url!r}: {exc}") from None
+
+
+def _check_distributed(settings: Settings, url: str) -> None:
+    from crawler import distributed
+
+    try:
+        distributed.check(url)
+    except distributed.RedisUnavailable as exc:
+        raise SettingError(str(exc)) from None
+    if settings.getfloat("DB_FLUSH_INTERVAL") <= 0:
+        # a worker acknowledges a request once it is stored, which the timer guarantees
+        raise SettingError("a distributed crawl needs DB_FLUSH_INTERVAL above 0")
+    if settings.getfloat("NEWSARCHIVE_REDIS_HEARTBEAT") <= 0:
+        raise SettingError("NEWSARCHIVE_REDIS_HEARTBEAT must be above 0")
 
 
 class _NoTracebackForUnreachableRobots(logging.Filter):

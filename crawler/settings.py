@@ -23,6 +23,19 @@ NEWSARCHIVE_REVISIT = "due"
 NEWSARCHIVE_NOW = ""
 """The time the revisit schedule is judged at (ISO 8601); empty means now. For tests."""
 
+# --- distributed crawling (docs/distributed.md) -------------------------------------------------
+NEWSARCHIVE_REDIS_URL = ""
+"""A Redis URL: workers started with the same one and the same story share one frontier.
+Empty means a crawl in this process alone. `--redis` or $NEWSARCHIVE_REDIS set it."""
+NEWSARCHIVE_REDIS_PREFIX = "newsarchive"
+"""The first part of every Redis key: `<prefix>:<story name>:…` ($NEWSARCHIVE_REDIS_PREFIX)."""
+NEWSARCHIVE_REDIS_HEARTBEAT = 1.0
+"""Seconds between a worker's heartbeats (and its looks for dead workers and for the end)."""
+NEWSARCHIVE_REDIS_WORKER_TIMEOUT = 15.0
+"""A worker silent this many seconds is dead: its in-flight requests go back in the queue."""
+NEWSARCHIVE_REDIS_IDLE_TIME = 5.0
+"""A worker stops once the queue is empty and nothing is in flight anywhere for this long."""
+
 # --- politeness ----------------------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"
 ROBOTSTXT_OBEY = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
@@ -18,6 +19,8 @@ POSTGRES_URLS = (
     "postgresql+psycopg://root@127.0.0.1:5432/test",
 )
 """Tried in order; NEWSARCHIVE_TEST_POSTGRES overrides them with one URL."""
+REDIS_URL = "redis://127.0.0.1:6379/0"
+"""NEWSARCHIVE_TEST_REDIS overrides it."""
 REQUIRE_SERVICES = "NEWSARCHIVE_REQUIRE_SERVICES"
 
 
@@ -60,6 +63,13 @@ def db_url(
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'newsarchive.db'}"
         return
     server: URL = request.getfixturevalue("postgres_server")
+    with postgres_schema(server) as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(server: URL) -> Iterator[str]:
+    """The URL of a fresh schema on `server` (the connection's search_path), dropped on exit."""
     schema = f"newsarchive_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, poolclass=NullPool)
     with admin.begin() as conn:
@@ -71,3 +81,47 @@ def db_url(
         with admin.begin() as conn:
             conn.execute(DropSchema(schema, cascade=True))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The URL of a Redis server that answers, for tests that use their own key prefix."""
+    try:
+        import redis
+        import scrapy_redis  # noqa: F401
+    except ImportError as exc:
+        _unavailable(f"Redis tests need {exc.name}: pip install 'newsarchive[redis]'")
+    url = os.environ.get("NEWSARCHIVE_TEST_REDIS") or REDIS_URL
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unavailable(f"Redis is unreachable at {url}: {exc}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_server: str) -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    with own_redis_prefix(redis_server) as prefix:
+        yield prefix
+
+
+@contextmanager
+def own_redis_prefix(url: str) -> Iterator[str]:
+    """A unique Redis key prefix; every key under it is deleted on exit."""
+    import redis
+
+    prefix = f"newsarchive-test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(url)
+        try:
+            names = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+            if names:
+                client.delete(*names)
+        finally:
+            client.close()

@@ -24,6 +24,7 @@ VERBS = {
     "wacz": "package a story's WARC files, index and pages as a WACZ file",
     "reextract": "extract the archived pages again (new extractor or options), offline",
     "db": "show the database's schema revision, or upgrade it",
+    "workers": "show the workers and shared frontier of distributed crawls (Redis)",
 }
 
 USAGE = (

@@ -17,6 +17,8 @@ from storage.db.engine import DatabaseNotFound, SchemaMismatch, open_database
 from storage.db.queries import UnknownPublisher, UnknownStory
 
 DB_ENV = "NEWSARCHIVE_DB"
+REDIS_ENV = "NEWSARCHIVE_REDIS"
+REDIS_PREFIX_ENV = "NEWSARCHIVE_REDIS_PREFIX"
 
 
 class SettingsLike(Protocol):
@@ -69,6 +71,23 @@ def add_setting_option(parser: argparse.ArgumentParser, help_prefix: str = "") -
         help=f"{help_prefix}override a Scrapy or newsarchive setting for this run (repeatable), "
         "e.g. -s DOWNLOAD_DELAY=0",
     )
+
+
+def add_redis_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """--redis URL, defaulting to $NEWSARCHIVE_REDIS."""
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get(REDIS_ENV) or None,
+        metavar="URL",
+        help=f"{help_text} (default: ${REDIS_ENV})",
+    )
+
+
+def redis_prefix() -> str:
+    """The first part of every Redis key: $NEWSARCHIVE_REDIS_PREFIX, else the default."""
+    from crawler import settings as defaults
+
+    return os.environ.get(REDIS_PREFIX_ENV) or defaults.NEWSARCHIVE_REDIS_PREFIX
 
 
 def database_url(data_dir: Path, db: str | None) -> str:

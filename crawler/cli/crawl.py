@@ -7,7 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.cli.common import add_data_options, add_setting_option, database_url
+from crawler.cli.common import (
+    add_data_options,
+    add_redis_option,
+    add_setting_option,
+    database_url,
+    redis_prefix,
+)
 from crawler.run import SettingError, check_settings, crawl_settings, run_crawl
 from crawler.story import StoryError, load_story
 
@@ -27,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="which known articles to fetch again: those due by the story's revisit policy "
         "(default), all of them, or none (only new URLs)",
+    )
+    add_redis_option(
+        parser,
+        "a Redis server: crawl as one of several workers sharing its frontier "
+        "(docs/distributed.md)",
     )
     parser.add_argument(
         "-L", "--loglevel", default=None, help="log level (default: INFO, or LOG_LEVEL)"
@@ -50,6 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.set("NEWSARCHIVE_REVISIT", args.revisit, priority="cmdline")
     if args.loglevel:
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    if args.redis:
+        from crawler import distributed
+
+        distributed.enable(settings, args.redis)
+        # $NEWSARCHIVE_REDIS_PREFIX replaces the default; -s NEWSARCHIVE_REDIS_PREFIX wins over it
+        settings.set("NEWSARCHIVE_REDIS_PREFIX", redis_prefix(), priority="project")
     try:
         check_settings(settings)
     except SettingError as exc:

@@ -24,7 +24,7 @@ from crawler.cli.common import settings_database_url
 from crawler.clustering.signatures import ClusterOptions
 from crawler.items import PageItem, RevisitItem
 from crawler.revisit import RevisitPolicy
-from crawler.signals import capture_archived
+from crawler.signals import capture_archived, stored_through
 from crawler.story import Story
 from storage.db.clusters import update_clusters
 from storage.db.engine import open_database
@@ -96,8 +96,10 @@ class StorePipeline:
     A batch is written once `DB_BATCH_SIZE` rows are buffered, every `DB_FLUSH_INTERVAL` seconds
     (0: never on a timer), and when the spider closes, which waits for every write to finish.
     A failed batch is tried again once; if that fails too, each URL it held is logged as not
-    stored. Once every batch is written, the syndication clusters are brought up to date
-    (`CLUSTER_*` settings), so each crawl ends with its new articles clustered.
+    stored. After each batch, and on the timer when nothing is waiting, the `stored_through`
+    signal says up to when everything handed over is done with. Once every batch is written, the
+    syndication clusters are brought up to date (`CLUSTER_*` settings), so each crawl ends with
+    its new articles clustered.
     """
 
     attempts = 2
@@ -212,11 +214,16 @@ class StorePipeline:
 
     def _flush(self) -> None:
         """Hand the buffered rows to the writer thread (rows stay buffered until it exists)."""
-        if self._executor is None or not self._batch:
+        if self._executor is None:
+            return
+        if not self._batch:
+            if not self._writes:  # nothing buffered, nothing being written: all is stored
+                self._announce(time.monotonic())
             return
         batch, self._batch = self._batch, _Batch()
         written = asyncio.wrap_future(self._executor.submit(self._write, batch))
-        task = asyncio.get_running_loop().create_task(self._record(written, batch))
+        handed = time.monotonic()
+        task = asyncio.get_running_loop().create_task(self._record(written, batch, handed))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
 
@@ -241,8 +248,20 @@ class StorePipeline:
                 return _Outcome(result, errors)
         return _Outcome(None, errors)
 
-    async def _record(self, written: asyncio.Future[_Outcome], batch: _Batch) -> None:
+    def _announce(self, moment: float) -> None:
+        self.crawler.signals.send_catch_log(stored_through, moment=moment)
+
+    async def _record(
+        self, written: asyncio.Future[_Outcome], batch: _Batch, handed: float
+    ) -> None:
         outcome = await written
+        try:
+            self._count(outcome, batch)
+        finally:
+            # the writer thread takes batches in order: all handed over before this one is done
+            self._announce(handed)
+
+    def _count(self, outcome: _Outcome, batch: _Batch) -> None:
         stats = self.crawler.stats
         assert stats is not None
         for attempt, exc in enumerate(outcome.errors, start=1):

@@ -1,0 +1,104 @@
+"""`newsarchive workers` and the distributed options of `newsarchive crawl`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from crawler.cli import crawl, workers
+from crawler.distributed.coordinator import Coordinator, Keys
+
+STORY = """
+name = "workers-story"
+title = "t"
+since = 2025-02-01
+until = 2025-02-28
+
+[match]
+all = ["x"]
+
+[[sources]]
+name = "Local"
+url = "http://127.0.0.1:9/"
+"""
+
+
+@pytest.fixture
+def crawl_keys(redis_server: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch) -> Keys:
+    monkeypatch.setenv("NEWSARCHIVE_REDIS_PREFIX", redis_prefix)
+    monkeypatch.delenv("NEWSARCHIVE_REDIS", raising=False)
+    return Keys(redis_prefix, "workers-story")
+
+
+@pytest.fixture
+def client(redis_server: str) -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(redis_server)
+    yield connection
+    connection.close()
+
+
+def test_workers_shows_each_worker_and_the_frontier(
+    crawl_keys: Keys,
+    client: redis.Redis,
+    redis_server: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    worker = Coordinator(client, crawl_keys, timeout=30, worker_id="box-4242-a1b2c3")
+    worker.heartbeat(pages=12)
+    client.zadd(crawl_keys.requests, {b"r1": 0, b"r2": 0})
+    client.sadd(crawl_keys.dupefilter, "f1", "f2", "f3")
+    assert workers.main(["--redis", redis_server]) == 0
+    out = capsys.readouterr().out
+    assert "story 'workers-story': 2 requests queued, dupefilter 3 fingerprints" in out
+    assert "box-4242-a1b2c3" in out and "alive" in out
+    args = ["--redis", redis_server, "--story", "workers-story", "--format", "json"]
+    assert workers.main(args) == 0
+    (info,) = json.loads(capsys.readouterr().out)
+    assert (info["queued"], info["seen"]) == (2, 3)
+    (shown,) = info["workers"]
+    assert (shown["pages"], shown["inflight"], shown["alive"]) == (12, 0, True)
+
+
+def test_clear_is_refused_while_a_worker_lives_then_deletes_every_key(
+    crawl_keys: Keys,
+    client: redis.Redis,
+    redis_server: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    worker = Coordinator(client, crawl_keys, timeout=30)
+    worker.heartbeat()
+    client.sadd(crawl_keys.dupefilter, "f1")
+    args = ["--redis", redis_server, "--story", "workers-story", "--clear"]
+    assert workers.main(args) == 1
+    assert "are alive" in capsys.readouterr().err
+    client.delete(crawl_keys.worker(worker.worker_id))  # it died
+    assert workers.main(args) == 0
+    assert list(client.scan_iter(match=f"{crawl_keys.base}:*")) == []
+
+
+def test_workers_needs_a_reachable_redis(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("NEWSARCHIVE_REDIS", raising=False)
+    assert workers.main([]) == 2
+    assert workers.main(["--redis", "redis://:secret@127.0.0.1:9/0"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use Redis at redis://:***@127.0.0.1:9/0" in err
+    assert "secret" not in err
+
+
+def test_crawl_refuses_an_unreachable_redis_and_a_flush_interval_of_zero(
+    crawl_keys: Keys, redis_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = tmp_path / "story.toml"
+    story.write_text(STORY)
+    data = ["--data", str(tmp_path / "data")]
+    assert crawl.main([str(story), *data, "--redis", "redis://127.0.0.1:9/0"]) == 2
+    assert "cannot use Redis" in capsys.readouterr().err
+    args = [str(story), *data, "--redis", redis_server, "-s", "DB_FLUSH_INTERVAL=0"]
+    assert crawl.main(args) == 2
+    assert "needs DB_FLUSH_INTERVAL above 0" in capsys.readouterr().err
