@@ -17,6 +17,7 @@ VERBS = {
     "history": "list the versions of one article",
     "diff": "show word by word what changed between two versions of an article",
     "schedule": "crawl a story again and again, every DURATION, until stopped",
+    "verify": "check the WARC files and the captures; --repair fixes what it safely can",
 }
 
 USAGE = (
