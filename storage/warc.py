@@ -52,6 +52,11 @@ from crawler import __version__
 from crawler.page import PageInput
 
 try:
+    import fcntl
+except ImportError:  # not POSIX: files are not locked
+    fcntl = None  # type: ignore[assignment]
+
+try:
     import brotli
 except ImportError:  # then 'br' bodies stay encoded, as they would in Scrapy without it
     brotli = None
@@ -155,8 +160,10 @@ class WarcWriter:
     An exchange is appended with one write; if that fails (disk full) the file is cut back to its
     previous end, so it never ends in a partial record unless the process dies mid-write. A file
     left as `.open` by a crash therefore holds only complete gzip members plus perhaps a cut-off
-    last one, and its final name is in its warcinfo record (WARC-Filename): recovery needs nothing
-    that lives only in this object. Not thread-safe.
+    last one, and its final name is in its warcinfo record (WARC-Filename): recovery
+    (`storage.recover`) needs nothing that lives only in this object. While a file is open the
+    writer holds an exclusive `flock` on it, which tells recovery to leave it alone. Not
+    thread-safe.
     """
 
     def __init__(
@@ -364,6 +371,8 @@ class WarcWriter:
         path = self.directory / (name + OPEN_SUFFIX)
         # Exclusive creation: never clobber another writer's file, whatever the clock does.
         self._file = FileIO(path, "xb")
+        # Held until the file is closed (or the process dies): recovery leaves a locked file alone.
+        lock_file(self._file.fileno())
         self._name, self._size = name, 0
         warcinfo = self._records.create_warcinfo_record(name, self._info)
         self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
@@ -427,6 +436,18 @@ class WarcWriter:
         if file is not None:
             with contextlib.suppress(OSError):
                 file.close()
+
+
+def lock_file(fd: int) -> bool:
+    """Take an exclusive `flock` on an open file without waiting; False if another open file
+    holds it. The lock goes with the process, so a crashed writer's file is free again."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def compute_payload_digest(body: bytes) -> str:

@@ -25,6 +25,7 @@ VERBS = {
     "reextract": "extract the archived pages again (new extractor or options), offline",
     "db": "show the database's schema revision, or upgrade it",
     "workers": "show the workers and shared frontier of distributed crawls (Redis)",
+    "verify": "check the WARC files and the captures; --repair fixes what it safely can",
 }
 
 USAGE = (

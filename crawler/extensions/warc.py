@@ -15,9 +15,15 @@ from w3lib.url import safe_url_string
 
 from crawler import settings as defaults
 from crawler.capture import Capture
+from crawler.cli.common import settings_database_url
+from crawler.pipelines.extract import options_from_settings
 from crawler.revisit import PreviousCapture
 from crawler.signals import capture_archived
+from crawler.story import Story
+from storage.db.engine import open_database
+from storage.recover import Reconciler, files_to_reconcile, recover_open_files
 from storage.warc import (
+    OPEN_SUFFIX,
     HttpRequestData,
     HttpResponseData,
     Location,
@@ -94,6 +100,8 @@ class WarcExtension:
         story = getattr(crawler.spider, "story", None)
         if story is not None:
             warcinfo = {"isPartOf": str(story.name), **warcinfo}
+        if settings.getbool("WARC_RECOVER", defaults.WARC_RECOVER):
+            recover(crawler, Path(directory), story)
         writer = WarcWriter(
             directory,
             prefix=settings.get("WARC_PREFIX", defaults.WARC_PREFIX),
@@ -167,6 +175,56 @@ class WarcExtension:
     def close(self) -> None:
         """Finish the current WARC file; both spider_closed and engine_stopped call it."""
         self.writer.close()
+
+
+def recover(crawler: Crawler, directory: Path, story: Story | None) -> None:
+    """Before the crawl writes anything: finish the `.open` files a crashed crawl left in
+    `directory`, and when this crawl stores to a database, give it the captures and pages it
+    lacks for them (`storage.recover`). Counted in `recovery/*` stats."""
+    stats = crawler.stats
+    assert stats is not None
+    recovered = recover_open_files(directory)
+    for file in recovered:
+        if file.changed:
+            stats.inc_value("recovery/files")
+            stats.inc_value("recovery/bytes_cut", file.cut)
+            logger.warning(
+                "Recovered %s left by a crashed crawl: %d complete records kept, %d bytes cut%s",
+                file.name + OPEN_SUFFIX,
+                file.records,
+                file.cut,
+                f" ({file.reason})" if file.reason else "",
+            )
+        elif file.status != "in-use":
+            stats.inc_value("recovery/unrecoverable")
+            logger.error("Cannot recover %s: %s", file.name + OPEN_SUFFIX, file.reason)
+    names = files_to_reconcile(directory, recovered)
+    settings = crawler.settings
+    if not names or not settings.getwithbase("ITEM_PIPELINES").get(_STORE):
+        return
+    engine = open_database(settings_database_url(settings))
+    try:
+        done = Reconciler(engine, directory, options_from_settings(settings), story).reconcile(
+            names
+        )
+    finally:
+        engine.dispose()
+    stats.inc_value("recovery/captures_added", done.captures_added)
+    stats.inc_value("recovery/pages_added", done.pages_added)
+    stats.inc_value("recovery/captures_moved", done.captures_repointed)
+    stats.inc_value("recovery/captures_dropped", len(done.captures_dropped))
+    logger.warning(
+        "Reconciled the database with %s: %d captures and %d pages stored, %d captures moved, "
+        "%d removed",
+        ", ".join(names),
+        done.captures_added,
+        done.pages_added,
+        done.captures_repointed,
+        len(done.captures_dropped),
+    )
+
+
+_STORE = "crawler.pipelines.store.StorePipeline"
 
 
 def _header_lines(headers: Headers) -> list[tuple[bytes, bytes]]:

@@ -11,6 +11,9 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -59,11 +62,43 @@ def with_listing_date(extraction: Extraction, hints: dict[str, str]) -> Extracti
     return replace(extraction, article=replace(article, published=date.fromisoformat(listed)))
 
 
+def _start_worker(crawl_pid: int) -> None:
+    """In a worker: quiet the extractors and die with the crawl."""
+    quiet_extractors()
+    threading.Thread(
+        target=_exit_with, args=(crawl_pid,), name="exit-with-crawl", daemon=True
+    ).start()
+
+
 def quiet_extractors() -> None:
     """In a worker: trafilatura and htmldate log their doubts about every odd page; the
     outcome is counted in `extract/*` stats instead, so only their critical messages remain."""
     for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _exit_with(pid: int) -> None:
+    """Exit as soon as process `pid` (the crawl) has ended. A worker of a crawl killed with
+    SIGKILL would otherwise wait for work for ever, its siblings holding its queue's pipes open,
+    and keep the forkserver alive with it."""
+    try:
+        handle = os.pidfd_open(pid)  # Linux: readable once the process has ended
+    except (AttributeError, OSError):  # no pidfd (or the crawl is gone already): poll
+        while _alive(pid):
+            time.sleep(1.0)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ExtractPipeline:
@@ -85,7 +120,10 @@ class ExtractPipeline:
             # forkserver: forking the crawling process itself (threads, reactor) is unsafe.
             context = multiprocessing.get_context("forkserver")
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=quiet_extractors
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
         return self._executor
 

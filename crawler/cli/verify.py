@@ -1,0 +1,178 @@
+"""`newsarchive verify --data DIR [--repair]`: check the WARC files and the captures that point
+into them; with --repair, fix what can be fixed safely (see docs/archive.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from crawler.cli.common import CliError, add_data_options, database_url, warc_dir
+from crawler.extraction.options import ExtractOptions
+from crawler.story import Story, StoryError, load_story
+from storage.db.engine import DatabaseNotFound, open_database
+from storage.recover import (
+    Reconciled,
+    Reconciler,
+    RecoveredFile,
+    files_to_reconcile,
+    recover_open_files,
+)
+from storage.verify import Report, verify
+
+PROG = "newsarchive verify"
+
+
+class Progress:
+    """A line on standard error at most every `interval` seconds: big archives take a while."""
+
+    def __init__(self, interval: float = 2.0) -> None:
+        self.interval = interval
+        self._last = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            sys.stderr.write(f"{PROG}: {message}\n")
+            sys.stderr.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Check every WARC file (records whole, mandatory headers, digests), every "
+        "capture's pointer into them, revisits' references and unfinished files. Exit status: "
+        "0 clean, 1 problems found (or left after --repair), 2 usage error.",
+    )
+    add_data_options(parser)
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="recover unfinished .open files, store captures for records that have none, move "
+        "or remove captures that point at no record; then check again",
+    )
+    parser.add_argument(
+        "--story",
+        type=Path,
+        metavar="FILE",
+        help="with --repair: the story file, so that recovered pages are judged for relevance "
+        "and linked to the story as in a crawl",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    directory = warc_dir(args.data)
+    try:
+        if not directory.is_dir():
+            raise CliError(f"no WARC directory {directory}: point --data at a crawl's data", 2)
+        story = _story(args.story) if args.story else None
+        engine = _database(args.data, args.db)
+        try:
+            return _run(directory, engine, story, repair=args.repair)
+        finally:
+            if engine is not None:
+                engine.dispose()
+    except CliError as exc:
+        return exc.report(PROG)
+
+
+def _story(path: Path) -> Story:
+    try:
+        return load_story(path)
+    except StoryError as exc:
+        raise CliError(str(exc), 2) from exc
+
+
+def _database(data: Path, db: str | None) -> Engine | None:
+    """The crawl's database, or None (with a note) when there is none: the files alone are
+    checked then."""
+    url = database_url(data, db)
+    try:
+        return open_database(url, create=False)
+    except DatabaseNotFound as exc:
+        sys.stderr.write(f"{PROG}: {exc}: checking the WARC files only\n")
+        return None
+    except OperationalError as exc:
+        raise CliError(f"cannot open the database: {exc.orig}", 1) from exc
+
+
+def _run(directory: Path, engine: Engine | None, story: Story | None, *, repair: bool) -> int:
+    progress = Progress()
+    recovered: list[RecoveredFile] = []
+    if repair:
+        recovered = recover_open_files(directory)
+        for file in recovered:
+            print(_describe(file))
+    report = verify(directory, engine, progress)
+    _print_problems(report)
+    if not repair:
+        _print_summary(report)
+        return 0 if report.clean else 1
+    fixable = [p for p in report.problems if p.fixable]
+    if engine is not None and (fixable or recovered):
+        names = {p.file for p in report.problems if p.orphan}
+        names |= {p.capture.filename for p in report.problems if p.capture is not None}
+        names = {name for name in names if (directory / name).is_file()}
+        names.update(files_to_reconcile(directory, recovered))
+        done = Reconciler(engine, directory, ExtractOptions(), story).reconcile(
+            sorted(names),
+            [p.capture for p in report.problems if p.capture is not None],
+            progress,
+        )
+        _print_reconciled(done)
+        report = verify(directory, engine, progress)
+    print(f"after repair: {_summary(report)}")
+    for problem in report.problems:
+        print(f"not repaired: {problem}")
+    return 0 if report.clean else 1
+
+
+def _describe(file: RecoveredFile) -> str:
+    if file.status == "recovered":
+        cut = f", cut {file.cut} bytes ({file.reason})" if file.cut else ""
+        return f"repaired: {file.name}.open recovered: {file.records} complete records{cut}"
+    if file.status == "empty":
+        return f"repaired: {file.name}.open had no complete record and was removed"
+    if file.status == "in-use":
+        return f"skipped: {file.name}.open: {file.reason}"
+    return f"not repaired: {file.name}.open: {file.reason}"
+
+
+def _print_problems(report: Report) -> None:
+    for problem in report.problems:
+        print(problem)
+    for name in report.in_use:
+        print(f"{name}: being written by a running crawl, not checked")
+
+
+def _print_reconciled(done: Reconciled) -> None:
+    if done.captures_added:
+        print(f"repaired: stored {done.captures_added} captures for records that had none")
+    if done.pages_added:
+        print(f"repaired: stored {done.pages_added} pages through extraction")
+    if done.captures_repointed:
+        print(f"repaired: moved {done.captures_repointed} captures to where their record is")
+    for file, offset, record_id in done.captures_dropped:
+        print(f"repaired: {file}:{offset}: removed capture of {record_id}: not in the archive")
+
+
+def _summary(report: Report) -> str:
+    counts = (
+        f"{report.files} files, {report.records} records, {report.bytes:,} bytes, "
+        f"{report.captures} captures checked"
+    )
+    if report.clean:
+        return f"{counts}: no problems"
+    return f"{counts}: {len(report.problems)} problems"
+
+
+def _print_summary(report: Report) -> None:
+    print(_summary(report))

@@ -1,0 +1,255 @@
+"""`newsarchive verify`: every kind of damage is reported with its file, offset and reason, and
+`--repair` fixes what it says it fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, select, update
+
+from crawler.cli.verify import main
+from storage.db import models as m
+from storage.db.engine import open_database
+from storage.db.repository import Repository
+from storage.recover import OPEN_SUFFIX
+from storage.warc import WarcWriter
+from storage.warccheck import Record, scan
+from tests.storage.archive import SITE, T0, Written, capture_of, request, response, write_archive
+
+
+@dataclass
+class Archive:
+    data: Path
+    db_url: str
+    engine: Engine
+    written: Written
+
+    def run(self, *args: str) -> int:
+        return main(["--data", str(self.data), "--db", self.db_url, *args])
+
+    def records(self) -> list[Record]:
+        return [r for r in scan(self.written.path) if isinstance(r, Record)]
+
+
+def make_archive(tmp_path: Path, db_url: str, *, gzip: bool = True) -> Archive:
+    data = tmp_path / "data"
+    written = write_archive(data / "warc", pages=3, gzip=gzip)
+    engine = open_database(db_url)
+    Repository(engine).write_batch(written.captures, [], None)
+    return Archive(data, db_url, engine, written)
+
+
+@pytest.fixture
+def archive(tmp_path: Path, db_url: str) -> Archive:
+    made = make_archive(tmp_path, db_url)
+    yield made
+    made.engine.dispose()
+
+
+@pytest.fixture
+def plain(tmp_path: Path, db_url: str) -> Archive:
+    """An uncompressed archive: a byte can be changed without moving any record."""
+    made = make_archive(tmp_path, db_url, gzip=False)
+    yield made
+    made.engine.dispose()
+
+
+def test_a_clean_archive_passes(archive: Archive, capsys: pytest.CaptureFixture[str]) -> None:
+    assert archive.run() == 0
+    out = capsys.readouterr().out
+    assert "1 files, 9 records" in out and "4 captures checked: no problems" in out
+
+
+def test_a_flipped_payload_byte_is_a_digest_mismatch(
+    plain: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = plain.records()[-2]  # the last page's response record
+    data = bytearray(plain.written.path.read_bytes())
+    data[target.end - 10] ^= 0x01  # in the HTML body
+    plain.written.path.write_bytes(bytes(data))
+    assert plain.run() == 1
+    out = capsys.readouterr().out
+    where = f"{plain.written.path.name}:{target.offset}: "
+    assert where + "WARC-Block-Digest mismatch" in out
+    assert where + "WARC-Payload-Digest mismatch" in out
+    assert plain.run("--repair") == 1  # the bytes are lost: nothing to repair
+    assert "not repaired: " + where + "WARC-Payload-Digest mismatch" in capsys.readouterr().out
+
+
+def test_a_flipped_compressed_byte_is_a_bad_gzip_member(
+    archive: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = archive.records()[-2]
+    data = bytearray(archive.written.path.read_bytes())
+    data[target.offset + target.length // 2] ^= 0xFF
+    archive.written.path.write_bytes(bytes(data))
+    assert archive.run() == 1
+    out = capsys.readouterr().out
+    assert f"{archive.written.path.name}:{target.offset}: bad gzip member" in out
+    assert "no record starts at this offset" in out  # the capture of that record
+
+
+def test_a_missing_header_is_reported(plain: Archive, capsys: pytest.CaptureFixture[str]) -> None:
+    target = plain.records()[3]
+    data = plain.written.path.read_bytes()
+    start = data.index(b"\r\nWARC-Date: ", target.offset)
+    plain.written.path.write_bytes(data[:start] + b"\r\nWARC-Dato: " + data[start + 13 :])
+    assert plain.run() == 1
+    out = capsys.readouterr().out
+    assert f"{plain.written.path.name}:{target.offset}: missing mandatory header WARC-Date" in out
+
+
+def test_a_missing_file_drops_its_captures_on_repair(
+    archive: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = archive.written.path.name
+    archive.written.path.unlink()
+    assert archive.run() == 1
+    out = capsys.readouterr().out
+    first = archive.written.captures[0]
+    assert f"{name}:{first.warc_offset}: capture " in out and "its WARC file is missing" in out
+    assert archive.run("--repair") == 0
+    out = capsys.readouterr().out
+    assert out.count("removed capture of") == 4
+    with archive.engine.connect() as conn:
+        assert conn.execute(select(m.Capture.id)).all() == []
+
+
+def test_a_wrong_capture_offset_is_moved_back_on_repair(
+    archive: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moved = archive.written.captures[2]
+    with archive.engine.begin() as conn:
+        conn.execute(
+            update(m.Capture)
+            .where(m.Capture.warc_record_id == moved.warc_record_id)
+            .values(warc_offset=moved.warc_offset + 5)
+        )
+    assert archive.run() == 1
+    out = capsys.readouterr().out
+    name = archive.written.path.name
+    assert f"{name}:{moved.warc_offset + 5}: capture " in out
+    assert "no record starts at this offset" in out
+    assert (
+        f"{name}:{moved.warc_offset}: response record {moved.warc_record_id} has no capture" in out
+    )
+    assert archive.run("--repair") == 0
+    assert "moved 1 captures" in capsys.readouterr().out
+    with archive.engine.connect() as conn:
+        offset = conn.execute(
+            select(m.Capture.warc_offset).where(m.Capture.warc_record_id == moved.warc_record_id)
+        ).scalar_one()
+    assert offset == moved.warc_offset
+
+
+def test_a_dangling_revisit_is_reported_and_not_repaired(
+    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    writer = WarcWriter(data / "warc", prefix="test", max_size=1 << 30)
+    url = f"{SITE}/news/0/"
+    location = writer.write_revisit(
+        request(url),
+        response(b"", b"text/html", status=304),
+        profile="server-not-modified",
+        refers_to_record_id="<urn:uuid:00000000-0000-0000-0000-000000000000>",
+        refers_to_uri=url,
+        refers_to_date=T0,
+        payload_digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        fetched_at=T0 + timedelta(hours=1),
+    )
+    writer.close()
+    engine = open_database(db_url)
+    capture = replace(
+        capture_of(url, T0 + timedelta(hours=1), location, "text/html"),
+        status=304,
+        record_type="revisit",
+        revisit_profile="server-not-modified",
+        refers_to="<urn:uuid:00000000-0000-0000-0000-000000000000>",
+    )
+    Repository(engine).write_batch([capture], [], None)
+    engine.dispose()
+    args = ["--data", str(data), "--db", db_url]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert f"{location.filename}:{location.offset}: revisit refers to <urn:uuid:0000" in out
+    assert "which is in no response record" in out
+    assert main([*args, "--repair"]) == 1
+    assert "not repaired: " in capsys.readouterr().out
+
+
+def test_an_orphan_record_is_stored_with_its_page_on_repair(
+    archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lost = archive.written.captures[1]
+    with archive.engine.begin() as conn:
+        conn.execute(delete(m.Capture).where(m.Capture.warc_record_id == lost.warc_record_id))
+    assert archive.run() == 1
+    assert f"response record {lost.warc_record_id} has no capture" in capsys.readouterr().out
+    story = tmp_path / "story.toml"
+    story.write_text(STORY_TOML)
+    assert archive.run("--repair", "--story", str(story)) == 0
+    out = capsys.readouterr().out
+    # The fixture stored captures only: the pages of the other two are extracted too.
+    assert "stored 1 captures" in out and "stored 3 pages" in out
+    with archive.engine.connect() as conn:
+        version = conn.execute(
+            select(m.ArticleVersion.title)
+            .join(m.Capture, m.Capture.id == m.ArticleVersion.capture_id)
+            .where(m.Capture.warc_record_id == lost.warc_record_id)
+        ).scalar_one()
+        links = conn.execute(select(m.StoryArticle.relevant)).scalars().all()
+    assert version and "El Salvador" in version
+    assert links == [True]  # the three pages name the same canonical URL: one article
+
+
+def test_an_unfinished_file_is_reported_and_recovered(
+    archive: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = archive.written.path
+    cut = path.with_name(path.name + OPEN_SUFFIX)
+    cut.write_bytes(path.read_bytes()[:-50])  # the last request record cut off
+    path.unlink()
+    assert archive.run() == 1
+    out = capsys.readouterr().out
+    assert f"{cut.name}: unfinished file left by a crashed crawl" in out
+    assert f"{cut.name}:" in out and "gzip member cut off" in out
+    assert archive.run("--repair") == 0
+    out = capsys.readouterr().out
+    assert f"repaired: {path.name}.open recovered: 8 complete records, cut" in out
+    assert path.exists() and not cut.exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--data", str(tmp_path / "nowhere")]) == 2
+    assert "no WARC directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["--bogus"])
+    assert exit_.value.code == 2
+
+
+def test_without_a_database_the_files_alone_are_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_archive(tmp_path / "data" / "warc", pages=1)
+    assert main(["--data", str(tmp_path / "data")]) == 0
+    captured = capsys.readouterr()
+    assert "checking the WARC files only" in captured.err
+    assert "0 captures checked: no problems" in captured.out
+
+
+STORY_TOML = f"""
+name = "el-salvador"
+title = "El Salvador prisons"
+since = 2025-02-01
+until = 2025-02-28
+[match]
+all = ["El Salvador"]
+any = ["prison*", "jail*"]
+[[sources]]
+name = "News"
+url = "{SITE}/"
+"""
