@@ -54,8 +54,23 @@ _UNREACHABLE = (
 )
 
 
-_INTEGERS = ("DB_BATCH_SIZE", "EXTRACT_WORKERS", "EXTRACT_MIN_WORDS", "WARC_MAX_SIZE")
-_FLOATS = ("DB_FLUSH_INTERVAL", "NEWSARCHIVE_PROGRESS_INTERVAL", "DOWNLOAD_DELAY")
+_INTEGERS = (
+    "DB_BATCH_SIZE",
+    "EXTRACT_WORKERS",
+    "EXTRACT_MIN_WORDS",
+    "WARC_MAX_SIZE",
+    "DOWNLOAD_MAXSIZE",
+    "REDIRECT_MAX_TIMES",
+    "URLLENGTH_LIMIT",
+    "NEWSARCHIVE_ROBOTSTXT_MAXSIZE",
+    "NEWSARCHIVE_SITEMAP_DEPTH",
+)
+_FLOATS = (
+    "DB_FLUSH_INTERVAL",
+    "NEWSARCHIVE_PROGRESS_INTERVAL",
+    "DOWNLOAD_DELAY",
+    "DOWNLOAD_TIMEOUT",
+)
 
 
 def check_settings(settings: Settings) -> None:
@@ -64,6 +79,7 @@ def check_settings(settings: Settings) -> None:
     that cannot be opened. Opening the database also brings its schema up to date."""
     from crawler.cli.common import settings_database_url
     from crawler.frontier import REVISIT_MODES, crawl_clock
+    from crawler.middlewares.guard import AllowList
     from crawler.pipelines.extract import options_from_settings
     from storage.db.engine import open_database
 
@@ -93,6 +109,10 @@ def check_settings(settings: Settings) -> None:
         options_from_settings(settings)
     except ValueError as exc:
         raise SettingError(f"extraction settings: {exc}") from None
+    try:
+        AllowList(settings.getlist("NEWSARCHIVE_GUARD_ALLOW"))
+    except ValueError as exc:
+        raise SettingError(str(exc)) from None
     url = settings_database_url(settings)
     try:
         open_database(url).dispose()
