@@ -61,6 +61,11 @@ _INTEGERS = (
     "WARC_MAX_SIZE",
     "CLUSTER_SHINGLE_WORDS",
     "CLUSTER_NUM_PERM",
+    "DOWNLOAD_MAXSIZE",
+    "REDIRECT_MAX_TIMES",
+    "URLLENGTH_LIMIT",
+    "NEWSARCHIVE_ROBOTSTXT_MAXSIZE",
+    "NEWSARCHIVE_SITEMAP_DEPTH",
 )
 _FLOATS = (
     "DB_FLUSH_INTERVAL",
@@ -70,6 +75,7 @@ _FLOATS = (
     "NEWSARCHIVE_REDIS_HEARTBEAT",
     "NEWSARCHIVE_REDIS_WORKER_TIMEOUT",
     "NEWSARCHIVE_REDIS_IDLE_TIME",
+    "DOWNLOAD_TIMEOUT",
 )
 
 
@@ -80,6 +86,7 @@ def check_settings(settings: Settings) -> None:
     Opening an empty database creates its schema."""
     from crawler.cli.common import settings_database_url
     from crawler.frontier import REVISIT_MODES, crawl_clock
+    from crawler.middlewares.guard import AllowList
     from crawler.pipelines.extract import options_from_settings
     from crawler.pipelines.store import cluster_options
     from storage.db.engine import SchemaMismatch, open_database
@@ -114,6 +121,10 @@ def check_settings(settings: Settings) -> None:
         cluster_options(settings)
     except ValueError as exc:
         raise SettingError(f"clustering settings: {exc}") from None
+    try:
+        AllowList(settings.getlist("NEWSARCHIVE_GUARD_ALLOW"))
+    except ValueError as exc:
+        raise SettingError(str(exc)) from None
     redis_url = settings.get("NEWSARCHIVE_REDIS_URL")
     if redis_url:
         _check_distributed(settings, redis_url)

@@ -48,9 +48,6 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 RETRY_TIMES = 2
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -58,8 +55,36 @@ REFERER_ENABLED = True
 # Every response is archived, whatever its status, so the spider sees errors too and reports them.
 HTTPERROR_ALLOW_ALL = False
 
+# --- limits (docs/crawling.md, "Limits and hostile input") ----------------------------------------
+DOWNLOAD_TIMEOUT = 30
+"""Seconds for a whole download, body included: a server trickling bytes is cut off here."""
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+"""Bytes: a larger body, on the wire or once decompressed, is refused (`fetch/too_large`)."""
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+"""Redirects followed in one chain; a loop is refused at once (`redirect/loop`)."""
+URLLENGTH_LIMIT = 2083
+"""Characters: longer URLs are not requested (Scrapy's default, stated here)."""
+NEWSARCHIVE_ROBOTSTXT_MAXSIZE = 512 * 1024
+"""Bytes of robots.txt read; the rest is not downloaded (RFC 9309 asks for at least 500 KiB)."""
+NEWSARCHIVE_SITEMAP_DEPTH = 2
+"""Sitemap indexes followed below a sitemap the crawl started from (an index of indexes)."""
+NEWSARCHIVE_GUARD_ENABLED = True
+"""Refuse requests to internal addresses that are not story sources (docs/crawling.md)."""
+NEWSARCHIVE_GUARD_ALLOW: list[str] = []
+"""Networks ('10.1.0.0/16'), hosts ('intranet.example') or 'host:port's the guard lets through."""
+
 # --- components ----------------------------------------------------------------------------------
-DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
+    # First of all, so that every request (robots.txt ones too) meets the guard before anything.
+    "crawler.middlewares.guard.AddressGuardMiddleware": 40,
+    "crawler.middlewares.limits.LimitsMiddleware": 45,
+    # Scrapy's own, refusing with a reason (crawler/refusals.py):
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.limits.DecompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.limits.RedirectMiddleware": 600,
+}
 EXTENSIONS = {
     "crawler.extensions.warc.WarcExtension": 100,
     "crawler.extensions.progress.ProgressExtension": 500,

@@ -29,11 +29,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import frontier
+from crawler import settings as defaults
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.items import PageItem, RevisitItem
 from crawler.page import PageInput
+from crawler.refusals import Refused
 from crawler.story import Source, Story, load_story
 from crawler.urls import host_of, normalise_url
 from storage.db.frontier import Frontier
@@ -252,10 +254,38 @@ class StorySpider(scrapy.Spider):
         except SitemapError as exc:
             self._fail(source, response.url, "sitemap_unreadable", str(exc))
             return
-        for child in filter(None, (self._normal(c, source) for c in sitemap.children)):
-            yield self._request(child, source, self.parse_sitemap, via="sitemap")
+        yield from self._sitemap_children(response, sitemap.children, source)
         self.crawler.stats.inc_value("discovery/sitemap_items", len(sitemap.leads))
         yield from self._follow_leads(sitemap.leads, source, via="sitemap")
+
+    def _sitemap_children(
+        self, response: Response, children: tuple[str, ...], source: Source
+    ) -> Iterator[Request]:
+        """The sitemaps an index lists, but none of its own chain (an index listing itself or
+        an ancestor: `discovery/sitemap_loop`) and none deeper than NEWSARCHIVE_SITEMAP_DEPTH
+        indexes below where the crawl started (`discovery/skipped/sitemap_depth`)."""
+        parents: list[str] = response.meta.get("sitemap_chain", [])
+        depth = len(parents) + 1
+        chain = [*parents, *response.meta.get("redirect_urls", ()), response.url]
+        max_depth = self.crawler.settings.getint(
+            "NEWSARCHIVE_SITEMAP_DEPTH", defaults.NEWSARCHIVE_SITEMAP_DEPTH
+        )
+        for child in filter(None, (self._normal(c, source) for c in children)):
+            if child in chain:
+                self.crawler.stats.inc_value("discovery/sitemap_loop")
+                self.logger.warning(
+                    "Not following %s: sitemap index %s lists itself or its parent",
+                    child,
+                    response.url,
+                )
+            elif depth > max_depth:
+                self.crawler.stats.inc_value("discovery/skipped/sitemap_depth")
+                self.logger.warning(
+                    "Not following %s: sitemap indexes nested deeper than %d", child, max_depth
+                )
+            else:
+                meta = {"sitemap_chain": [*parents, response.url]}
+                yield self._request(child, source, self.parse_sitemap, via="sitemap", meta=meta)
 
     def _follow_leads(
         self, leads: tuple[Lead, ...] | list[Lead], source: Source, *, via: str
@@ -332,6 +362,9 @@ class StorySpider(scrapy.Spider):
         if isinstance(error, HttpError):
             status = error.response.status
             self._fail(source, request.url, f"http_{status}", f"answered HTTP {status}")
+        elif isinstance(error, Refused):
+            # counted and logged with its reason where it was refused (crawler/refusals.py)
+            self.logger.debug("Not fetching %s: %s", request.url, error.reason)
         elif isinstance(error, IgnoreRequest):
             why = "robots" if "robots.txt" in str(error) else "offsite"
             self.crawler.stats.inc_value(f"discovery/skipped/{why}")

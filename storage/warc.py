@@ -77,6 +77,9 @@ OPEN_SUFFIX = ".open"
 """Suffix of a file still being written; it is renamed without it once closed."""
 
 _CHUNK = 64 * 1024
+MAX_DECODED_BODY = 32 * 1024 * 1024
+"""Default bound on a decoded body (the crawl's DOWNLOAD_MAXSIZE default): a decompression bomb
+in an archive must not take the reader's memory."""
 
 RevisitProfile = Literal["server-not-modified", "identical-payload-digest"]
 """A revisit profile of WARC 1.1 §6.7, by the last segment of its URI."""
@@ -666,15 +669,15 @@ class _Latin1HeadersParser(StatusAndHeadersParser):  # type: ignore[misc]  # no 
         return line.decode("latin-1")
 
 
-def page_from_record(record: WarcRecord, *, max_size: int = 0) -> PageInput:
+def page_from_record(record: WarcRecord, *, max_size: int = MAX_DECODED_BODY) -> PageInput:
     """The page input of a response record: its payload with chunking and content codings
     (gzip, deflate, br, zstd, identity) removed, as Scrapy's HttpCompressionMiddleware does for a
     live response, so that re-extraction sees the same body as the crawl did.
 
-    `max_size` (bytes, 0 for no limit) bounds the decoded body: the archive keeps what servers
-    sent, decompression bombs included. Raises ContentDecodingError for a body that does not
-    decode, WarcReadError for a record that is not an HTTP response (see `page_from_revisit`)
-    or has a WARC-Date that does not parse.
+    `max_size` (bytes, 0 for no limit; by default the crawl's DOWNLOAD_MAXSIZE default) bounds
+    the decoded body: the archive keeps what servers sent, decompression bombs included. Raises
+    ContentDecodingError for a body that does not decode, WarcReadError for a record that is
+    not an HTTP response (see `page_from_revisit`) or has a WARC-Date that does not parse.
 
     A `resource` record (a document archived without an HTTP exchange, as wget and Browsertrix
     write some) reads as a 200 whose only header is the record's Content-Type, its block the body.
@@ -707,7 +710,7 @@ def page_from_revisit(
     original_path: str | os.PathLike[str],
     original_offset: int,
     *,
-    max_size: int = 0,
+    max_size: int = MAX_DECODED_BODY,
 ) -> PageInput:
     """The page input of a revisit record: the page of the response record it refers to, read
     from `original_offset` of `original_path` (the capture index knows where), as fetched by the

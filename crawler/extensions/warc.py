@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 _TRUNCATED = {"dataloss": "disconnect", "download_stopped": "unspecified"}
 """Scrapy response flags that mean an incomplete body, and the WARC-Truncated reason for each."""
 
+TRUNCATED_META = "warc_truncated"
+"""request.meta key a component sets when it cut a body short on purpose: the WARC-Truncated
+reason to write ("length" for a size limit), where Scrapy's flags would only say "unspecified"."""
+
 _UNCHANGED: dict[RevisitProfile, str] = {
     "server-not-modified": "not-modified",
     "identical-payload-digest": "identical",
@@ -129,7 +133,8 @@ class WarcExtension:
             # the URL that redirected, not to this one.
             previous = None
         profile = _revisit_profile(response, previous)
-        request_data, response_data = _request_data(request), _response_data(response)
+        request_data = _request_data(request)
+        response_data = _response_data(response, request.meta.get(TRUNCATED_META))
         ip_address = None if response.ip_address is None else str(response.ip_address)
         try:
             if profile is None or previous is None:
@@ -255,13 +260,13 @@ def _request_data(request: Request) -> HttpRequestData:
     )
 
 
-def _response_data(response: Response) -> HttpResponseData:
+def _response_data(response: Response, truncated: str | None = None) -> HttpResponseData:
     try:
         reason = HTTPStatus(response.status).phrase  # the handler dropped the server's phrase
     except ValueError:
         reason = ""
     protocol = response.protocol or ""
-    truncated = next((_TRUNCATED[f] for f in response.flags if f in _TRUNCATED), None)
+    truncated = truncated or next((_TRUNCATED[f] for f in response.flags if f in _TRUNCATED), None)
     return HttpResponseData(
         status=response.status,
         reason=reason,

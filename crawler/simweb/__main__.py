@@ -31,6 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="add a sixth publisher that answers 500 to everything",
     )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="add a publisher that attacks the crawler (bombs, loops, slow and huge bodies…)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="vary the generated content")
     parser.add_argument(
         "--round", type=int, default=0, metavar="N", help="start in round N (default 0)"
@@ -40,7 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--extra must be 0 or more")
     if args.round < 0:
         parser.error("--round must be 0 or more")
-    web = SimWeb(extra_articles=args.extra, failing_publisher=args.failing, seed=args.seed)
+    web = SimWeb(
+        extra_articles=args.extra,
+        failing_publisher=args.failing,
+        hostile_publisher=args.hostile,
+        seed=args.seed,
+    )
     web.set_round(args.round)
     with web:
         for publisher in web.publishers:

@@ -186,3 +186,13 @@ FAILING = PublisherSpec(
     url_style="story",
 )
 """The optional sixth publisher: every URL answers 500."""
+
+HOSTILE = PublisherSpec(
+    name="Hostile Gazette",
+    slug="hostile-gazette",
+    seed_id=None,
+    sections=_sections(("news", "News", "")),
+    seed_section="news",
+    url_style="story",
+)
+"""The optional hostile publisher; its pages are crawler/simweb/hostile.py's, not a theme's."""

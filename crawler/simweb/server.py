@@ -97,8 +97,8 @@ class PublisherServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, log: RequestLog) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, log: RequestLog, handler: type[_Handler] | None = None) -> None:
+        super().__init__(("127.0.0.1", 0), handler or _Handler)
         self.log = log
         self.current: tuple[Responder, int] | None = None
         """The responder and the round it serves, swapped as one so no request mixes them."""

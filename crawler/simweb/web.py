@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from types import TracebackType
 
+from crawler.simweb.hostile import BOMBS, HostileServer, HostileSite
 from crawler.simweb.plan import Placed, plan_web
-from crawler.simweb.publishers import FAILING, PUBLISHERS, PublisherSpec
+from crawler.simweb.publishers import FAILING, HOSTILE, PUBLISHERS, PublisherSpec
 from crawler.simweb.server import PublisherServer, RequestLog, Responder
 from crawler.simweb.sites import FOLLOW, Site, failing
 from crawler.simweb.timeline import at_round
@@ -33,8 +34,9 @@ class SimPublisher:
 
 
 class SimWeb:
-    """Five fictional publishers (and optionally a sixth that always fails), each on its own
-    port of 127.0.0.1, serving the El Salvador story among generated news.
+    """Five fictional publishers (and optionally one that always fails and one that attacks the
+    crawler), each on its own port of 127.0.0.1, serving the El Salvador story among generated
+    news.
 
     Articles are planned in the constructor; `start()` binds the ports, renders on demand and
     serves. Use it as a context manager, or call `start()` and `stop()`.
@@ -45,13 +47,20 @@ class SimWeb:
     """
 
     def __init__(
-        self, *, extra_articles: int = 0, failing_publisher: bool = False, seed: int = 0
+        self,
+        *,
+        extra_articles: int = 0,
+        failing_publisher: bool = False,
+        hostile_publisher: bool = False,
+        seed: int = 0,
     ) -> None:
         if extra_articles < 0:
             raise ValueError(f"extra_articles must be >= 0, got {extra_articles}")
         self.log = RequestLog()
         self._plan: dict[str, list[Placed]] = plan_web(seed, extra_articles)
         self._failing = failing_publisher
+        self._hostile_wanted = hostile_publisher
+        self._hostile: HostileSite | None = None
         self._round = 0
         self._servers: list[tuple[PublisherSpec, PublisherServer]] = []
         self._publishers: list[SimPublisher] = []
@@ -100,6 +109,23 @@ class SimWeb:
             self._publishers.append(
                 SimPublisher(FAILING.name, FAILING.slug, base, server.host, [], [], FOLLOW)
             )
+        if self._hostile_wanted:
+            hostile_server = HostileServer(self.log)
+            self._servers.append((HOSTILE, hostile_server))
+            self._hostile = HostileSite(f"http://{hostile_server.host}/")
+            hostile_server.serve(self._hostile.respond, "nginx", self._round)
+            BOMBS.prepare()
+            self._publishers.append(
+                SimPublisher(
+                    HOSTILE.name,
+                    HOSTILE.slug,
+                    self._hostile.base_url,
+                    self._hostile.host,
+                    self._hostile.feeds,
+                    self._hostile.sitemaps,
+                    follow=1,
+                )
+            )
         self._truth = build_truth(sites, failing_host)
 
     def stop(self) -> None:
@@ -131,6 +157,9 @@ class SimWeb:
     def _responder(self, spec: PublisherSpec, host: str) -> Responder:
         if spec is FAILING:
             return failing
+        if spec is HOSTILE:
+            assert self._hostile is not None
+            return self._hostile.respond  # the same attacks in every round
         return Site(spec, at_round(self._plan[spec.slug], self._round), f"http://{host}/").respond
 
     def __enter__(self) -> SimWeb:
@@ -154,6 +183,12 @@ class SimWeb:
         self._require_started()
         assert self._truth is not None
         return self._truth
+
+    @property
+    def hostile(self) -> HostileSite | None:
+        """The hostile publisher (`hostile_publisher=True`): its attacks by name, `attacks`."""
+        self._require_started()
+        return self._hostile
 
     def sent_body(self, url: str) -> bytes | None:
         """The exact body bytes last sent for `url` (after any compression), or None."""

@@ -1,8 +1,10 @@
+import time
 from datetime import date
 
 import pytest
 
 from crawler.discovery.feeds import FeedError, parse_feed
+from crawler.simweb.hostile import billion_laughs
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Courier</title><link>http://127.0.0.1:9/</link>
@@ -42,3 +44,18 @@ def test_atom_dates_are_taken_in_utc() -> None:
 def test_garbage_is_a_clear_error() -> None:
     with pytest.raises(FeedError, match="not a readable feed"):
         parse_feed(b"\x00\x01 not xml at all <", "http://127.0.0.1:9/rss.xml")
+
+
+def test_a_billion_laughs_feed_is_read_without_expanding_its_entities() -> None:
+    item = (
+        "<item><title>&lol9;</title><link>http://127.0.0.1:8001/a</link>"
+        "<pubDate>Tue, 04 Feb 2025 10:00:00 +0000</pubDate></item>"
+    )
+    body = billion_laughs(
+        f"<rss version='2.0'><channel><title>&lol9;</title>{item}</channel></rss>"
+    )
+    started = time.monotonic()
+    leads = parse_feed(body, "http://127.0.0.1:8001/feed.xml", "application/rss+xml")
+    assert time.monotonic() - started < 1
+    assert [lead.url for lead in leads] == ["http://127.0.0.1:8001/a"]
+    assert len(leads[0].title or "") < 100
