@@ -22,6 +22,8 @@ NEWSARCHIVE_REVISIT = "due"
 """Which known articles to fetch again: 'due' (by the story's revisit policy), 'all' or 'none'."""
 NEWSARCHIVE_NOW = ""
 """The time the revisit schedule is judged at (ISO 8601); empty means now. For tests."""
+NEWSARCHIVE_OUTCOMES = True
+"""Record the outcome of every URL the crawl meets (crawl_runs, url_outcomes, outcome/* stats)."""
 
 # --- politeness ----------------------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"
@@ -46,9 +48,13 @@ REFERER_ENABLED = True
 HTTPERROR_ALLOW_ALL = False
 
 # --- components ----------------------------------------------------------------------------------
-DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+DOWNLOADER_MIDDLEWARES = {
+    # below RetryMiddleware (550): sees a failed robots.txt request once no retry is left
+    "crawler.extensions.outcomes.OutcomesMiddleware": 40,
+}
 EXTENSIONS = {
     "crawler.extensions.warc.WarcExtension": 100,
+    "crawler.extensions.outcomes.OutcomesExtension": 200,
     "crawler.extensions.progress.ProgressExtension": 500,
 }
 ITEM_PIPELINES = {

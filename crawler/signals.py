@@ -2,6 +2,20 @@
 
 `capture_archived(capture: Capture, request: Request, response: Response)` is sent by the WARC
 extension after a response record is on disk; the store pipeline records it as a capture.
+
+`url_outcome(url: str, outcome: str, reason: str, detail: str | None, source: str | None,
+final: bool)` is sent by whatever decides what became of a URL (the spider, the outcomes
+middleware); the outcomes extension keeps one outcome per URL (`crawler.outcomes`).
+
+`outcomes_settled(run_id: int, outcomes: list[UrlOutcome])` is sent by the outcomes extension;
+the store pipeline takes them into its batches and returns True, so that one thread writes.
 """
 
 capture_archived = object()
+"""One fetch as archived: the link between the WARC files and the database."""
+
+url_outcome = object()
+"""What became of one URL: a final outcome, or (`final=False`) discovery passing it over."""
+
+outcomes_settled = object()
+"""URL outcomes ready to be written: a receiver that takes them returns True."""
