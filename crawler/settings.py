@@ -22,6 +22,8 @@ NEWSARCHIVE_REVISIT = "due"
 """Which known articles to fetch again: 'due' (by the story's revisit policy), 'all' or 'none'."""
 NEWSARCHIVE_NOW = ""
 """The time the revisit schedule is judged at (ISO 8601); empty means now. For tests."""
+NEWSARCHIVE_OUTCOMES = True
+"""Record the outcome of every URL the crawl meets (crawl_runs, url_outcomes, outcome/* stats)."""
 
 # --- distributed crawling (docs/distributed.md) -------------------------------------------------
 NEWSARCHIVE_REDIS_URL = ""
@@ -76,7 +78,10 @@ NEWSARCHIVE_GUARD_ALLOW: list[str] = []
 
 # --- components ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
-    # First of all, so that every request (robots.txt ones too) meets the guard before anything.
+    # Outermost: its process_exception sees every refusal and, below RetryMiddleware (550), a
+    # failed robots.txt request once no retry is left.
+    "crawler.extensions.outcomes.OutcomesMiddleware": 35,
+    # Next, so that every request (robots.txt ones too) meets the guard before anything else.
     "crawler.middlewares.guard.AddressGuardMiddleware": 40,
     "crawler.middlewares.limits.LimitsMiddleware": 45,
     # Scrapy's own, refusing with a reason (crawler/refusals.py):
@@ -87,6 +92,7 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
 }
 EXTENSIONS = {
     "crawler.extensions.warc.WarcExtension": 100,
+    "crawler.extensions.outcomes.OutcomesExtension": 200,
     "crawler.extensions.progress.ProgressExtension": 500,
 }
 ITEM_PIPELINES = {

@@ -7,8 +7,23 @@ extension after a response record is on disk; the store pipeline records it as a
 before `moment` (a `time.monotonic()` value) has been written to the database, or reported as not
 stored: after each batch, and on its timer when nothing is waiting. The distributed scheduler
 acknowledges a request only then, so that a worker that dies loses nothing it had fetched.
+
+`url_outcome(url: str, outcome: str, reason: str, detail: str | None, source: str | None,
+final: bool)` is sent by whatever decides what became of a URL (the spider, the outcomes
+middleware); the outcomes extension keeps one outcome per URL (`crawler.outcomes`).
+
+`outcomes_settled(run_id: int, outcomes: list[UrlOutcome])` is sent by the outcomes extension;
+the store pipeline takes them into its batches and returns True, so that one thread writes.
 """
 
 capture_archived = object()
+"""One fetch as archived: the link between the WARC files and the database."""
 
 stored_through = object()
+"""Everything handed to the store pipeline before a moment is written (or reported lost)."""
+
+url_outcome = object()
+"""What became of one URL: a final outcome, or (`final=False`) discovery passing it over."""
+
+outcomes_settled = object()
+"""URL outcomes ready to be written: a receiver that takes them returns True."""

@@ -33,7 +33,9 @@ from crawler import settings as defaults
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
+from crawler.extensions.outcomes import failure_outcome
 from crawler.items import PageItem, RevisitItem
+from crawler.outcomes import Outcome, report
 from crawler.page import PageInput
 from crawler.refusals import Refused
 from crawler.story import Source, Story, load_story
@@ -95,7 +97,10 @@ class StorySpider(scrapy.Spider):
             )
         for url in due:
             source = self.story.source_for(url)
-            if source is None or url in self._homes:
+            if source is None:
+                self._passed_over(url, None, "not-in-story", "its publisher left the story file")
+                continue
+            if url in self._homes:
                 continue  # a home page is fetched every round anyway, with its links followed
             self.crawler.stats.inc_value("discovery/revisits")
             yield self._request(
@@ -127,9 +132,11 @@ class StorySpider(scrapy.Spider):
         except ValueError:
             self.crawler.stats.inc_value("discovery/invalid_url")
             self.logger.debug("Not a valid URL: %r", url)
+            self._passed_over(url, source, "invalid-url")
             return None
         if same_site and host_of(normal) != source.host:
             self.crawler.stats.inc_value("discovery/offsite")
+            self._passed_over(normal, source, "off-site", f"not on {source.host}")
             return None
         return normal
 
@@ -175,6 +182,7 @@ class StorySpider(scrapy.Spider):
             reason = self._frontier.skip.get(url)
             if reason is not None:
                 self.crawler.stats.inc_value(f"discovery/skipped/{reason}")
+                self._passed_over(url, source, "known" if reason == "known" else f"known-{reason}")
                 return None
         meta: dict[str, Any] = {"follow": follow}
         if lead is not None:
@@ -212,14 +220,20 @@ class StorySpider(scrapy.Spider):
         elif unchanged:
             self.crawler.stats.inc_value("discovery/unchanged")
             if response.status == 304:
-                return  # no body: its links are the ones found last time
+                # no body: its links are the ones found last time
+                self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
+                return
         content_type = response.headers.get(b"Content-Type", b"") or b""
         if not isinstance(response, TextResponse) or not content_type.lower().startswith(
             HTML_TYPES
         ):
             self.crawler.stats.inc_value("discovery/not_html")
+            media_type = content_type.decode("latin-1") or "no Content-Type"
+            self._outcome(response.url, source, "archived", "not-html", media_type)
             return
-        if not unchanged:
+        if unchanged:
+            self._outcome(response.url, source, "archived", "unchanged", "same payload digest")
+        else:
             yield self._item(response, source)
         follow: int = response.meta.get("follow", 0)
         if follow <= 0:
@@ -232,28 +246,36 @@ class StorySpider(scrapy.Spider):
                 yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        if response.status == 304:
-            return  # unchanged since the last crawl: its entries are known
         source = self._sources[response.meta["source"]]
+        if response.status == 304:
+            # unchanged since the last crawl: its entries are known
+            self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
+            return
         raw_type = response.headers.get(b"Content-Type")
         content_type = raw_type.decode("latin-1") if raw_type else None
         try:
             leads = parse_feed(response.body, response.url, content_type)
         except FeedError as exc:
             self._fail(source, response.url, "feed_unreadable", str(exc))
+            self._outcome(response.url, source, "failed", "feed-unreadable", str(exc))
             return
         self.crawler.stats.inc_value("discovery/feed_items", len(leads))
+        self._outcome(response.url, source, "archived", "feed", f"{len(leads)} entries")
         yield from self._follow_leads(leads, source, via="feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        if response.status == 304:
-            return
         source = self._sources[response.meta["source"]]
+        if response.status == 304:
+            self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
+            return
         try:
             sitemap = parse_sitemap(response.body)
         except SitemapError as exc:
             self._fail(source, response.url, "sitemap_unreadable", str(exc))
+            self._outcome(response.url, source, "failed", "sitemap-unreadable", str(exc))
             return
+        entries = f"{len(sitemap.leads)} entries, {len(sitemap.children)} sitemaps"
+        self._outcome(response.url, source, "archived", "sitemap", entries)
         yield from self._sitemap_children(response, sitemap.children, source)
         self.crawler.stats.inc_value("discovery/sitemap_items", len(sitemap.leads))
         yield from self._follow_leads(sitemap.leads, source, via="sitemap")
@@ -300,6 +322,7 @@ class StorySpider(scrapy.Spider):
             if why:
                 self.crawler.stats.inc_value("discovery/skipped/out_of_window")
                 self.logger.debug("Skipping %s: %s (story window)", url, why)
+                self._passed_over(url, source, "out-of-window", why)
                 continue
             request = self._page_request(url, source, via=via, follow=0, lead=lead)
             if request is not None:
@@ -335,9 +358,10 @@ class StorySpider(scrapy.Spider):
         """A known article now redirects: fetch where it went, as a page of its own."""
         self.crawler.stats.inc_value("discovery/revisited/moved")
         location = response.headers.get(b"Location")
-        target = location and self._normal(
-            urljoin(response.url, location.decode("latin-1")), source
-        )
+        moved_to = location and urljoin(response.url, location.decode("latin-1"))
+        target = moved_to and self._normal(moved_to, source)
+        where = target or moved_to or "no Location"
+        self._outcome(response.url, source, "redirected", "redirect", where)
         if target:
             request = self._page_request(target, source, via="link", follow=0)
             if request is not None:
@@ -359,6 +383,9 @@ class StorySpider(scrapy.Spider):
         request: Request = failure.request  # type: ignore[attr-defined]
         source = self._sources.get(request.meta.get("source", ""))
         error = failure.value
+        assert error is not None
+        outcome, slug, detail = failure_outcome(error)
+        self._outcome(request.url, source, outcome, slug, detail)
         if isinstance(error, HttpError):
             status = error.response.status
             self._fail(source, request.url, f"http_{status}", f"answered HTTP {status}")
@@ -374,6 +401,22 @@ class StorySpider(scrapy.Spider):
             self._fail(
                 source, request.url, reason, f"cannot be fetched: {failure.getErrorMessage()}"
             )
+
+    def _outcome(
+        self, url: str, source: Source | None, outcome: Outcome, reason: str, detail: str
+    ) -> None:
+        """Say what became of a URL this spider requested (crawler.outcomes)."""
+        host = source.host if source else None
+        report(self.crawler.signals, url, outcome, reason, detail=detail, source=host)
+
+    def _passed_over(
+        self, url: str, source: Source | None, reason: str, detail: str | None = None
+    ) -> None:
+        """Say that discovery leaves a URL alone: its outcome unless a request for it follows."""
+        host = source.host if source else None
+        report(
+            self.crawler.signals, url, "skipped", reason, detail=detail, source=host, final=False
+        )
 
     def _fail(self, source: Source | None, url: str, key: str, message: str) -> None:
         self.crawler.stats.inc_value(f"discovery/failed/{key}")

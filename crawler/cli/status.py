@@ -1,4 +1,5 @@
-"""`newsarchive status`: what the archive holds, per publisher and in total."""
+"""`newsarchive status`: what the archive holds, per publisher and in total, and what became of
+every URL the last crawl of each story met."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from crawler.cli.common import CliError, add_data_options, existing_database, warc_dir
 from storage.db import queries
-from storage.db.queries import Counts, StatusReport
+from storage.db.queries import Counts, RunInfo, StatusReport, StoryOutcomes, UnknownRun
 
 PROG = "newsarchive status"
 COLUMNS = ("captures", "articles", "relevant", "WARC files", "WARC size")
@@ -25,24 +26,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--story", metavar="NAME", help="only the publishers and articles of this story"
     )
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument(
+        "--run", type=int, metavar="ID", help="URL outcomes of this crawl run (default: the last)"
+    )
+    runs.add_argument(
+        "--all-runs", action="store_true", help="URL outcomes of all crawl runs together"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
 
     try:
         with existing_database(args.data, args.db) as engine:
             report = queries.status(engine, args.story, warc_dir=warc_dir(args.data))
+            try:
+                outcomes = queries.outcomes(
+                    engine, args.story, run_id=args.run, all_runs=args.all_runs
+                )
+            except UnknownRun as exc:
+                raise CliError(str(exc), 2) from exc
     except CliError as exc:
         return exc.report(PROG)
 
+    scope = "run" if args.run is not None else "all" if args.all_runs else "last"
     if args.format == "json":
-        json.dump(as_json(report), sys.stdout, indent=2)
+        json.dump(as_json(report, outcomes, scope), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(as_text(report, warc_dir(args.data).as_posix()))
+        sys.stdout.write(outcomes_text(outcomes, scope))
     return 0
 
 
-def as_json(report: StatusReport) -> dict[str, Any]:
+def as_json(
+    report: StatusReport, outcomes: list[StoryOutcomes] | None = None, scope: str = "last"
+) -> dict[str, Any]:
     return {
         "story": report.story,
         "publishers": [
@@ -51,7 +69,76 @@ def as_json(report: StatusReport) -> dict[str, Any]:
         ],
         "total": asdict(report.total),
         "missing_warc_files": list(report.missing_warc_files),
+        "outcomes": {
+            "scope": scope,
+            "stories": [
+                {
+                    "story": o.story,
+                    "run": _run_json(o.run),
+                    "runs": o.runs,
+                    "counts": [asdict(c) for c in o.counts],
+                    "total": o.total,
+                }
+                for o in outcomes or []
+            ],
+        },
     }
+
+
+def _run_json(run: RunInfo | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "finish_reason": run.finish_reason,
+    }
+
+
+_TITLES = {
+    "last": "Outcomes of the last crawl",
+    "run": "Outcomes of the crawl run",
+    "all": "Outcomes of all crawls",
+}
+
+
+def outcomes_text(outcomes: list[StoryOutcomes], scope: str) -> str:
+    """A section per story: URLs by outcome and reason, then their total. Empty without runs."""
+    if not outcomes:
+        return ""
+    lines = ["", _TITLES[scope]]
+    for report in outcomes:
+        lines.append("")
+        lines.append(f"story: {report.story}, {_describe(report)}")
+        table = [("outcome", "reason", "URLs")]
+        table += [(c.outcome, c.reason, str(c.urls)) for c in report.counts]
+        table.append(("total", "", str(report.total)))
+        widths = [max(len(row[i]) for row in table) for i in range(3)]
+        for outcome, reason, urls in table:
+            line = f"{outcome.ljust(widths[0])}  {reason.ljust(widths[1])}  {urls.rjust(widths[2])}"
+            lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _describe(report: StoryOutcomes) -> str:
+    run = report.run
+    if run is None:
+        return f"{report.runs} runs" if report.runs != 1 else "1 run"
+    started = run.started_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if run.finished_at is None:
+        return f"run {run.id}, started {started}, not finished"
+    return f"run {run.id}, started {started}, {run.finish_reason} after {_duration(run)}"
+
+
+def _duration(run: RunInfo) -> str:
+    assert run.finished_at is not None
+    seconds = round((run.finished_at - run.started_at).total_seconds())
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 def as_text(report: StatusReport, warc_location: str) -> str:

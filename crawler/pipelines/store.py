@@ -1,8 +1,10 @@
 """The store pipeline: during a crawl, the only writer to the database.
 
-Captures (announced by the WARC extension), pages and revisits (items) are buffered on the reactor
-thread and written in batches by one dedicated thread, so the reactor never waits for the database.
-One thread also keeps the batches in order: a page's capture is stored in the same batch or before.
+Captures (announced by the WARC extension), pages and revisits (items) and URL outcomes (handed
+over by the outcomes extension) are buffered on the reactor thread and written in batches by one
+dedicated thread, so the reactor never waits for the database. One thread also keeps the batches
+in order (a page's capture is stored in the same batch or before), and is the only writer while
+the crawl runs, which SQLite needs: a second writer's commit makes a batch's transaction fail.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from crawler.capture import Capture
 from crawler.cli.common import settings_database_url
 from crawler.clustering.signatures import ClusterOptions
 from crawler.items import PageItem, RevisitItem
+from crawler.outcomes import UrlOutcome
 from crawler.revisit import RevisitPolicy
-from crawler.signals import capture_archived, stored_through
+from crawler.signals import capture_archived, outcomes_settled, stored_through
 from crawler.story import Story
 from storage.db.clusters import update_clusters
 from storage.db.engine import open_database
@@ -78,9 +81,10 @@ class _Batch:
     captures: list[Capture] = field(default_factory=list)
     pages: list[PageRecord] = field(default_factory=list)
     revisits: list[RevisitRecord] = field(default_factory=list)
+    outcomes: list[UrlOutcome] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.captures) + len(self.pages) + len(self.revisits)
+        return len(self.captures) + len(self.pages) + len(self.revisits) + len(self.outcomes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class StorePipeline:
         self._story_id: int | None = None
         self._policy: RevisitPolicy = DEFAULT_POLICY
         self._timer: AsyncioLoopingCall | None = None
+        self._run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -138,6 +143,7 @@ class StorePipeline:
             cluster_options(settings),
         )
         crawler.signals.connect(pipeline.capture_archived, signal=capture_archived)
+        crawler.signals.connect(pipeline.outcomes_settled, signal=outcomes_settled)
         return pipeline
 
     async def open_spider(self) -> None:
@@ -166,6 +172,16 @@ class StorePipeline:
     def capture_archived(self, capture: Capture) -> None:
         self._batch.captures.append(capture)
         self._flush_if_full()
+
+    def outcomes_settled(self, run_id: int, outcomes: list[UrlOutcome]) -> bool:
+        """Take URL outcomes into the batches while the writer runs; False tells the outcomes
+        extension to write them itself."""
+        if self._executor is None or (self._run_id is not None and run_id != self._run_id):
+            return False
+        self._run_id = run_id
+        self._batch.outcomes.extend(outcomes)
+        self._flush_if_full()
+        return True
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
@@ -239,6 +255,8 @@ class StorePipeline:
                     self._story_id,
                     revisits=batch.revisits,
                     policy=self._policy,
+                    outcomes=batch.outcomes,
+                    run_id=self._run_id,
                 )
             except Exception as exc:
                 errors.append(exc)
@@ -286,6 +304,8 @@ class StorePipeline:
                 logger.error("Not stored: page %s", page.url)
             for revisit in batch.revisits:
                 logger.error("Not stored: revisit of %s (%s)", revisit.url, revisit.outcome)
+            if batch.outcomes:
+                logger.error("Not stored: the outcomes of %d URLs", len(batch.outcomes))
             return
         stats.inc_value("db/batches")
         stats.inc_value("db/captures", result.captures)
@@ -294,6 +314,8 @@ class StorePipeline:
         stats.inc_value("db/versions/unchanged", result.unchanged_versions)
         stats.inc_value("db/revisits/unchanged", result.revisits_unchanged)
         stats.inc_value("db/revisits/gone", result.revisits_gone)
+        if result.outcomes:
+            stats.inc_value("db/outcomes", result.outcomes)
         if result.duplicate_captures:
             stats.inc_value("db/captures/duplicate", result.duplicate_captures)
 

@@ -290,3 +290,42 @@ class ArticleBand(Base):
     url_id: Mapped[int] = mapped_column(
         ForeignKey("article_signatures.url_id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class CrawlRun(Base):
+    """One crawl of a story: when it ran, where, how it ended, and its final stats."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    """None while the crawl runs, or when it died without closing."""
+    finish_reason: Mapped[str | None] = mapped_column(String(64))
+    """Scrapy's close reason: 'finished', 'shutdown', 'closespider_timeout'…"""
+    host: Mapped[str]
+    pid: Mapped[int]
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The crawl's stats as they were when it closed."""
+
+
+class UrlOutcome(Base):
+    """What became of one URL in one crawl run (see `crawler.outcomes`): the primary key makes it
+    exactly one outcome per URL and run."""
+
+    __tablename__ = "url_outcomes"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    url_hash: Mapped[bytes] = mapped_column(primary_key=True)
+    """SHA-256 of `url`, as `urls.url_hash`."""
+    url: Mapped[str]
+    publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"), index=True)
+    """The publisher whose crawl met the URL (None when it is not one of the story's)."""
+    outcome: Mapped[str] = mapped_column(String(16))
+    """'stored', 'archived', 'redirected', 'skipped' or 'failed'."""
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None]
+    at: Mapped[datetime]

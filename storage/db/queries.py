@@ -1,5 +1,5 @@
-"""The read side of the database: the status report, the streamed article export, the version
-history of one article, and the syndication clusters.
+"""The read side of the database: the status report and the crawl runs' URL outcomes, the
+streamed article export, the version history of one article, and the syndication clusters.
 
 Each only reads, in one transaction, so they can run while a crawl writes.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
+from crawler.outcomes import OUTCOMES
 from crawler.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks
@@ -39,6 +40,13 @@ class UnknownPublisher(LookupError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"no publisher named {name!r} or at host {name!r} in the database")
+
+
+class UnknownRun(LookupError):
+    def __init__(self, run_id: int, story: str | None = None) -> None:
+        self.run_id = run_id
+        of = f" of story {story!r}" if story is not None else ""
+        super().__init__(f"no crawl run {run_id}{of} in the database")
 
 
 class UnknownUrl(LookupError):
@@ -167,6 +175,101 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
         warc_missing=len(missing),
     )
     return StatusReport(story, tuple(rows), total, missing)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    finish_reason: str | None
+    """None while the crawl runs, or when it died without closing."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeCount:
+    outcome: str
+    reason: str
+    urls: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoryOutcomes:
+    """What became of the URLs of one story's crawl run, or of all its runs."""
+
+    story: str
+    run: RunInfo | None
+    """The run counted; None when the counts are of all `runs` runs."""
+    runs: int
+    counts: tuple[OutcomeCount, ...]
+    """By outcome (stored, archived, redirected, skipped, failed), then most URLs first."""
+
+    @property
+    def total(self) -> int:
+        return sum(c.urls for c in self.counts)
+
+
+def outcomes(
+    engine: Engine, story: str | None = None, *, run_id: int | None = None, all_runs: bool = False
+) -> list[StoryOutcomes]:
+    """URL outcomes by outcome and reason, per story (or of `story`): of its latest crawl run,
+    of run `run_id` alone, or with `all_runs` of all its runs together (a URL counts once per
+    run that met it). Stories without runs are left out; an unknown `story` raises
+    `UnknownStory`, an unknown `run_id` (or one of another story) `UnknownRun`."""
+    run, outcome = m.CrawlRun, m.UrlOutcome
+    with engine.connect() as conn:
+        story_id = _story_id(conn, story) if story is not None else None
+        runs_query = select(
+            run.id, run.story_id, run.started_at, run.finished_at, run.finish_reason
+        )
+        if story_id is not None:
+            runs_query = runs_query.where(run.story_id == story_id)
+        if run_id is not None:
+            runs_query = runs_query.where(run.id == run_id)
+        runs: dict[int, list[RunInfo]] = defaultdict(list)
+        for id_, of_story, started, finished, reason in conn.execute(runs_query.order_by(run.id)):
+            runs[of_story].append(RunInfo(id_, started, finished, reason))
+        if run_id is not None and not runs:
+            raise UnknownRun(run_id, story)
+        counted = {
+            of_story: [r.id for r in story_runs] if all_runs else [story_runs[-1].id]
+            for of_story, story_runs in runs.items()
+        }
+        wanted = sorted(id_ for ids in counted.values() for id_ in ids)
+        by_run: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+        for chunk in chunks(wanted):
+            for id_, kind, reason, count in conn.execute(
+                select(outcome.run_id, outcome.outcome, outcome.reason, func.count())
+                .where(outcome.run_id.in_(chunk))
+                .group_by(outcome.run_id, outcome.outcome, outcome.reason)
+            ):
+                by_run[id_].append((kind, reason, count))
+        names = {
+            id_: name
+            for id_, name in conn.execute(
+                select(m.Story.id, m.Story.name).where(m.Story.id.in_(sorted(runs)))
+            )
+        }
+    order: dict[str, int] = {name: i for i, name in enumerate(OUTCOMES)}
+    reports = []
+    for of_story, ids in counted.items():
+        totals: dict[tuple[str, str], int] = defaultdict(int)
+        for id_ in ids:
+            for kind, reason, count in by_run[id_]:
+                totals[kind, reason] += count
+        counts = sorted(
+            (OutcomeCount(kind, reason, n) for (kind, reason), n in totals.items()),
+            key=lambda c: (order.get(c.outcome, len(order)), c.outcome, -c.urls, c.reason),
+        )
+        reports.append(
+            StoryOutcomes(
+                story=names[of_story],
+                run=None if all_runs else runs[of_story][-1],
+                runs=len(ids),
+                counts=tuple(counts),
+            )
+        )
+    return sorted(reports, key=lambda r: r.story)
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,3 +80,5 @@ class BatchResult:
     revisits_unchanged: int
     revisits_gone: int
     """Revisits applied to a known article; those of unknown URLs are dropped."""
+    outcomes: int = 0
+    """URL outcomes inserted (a URL with an outcome in the run already keeps it)."""

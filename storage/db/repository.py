@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import Connection, Engine, delete, func, or_, select
 
 from crawler.capture import Capture
+from crawler.outcomes import UrlOutcome
 from crawler.revisit import RevisitPolicy
 from crawler.story import Source, Story
 from crawler.urls import normalise_url
@@ -22,6 +23,7 @@ from storage.db.engine import write_transaction
 from storage.db.models import utcnow
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.reextract import JudgingStory, ReextractCounts, Reextracted, store_reextracted
+from storage.db.runs import insert_outcomes
 from storage.db.schedule import Fetch, update_schedule
 from storage.db.urls import point_aliases, upsert_urls, url_hash, url_rows
 from storage.db.versions import store_versions, upsert_story_links
@@ -90,9 +92,11 @@ class Repository:
         *,
         revisits: Sequence[RevisitRecord] = (),
         policy: RevisitPolicy = DEFAULT_POLICY,
+        outcomes: Sequence[UrlOutcome] = (),
+        run_id: int | None = None,
     ) -> BatchResult:
-        """Store captures, pages and revisits in one transaction: all of the batch, or on error
-        none of it.
+        """Store captures, pages, revisits and the URL outcomes of crawl run `run_id` in one
+        transaction: all of the batch, or on error none of it.
 
         Captures go first, so a page finds the capture of its response in the same batch. Each
         article page adds a version when its text differs from the article's current one, and
@@ -130,6 +134,11 @@ class Repository:
             links = 0
             if story_id is not None:
                 links = upsert_story_links(conn, story_id, written.judged)
+            settled = 0
+            if outcomes:
+                if run_id is None:
+                    raise ValueError("URL outcomes need the crawl run they belong to")
+                settled = insert_outcomes(conn, run_id, outcomes)
             return BatchResult(
                 captures=inserted,
                 duplicate_captures=duplicates,
@@ -139,6 +148,7 @@ class Repository:
                 story_links=links,
                 revisits_unchanged=len(seen_again),
                 revisits_gone=len(revisited) - len(seen_again),
+                outcomes=settled,
             )
 
         return write_transaction(self.engine, write)

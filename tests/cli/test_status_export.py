@@ -11,10 +11,12 @@ import pytest
 
 from crawler.cli import export, status
 from crawler.cli import main as newsarchive
+from crawler.outcomes import UrlOutcome
 from storage.db import queries
 from storage.db.engine import open_database
 from storage.db.queries import ExportRow
 from storage.db.repository import Repository
+from storage.db.runs import finish_run, insert_outcomes, start_run
 from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, at, capture, gone, page
 
 A = "http://news.example:8080/a"
@@ -84,6 +86,81 @@ def test_status_json(archive: list[str], capsys: pytest.CaptureFixture[str]) -> 
         "warc_missing": 1,
     }
     assert report["missing_warc_files"] == ["two.warc.gz"]
+    assert report["outcomes"] == {"scope": "last", "stories": []}
+
+
+def record_runs(archive: list[str]) -> tuple[int, int]:
+    """Two crawl runs of the archive's story, the first finished, with their URL outcomes."""
+    engine = open_database(archive[-1])
+    story_id = Repository(engine).ensure_story(STORY)
+    first = start_run(engine, story_id, at(0), "crawler-1", 7)
+    second = start_run(engine, story_id, at(60), "crawler-1", 8)
+    host = "news.example:8080"
+    with engine.begin() as conn:
+        insert_outcomes(conn, first, [UrlOutcome(A, "failed", "http-500", "HTTP 500", host, at(1))])
+        insert_outcomes(
+            conn,
+            second,
+            [
+                UrlOutcome(A, "stored", "article", None, host, at(61)),
+                UrlOutcome(B, "stored", "article", None, host, at(61)),
+                UrlOutcome(C, "skipped", "robots", None, "other.example", at(61)),
+            ],
+        )
+    finish_run(engine, first, at(2), "finished", {})
+    engine.dispose()
+    return first, second
+
+
+def test_status_shows_the_outcomes_of_the_last_crawl(
+    archive: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, second = record_runs(archive)
+    assert newsarchive(["status", *archive]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("Outcomes of the last crawl") :].splitlines()
+    assert (
+        section[2]
+        == f"story: harbour-strike, run {second}, started 2025-03-01 13:00:00 UTC, not finished"
+    )
+    assert [line.split() for line in section[3:]] == [
+        ["outcome", "reason", "URLs"],
+        ["stored", "article", "2"],
+        ["skipped", "robots", "1"],
+        ["total", "3"],
+    ]
+
+
+def test_status_of_one_run_and_of_all_runs(
+    archive: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, _ = record_runs(archive)
+    assert status.main([*archive, "--run", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert "Outcomes of the crawl run" in out
+    assert f"run {first}, started 2025-03-01 12:00:00 UTC, finished after 2 min 0 s" in out
+    assert (
+        status.main([*archive, "--all-runs", "--story", "harbour-strike", "--format", "json"]) == 0
+    )
+    report = json.loads(capsys.readouterr().out)["outcomes"]
+    assert report == {
+        "scope": "all",
+        "stories": [
+            {
+                "story": "harbour-strike",
+                "run": None,
+                "runs": 2,
+                "counts": [
+                    {"outcome": "stored", "reason": "article", "urls": 2},
+                    {"outcome": "skipped", "reason": "robots", "urls": 1},
+                    {"outcome": "failed", "reason": "http-500", "urls": 1},
+                ],
+                "total": 4,
+            }
+        ],
+    }
+    assert status.main([*archive, "--run", "999"]) == 2
+    assert "no crawl run 999 in the database" in capsys.readouterr().err
 
 
 def test_status_of_an_unknown_story(archive: list[str], capsys: pytest.CaptureFixture[str]) -> None:

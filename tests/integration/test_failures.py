@@ -6,11 +6,13 @@ import socket
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from crawler.cli import main
 from crawler.simweb import SimWeb
 from storage.db import queries
 from storage.db.engine import open_database
+from storage.db.models import UrlOutcome
 from tests.integration.conftest import crawl
 
 pytestmark = pytest.mark.slow
@@ -73,6 +75,21 @@ def test_unreachable_and_failing_sources_are_reported_and_the_rest_is_crawled(
     status = queries.status(engine, warc_dir=run.data / "warc")
     rows = [p for p in status.publishers if p.host == broken.host]
     assert rows and rows[0].counts.captures >= 1
+    # and every failure is a recorded outcome with its reason
+    (report,) = queries.outcomes(engine)
+    counts = {(c.outcome, c.reason): c.urls for c in report.counts}
+    assert counts[("failed", "http-500")] >= 1
+    gone = f"http://127.0.0.1:{port}/"
+    assert counts[("failed", "connection-refused")] == 3  # home page, feed, robots.txt
+    with engine.connect() as conn:
+        found = {
+            url: reason
+            for url, reason in conn.execute(
+                select(UrlOutcome.url, UrlOutcome.reason).where(UrlOutcome.outcome == "failed")
+            )
+        }
+    assert found[gone] == found[f"{gone}rss.xml"] == found[f"{gone}robots.txt"]
+    assert found[f"http://{broken.host}/"] == "http-500"
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from crawler.simweb import SimWeb
 from crawler.urls import normalise_url
 from storage.db.engine import open_database
 from storage.db.models import Capture, Url
-from storage.db.queries import iter_articles, versions
+from storage.db.queries import iter_articles, outcomes, versions
 from storage.warc import read_record
 from tests.integration.conftest import FAST, run_newsarchive
 from tests.report.browser import open_report
@@ -226,3 +226,22 @@ def test_the_report_shows_the_coverage_and_the_edits(three_rounds: Rounds) -> No
     assert sorted(health) == sorted(p.name for p in three_rounds.web.publishers)
     check = open_report(out)
     assert check.severe == [] and all(u.startswith("file://") for u in check.requests)
+
+
+def test_each_round_records_what_became_of_the_known_articles(unchanged_recrawl: Rounds) -> None:
+    engine = open_database(unchanged_recrawl.db_url)
+    try:
+        runs = [report for run in (1, 2, 3) for report in outcomes(engine, run_id=run)]
+    finally:
+        engine.dispose()
+    assert [r.run.finish_reason for r in runs if r.run] == ["finished"] * 3
+    counts = [{(c.outcome, c.reason): c.urls for c in r.counts} for r in runs]
+    articles = counts[0][("stored", "article")]
+    assert articles >= 50
+    # nothing is due half an hour later: every known article is skipped for that reason
+    assert ("stored", "article") not in counts[1]
+    assert counts[1][("skipped", "known-not-due")] >= articles
+    # two hours later every one is revisited, and found unchanged
+    assert counts[2][("stored", "article-unchanged")] >= articles
+    for each in counts:
+        assert not {reason for _, reason in each} & {"unreported", "not-fetched"}

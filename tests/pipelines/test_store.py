@@ -21,13 +21,15 @@ from sqlalchemy import Engine, func, select
 
 from crawler.extraction.article import Extraction
 from crawler.items import PageItem, RevisitItem
+from crawler.outcomes import UrlOutcome
 from crawler.page import PageInput
 from crawler.pipelines.store import StorePipeline
 from crawler.revisit import RevisitPolicy
-from crawler.signals import capture_archived
+from crawler.signals import capture_archived, outcomes_settled
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.db.repository import Repository
+from storage.db.runs import start_run
 from tests.storage.db.factories import (
     DAILY,
     EXTRACTOR,
@@ -315,3 +317,29 @@ def test_writes_run_in_one_thread_off_the_event_loop(
     assert harness.stat("db/batches") == 6
     assert len(threads) == 1
     assert threading.get_ident() not in threads
+
+
+def test_url_outcomes_are_written_with_the_batches_and_refused_once_closed(
+    db_url: str, reader: Engine
+) -> None:
+    harness = Harness(db_url)
+    story_id = Repository(reader).ensure_story(STORY)
+    run = start_run(reader, story_id, T0, "host", 1)
+    settled = [
+        UrlOutcome(f"{BASE}{n}", "stored", "article", None, DAILY.host, T0) for n in range(4)
+    ]
+
+    def offer(h: Harness, outcomes: list[UrlOutcome]) -> list[object]:
+        answers = h.crawler.signals.send_catch_log(outcomes_settled, run_id=run, outcomes=outcomes)
+        return [answer for _, answer in answers]
+
+    async def scenario(h: Harness) -> None:
+        assert offer(h, settled[:3]) == [True]  # a full batch: written at once
+        await until(lambda: count(reader, m.UrlOutcome) == 3)
+        assert offer(h, settled[3:]) == [True]
+
+    harness.run(scenario)
+    assert count(reader, m.UrlOutcome) == 4
+    assert harness.stat("db/outcomes") == 4
+    # closed: the outcomes extension has to write what comes now itself
+    assert offer(harness, settled[:1]) == [False]
