@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -14,6 +12,7 @@ from typing import Any
 
 from crawler.cli.common import CliError, add_data_options, existing_database
 from storage import export as formats
+from storage.atomic import replacing
 from storage.db import queries
 from storage.db.queries import ArticleFilter, ExportRow
 
@@ -126,9 +125,9 @@ def write(fmt: str, rows: Iterable[ExportRow], stream: Any) -> int:
     return formats.write_parquet(rows, stream)
 
 
-_OPEN: dict[str, dict[str, Any]] = {
-    "jsonl": {"mode": "w", "encoding": "utf-8", "newline": "\n"},
-    "csv": {"mode": "w", "encoding": "utf-8", "newline": ""},
+_OPEN: dict[str, dict[str, str]] = {
+    "jsonl": {"mode": "w", "newline": "\n"},
+    "csv": {"mode": "w", "newline": ""},
     "parquet": {"mode": "wb"},
 }
 
@@ -136,16 +135,5 @@ _OPEN: dict[str, dict[str, Any]] = {
 def write_atomically(fmt: str, rows: Iterable[ExportRow], path: Path) -> int:
     """Write to a hidden temporary file beside `path` and rename it into place when complete, so
     an interrupted export leaves `path` as it was."""
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    # os.open with 0o666 lets the umask decide the permissions, as for any file the user creates.
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with open(fd, **_OPEN[fmt]) as stream:
-            count = write(fmt, rows, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
+    with replacing(path, **_OPEN[fmt]) as stream:
+        return write(fmt, rows, stream)

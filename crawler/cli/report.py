@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler.cli.common import CliError, add_data_options, existing_database
 from crawler.report.render import render_report
+from storage.atomic import replacing
 from storage.db.report import MOST_EDITED, report_data
 
 PROG = "newsarchive report"
@@ -43,9 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         html = render_report(data)
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            partial = args.output.with_name(args.output.name + ".partial")
-            partial.write_text(html, encoding="utf-8")
-            partial.replace(args.output)
+            with replacing(args.output) as stream:
+                stream.write(html)
         except OSError as exc:
             raise CliError(f"cannot write {args.output}: {exc.strerror or exc}", 1) from exc
     except CliError as exc:
