@@ -10,10 +10,10 @@ from typing import Any
 
 from crawler import settings
 from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.clustering.listing import Cluster
 from crawler.clustering.signatures import ClusterOptions
 from storage.db import queries
 from storage.db.clusters import ClusterUpdate, update_clusters
-from storage.db.queries import Cluster
 
 PROG = "newsarchive clusters"
 

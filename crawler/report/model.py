@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from crawler.clustering.listing import Cluster
 from crawler.versions.diff import WordDiff
 
 
@@ -56,22 +57,6 @@ class HealthRow:
     with_date: int
     with_author: int
     """Of the articles (`with_text`): those with a title, a publication date, an author."""
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterMember:
-    url: str
-    publisher: str
-    published: date | None
-    is_original: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Cluster:
-    """Copies of one text at several publishers (syndication)."""
-
-    cluster_id: int
-    members: tuple[ClusterMember, ...]
 
 
 @dataclass(frozen=True, slots=True)

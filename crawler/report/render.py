@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from html import escape
 
-from crawler.report.model import Cluster, EditedArticle, HealthRow, ReportArticle, ReportData
+from crawler.clustering.listing import Cluster
+from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
 from crawler.versions.diff import WordDiff
 
 PALETTE = (
@@ -239,13 +240,14 @@ def _clusters(clusters: Sequence[Cluster]) -> str:
     rows = []
     for cluster in clusters:
         members = "<br>".join(
-            f'<span class="{"original" if m.is_original else ""}">{escape(m.publisher)}'
+            f'<span class="{"original" if m.is_original else ""}">'
+            f"{escape(m.publisher or '(no publisher)')}"
             f"{' (original)' if m.is_original else ''}</span> · {m.published or NONE} · "
-            f'<a href="{escape(m.url)}">{escape(m.url)}</a>'
+            f'<a href="{escape(m.url)}">{escape(m.title or m.url)}</a>'
             for m in cluster.members
         )
         rows.append([str(cluster.cluster_id), _n(len(cluster.members)), members])
-    return _table(["cluster", "copies", "publisher · published · URL"], rows)
+    return _table(["cluster", "copies", "publisher · published · title"], rows)
 
 
 def _edited(edited: Sequence[EditedArticle]) -> str:

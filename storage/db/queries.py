@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
+from crawler.clustering.listing import Cluster, ClusterMember
 from crawler.outcomes import OUTCOMES
 from crawler.urls import normalise_url
 from storage.db import models as m
@@ -695,23 +696,6 @@ def _file_size(warc_dir: Path, name: str) -> int | None:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterMember:
-    url: str
-    publisher: str | None
-    title: str | None
-    published: date | None
-    first_captured: datetime
-    is_original: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Cluster:
-    cluster_id: int
-    members: tuple[ClusterMember, ...]
-    """The original first, then by publication date and first capture."""
 
 
 def clusters(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
 from crawler.versions.diff import word_diff
 from storage.db import models as m
-from storage.db.queries import UnknownStory
+from storage.db.queries import UnknownStory, clusters
 
 MOST_EDITED = 10
 """Articles shown with their diffs."""
@@ -32,6 +32,7 @@ def report_data(engine: Engine, story: str, *, most_edited: int = MOST_EDITED) -
         articles = _articles(conn, story_id)
         edited = _edited(conn, story_id, most_edited)
         health = _health(conn, story_id)
+    groups = clusters(engine, story)
     return ReportData(
         story=story,
         title=title,
@@ -39,7 +40,7 @@ def report_data(engine: Engine, story: str, *, most_edited: int = MOST_EDITED) -
         articles=tuple(articles),
         edited=tuple(edited),
         health=tuple(health),
-        clusters=(),
+        clusters=tuple(groups),
     )
 
 

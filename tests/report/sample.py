@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from crawler.clustering.listing import Cluster, ClusterMember
 from crawler.report.model import (
-    Cluster,
-    ClusterMember,
     EditedArticle,
     HealthRow,
     ReportArticle,
@@ -56,8 +55,17 @@ def sample_report() -> ReportData:
         Cluster(
             7,
             (
-                ClusterMember("http://127.0.0.1:8001/0", PUBLISHERS[0], date(2025, 2, 3), True),
-                ClusterMember("http://127.0.0.1:8002/9", PUBLISHERS[1], date(2025, 2, 4), False),
+                ClusterMember(
+                    "http://127.0.0.1:8001/0",
+                    PUBLISHERS[0],
+                    "Wire <copy>",
+                    date(2025, 2, 3),
+                    T0,
+                    True,
+                ),
+                ClusterMember(
+                    "http://127.0.0.1:8002/9", PUBLISHERS[1], None, date(2025, 2, 4), T0, False
+                ),
             ),
         ),
     )

@@ -96,3 +96,10 @@ def test_a_drop_in_extraction_health_is_flagged() -> None:
     # text 80 % → 20 %, date 100 % → 50 %, author 88 % → 0 %; title stays at 100 %
     assert flagged == ["20 %", "50 %", "0 %"]
     assert PUBLISHERS[1] in tree.text_content()
+
+
+def test_clusters_name_their_original() -> None:
+    tree = lxml.html.fromstring(render_report(sample_report()))
+    table = tree.xpath("//h2[.='Syndication clusters']/following-sibling::table[1]")[0]
+    assert table.xpath(".//span[@class='original']/text()") == ["Daily <Example> (original)"]
+    assert table.xpath(".//a/text()") == ["Wire <copy>", "http://127.0.0.1:8002/9"]
