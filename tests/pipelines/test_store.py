@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.test import get_crawler
@@ -315,3 +316,12 @@ def test_writes_run_in_one_thread_off_the_event_loop(
     assert harness.stat("db/batches") == 6
     assert len(threads) == 1
     assert threading.get_ident() not in threads
+
+
+def test_disabled_storage_is_not_configured(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        settings_dict={"DB_ENABLED": False, "NEWSARCHIVE_DATA_DIR": str(tmp_path)}
+    )
+    with pytest.raises(NotConfigured):
+        StorePipeline.from_crawler(crawler)
+    assert list(tmp_path.iterdir()) == []
