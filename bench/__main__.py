@@ -12,7 +12,13 @@ BENCHMARKS = {
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
     "extract-quality": "extraction precision/recall/F1 on the AEB pages, ours vs plain trafilatura",
     "workers": "one crawl process vs one and two workers sharing a Redis frontier (pages/s)",
+    "crawl": "the whole crawl on the AEB pages served locally vs fetching only vs extraction alone",
+    "reextract": "newsarchive reextract on an archive of AEB pages vs extraction alone",
+    "all": "every benchmark in turn (--quick: small sizes, a few minutes)",
 }
+
+MODULES = {"all": "run_all"}
+"""Benchmarks whose module is not named after them (`all` is a Python keyword)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, text in BENCHMARKS.items():
             print(f"  {name:<16} {text}")
         return 0 if not args else 2
-    module = importlib.import_module(f"bench.{args[0].replace('-', '_')}")
+    module = importlib.import_module(f"bench.{MODULES.get(args[0], args[0].replace('-', '_'))}")
     code: int = module.main(args[1:])
     return code
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -67,12 +67,16 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
     return common / (len(a) + len(b) - common) if common else 0.0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench clusters", description=__doc__)
     parser.add_argument("--extra", type=int, default=500, help="extra articles (default 500)")
     parser.add_argument("--threshold", type=float, default=settings.CLUSTER_THRESHOLD)
     parser.add_argument("--shingle-words", type=int, default=settings.CLUSTER_SHINGLE_WORDS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     with SimWeb(extra_articles=args.extra) as web:
         articles = web.truth.articles

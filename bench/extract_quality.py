@@ -103,7 +103,7 @@ def report(predictions: dict[str, str], pages: list[aeb.Page]) -> dict[str, Any]
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench extract-quality", description=__doc__)
     parser.add_argument(
         "--aeb",
@@ -112,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"the benchmark's directory (default {aeb.DEFAULT_DIR})",
     )
     parser.add_argument("--repeat", type=int, default=1, help="passes to time (the fastest counts)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     pages = aeb.load_pages(aeb.check_dir(args.aeb))
 
     systems: dict[str, Extractor] = {

@@ -58,11 +58,15 @@ def crawl(story: Path, data: Path, now: datetime, workers: int) -> dict[str, flo
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench recrawl", description=__doc__)
     parser.add_argument("--extra", type=int, default=1000, help="extra articles (default 1000)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp, SimWeb(extra_articles=args.extra) as web:
         story = Path(tmp) / "story.toml"

@@ -89,12 +89,16 @@ def batch(start: int, size: int) -> tuple[list[Capture], list[PageRecord]]:
     return captures, pages
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench storage", description=__doc__)
     parser.add_argument("--max", type=int, default=100_000, help="pages at the end (100000)")
     parser.add_argument("--batch", type=int, default=500, help="pages per batch (500)")
     parser.add_argument("--db", help="database URL (default: a SQLite file in a temp dir)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     checkpoints = [c for c in CHECKPOINTS if c <= args.max] or [args.max]
 
     with tempfile.TemporaryDirectory() as tmp:

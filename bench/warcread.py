@@ -117,11 +117,15 @@ def measure(reader: Callable[[Path], int], paths: list[Path], repeat: int) -> di
     return {"seconds": best, "mb_per_s": size / best / 1e6, "records": records, "bytes": size}
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench warcread", description=__doc__)
     parser.add_argument("--pages", type=int, default=2000, help="pages in the generated WARC")
     parser.add_argument("--repeat", type=int, default=3, help="runs per reader; best counts")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -112,6 +112,8 @@ WARC_RECOVER = True
 """At the start of a crawl, recover the `.open` files a crashed crawl left (docs/archive.md)."""
 
 # --- extraction ----------------------------------------------------------------------------------
+EXTRACT_ENABLED = True
+"""Off: pages are fetched (and archived) but not extracted nor judged, e.g. to time fetching."""
 EXTRACT_WORKERS = 0
 """Processes for extraction; 0 means one per CPU core."""
 EXTRACT_MIN_WORDS = 80
@@ -134,6 +136,8 @@ CLUSTER_NUM_PERM = 128
 """MinHash permutations: the signature's length (4 bytes each)."""
 
 # --- database ------------------------------------------------------------------------------------
+DB_ENABLED = True
+"""Off: nothing is stored in the database (the frontier is still read from it at the start)."""
 DB_URL = ""
 """SQLAlchemy URL. Empty means $NEWSARCHIVE_DB, else sqlite:///NEWSARCHIVE_DATA_DIR/newsarchive.db."""
 DB_BATCH_SIZE = 200

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
@@ -112,6 +113,8 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        if not crawler.settings.getbool("EXTRACT_ENABLED", defaults.EXTRACT_ENABLED):
+            raise NotConfigured("EXTRACT_ENABLED is off")
         workers = crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
         return cls(crawler, options_from_settings(crawler.settings), workers)
 

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import AsyncioLoopingCall, is_asyncio_available
 from sqlalchemy import make_url
 
@@ -135,6 +136,8 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
+        if not settings.getbool("DB_ENABLED", defaults.DB_ENABLED):
+            raise NotConfigured("DB_ENABLED is off")
         pipeline = cls(
             crawler,
             settings_database_url(settings),

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler.items import PageItem
@@ -133,3 +134,8 @@ def test_a_listing_date_stands_in_for_a_missing_page_date() -> None:
     (dated,) = run(pipeline(), item(ARTICLE))
     assert dated.extraction is not None and dated.extraction.article is not None
     assert dated.extraction.article.published == date(2025, 2, 4)  # the page's own date wins
+
+
+def test_disabled_extraction_is_not_configured() -> None:
+    with pytest.raises(NotConfigured):
+        pipeline(EXTRACT_ENABLED=False)

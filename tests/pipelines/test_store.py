@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.test import get_crawler
@@ -343,3 +344,12 @@ def test_url_outcomes_are_written_with_the_batches_and_refused_once_closed(
     assert harness.stat("db/outcomes") == 4
     # closed: the outcomes extension has to write what comes now itself
     assert offer(harness, settled[:1]) == [False]
+
+
+def test_disabled_storage_is_not_configured(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        settings_dict={"DB_ENABLED": False, "NEWSARCHIVE_DATA_DIR": str(tmp_path)}
+    )
+    with pytest.raises(NotConfigured):
+        StorePipeline.from_crawler(crawler)
+    assert list(tmp_path.iterdir()) == []

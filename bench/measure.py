@@ -1,0 +1,102 @@
+"""Running a command and measuring the whole process: wall time, CPU and peak memory.
+
+The command runs under a small launcher (`python -m bench.measure OUT -- COMMAND…`) that waits
+for it with `os.wait4`, which gives the resource use of that one child together with every
+descendant it waited for. Two things make the launcher necessary: the bench process is large (it
+serves the pages), and on Linux a child keeps its parent's peak RSS across fork and exec, so it
+must be started from a small process; and a descendant nobody waits for (the crawl's extraction
+workers are children of multiprocessing's fork server, which outlives the crawl for a moment)
+would be lost, so the launcher makes itself a "child subreaper": such orphans are handed to it,
+and it waits for them too.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall_s: float
+    cpu_s: float
+    """User and system CPU of the process and of all its descendants."""
+    peak_rss_mb: float
+    """The largest resident set of the process or of any one descendant (not their sum)."""
+    stdout: str
+    stderr: str
+
+    def row(self, pages: int) -> dict[str, float]:
+        return {
+            "pages": pages,
+            "wall_s": self.wall_s,
+            "pages_per_s": pages / self.wall_s,
+            "cpu_ms_per_page": self.cpu_s / pages * 1000,
+            "peak_rss_mb": self.peak_rss_mb,
+        }
+
+
+def run(args: list[str], check: bool = True) -> Run:
+    """Run `args` to the end under the launcher; a failure raises SystemExit with its stderr."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open(Path(tmp) / "out", "w+") as out,
+        open(Path(tmp) / "err", "w+") as err,
+    ):
+        usage = Path(tmp) / "usage.json"
+        launcher = [sys.executable, "-m", "bench.measure", str(usage), "--", *args]
+        code = subprocess.run(launcher, stdout=out, stderr=err, check=False).returncode
+        out.seek(0)
+        err.seek(0)
+        measured = json.loads(usage.read_text())
+        result = Run(
+            wall_s=measured["wall_s"],
+            cpu_s=measured["cpu_s"],
+            peak_rss_mb=measured["peak_rss_kb"] / 1024,
+            stdout=out.read(),
+            stderr=err.read(),
+        )
+    if check and code != 0:
+        raise SystemExit(f"{' '.join(args[:4])} … failed ({code}):\n{result.stderr[-3000:]}")
+    return result
+
+
+def python(*args: str) -> list[str]:
+    """A command line running this interpreter."""
+    return [sys.executable, *args]
+
+
+def launch(usage_file: Path, args: list[str]) -> int:
+    """In the launcher: run `args`, wait for it and every orphan it leaves, write the usage."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    started = time.perf_counter()
+    process = subprocess.Popen(args)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    while True:  # the orphans handed to this process, until none is left
+        try:
+            _, _, orphan = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        cpu += orphan.ru_utime + orphan.ru_stime
+        peak = max(peak, orphan.ru_maxrss)
+    usage_file.write_text(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_rss_kb": peak}))
+    return process.returncode
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4 or sys.argv[2] != "--":
+        raise SystemExit("usage: python -m bench.measure USAGE_FILE -- COMMAND [ARG…]")
+    raise SystemExit(launch(Path(sys.argv[1]), sys.argv[3:]))

@@ -1,0 +1,32 @@
+"""The launcher measures one command with all its descendants, orphans included."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from bench.measure import python, run
+
+BUSY = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\n"
+
+
+def test_peak_memory_is_the_commands_not_the_bench_process() -> None:
+    small = run(python("-c", "print('hi')"))
+    large = run(python("-c", "block = bytearray(300 * 2**20); block[::4096] = b'x' * 76800"))
+    assert small.stdout == "hi\n"
+    assert small.peak_rss_mb < 100
+    assert large.peak_rss_mb > 300
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="orphans are handed over on Linux only")
+def test_cpu_of_an_orphaned_grandchild_is_counted() -> None:
+    # the child starts a grandchild that keeps working after the child has exited
+    spawn = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {BUSY!r}])"
+    measured = run(python("-c", spawn))
+    assert measured.cpu_s >= 0.4
+
+
+def test_a_failing_command_stops_the_bench() -> None:
+    with pytest.raises(SystemExit, match="failed"):
+        run(python("-c", "raise SystemExit(3)"))
