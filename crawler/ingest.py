@@ -226,7 +226,7 @@ class Ingester:
         elif len(record.record_id) > MAX_RECORD_ID:
             problem = f"WARC-Record-ID longer than {MAX_RECORD_ID} characters"
         if problem is not None:
-            report.damage.append(Damage(item.offset, problem))
+            report.damage.append(Damage(item.offset, item.end, problem))
             self.err.write(f"{path}: offset {item.offset}: {problem}\n")
             return None
         assert url is not None and fetched_at is not None and record.record_id is not None

@@ -58,7 +58,7 @@ from storage.warc import (
     page_from_record,
     read_record,
 )
-from storage.warccheck import Damage, Record, scan
+from storage.warcscan import ScannedRecord, complete_end, scan
 
 logger = logging.getLogger(__name__)
 
@@ -125,14 +125,9 @@ def recover_open_file(path: str | os.PathLike[str]) -> RecoveredFile:
         if not lock_file(stream.fileno()):
             return RecoveredFile(final.name, "in-use", reason="a running crawl is writing it")
         size = os.fstat(stream.fileno()).st_size
-        records, end, damage, after_damage = 0, 0, list[Damage](), False
-        for item in scan(path):
-            if isinstance(item, Damage):
-                damage.append(item)
-            else:
-                records, end, after_damage = records + 1, item.end, bool(damage)
+        end, records, damage = complete_end(path)
         reason = "; ".join(f"{d.reason} at offset {d.offset}" for d in damage)
-        if after_damage:
+        if any(d.offset < end for d in damage):
             return RecoveredFile(
                 final.name, "damaged", records, reason=f"complete records follow damage: {reason}"
             )
@@ -452,50 +447,49 @@ def _undiscovered(conn: Connection, urls: Sequence[str]) -> set[str]:
 def _entries(path: Path) -> Iterator[_Entry]:
     """The response and revisit records of a file, with their request records' IDs."""
     pending: _Entry | None = None
-    for item in scan(path):
-        if not isinstance(item, Record):
+    for item in scan(path, digests=False):
+        if not isinstance(item, ScannedRecord):
             continue
+        record = item.record
         if pending is not None:
             if (
-                item.rec_type == "request"
-                and item.header("WARC-Concurrent-To") == pending.record_id
+                record.rec_type == "request"
+                and record.warc_header("WARC-Concurrent-To") == pending.record_id
             ):
-                pending = replace(pending, request_id=item.record_id)
+                pending = replace(pending, request_id=record.record_id)
             yield pending
             pending = None
-        if item.rec_type in ("response", "revisit"):
+        if record.rec_type in ("response", "revisit"):
             pending = _entry(item)
             if pending is None:
                 logger.warning(
                     "%s: the %s record at %d names no URL, date or HTTP message",
                     path.name,
-                    item.rec_type,
+                    record.rec_type,
                     item.offset,
                 )
     if pending is not None:
         yield pending
 
 
-def _entry(record: Record) -> _Entry | None:
-    head = record.http_head()
-    uri, date = record.header("WARC-Target-URI"), record.header("WARC-Date")
-    if head is None or not uri or not date or not record.record_id:
+def _entry(item: ScannedRecord) -> _Entry | None:
+    record = item.record
+    uri, date = record.target_uri, record.warc_header("WARC-Date")
+    if record.http_start_line is None or not uri or not date or item.derived_id:
         return None
-    parts = head[0].split()
-    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-    digest = record.header("WARC-Payload-Digest") or compute_payload_digest(record.payload())
+    digest = record.warc_header("WARC-Payload-Digest") or compute_payload_digest(record.payload)
     return _Entry(
-        offset=record.offset,
-        length=record.length,
-        record_id=record.record_id,
+        offset=item.offset,
+        length=item.length,
+        record_id=record.record_id or "",
         rec_type=record.rec_type,
         uri=uri,
         date=iso_date_to_datetime(date, tz_aware=True),
-        status=status,
-        http_headers=head[1],
+        status=record.status or 0,
+        http_headers=record.http_headers,
         payload_digest=digest,
-        profile=record.header("WARC-Profile"),
-        refers_to=record.header("WARC-Refers-To"),
+        profile=record.warc_header("WARC-Profile"),
+        refers_to=record.warc_header("WARC-Refers-To"),
     )
 
 

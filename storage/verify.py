@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 from storage.db import models as m
 from storage.recover import Suspect, in_use
 from storage.warc import OPEN_SUFFIX
-from storage.warccheck import Damage, check_record, scan
+from storage.warcscan import Damage, check_record, scan
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 
@@ -160,7 +160,7 @@ class Verifier:
         index: dict[int, _Indexed] = {}
         self.report.files += 1
         self.report.bytes += os.path.getsize(path)
-        for item in scan(path):
+        for item in scan(path, digests=False):
             if isinstance(item, Damage):
                 # A crashed crawl's file ends in a cut-off record that recovery cuts away.
                 tail = unfinished and item.end == os.path.getsize(path)
@@ -174,14 +174,16 @@ class Verifier:
             self.report.records += 1
             for reason in check_record(item):
                 self._problem(shown, item.offset, reason)
-            rec_type = item.rec_type
+            record = item.record
+            rec_type, record_id = record.rec_type, record.record_id or ""
             index[item.offset] = _Indexed(
-                item.length, item.record_id, rec_type, item.header("WARC-Payload-Digest")
+                item.length, record_id, rec_type, record.warc_header("WARC-Payload-Digest")
             )
+            refers_to = record.warc_header("WARC-Refers-To")
             if rec_type == "response":
-                self._responses.add(_short_hash(item.record_id))
-            elif rec_type == "revisit" and item.header("WARC-Refers-To"):
-                self._revisits.append((shown, item.offset, item.header("WARC-Refers-To") or ""))
+                self._responses.add(_short_hash(record_id))
+            elif rec_type == "revisit" and refers_to:
+                self._revisits.append((shown, item.offset, refers_to))
         return index
 
     def _check_captures(

@@ -46,7 +46,7 @@ DAMAGED = {
     "bad.arc": (0, "is not a number"),
     "example-bad-non-chunked.warc.gz": (0, "gzipped whole"),
     "example-bad.warc.gz.bad": (0, "gzipped whole"),
-    "example-digest.warc": (0, "payload digest mismatch"),
+    "example-digest.warc": (0, "WARC-Payload-Digest mismatch"),
     "example-trunc.warc": (1197, "Content-Length 973 is wrong"),
     "example-wrong-chunks.warc.gz": (0, "record split across gzip members"),
     "example-space-in-url.arc": (151, "file ends 12 bytes early"),
@@ -320,7 +320,7 @@ def test_records_before_and_after_damage_are_stored(
     assert run([path], tmp_path / "data", sqlite(tmp_path)) == 1
 
     err = capsys.readouterr().err
-    assert f"{path}: offset {bad.offset}: bad gzip data" in err
+    assert f"{path}: offset {bad.offset}: bad gzip member" in err
     assert f"{path}: offset {locations[3].offset}: gzip member cut off" in err
     engine = open_database(sqlite(tmp_path), create=False)
     stored = {c.warc_record_id for c in rows(engine, m.Capture)}

@@ -16,7 +16,7 @@ from storage.db.engine import open_database
 from storage.db.repository import Repository
 from storage.recover import OPEN_SUFFIX
 from storage.warc import WarcWriter
-from storage.warccheck import Record, scan
+from storage.warcscan import ScannedRecord, scan
 from tests.storage.archive import SITE, T0, Written, capture_of, request, response, write_archive
 
 
@@ -30,8 +30,8 @@ class Archive:
     def run(self, *args: str) -> int:
         return main(["--data", str(self.data), "--db", self.db_url, *args])
 
-    def records(self) -> list[Record]:
-        return [r for r in scan(self.written.path) if isinstance(r, Record)]
+    def records(self) -> list[ScannedRecord]:
+        return [r for r in scan(self.written.path) if isinstance(r, ScannedRecord)]
 
 
 def make_archive(tmp_path: Path, db_url: str, *, gzip: bool = True) -> Archive:

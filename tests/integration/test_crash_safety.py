@@ -25,7 +25,7 @@ from crawler.cli.verify import main as verify_main
 from crawler.simweb import SimWeb
 from storage.db.engine import open_database
 from storage.verify import Problem, verify
-from storage.warccheck import Record, scan
+from storage.warcscan import ScannedRecord, scan
 from tests.integration.conftest import FAST, run_newsarchive
 
 pytestmark = pytest.mark.slow
@@ -75,8 +75,8 @@ def responses_by_uri(data: Path) -> Counter[str]:
     counts: Counter[str] = Counter()
     for path in sorted((data / "warc").iterdir()):
         for item in scan(path):
-            if isinstance(item, Record) and item.rec_type == "response":
-                counts[item.header("WARC-Target-URI") or ""] += 1
+            if isinstance(item, ScannedRecord) and item.record.rec_type == "response":
+                counts[item.record.warc_header("WARC-Target-URI") or ""] += 1
     return counts
 
 

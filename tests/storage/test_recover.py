@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import random
 from pathlib import Path
@@ -10,19 +11,21 @@ import pytest
 
 from storage.recover import files_to_reconcile, recover_open_file, recover_open_files
 from storage.warc import OPEN_SUFFIX, WarcWriter, read_record
-from storage.warccheck import Damage, Record, check_record, scan
+from storage.warcscan import Damage, ScannedRecord, check_record, scan
 from tests.storage.archive import T0, request, response, write_archive
 from tests.support import warcio_check
 
 
-def records(path: Path) -> list[Record]:
+def records(path: Path) -> list[ScannedRecord]:
     items = list(scan(path))
     assert not [i for i in items if isinstance(i, Damage)], items
-    return [i for i in items if isinstance(i, Record)]
+    return [i for i in items if isinstance(i, ScannedRecord)]
 
 
 @pytest.fixture(params=[True, False], ids=["gzip", "plain"])
-def archive(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, bytes, list[Record]]:
+def archive(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> tuple[Path, bytes, list[ScannedRecord]]:
     """A complete file's bytes and records (warcinfo + 3 exchanges), moved out of the way."""
     written = write_archive(tmp_path / "src", pages=2, gzip=request.param)
     return tmp_path, written.path.read_bytes(), records(written.path)
@@ -36,7 +39,7 @@ def crash_file(directory: Path, data: bytes) -> Path:
 
 
 def test_every_cut_inside_the_last_record_recovers_the_records_before_it(
-    archive: tuple[Path, bytes, list[Record]],
+    archive: tuple[Path, bytes, list[ScannedRecord]],
 ) -> None:
     tmp, data, complete = archive
     last = complete[-1]
@@ -55,7 +58,7 @@ def test_every_cut_inside_the_last_record_recovers_the_records_before_it(
 
 
 def test_cuts_anywhere_recover_exactly_the_complete_records(
-    archive: tuple[Path, bytes, list[Record]],
+    archive: tuple[Path, bytes, list[ScannedRecord]],
 ) -> None:
     tmp, data, complete = archive
     ends = [r.end for r in complete]
@@ -69,7 +72,9 @@ def test_cuts_anywhere_recover_exactly_the_complete_records(
         final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
         assert result.records == len(kept)
         assert final.read_bytes() == data[: kept[-1]]
-        assert [r.record_id for r in records(final)] == [r.record_id for r in complete][: len(kept)]
+        assert [r.record.record_id for r in records(final)] == [
+            r.record.record_id for r in complete
+        ][: len(kept)]
 
 
 @pytest.mark.parametrize(
@@ -133,7 +138,7 @@ def test_a_recovered_file_reads_back_with_warcio(tmp_path: Path) -> None:
     recover_open_file(path)
     final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
     assert warcio_check(final).returncode == 0
-    assert read_record(final, complete[-2].offset).record_id == complete[-2].record_id
+    assert read_record(final, complete[-2].offset).record_id == complete[-2].record.record_id
 
 
 def test_the_file_closed_just_before_by_the_same_crawl_is_reconciled_too(tmp_path: Path) -> None:
@@ -155,17 +160,23 @@ def test_check_record_names_missing_headers_and_bad_digests(tmp_path: Path) -> N
     written = write_archive(tmp_path, pages=1)
     response_record = records(written.path)[3]
     assert check_record(response_record) == []
-    tampered = Record(
-        response_record.offset,
-        response_record.length,
-        response_record.version,
-        tuple(h for h in response_record.headers if h[0] != "WARC-Date"),
-        response_record.block[:-1] + b"!",
+    record = response_record.record
+    tampered = dataclasses.replace(
+        response_record,
+        record=dataclasses.replace(
+            record,
+            warc_headers=tuple(h for h in record.warc_headers if h[0] != "WARC-Date"),
+            payload=record.payload[:-1] + b"!",
+        ),
+        block=response_record.block[:-1] + b"!",
+    )
+    block, payload = (
+        tampered.record.warc_header(name) for name in ("WARC-Block-Digest", "WARC-Payload-Digest")
     )
     assert check_record(tampered) == [
         "missing mandatory header WARC-Date",
-        f"WARC-Block-Digest mismatch (header says {tampered.header('WARC-Block-Digest')})",
-        f"WARC-Payload-Digest mismatch (header says {tampered.header('WARC-Payload-Digest')})",
+        f"WARC-Block-Digest mismatch (header says {block})",
+        f"WARC-Payload-Digest mismatch (header says {payload})",
     ]
 
 
@@ -174,5 +185,5 @@ def test_scan_reports_a_bad_crc(tmp_path: Path) -> None:
     path = tmp_path / "bad.warc.gz"
     path.write_bytes(member + member[:-8] + b"\1\2\3\4" + member[-4:])
     items = list(scan(path))
-    assert isinstance(items[0], Record)
+    assert isinstance(items[0], ScannedRecord)
     assert isinstance(items[1], Damage) and "incorrect data check" in items[1].reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from storage.warc import (
     read_record,
     resolve_warc_path,
 )
-from storage.warcscan import Damage, ScannedRecord, default_parser, scan
+from storage.warcscan import (
+    Damage,
+    ScannedRecord,
+    check_record,
+    complete_end,
+    default_parser,
+    scan,
+)
 
 WARCS = Path(__file__).resolve().parents[1] / "data" / "warcs"
 FILES = sorted(p for p in WARCS.iterdir() if p.name not in ("LICENSE", "README.md"))
@@ -34,6 +42,11 @@ def write(directory: Path, count: int, *, gzip: bool) -> Path:
             )
     (path,) = directory.glob("scan-*")
     return path
+
+
+def gzip_member(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
 
 
 def records(path: Path, **options: object) -> list[ScannedRecord]:
@@ -108,3 +121,62 @@ def test_a_resource_record_reads_as_a_page() -> None:
 def test_resolve_warc_path_takes_names_and_absolute_paths(tmp_path: Path) -> None:
     assert resolve_warc_path(tmp_path, "a.warc.gz") == tmp_path / "a.warc.gz"
     assert resolve_warc_path(tmp_path, "/elsewhere/a.warc.gz") == Path("/elsewhere/a.warc.gz")
+
+
+def test_a_plain_file_whose_first_record_is_damaged_is_still_read_as_warc(tmp_path: Path) -> None:
+    """Not taken for an ARC file: reading resumes at the next 'WARC/' line."""
+    path = write(tmp_path, 2, gzip=False)
+    good = records(path)
+    data = path.read_bytes()
+    path.write_bytes(b"XARC" + data[4:])
+
+    first, *rest = scan(path)
+
+    assert isinstance(first, Damage) and (first.offset, first.end) == (0, good[1].offset)
+    assert "'WARC/' line" in first.reason
+    assert [r.record.record_id for r in rest if isinstance(r, ScannedRecord)] == [
+        r.record.record_id for r in good[1:]
+    ]
+
+
+def test_a_gzip_member_without_the_closing_blank_line_is_damage(tmp_path: Path) -> None:
+    record = b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 3\r\n\r\nabc"
+    path = tmp_path / "open-ended.warc.gz"
+    path.write_bytes(gzip_member(record) + gzip_member(record + b"\r\n\r\n"))
+
+    first, second = scan(path)
+
+    assert isinstance(first, Damage) and "not followed by a blank line" in first.reason
+    assert isinstance(second, ScannedRecord) and second.offset == first.end
+
+
+def test_padding_after_the_last_record_is_damage(tmp_path: Path) -> None:
+    path = write(tmp_path, 1, gzip=True)
+    size = path.stat().st_size
+    path.write_bytes(path.read_bytes() + b"\0" * 64)
+
+    *found, last = scan(path)
+
+    assert all(isinstance(r, ScannedRecord) for r in found)
+    assert last == Damage(size, size + 64, "64 bytes of padding after the last record")
+    assert complete_end(path) == (size, len(found), [last])
+
+
+def test_digests_unchecked_leave_the_mismatch_to_check_record(tmp_path: Path) -> None:
+    path = write(tmp_path, 1, gzip=False)
+    data = bytearray(path.read_bytes())
+    data[data.rindex(b"<p>0</p>") + 3] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    damage = [d for d in scan(path) if isinstance(d, Damage)]
+    response = next(r for r in records(path, digests=False) if r.record.rec_type == "response")
+
+    assert len(damage) == 1 and damage[0].offset == response.offset
+    assert "WARC-Block-Digest mismatch" in damage[0].reason
+    block, payload = (
+        response.record.warc_header(name) for name in ("WARC-Block-Digest", "WARC-Payload-Digest")
+    )
+    assert check_record(response) == [
+        f"WARC-Block-Digest mismatch (header says {block})",
+        f"WARC-Payload-Digest mismatch (header says {payload})",
+    ]
