@@ -3,8 +3,9 @@
     python -m bench all [--quick] [--dry-run]
 
 `--quick` gives each benchmark a small size (a few minutes in all on two cores; the numbers are
-then only a smoke test); without it each runs at its documented size. `--dry-run` only checks
-that every benchmark takes its arguments, and prints the commands.
+then only a smoke test; `workers` needs Redis and PostgreSQL); without it each runs at its
+documented size. `--dry-run` only checks that every benchmark takes its arguments, and prints
+the commands.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "extract-quality": (["--repeat", "3"], ["--repeat", "1"]),
     "crawl": (["--pages", "1000"], ["--quick"]),
     "reextract": (["--pages", "1000"], ["--quick"]),
+    "workers": (["--extra", "1000"], ["--extra", "100"]),
 }
 """Each benchmark's arguments: (full, quick)."""
 

@@ -108,7 +108,7 @@ def run(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench workers", description=__doc__)
     parser.add_argument("--extra", type=int, default=1000, help="extra articles (default 1000)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
@@ -118,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--extract-workers", type=int, default=1, help="extraction processes per crawl process"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     configs = [("1 process, no Redis", 0), ("1 worker", 1), ("2 workers", 2)]
     with tempfile.TemporaryDirectory() as tmp:
