@@ -26,8 +26,8 @@ from trafilatura.settings import set_date_params
 from bench.aebweb import Template, layout, page_path
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
+from crawler.extraction.pool import quiet_extractors
 from crawler.page import PageInput
-from crawler.pipelines.extract import quiet_extractors
 
 _TEMPLATES: dict[str, Template] = {}
 _LOCAL = ""

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,9 +34,9 @@ from crawler.capture import Capture
 from crawler.extraction.article import Extraction
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
+from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
 from crawler.page import PageInput
-from crawler.pipelines.extract import quiet_extractors
 from crawler.story import Story
 from crawler.urls import host_of, normalise_url
 from storage.db import queries
@@ -366,11 +365,7 @@ class Ingester:
         if self.workers <= 1 or len(pages) < 2:
             return [extract(page, self.options) for page in pages]
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("forkserver"),
-                initializer=quiet_extractors,
-            )
+            self._executor = extraction_pool(self.workers)
         chunk = max(1, len(pages) // (self.workers * 4))
         return list(
             self._executor.map(extract, pages, [self.options] * len(pages), chunksize=chunk)

@@ -10,7 +10,6 @@ A batch is one transaction, so a run that is stopped goes on from where it was w
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
@@ -27,8 +26,8 @@ from sqlalchemy import Engine
 from crawler.extraction.article import Article, Extraction, Relevance
 from crawler.extraction.extract import extract, extractor_name
 from crawler.extraction.options import ExtractOptions
+from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
-from crawler.pipelines.extract import quiet_extractors
 from crawler.story import Story, StoryError, parse_story
 from storage.db.reextract import (
     CaptureToExtract,
@@ -181,12 +180,7 @@ def reextract(
     repo = Repository(engine)
     bar = Progress(summary.total, progress_interval)
     captures = captures_to_extract(engine, key, publisher_ids=publishers, since=since)
-    context = multiprocessing.get_context("forkserver")  # as the crawl's pool: no fork of threads
-    with ProcessPoolExecutor(
-        max_workers=workers or os.cpu_count() or 1,
-        mp_context=context,
-        initializer=quiet_extractors,
-    ) as pool:
+    with extraction_pool(workers or os.cpu_count() or 1) as pool:
         running: tuple[list[CaptureToExtract], list[Future[list[Done]]], list[Done]] | None = None
         for batch in _batches(captures, batch_size, limit):
             submitted = _submit(pool, batch, warc_dir, options, summary)

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-import select
-import threading
-import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import date
@@ -29,6 +25,7 @@ from crawler import settings as defaults
 from crawler.extraction.article import Extraction
 from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
+from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
 from crawler.items import PageItem
 from crawler.story import Story
@@ -63,45 +60,6 @@ def with_listing_date(extraction: Extraction, hints: dict[str, str]) -> Extracti
     return replace(extraction, article=replace(article, published=date.fromisoformat(listed)))
 
 
-def _start_worker(crawl_pid: int) -> None:
-    """In a worker: quiet the extractors and die with the crawl."""
-    quiet_extractors()
-    threading.Thread(
-        target=_exit_with, args=(crawl_pid,), name="exit-with-crawl", daemon=True
-    ).start()
-
-
-def quiet_extractors() -> None:
-    """In a worker: trafilatura and htmldate log their doubts about every odd page; the
-    outcome is counted in `extract/*` stats instead, so only their critical messages remain."""
-    for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _exit_with(pid: int) -> None:
-    """Exit as soon as process `pid` (the crawl) has ended. A worker of a crawl killed with
-    SIGKILL would otherwise wait for work for ever, its siblings holding its queue's pipes open,
-    and keep the forkserver alive with it."""
-    try:
-        handle = os.pidfd_open(pid)  # Linux: readable once the process has ended
-    except (AttributeError, OSError):  # no pidfd (or the crawl is gone already): poll
-        while _alive(pid):
-            time.sleep(1.0)
-    else:
-        select.select([handle], [], [])
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class ExtractPipeline:
     def __init__(self, crawler: Crawler, options: ExtractOptions, workers: int) -> None:
         self.crawler = crawler
@@ -120,14 +78,7 @@ class ExtractPipeline:
 
     def _pool(self) -> Executor:
         if self._executor is None:
-            # forkserver: forking the crawling process itself (threads, reactor) is unsafe.
-            context = multiprocessing.get_context("forkserver")
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(),),
-            )
+            self._executor = extraction_pool(self.workers)
         return self._executor
 
     def close_spider(self) -> None:

@@ -1,0 +1,66 @@
+"""The process pool that runs `extract()`: one kind for the crawl, `reextract` and `ingest`.
+
+Extraction is CPU-bound, so it runs in worker processes. They are started by multiprocessing's
+fork server (forking a process that runs threads or a reactor is unsafe), quiet trafilatura's
+logging (outcomes are counted instead), and exit when the process that started them dies, even
+by SIGKILL, instead of waiting for work for ever and keeping the fork server alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import select
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+
+def extraction_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` extraction processes (at least one) tied to this process's life."""
+    return ProcessPoolExecutor(
+        max_workers=max(1, workers),
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+
+
+def _start_worker(parent_pid: int) -> None:
+    """In a worker: quiet the extractors and die with the parent."""
+    quiet_extractors()
+    threading.Thread(
+        target=_exit_with, args=(parent_pid,), name="exit-with-parent", daemon=True
+    ).start()
+
+
+def quiet_extractors() -> None:
+    """trafilatura and htmldate log their doubts about every odd page; the outcome is counted
+    instead, so only their critical messages remain."""
+    for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _exit_with(pid: int) -> None:
+    """Exit as soon as process `pid` has ended. A worker of a process killed with SIGKILL would
+    otherwise wait for work for ever, its siblings holding its queue's pipes open, and keep the
+    fork server alive with it."""
+    try:
+        handle = os.pidfd_open(pid)  # Linux: readable once the process has ended
+    except (AttributeError, OSError):  # no pidfd (or the parent is gone already): poll
+        while _alive(pid):
+            time.sleep(1.0)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
