@@ -10,7 +10,8 @@ A line is `SURT-KEY TIMESTAMP JSON`, e.g.
 cdxj-indexer (the indexer of pywb's and py-wacz's authors, on warcio), so key, timestamp and fields
 are exactly theirs: `response`, `revisit`, `resource` and `metadata` records are indexed (request
 and warcinfo records are not), a revisit with mime `warc/revisit` and the digest of the payload
-it stands for, which is how replay finds the original. `offset` and `length` are those of the
+it stands for, which is how replay finds the original. Revisits of a 304 are left out (see
+`_not_modified_revisit`). `offset` and `length` are those of the
 record's gzip member, so one range read gets the record.
 
 This module imports no crawling framework.
@@ -72,7 +73,19 @@ def index_warc(path: str | os.PathLike[str], name: str) -> list[str]:
     in their `filename` field: the name replay resolves against its archive directory."""
     out = io.StringIO()
     CDXJIndexer(out, [os.fspath(path)], sort=True, filename=name).process_all()
-    return out.getvalue().splitlines(keepends=True)
+    return [
+        line
+        for line in out.getvalue().splitlines(keepends=True)
+        if not _not_modified_revisit(CdxjLine.parse(line))
+    ]
+
+
+def _not_modified_revisit(line: CdxjLine) -> bool:
+    """A revisit record of a 304 answer (profile server-not-modified). pywb replays such a record
+    as the empty 304 it holds, not as the page (its `ResolvingLoader` loads the original only for
+    a revisit whose status is not a redirect or 304), so it is left out of the index: the page's
+    nearest capture, the response the 304 confirmed, is replayed instead."""
+    return line.fields.get("mime") == "warc/revisit" and line.fields.get("status") == "304"
 
 
 @dataclass(frozen=True, slots=True)
