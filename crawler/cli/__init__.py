@@ -12,7 +12,7 @@ VERBS = {
     "crawl": "crawl a story: discover, fetch, archive, extract, store",
     "demo": "crawl the built-in simulated news web, offline",
     "extract": "extract one HTML file and print the article as JSON",
-    "status": "counts of captures, articles and WARC files",
+    "status": "counts of captures, articles, WARC files and URL outcomes",
     "export": "write the stored articles as JSON Lines, CSV or Parquet",
     "clusters": "group copies of the same text across publishers and list them",
     "history": "list the versions of one article",

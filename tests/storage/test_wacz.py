@@ -37,7 +37,10 @@ def package(tmp_path: Path) -> tuple[Path, Path, list[Path]]:
     output = tmp_path / "story.wacz"
     summary = write_wacz(output, warcs, pages, title="Harbour strike", software="newsarchive test")
     assert summary.pages == len(pages) and summary.unindexed_pages == 0
-    assert summary.index_lines == len(written)
+    # every record but the revisit of a 304, which pywb would replay as the 304 (storage.cdxj)
+    not_modified = [w for w in written if w.kind == "revisit" and w.status == 304]
+    assert len(not_modified) == 1
+    assert summary.index_lines == len(written) - 1
     return output, warcs_dir, warcs
 
 
