@@ -13,8 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from datasketch import LeanMinHash, MinHashLSH
-
 from crawler.clustering.signatures import SCHEME, SEED, ClusterOptions, similarity, values
 
 
@@ -49,6 +47,8 @@ def original_order(member: Member) -> tuple[bool, date, datetime, int]:
 def links(members: Sequence[Member], options: ClusterOptions) -> Iterable[tuple[int, int]]:
     """Pairs of keys whose texts are copies: LSH candidates (datasketch `MinHashLSH` with the
     options' bands) whose estimated similarity reaches the threshold."""
+    from datasketch import LeanMinHash, MinHashLSH  # imported here: it loads scipy (0.4 s)
+
     lsh = MinHashLSH(num_perm=options.num_perm, params=options.bands)
     by_key = {m.key: m for m in members if m.signature}
     sketches = {

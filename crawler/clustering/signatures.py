@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from crawler import settings
 from crawler.extraction.normalise import WORD, fold, normalise_text
@@ -76,6 +75,8 @@ class ClusterOptions:
 def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
     # datasketch minimises the weighted false positive and negative probabilities (a numeric
     # integration over every b, r: some tens of milliseconds, hence the cache).
+    from datasketch import MinHashLSH  # imported here: it loads scipy (0.4 s)
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=LSH_WEIGHTS)
     return lsh.b, lsh.r
 
@@ -95,6 +96,8 @@ def signature(text: str, options: ClusterOptions) -> bytes:
     found = shingles(text, options.shingle_words)
     if not found:
         return b""
+    from datasketch import MinHash  # imported here: it loads scipy (0.4 s)
+
     minhash = MinHash(num_perm=options.num_perm, seed=SEED, scheme=SCHEME)
     minhash.update_batch(sorted(found))
     values: np.ndarray = minhash.hashvalues.astype(_DTYPE)
