@@ -7,6 +7,7 @@ servers may treat case and trailing slashes as meaningful.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
@@ -20,6 +21,15 @@ def normalise_url(url: str, base: str | None = None) -> str:
     """
     if base is not None:
         url = urljoin(base, url)
+    return _cached(url) if len(url) <= CACHED_LENGTH else _normal(url)
+
+
+CACHED_LENGTH = 2048
+"""URLs up to this long are cached (65,536 of them: at most 128 MiB even if all were this long);
+a hostile page's 100 kB links are normalised each time instead."""
+
+
+def _normal(url: str) -> str:
     url = url.strip()
     try:
         normal = normalize_url(url, strict=False, trailing_slash=True)
@@ -27,6 +37,11 @@ def normalise_url(url: str, base: str | None = None) -> str:
         normal = url
     parts = urlsplit(normal)
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+_cached = lru_cache(maxsize=65_536)(_normal)
+"""A crawl normalises the same URLs again and again (each link where it is found, when it is
+scheduled, fetched and recorded), and courlan's normalisation is the costly part."""
 
 
 def host_of(url: str) -> str:
