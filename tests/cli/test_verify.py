@@ -17,7 +17,16 @@ from storage.db.repository import Repository
 from storage.recover import OPEN_SUFFIX
 from storage.warc import WarcWriter
 from storage.warcscan import ScannedRecord, scan
-from tests.storage.archive import SITE, T0, Written, capture_of, request, response, write_archive
+from tests.storage.archive import (
+    SITE,
+    STORY_TOML,
+    T0,
+    Written,
+    capture_of,
+    request,
+    response,
+    write_archive,
+)
 
 
 @dataclass
@@ -239,17 +248,3 @@ def test_without_a_database_the_files_alone_are_checked(
     captured = capsys.readouterr()
     assert "checking the WARC files only" in captured.err
     assert "0 captures checked: no problems" in captured.out
-
-
-STORY_TOML = f"""
-name = "el-salvador"
-title = "El Salvador prisons"
-since = 2025-02-01
-until = 2025-02-28
-[match]
-all = ["El Salvador"]
-any = ["prison*", "jail*"]
-[[sources]]
-name = "News"
-url = "{SITE}/"
-"""

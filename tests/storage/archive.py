@@ -18,9 +18,7 @@ ROBOTS = b"User-agent: *\nAllow: /\n"
 T0 = datetime(2025, 2, 4, 12, 0, tzinfo=UTC)
 
 
-def story() -> Story:
-    return parse_story(
-        f"""
+STORY_TOML = f"""
 name = "el-salvador"
 title = "El Salvador prisons"
 since = 2025-02-01
@@ -32,7 +30,10 @@ any = ["prison*", "jail*"]
 name = "News"
 url = "{SITE}/"
 """
-    )
+
+
+def story() -> Story:
+    return parse_story(STORY_TOML)
 
 
 def request(url: str) -> HttpRequestData:
