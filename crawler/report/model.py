@@ -1,11 +1,11 @@
-"""What the coverage report shows: plain frozen data, filled by `storage.db.report`."""
+"""What the coverage report shows: plain frozen data, filled by `crawler.services.report`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from crawler.clustering.listing import Cluster
+from crawler.core.clusters import Cluster
 from crawler.versions.diff import WordDiff
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from html import escape
 
-from crawler.clustering.listing import Cluster
+from crawler.core.clusters import Cluster
 from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
 from crawler.versions.diff import WordDiff
 

@@ -11,7 +11,7 @@ spaces, and matching each against every other one made the diff take minutes, wh
 spaces would cut "local media" → "the justice ministry" into single-word replacements.
 
 The texts are compared as stored: spacing and quotes that did not make a new version by
-themselves (see `crawler.extraction.normalise`) still show when they changed along with words.
+themselves (see `crawler.core.normalise`) still show when they changed along with words.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal, TextIO
 
-from crawler.extraction.normalise import WORD, count_words
+from crawler.core.normalise import WORD, count_words
 
 OpKind = Literal["equal", "insert", "delete"]
 

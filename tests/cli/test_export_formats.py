@@ -19,18 +19,18 @@ from sqlalchemy import Engine, insert
 from crawler.cli import clusters as clusters_verb
 from crawler.cli import export
 from crawler.clustering.signatures import ClusterOptions
+from crawler.services.clusters import update_clusters
 from crawler.simweb.content import seeds
 from storage import export as formats
 from storage.db import models as m
 from storage.db import queries
-from storage.db.clusters import update_clusters
 from storage.db.engine import open_database
 from storage.db.queries import ArticleFilter, ExportRow
 from storage.db.repository import Repository
 from storage.db.urls import url_hash
 from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, capture, page
 
-from ..storage.db.test_clusters import dated
+from ..services.test_clusters import dated
 
 A = "http://news.example:8080/a"
 B = "http://news.example:8080/b"

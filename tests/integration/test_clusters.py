@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crawler.urls import normalise_url
+from crawler.core.urls import normalise_url
 from storage.db import queries
 from storage.db.engine import open_database
 from tests.integration.conftest import CrawlRun, run_newsarchive

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from crawler.clustering.listing import Cluster, ClusterMember
+from crawler.core.clusters import Cluster, ClusterMember
 from crawler.report.model import (
     EditedArticle,
     HealthRow,
