@@ -142,10 +142,12 @@ def meta_signals(document: str, agent: str = AGENT) -> list[RightsSignal]:
         lowered = name.lower()
         if not content or not name:
             continue
+        applies = lowered in ("robots", agent.lower())
         for part in content.split(","):
             rule = part.strip().lower()
-            if rule in NOARCHIVE_RULES:
-                applies = lowered in ("robots", agent.lower())
+            # 'none' is a common value of unrelated tags (msapplication-config): from a tag not
+            # for us, only the rules no other tag uses are kept, as a crawler's.
+            if rule in NOARCHIVE_RULES and (applies or rule != "none"):
                 named = None if lowered == "robots" else name
                 found.append(RightsSignal("meta", name, content, rule, named, applies))
     return found

@@ -37,7 +37,9 @@ import re
 from functools import cached_property
 from urllib.parse import urlsplit
 
+import lxml.html
 import trafilatura
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.core.access import OPEN, AccessCheck, Evidence, Wall
@@ -81,11 +83,21 @@ def check_access(page: PageInput, extraction: Extraction) -> AccessCheck:
     if not page.is_html or not page.body.strip():
         return OPEN
     _, html = decode_html(page)
-    root = trafilatura.load_html(html)
-    if not isinstance(root, HtmlElement):
+    root = _parse(html)
+    if root is None:
         return OPEN
     signs = _Signs(page, html, root, extraction)
     return _challenge(signs) or _consent(signs) or _wall(signs)
+
+
+def _parse(html: str) -> HtmlElement | None:
+    """The page's tree: lxml's parser straight away, trafilatura's loader (which repairs
+    broken markup and declarations lxml refuses in a string) when that fails."""
+    try:
+        return lxml.html.document_fromstring(html)
+    except (ValueError, etree.ParserError):
+        tree = trafilatura.load_html(html)
+        return tree if isinstance(tree, HtmlElement) else None
 
 
 def _status(page: PageInput) -> Evidence:

@@ -38,7 +38,7 @@ from typing import Literal
 from crawler.core.article import Article
 from crawler.core.normalise import WORD, fold, normalise_text
 from crawler.core.versioning import VersionRules
-from crawler.versions.dates import is_date_word
+from crawler.versions.dates import DATE_WORDS, NEAR_NUMBER_WORDS, is_date_word
 from crawler.versions.diff import split_words, word_diff
 from crawler.versions.notices import notice_kind, sentences
 
@@ -135,7 +135,7 @@ def _title_kind(old: str, new: str, names: frozenset[str]) -> ChangeKind:
 
 
 def _paragraph_kinds(old: list[str], new: list[str], rules: VersionRules, found: _Found) -> None:
-    pairs, removed, inserted = _align(old, new, rules.same_paragraph)
+    pairs, removed, inserted = _align(old, new, rules.same_paragraph, found.names)
     anchor = max((j for _, j in pairs), default=-1)
     """The last new paragraph that stands for an old one: what comes after it was appended."""
     old_lede, new_lede = _lede(old), _lede(new)
@@ -200,12 +200,25 @@ def _hunks(old: str, new: str, names: frozenset[str]) -> Iterator[tuple[HunkKind
         added = [(new_words, new_seps, j) for j in range(j1, j2)]
         changed = deleted + added
         numbers = any(words[k][:1].isdigit() for words, _, k in changed)
-        if all(is_date_word(w, s, k) for w, s, k in changed) and ((deleted and added) or numbers):
+        if _all_dates(changed) and ((deleted and added) or numbers):
             yield "dateline", False
         elif names and _names_only([fold(w[k]) for w, _, k in changed], names):
             yield "byline", False
         else:
             yield "wording", False
+
+
+def _all_dates(changed: list[tuple[list[str], list[str], int]]) -> bool:
+    """Whether every changed word is part of a date. A word that is a date only in context
+    ('May') is one beside a changed word that is a date whatever its context ('June')."""
+    dated = [is_date_word(words, seps, k) for words, seps, k in changed]
+    if all(dated):
+        return True
+    sure = any(fold(words[k]) in DATE_WORDS for words, _, k in changed)
+    return sure and all(
+        ok or fold(words[k]) in NEAR_NUMBER_WORDS
+        for ok, (words, _, k) in zip(dated, changed, strict=True)
+    )
 
 
 def _names_only(words: list[str], names: frozenset[str]) -> bool:
@@ -218,10 +231,10 @@ def _lede(paragraphs: list[str]) -> int | None:
 
 
 def _align(
-    old: list[str], new: list[str], same: float
+    old: list[str], new: list[str], same: float, names: frozenset[str]
 ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
     """Old and new paragraphs matched: pairs (equal or reworded), old ones removed, new ones
-    inserted."""
+    inserted. Authors' names are left out of the likeness: 'By A' and 'By B' are one line."""
     pairs: list[tuple[int, int]] = []
     removed: list[int] = []
     inserted: list[int] = []
@@ -230,7 +243,7 @@ def _align(
         if tag == "equal":
             pairs += zip(range(i1, i2), range(j1, j2), strict=True)
             continue
-        matched = _pair_reworded(old, new, range(i1, i2), range(j1, j2), same)
+        matched = _pair_reworded(old, new, range(i1, i2), range(j1, j2), same, names)
         pairs += matched
         removed += [i for i in range(i1, i2) if i not in {a for a, _ in matched}]
         inserted += [j for j in range(j1, j2) if j not in {b for _, b in matched}]
@@ -238,17 +251,17 @@ def _align(
 
 
 def _pair_reworded(
-    old: list[str], new: list[str], olds: range, news: range, same: float
+    old: list[str], new: list[str], olds: range, news: range, same: float, names: frozenset[str]
 ) -> list[tuple[int, int]]:
     """Within a changed stretch, each old paragraph paired, in order, with the most similar
     new one at or above `same`."""
     pairs = []
     start = news.start
     for i in olds:
-        old_words = [fold(w) for w in WORD.findall(old[i])]
+        old_words = _likeness_words(old[i], names)
         best, best_ratio = None, same
         for j in range(start, news.stop):
-            new_words = [fold(w) for w in WORD.findall(new[j])]
+            new_words = _likeness_words(new[j], names)
             ratio = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).ratio()
             if ratio >= best_ratio:
                 best, best_ratio = j, ratio
@@ -256,3 +269,7 @@ def _pair_reworded(
             pairs.append((i, best))
             start = best + 1
     return pairs
+
+
+def _likeness_words(paragraph: str, names: frozenset[str]) -> list[str]:
+    return [w for w in (fold(w) for w in WORD.findall(paragraph)) if w not in names]
