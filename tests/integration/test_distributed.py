@@ -23,7 +23,8 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.distributed.coordinator import Keys, frontier_info
+from crawler.distributed.coordinator import Keys
+from crawler.distributed.runs import frontier_info
 from crawler.simweb import SimWeb
 from crawler.urls import normalise_url
 from storage.db.engine import open_database
