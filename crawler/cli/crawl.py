@@ -92,8 +92,10 @@ def nothing_fetched(stats: Mapping[str, Any], story: str) -> str:
         cause = distributed.nothing_fetched(stats, story)
         if cause:
             return cause
-    if any(stats.get(f"log_count/{level}") for level in ("WARNING", "ERROR", "CRITICAL")):
+    if stats.get("log_count/WARNING"):
         return "no source could be fetched; see the warnings above"
+    if stats.get("log_count/ERROR") or stats.get("log_count/CRITICAL"):
+        return "no source could be fetched; see the errors above"
     outcomes = sorted(
         (name.removeprefix("outcome/"), count)
         for name, count in stats.items()

@@ -133,7 +133,9 @@ def expiry(seconds: float | None) -> str:
     """When a run's keys expire, in words."""
     if seconds is None:
         return "its keys never expire (left by an older newsarchive: clear it with --clear)"
-    minutes = round(seconds / 60)
+    if seconds < 60:
+        return "its keys expire in under a minute unless a worker heartbeats"
+    minutes = int(seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     parts = [f"{days} d"] if days else []
