@@ -12,11 +12,11 @@ from crawler.cli.common import (
     add_data_options,
     add_redis_option,
     add_setting_option,
-    database_url,
     redis_prefix,
 )
+from crawler.core.datadir import database_url
+from crawler.core.story import StoryError, load_story
 from crawler.run import SettingError, check_settings, crawl_settings, run_crawl
-from crawler.story import StoryError, load_story
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +102,6 @@ def nothing_fetched(stats: Mapping[str, Any], story: str) -> str:
         if name.startswith("outcome/")
     )
     if outcomes:
-        shown = ", ".join(f"{reason} {count}" for reason, count in outcomes)
+        shown = ", ".join(f"{why} {count}" for why, count in outcomes)
         return f"no page was fetched; what became of the URLs met: {shown}"
     return "no page was fetched: the story's sources led to no request"

@@ -341,13 +341,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
             )
 
 
-class RefusalMiddleware:
-    """A downloader middleware (`DOWNLOADER_MIDDLEWARES`, innermost: `enable` puts it at 950)
-    that tells the scheduler when a request it handed out is refused.
-
-    Innermost, its `process_request` runs last and its `process_exception` first: it sees the
-    `IgnoreRequest` any other middleware's `process_request` raises (robots.txt, the address
-    guard, offsite, the URL length limit) before anything else can replace it."""
+class WorkerMiddleware:
+    """A middleware only a worker of a distributed crawl has (`NotConfigured` otherwise)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -358,10 +353,22 @@ class RefusalMiddleware:
             raise NotConfigured("not a distributed crawl")
         return cls(crawler)
 
-    def process_exception(self, request: Request, exception: Exception) -> None:
-        if not isinstance(exception, IgnoreRequest):
-            return
-        # the engine builds its scheduler after the downloader's middlewares: look it up now
+    @property
+    def scheduler(self) -> RedisScheduler | None:
+        """The worker's scheduler, once the engine has built it (after the middlewares)."""
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        if isinstance(scheduler, RedisScheduler):
+        return scheduler if isinstance(scheduler, RedisScheduler) else None
+
+
+class RefusalMiddleware(WorkerMiddleware):
+    """A downloader middleware (`DOWNLOADER_MIDDLEWARES`, innermost: `enable` puts it at 950)
+    that tells the scheduler when a request it handed out is refused.
+
+    Innermost, its `process_request` runs last and its `process_exception` first: it sees the
+    `IgnoreRequest` any other middleware's `process_request` raises (robots.txt, the address
+    guard, offsite, the URL length limit) before anything else can replace it."""
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        scheduler = self.scheduler
+        if isinstance(exception, IgnoreRequest) and scheduler is not None:
             scheduler.refused(request)

@@ -12,20 +12,9 @@ from typing import Any
 import pytest
 
 from crawler.cli.crawl import nothing_fetched
+from tests.support import unreachable_story
 
-STORY = """
-name = "nothing-story"
-title = "t"
-since = 2025-02-01
-until = 2025-02-28
-
-[match]
-all = ["x"]
-
-[[sources]]
-name = "Nowhere"
-url = "http://127.0.0.1:9/"
-"""
+STORY = unreachable_story("nothing-story")
 
 
 def stats(**values: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,13 +12,6 @@ import redis
 
 from crawler.distributed.coordinator import Coordinator, Keys, look
 from crawler.distributed.runs import clear, frontier_info, live_workers, stories
-
-
-@pytest.fixture
-def client(redis_server: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture

@@ -20,13 +20,6 @@ from crawler.refusals import BlockedAddress
 
 
 @pytest.fixture
-def client(redis_server: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
 def worker(redis_server: str, redis_prefix: str) -> Iterator[tuple[RedisScheduler, Any]]:
     settings = {"NEWSARCHIVE_REDIS_URL": redis_server, "NEWSARCHIVE_REDIS_PREFIX": redis_prefix}
     crawler = get_crawler(Spider, settings)

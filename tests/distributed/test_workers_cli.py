@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,9 @@ import redis
 
 from crawler.cli import crawl, workers
 from crawler.distributed.coordinator import Coordinator, Keys
+from tests.support import unreachable_story
 
-STORY = """
-name = "workers-story"
-title = "t"
-since = 2025-02-01
-until = 2025-02-28
-
-[match]
-all = ["x"]
-
-[[sources]]
-name = "Local"
-url = "http://127.0.0.1:9/"
-"""
+STORY = unreachable_story("workers-story")
 
 
 @pytest.fixture
@@ -32,13 +20,6 @@ def crawl_keys(redis_server: str, redis_prefix: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("NEWSARCHIVE_REDIS_PREFIX", redis_prefix)
     monkeypatch.delenv("NEWSARCHIVE_REDIS", raising=False)
     return Keys(redis_prefix, "workers-story")
-
-
-@pytest.fixture
-def client(redis_server: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server)
-    yield connection
-    connection.close()
 
 
 def test_workers_shows_each_worker_and_the_frontier(

@@ -23,10 +23,10 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crawler.core.urls import normalise_url
 from crawler.distributed.coordinator import Keys
 from crawler.distributed.runs import frontier_info
 from crawler.simweb import SimWeb
-from crawler.urls import normalise_url
 from storage.db.engine import open_database
 from storage.db.models import ArticleVersion, Capture, Url
 from storage.warc import read_record

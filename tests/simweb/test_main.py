@@ -10,9 +10,9 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from crawler.core.story import parse_story
 from crawler.simweb.plan import plan_web
 from crawler.simweb.timeline import SCENARIO
-from crawler.story import parse_story
 
 
 @contextmanager
