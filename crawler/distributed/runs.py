@@ -113,6 +113,7 @@ def clear(client: redis.Redis, keys: Keys) -> int:
 
 
 def live_workers(client: redis.Redis, keys: Keys) -> list[str]:
+    """The ids of the run's workers whose heartbeat has not expired."""
     return [
         as_text(raw)
         for raw in client.smembers(keys.workers)
@@ -121,7 +122,8 @@ def live_workers(client: redis.Redis, keys: Keys) -> list[str]:
 
 
 def _expires_in(client: redis.Redis, keys: Keys) -> float | None:
-    """The longest time to live among the run's keys (seconds), None if none has one."""
+    """The longest time to live among the run's keys (seconds); None if one of them never
+    expires, or there is none."""
     pipe = client.pipeline(transaction=False)
     for key in keys.shared:
         pipe.pttl(key)

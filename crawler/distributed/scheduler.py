@@ -364,9 +364,11 @@ class RefusalMiddleware(WorkerMiddleware):
     """A downloader middleware (`DOWNLOADER_MIDDLEWARES`, innermost: `enable` puts it at 950)
     that tells the scheduler when a request it handed out is refused.
 
-    Innermost, its `process_request` runs last and its `process_exception` first: it sees the
-    `IgnoreRequest` any other middleware's `process_request` raises (robots.txt, the address
-    guard, offsite, the URL length limit) before anything else can replace it."""
+    Scrapy hands an exception raised in any middleware's `process_request` to every
+    `process_exception`, innermost first: so this one sees the `IgnoreRequest` of robots.txt, the
+    address guard, offsite or the URL length limit before any other middleware can replace it.
+    Refusals raised once the response is in (`process_response`: too large, redirect loops) do
+    not come here: those requests were sent, and end like any fetched page."""
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         scheduler = self.scheduler
