@@ -39,7 +39,7 @@ from crawler.core.article import Article
 from crawler.core.normalise import WORD, fold, normalise_text
 from crawler.core.versioning import VersionRules
 from crawler.versions.dates import DATE_WORDS, NEAR_NUMBER_WORDS, is_date_word
-from crawler.versions.diff import split_words, word_diff
+from crawler.versions.diff import split_words, version_diff
 from crawler.versions.notices import notice_kind, sentences
 
 ChangeKind = Literal[
@@ -88,9 +88,7 @@ def classify_edit(old: Version, new: Version, rules: VersionRules | None = None)
     rules = rules or VersionRules()
     old_title, new_title = normalise_text(old.title or ""), normalise_text(new.title or "")
     old_paragraphs, new_paragraphs = rules.paragraphs(old.text), rules.paragraphs(new.text)
-    diff = word_diff(
-        "\n".join([old_title, *old_paragraphs]), "\n".join([new_title, *new_paragraphs])
-    )
+    diff = version_diff(old_title, "\n".join(old_paragraphs), new_title, "\n".join(new_paragraphs))
     byline = _names(old.authors) != _names(new.authors)
     if diff.words_added + diff.words_removed < rules.min_changed_words and not byline:
         return Edit(False, (), False, diff.words_added, diff.words_removed)
