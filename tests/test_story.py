@@ -213,5 +213,5 @@ def test_a_bad_ignore_pattern_names_its_line(tmp_path: Path) -> None:
     line = path.read_text().splitlines().index("  '(\\d+ views',") + 1
     assert str(caught.value) == (
         f"{path}: versions.ignore[1]: is not a regular expression: missing ), unterminated "
-        f"subpattern (position 0) in '(\\\\d+ views', on line {line}"
+        f"subpattern (position 0) in '(\\d+ views', on line {line}"
     )

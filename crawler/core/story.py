@@ -314,10 +314,10 @@ class _Parser:
             compiled = compile_ignore(pattern)
         except re.error as exc:
             where = f" (position {exc.pos})" if exc.pos is not None else ""
-            problem = f"is not a regular expression: {exc.msg}{where} in {pattern!r}"
+            problem = f"is not a regular expression: {exc.msg}{where} in '{pattern}'"
             raise self.fail(fieldname, problem + self.line_of(pattern)) from exc
         if compiled.fullmatch(_PROSE):
-            problem = f"{pattern!r} matches a whole line of ordinary prose: it would leave out "
+            problem = f"'{pattern}' matches a whole line of ordinary prose: it would leave out "
             raise self.fail(fieldname, problem + "every paragraph" + self.line_of(pattern))
         return compiled
 

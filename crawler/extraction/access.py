@@ -73,7 +73,9 @@ NOTICE_SHARE = 0.5
 
 
 def check_access(page: PageInput, extraction: Extraction) -> AccessCheck:
-    """What `page` shows, from the page alone (see the module docstring)."""
+    """What `page` shows, from the page alone (see the module docstring). It never raises: a
+    page it cannot read is `open` with an 'error' evidence, as captures were before walls were
+    told."""
     if (page.header("cf-mitigated") or "").strip().lower() == "challenge":
         return AccessCheck("challenge", (Evidence("cf-mitigated", "challenge"), _status(page)))
     if page.status == 429:
@@ -86,8 +88,11 @@ def check_access(page: PageInput, extraction: Extraction) -> AccessCheck:
     root = _parse(html)
     if root is None:
         return OPEN
-    signs = _Signs(page, html, root, extraction)
-    return _challenge(signs) or _consent(signs) or _wall(signs)
+    try:
+        signs = _Signs(page, html, root, extraction)
+        return _challenge(signs) or _consent(signs) or _wall(signs)
+    except Exception as exc:  # a bug or an exotic page: say so, judge the capture as before
+        return AccessCheck("open", (Evidence("error", f"{type(exc).__name__}: {exc}"),))
 
 
 def _parse(html: str) -> HtmlElement | None:

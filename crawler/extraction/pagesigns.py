@@ -56,8 +56,8 @@ def visible_lines(root: HtmlElement) -> list[Line]:
     walk over the elements in Python took longer than everything else here)."""
     etree.strip_elements(root, etree.Comment, *_SKIPPED, with_tail=False)
     for element in root.iter(*_BLOCKS):
-        element.text = "\n" + (element.text or "")
-        element.tail = "\n" + (element.tail or "")
+        _set(element, "text", "\n" + (element.text or ""))
+        _set(element, "tail", "\n" + (element.tail or ""))
     text = etree.tostring(root, method="text", encoding="unicode")
     lines = [line for line in (" ".join(raw.split()) for raw in text.split("\n")) if line]
     # Folded in one piece (a call per line cost more than the walk), unless a line holds the
@@ -67,6 +67,18 @@ def visible_lines(root: HtmlElement) -> list[Line]:
     if len(folded) != len(lines):
         folded = [fold(line) for line in lines]
     return [Line(text, count_words(line)) for text, line in zip(folded, lines, strict=True)]
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _set(element: HtmlElement, name: str, value: str) -> None:
+    """Set an element's text or tail; lxml refuses control characters in a value, which its
+    HTML parser lets into the tree, so those are dropped when it does."""
+    try:
+        setattr(element, name, value)
+    except ValueError:
+        setattr(element, name, _CONTROL.sub("", value))
 
 
 def title_of(root: HtmlElement) -> str:
