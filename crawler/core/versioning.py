@@ -1,4 +1,5 @@
-"""A story's rules for versions: which lines never count, and the thresholds of edits.
+"""A story's rules for versions (which lines never count, and the thresholds of edits), and the
+data of an edit: the two sides compared and what `crawler.versions.kinds` says of them.
 
 They come from the story file's `[versions]` table (docs/story-file.md) and are applied where
 two captures of an article are compared (`crawler.versions`): on top of the normalisation that
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
+from crawler.core.article import Article
 from crawler.core.normalise import normalise_text
 
 
@@ -53,3 +56,43 @@ def compile_ignore(pattern: str) -> re.Pattern[str]:
     """A `[versions] ignore` pattern as it is applied: matched against a whole line,
     case-insensitively. Raises `re.error` for a pattern that is not a regular expression."""
     return re.compile(pattern, re.IGNORECASE)
+
+
+ChangeKind = Literal[
+    "headline", "lede", "correction", "update", "removal", "byline", "dateline", "substantive"
+]
+KINDS: tuple[ChangeKind, ...] = (
+    "headline", "lede", "correction", "update", "removal", "byline", "dateline", "substantive"
+)  # fmt: skip
+"""Every kind, in the order an edit lists them."""
+NOTICES: frozenset[ChangeKind] = frozenset({"correction", "update"})
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One side of an edit: what the kinds are judged on."""
+
+    title: str | None
+    text: str
+    """Paragraphs one per line, as extraction gives them."""
+    authors: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, article: Article) -> Version:
+        return cls(article.title, article.text, article.authors)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """How a version differs from the one before it."""
+
+    new_version: bool
+    """Whether the change is large enough to be a new version (`min_changed_words`; a change of
+    authors always is)."""
+    kinds: tuple[ChangeKind, ...]
+    """In `KINDS` order; empty when it is no new version."""
+    stealth: bool
+    words_added: int
+    words_removed: int
+    notices: tuple[str, ...] = ()
+    """The correction and update notices added, as they read."""

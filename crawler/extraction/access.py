@@ -206,14 +206,12 @@ def _challenge(signs: _Signs) -> AccessCheck | None:
     captcha = words.first_marker(signs.lowered, words.CAPTCHA_WIDGET)
     server = _bot_manager(page)
     evidence = [Evidence("challenge-markup", name) for name in markup]
-    if title:
-        evidence.append(Evidence("challenge-title", signs.title))
-    if text:
-        evidence.append(Evidence("challenge-text", text))
-    if captcha:
-        evidence.append(Evidence("captcha", captcha))
-    if server:
-        evidence.append(Evidence("server", server))
+    evidence += _seen(
+        ("challenge-title", signs.title if title else None),
+        ("challenge-text", text),
+        ("captcha", captcha),
+        ("server", server),
+    )
     blocked = page.status in words.CHALLENGE_STATUS
     if blocked:
         evidence.insert(0, _status(page))
@@ -227,6 +225,11 @@ def _challenge(signs: _Signs) -> AccessCheck | None:
     ):
         return AccessCheck("challenge", tuple(evidence))
     return None
+
+
+def _seen(*found: tuple[str, str | None]) -> list[Evidence]:
+    """Evidence for each (reason, detail) whose detail was found."""
+    return [Evidence(reason, detail) for reason, detail in found if detail]
 
 
 def _bot_manager(page: PageInput) -> str | None:
@@ -268,15 +271,15 @@ def _wall(signs: _Signs) -> AccessCheck:
     prompt = signs.first(words.SUBSCRIBER_PROMPT)
     redirect = _wall_redirect(signs.page)
     declared = signs.declared
-    evidence: list[Evidence] = []
-    if offer:
-        evidence.append(Evidence("wall-text", offer))
-    if login:
-        evidence.append(Evidence("login-text", login))
-    if prompt:
-        evidence.append(Evidence("subscriber-prompt", prompt))
-    if declared.not_free:
-        evidence.append(Evidence("not-free", ", ".join(declared.selectors) or "no parts named"))
+    evidence = _seen(
+        ("wall-text", offer),
+        ("login-text", login),
+        ("subscriber-prompt", prompt),
+        (
+            "not-free",
+            (", ".join(declared.selectors) or "no parts named") if declared.not_free else None,
+        ),
+    )
     kind: Wall = "paywall" if offer else "login" if login else "paywall"
     if redirect and not (offer or login):
         kind = redirect[0]

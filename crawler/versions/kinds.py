@@ -35,52 +35,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from crawler.core.article import Article
 from crawler.core.normalise import WORD, fold, normalise_text
-from crawler.core.versioning import VersionRules
+from crawler.core.versioning import KINDS, NOTICES, ChangeKind, Edit, Version, VersionRules
 from crawler.versions.dates import DATE_WORDS, NEAR_NUMBER_WORDS, is_date_word
 from crawler.versions.diff import split_words, version_diff
 from crawler.versions.notices import notice_kind, sentences
 
-ChangeKind = Literal[
-    "headline", "lede", "correction", "update", "removal", "byline", "dateline", "substantive"
-]
-KINDS: tuple[ChangeKind, ...] = (
-    "headline", "lede", "correction", "update", "removal", "byline", "dateline", "substantive"
-)  # fmt: skip
-"""Every kind, in the order an edit lists them."""
-NOTICES: frozenset[ChangeKind] = frozenset({"correction", "update"})
 _NAME_JOINS = frozenset({"by", "and", "und", "y", "et", "e", "por", "von", "par", "di", "de"})
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """One side of an edit: what the kinds are judged on."""
-
-    title: str | None
-    text: str
-    """Paragraphs one per line, as extraction gives them."""
-    authors: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, article: Article) -> Version:
-        return cls(article.title, article.text, article.authors)
-
-
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """How a version differs from the one before it."""
-
-    new_version: bool
-    """Whether the change is large enough to be a new version (`min_changed_words`; a change of
-    authors always is)."""
-    kinds: tuple[ChangeKind, ...]
-    """In `KINDS` order; empty when it is no new version."""
-    stealth: bool
-    words_added: int
-    words_removed: int
-    notices: tuple[str, ...] = ()
-    """The correction and update notices added, as they read."""
 
 
 def classify_edit(old: Version, new: Version, rules: VersionRules | None = None) -> Edit:

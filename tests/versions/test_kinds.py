@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from crawler.core.article import Article
-from crawler.core.versioning import VersionRules, compile_ignore
-from crawler.versions.kinds import KINDS, Version, classify_edit, is_new_version
+from crawler.core.versioning import KINDS, Version, VersionRules, compile_ignore
+from crawler.versions.kinds import classify_edit, is_new_version
 from crawler.versions.notices import notice_kind
 
 EN = [
