@@ -9,10 +9,11 @@ this order, each one named in the evidence it returns:
    title ("Just a moment...", "Attention Required! | Cloudflare"), text ("Verifying you are
    human") or server (`Server: cloudflare`, `CF-RAY`, AkamaiGHost, `X-DataDome`) says so; or a
    page that is nothing but a captcha.
-2. **consent**: a page with no article prose whose visible text is a consent notice (what only
-   a consent dialog says: "We value your privacy", "Accept all"...), and whose extraction is no
-   article or is the notice itself; or the dialog of a consent platform with no text at all
-   (its notice in an iframe).
+2. **consent**: a page without a single line of article prose whose visible text is a consent
+   notice (what only a consent dialog says: "We value your privacy", "Accept all"...), and whose
+   extraction is no article or is the notice itself; or the dialog of a consent platform with no
+   text at all (its notice in an iframe). Stricter than the other rules, because banners are on
+   most pages, short articles among them.
 3. **login** / **paywall**: a page with no article and no article prose that shows a wall's
    offer ("Subscribe to continue reading", "Log in to continue reading", "Il vous reste 80 % de
    cet article à lire"), or whose URL redirected to a log-in or subscription page, or a 401; or a
@@ -245,7 +246,7 @@ def _bot_manager(page: PageInput) -> str | None:
 
 
 def _consent(signs: _Signs) -> AccessCheck | None:
-    if signs.prose >= PROSE_LINE:
+    if signs.prose:
         return None  # a line of prose of its own: an article (perhaps short) under a banner
     vendors = [n for n, m in words.CMP_MARKUP.items() if words.first_marker(signs.lowered, m)]
     notice = signs.first(words.CONSENT_NOTICE)
@@ -280,7 +281,7 @@ def _wall(signs: _Signs) -> AccessCheck:
             (", ".join(declared.selectors) or "no parts named") if declared.not_free else None,
         ),
     )
-    kind: Wall = "paywall" if offer else "login" if login else "paywall"
+    kind: Wall = "login" if login and not offer else "paywall"
     if redirect and not (offer or login):
         kind = redirect[0]
     if signs.article_words == 0 and signs.prose < NO_PROSE and (offer or login or redirect):

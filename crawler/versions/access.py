@@ -6,7 +6,7 @@ an earlier text of the same article:
 
 - the **last open version**: a suspected page whose text has less than `truncated_below` (a
   `[versions]` threshold, default one half) of that version's words is the wall, not an edit;
-- the **feed's description** (RSS `description`, Atom `summary`, a news sitemap's): a suspected
+- the **feed's description** (RSS `description`, Atom `summary`): a suspected
   page whose text is shorter than the description (the feed carried more of the article than
   the page shows), or is a short text (under `TEASER_WORDS`) little longer than the description
   (`TEASER_FACTOR` times its words at most), shows only the teaser.
