@@ -95,8 +95,8 @@ def _title_kind(old: str, new: str, names: frozenset[str]) -> ChangeKind:
 
 def _paragraph_kinds(old: list[str], new: list[str], rules: VersionRules, found: _Found) -> None:
     pairs, removed, inserted = _align(old, new, rules.same_paragraph, found.names)
+    # The last new paragraph that stands for an old one: what comes after it was appended.
     anchor = max((j for _, j in pairs), default=-1)
-    """The last new paragraph that stands for an old one: what comes after it was appended."""
     old_lede, new_lede = _lede(old), _lede(new)
     reworded = {j: i for i, j in pairs if old[i] != new[j]}
     for j in inserted:
