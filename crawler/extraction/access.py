@@ -198,25 +198,27 @@ def _consent_line(line: str) -> bool:
 
 
 def _challenge(signs: _Signs) -> AccessCheck | None:
-    if not signs.bare:
-        return None
     page = signs.page
+    if not signs.bare or (page.status >= 500 and page.status not in words.CHALLENGE_STATUS):
+        return None  # an article, or a server error (a bad gateway is no wall)
     markup = [n for n, m in words.CHALLENGE_MARKUP.items() if words.first_marker(signs.lowered, m)]
     title = words.CHALLENGE_TITLE.match(signs.title)
     text = signs.first(words.CHALLENGE_TEXT)
+    error_page = words.first_marker(signs.lowered, words.CLOUDFLARE_ERROR_PAGE)
     captcha = words.first_marker(signs.lowered, words.CAPTCHA_WIDGET)
     server = _bot_manager(page)
     evidence = [Evidence("challenge-markup", name) for name in markup]
     evidence += _seen(
         ("challenge-title", signs.title if title else None),
         ("challenge-text", text),
+        ("cloudflare-error-page", error_page),
         ("captcha", captcha),
         ("server", server),
     )
     blocked = page.status in words.CHALLENGE_STATUS
     if blocked:
         evidence.insert(0, _status(page))
-    medium = bool(title or text)
+    medium = bool(title or text or error_page)
     weak = bool(captcha or server)
     if (
         markup

@@ -238,7 +238,6 @@ CHALLENGE_MARKUP = {
         "/orchestrate/jsch/", "/orchestrate/captcha/", "cf-browser-verification",
         "challenge-form", "challenge-running", "challenge-stage",
     ),
-    "Cloudflare error page": ("cf-error-details", "cf-error-code", 'id="cf-wrapper"'),
     "DataDome": ("captcha-delivery.com",),
     "PerimeterX": ("px-captcha", "/captcha.js?a=c&u="),
     "Imperva": ("_incapsula_resource", "incapsula incident id"),
@@ -248,6 +247,10 @@ CHALLENGE_MARKUP = {
 }  # fmt: skip
 """Bot-management services, by the markup of their challenge and block pages (never by the
 sensor scripts they add to every page, such as Cloudflare's `challenge-platform/scripts`)."""
+
+CLOUDFLARE_ERROR_PAGE = ("cf-error-details", "cf-error-code", 'id="cf-wrapper"')
+"""Cloudflare's error page: a block (1020), a rate limit (1015), but also an origin that is down
+(502, 522): a challenge only with a status or words that say so."""
 
 CHALLENGE_TEXT = _phrases(
     r"checking (?:if the site connection is secure|your browser)",

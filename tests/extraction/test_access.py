@@ -179,7 +179,14 @@ def test_statuses_that_are_walls_by_themselves() -> None:
 
 
 def test_error_pages_and_other_files_are_open() -> None:
-    """A 404 or a plain 503 is no wall: the page is gone or broken, and the extraction says so."""
+    """A 404, a plain 503 or Cloudflare's page for an origin that is down is no wall: the page is
+    gone or broken, and the extraction says so."""
+    bad_gateway = (
+        b"<html><head><title>news.example | 502: Bad gateway</title></head><body>"
+        b'<div id="cf-wrapper"><div id="cf-error-details"><h1>Bad gateway</h1>'
+        b"<p>The web server reported a bad gateway error.</p></div></div></body></html>"
+    )
+    assert judged(served(bad_gateway, 502, (("Server", "cloudflare"),))).access == "open"
     assert judged(served(b"<html><body><h1>Not found</h1></body></html>", 404)).access == "open"
     assert judged(served(b"<html><body>Service unavailable</body></html>", 503)).access == "open"
     pdf = make_page(b"%PDF-1.7 ...", content_type="application/pdf")
