@@ -24,7 +24,7 @@ class VersionRules:
     """A line (a paragraph, after normalisation) that one of these matches whole is left out
     before texts are compared: it never makes a version and is never part of an edit."""
     min_changed_words: int = 1
-    """An edit of fewer words (added plus removed) makes no new version."""
+    """An edit of fewer words (added plus removed, in title and text) makes no new version."""
     same_paragraph: float = 0.5
     """A changed paragraph that shares at least this share of its words with an old one is
     that paragraph reworded; below it, the old one was removed and a new one added."""
@@ -87,10 +87,11 @@ class Edit:
     """How a version differs from the one before it."""
 
     new_version: bool
-    """Whether the change is large enough to be a new version (`min_changed_words`; a change of
-    authors always is)."""
+    """Whether the title or text changed by `min_changed_words` or more (other authors alone
+    make no version: a version is its title and text)."""
     kinds: tuple[ChangeKind, ...]
-    """In `KINDS` order; empty when it is no new version."""
+    """In `KINDS` order. For no new version: ('byline',) when only the authors changed, else
+    empty."""
     stealth: bool
     words_added: int
     words_removed: int

@@ -1,8 +1,9 @@
 """What kind of edit a new version of an article is.
 
 `classify_edit(old, new, rules)` compares two versions (title, text, authors) and returns an
-`Edit`: whether the change makes a new version under the story's `[versions]` rules, and its
-`kinds`, any of:
+`Edit`: whether the change makes a new version under the story's `[versions]` rules (a version
+is its title and text, crawler/core/normalise.py: other authors alone make none, and are told
+as a `byline` edit that is no new version), and its `kinds`, any of:
 
 - `headline`: the title's wording changed;
 - `lede`: the first paragraph (notices aside) was reworded, replaced, or a new one put first;
@@ -51,17 +52,18 @@ def classify_edit(old: Version, new: Version, rules: VersionRules | None = None)
     old_paragraphs, new_paragraphs = rules.paragraphs(old.text), rules.paragraphs(new.text)
     diff = version_diff(old_title, "\n".join(old_paragraphs), new_title, "\n".join(new_paragraphs))
     byline = _names(old.authors) != _names(new.authors)
-    if diff.words_added + diff.words_removed < rules.min_changed_words and not byline:
-        return Edit(False, (), False, diff.words_added, diff.words_removed)
+    if diff.words_added + diff.words_removed < rules.min_changed_words:
+        kinds: tuple[ChangeKind, ...] = ("byline",) if byline else ()
+        return Edit(False, kinds, False, diff.words_added, diff.words_removed)
     found = _Found(names=_name_words(old.authors + new.authors))
     if byline:
         found.kinds.add("byline")
     if old_title != new_title:
         found.kinds.add(_title_kind(old_title, new_title, found.names))
     _paragraph_kinds(old_paragraphs, new_paragraphs, rules, found)
-    kinds = tuple(kind for kind in KINDS if kind in found.kinds)
+    ordered = tuple(kind for kind in KINDS if kind in found.kinds)
     stealth = bool(found.kinds & {"substantive", "removal"}) and not found.kinds & NOTICES
-    return Edit(True, kinds, stealth, diff.words_added, diff.words_removed, tuple(found.notices))
+    return Edit(True, ordered, stealth, diff.words_added, diff.words_removed, tuple(found.notices))
 
 
 def is_new_version(old: Version, new: Version, rules: VersionRules | None = None) -> bool:

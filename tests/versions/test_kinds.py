@@ -96,7 +96,6 @@ REMOVED_NOTE = "Correction: This article has been corrected to remove a claim."
             False,
         ),
         ("removal", edited([*EN[:2], EN[3]]), {"removal"}, True),
-        ("byline", replace(BASE, authors=("Rui Pereira",)), {"byline"}, False),
         ("dateline", edited([DATE_EDIT, *EN[1:]]), {"dateline"}, False),
         ("substantive", edited([*EN[:2], STEALTH_EDIT, EN[3]]), {"substantive"}, True),
         ("a figure changed", edited([*EN[:2], FIGURE_EDIT, EN[3]]), {"substantive"}, True),
@@ -220,6 +219,17 @@ def test_a_headline_that_changed_only_its_date_is_a_dateline() -> None:
     assert kinds(new, old) == {"dateline"}
 
 
+def test_other_authors_alone_are_a_byline_edit_but_no_new_version() -> None:
+    """A version is its title and text (crawler/core/normalise.py), as the simulated web's truth
+    has it too: a byline change alone is told, not stored as a version."""
+    edit = classify_edit(BASE, replace(BASE, authors=("Rui Pereira",)))
+    assert not edit.new_version
+    assert edit.kinds == ("byline",) and not edit.stealth
+    assert not is_new_version(BASE, replace(BASE, authors=("ana  costa",)))
+    with_text = replace(BASE, authors=("Rui Pereira",), text="\n".join([*EN, APPENDED]))
+    assert classify_edit(BASE, with_text).kinds == ("update", "byline")
+
+
 def test_a_byline_in_the_text_changes_with_the_authors() -> None:
     old = replace(BASE, text="\n".join(["By Ana Costa", *EN]))
     new = replace(old, text="\n".join(["By Rui Pereira", *EN]), authors=("Rui Pereira",))
@@ -252,9 +262,9 @@ def test_min_changed_words() -> None:
     typo = edited([*EN[:3], EN[3].replace("river", "rivers")])
     assert is_new_version(BASE, typo)
     assert not is_new_version(BASE, typo, VersionRules(min_changed_words=3))
-    assert is_new_version(
-        BASE, replace(BASE, authors=("Rui Pereira",)), VersionRules(min_changed_words=3)
-    )
+    headline = replace(BASE, title="Council backs tram depot housing")  # 1 word out, 1 in
+    assert is_new_version(BASE, headline, VersionRules(min_changed_words=2))
+    assert not is_new_version(BASE, headline, VersionRules(min_changed_words=3))
 
 
 def test_same_paragraph_decides_reworded_or_replaced() -> None:
