@@ -363,7 +363,7 @@ def test_recrawl_archives_unchanged_pages_as_revisits(
         assert revisit.warc_header("WARC-Payload-Digest") == digest
         assert size * 20 < original_size, (url, size, original_size)
         # Re-extraction finds the page the revisit stands for in the first crawl's file.
-        body = page_from_revisit(revisit, first_path, original_offset).body
+        body = page_from_revisit(revisit, read_record(first_path, original_offset)).body
         assert body == (STILL if url == still else page(2))
     assert recaptures[changed][0].payload == AFTER
 
