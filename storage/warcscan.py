@@ -96,6 +96,8 @@ class ScannedRecord:
     """What is wrong with the record as read (see the module docstring)."""
     declared_length: int | None = None
     """For a cut record, the block length it declares (`block` holds fewer bytes)."""
+    closed: bool = True
+    """Whether the record is followed by its closing blank line (or another record)."""
 
     @property
     def end(self) -> int:
@@ -146,7 +148,7 @@ def complete_end(path: str | os.PathLike[str]) -> tuple[int, int, list[Damage]]:
     for item in scan(path, digests=False):
         if isinstance(item, Damage):
             damage.append(item)
-        elif item.cut:
+        elif item.cut or not item.closed:
             damage.append(Damage(item.offset, item.end, "record cut off"))
         else:
             end, records = item.end, records + 1
@@ -235,7 +237,7 @@ def _parse(
             f"record cut short: its gzip member holds {len(block)} of the {length} bytes its "
             "Content-Length says (a record split across gzip members?)"
         )
-    cut = len(block) < length
+    cut = unit.cut or len(block) < length  # a gzip member cut in its trailer is cut too
     rest = text[end + blank + length :]
     found_damage: list[ScannedRecord | Damage] = []
     if rest.strip(b"\r\n\x00"):
@@ -282,6 +284,7 @@ def _parse(
         derived,
         frozenset(flags),
         length if cut else None,
+        unit.closed,
     )
     return [scanned, *found_damage]
 
@@ -310,7 +313,7 @@ def _parse_arc(filename: str, unit: Unit, text: bytes) -> list[ScannedRecord | D
         return damage(f"ARC record length {fields[-1].decode('latin-1')!r} is not a number")
     length = int(fields[-1])
     content = text[len(line) + 1 :]
-    cut = len(content) < length
+    cut = unit.cut or len(content) < length
     if cut and not unit.cut:
         return damage(f"record cut short: {len(content)} of the {length} bytes its header says")
     web = fields[0].lower().startswith((b"http:", b"https:"))

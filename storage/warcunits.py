@@ -58,6 +58,9 @@ class Unit:
     """Its record's bytes stop early (end of the file, a broken gzip member, the next record):
     the record holds less than it declares."""
     why_cut: str = ""
+    closed: bool = True
+    """Its record is followed by the blank line that closes it (or the next record): false for
+    one at the end of the file without it, which a crashed writer may have left."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +214,8 @@ def _warc_unit(data: mmap.mmap, pos: int) -> Unit | _Broken:
     block_end = pos + end + blank + length
     after = _skip_blank(data, min(block_end, size))
     if block_end <= size and (after >= size or data[after : after + 5] == b"WARC/"):
-        return Unit(pos, after - pos, data[pos:after])
+        closed = after < size or data[block_end:after] in (b"\r\n\r\n", b"\n\n")
+        return Unit(pos, after - pos, data[pos:after], closed=closed or after - block_end > 4)
     # Content-Length is wrong: does the block run into the next record, or stop short of it?
     following = next_start(data, pos + end + blank, arc=False)
     if 0 <= following < block_end:
@@ -225,7 +229,7 @@ def _warc_unit(data: mmap.mmap, pos: int) -> Unit | _Broken:
     if block_end > size:
         why = f"Content-Length {length}, the file ends {block_end - size} bytes early"
         return Unit(pos, size - pos, data[pos:size], cut=True, why_cut=why)
-    return Unit(pos, block_end - pos, data[pos:block_end])
+    return Unit(pos, after - pos, data[pos:after])  # the bytes after it are damage
 
 
 def _arc_unit(data: mmap.mmap, pos: int) -> Unit | _Broken:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from crawler.cli.common import CliError, add_data_options
+from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import database_url, warc_dir
 from crawler.core.story import StoryError, load_story
 from crawler.services.ingest import Ingester, ingest_files
@@ -30,9 +31,11 @@ PROG = "newsarchive ingest"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Add the response, resource and revisit records of WARC (1.0, 1.1, 0.18) "
-        "and ARC files to the database, their pages extracted as in a crawl. Damaged stretches "
-        "are reported and skipped. Exit status: 0 all read, 1 something skipped, 2 usage error.",
+        description="Add the response, resource and revisit records of WARC (1.0, 1.1, 0.17, "
+        "0.18) and ARC files to the database, their pages extracted as in a crawl (with the "
+        "crawl's EXTRACT_* settings). What is wrong with a record that can be read is flagged on "
+        "its capture; bytes that hold no record are reported and skipped. Exit status: 0 all "
+        "read, 1 something skipped, 2 usage error.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="WARC or ARC files")
     add_data_options(parser)
@@ -57,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size", type=int, default=200, metavar="N", help="records per database write"
     )
+    add_extract_options(parser)
     parser.add_argument(
         "--progress",
         type=float,
@@ -71,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         files = _check_files(args.files)
+        options, _ = extract_options(args)
         story = load_story(args.story) if args.story is not None else None
         directory = warc_dir(args.data)
         targets = [_copy_in(p, directory) for p in files] if args.copy else None
@@ -87,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Repository(engine),
         warc_dir=directory,
         story=story,
+        options=options,
         workers=args.workers,
         batch_size=args.batch_size,
         progress_interval=args.progress,

@@ -10,8 +10,8 @@ headers here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
 from w3lib.url import safe_url_string
@@ -21,7 +21,7 @@ from crawler.core.page import media_type
 from crawler.core.record import WarcRecord
 from crawler.core.urls import normalise_url
 from storage.warc import Location, compute_payload_digest, revisit_profile
-from storage.warcscan import ScannedRecord
+from storage.warcscan import Damage, ScannedRecord
 
 EXCHANGES = ("response", "revisit", "resource")
 """Record types that are captures of a fetch; the others are not."""
@@ -187,3 +187,58 @@ def redirect_chain(final_url: str, redirects: Iterable[Capture] = (), chain: Seq
         index.add(capture)
     index.add_chain([*chain, final_url] if chain else ())
     return index.chain(final_url)
+
+
+LOOKAHEAD = 16
+"""Records an exchange waits for its request record: crawlers write it just before or after."""
+
+
+def paired(
+    items: Iterable[ScannedRecord | Damage], filename: str
+) -> Iterator[Archived | ScannedRecord | Damage]:
+    """The records of a file read by `storage.warcscan.scan`, each response, revisit and resource
+    as an `Archived` with the WARC-Record-ID of its request record (the request concurrent to it,
+    or the one it names concurrent to itself, within a few records either way); the other
+    records and the damage as they are, in file order but for that short wait."""
+    waiting: list[Archived] = []
+    requests: dict[str, str] = {}
+    """{record the request is concurrent to: request id}, and {request id: request id}."""
+
+    def settled(entry: Archived) -> Archived:
+        record = entry.record
+        concurrent = record.warc_header("WARC-Concurrent-To")
+        request = requests.get(record.record_id or "") or (
+            requests.get(concurrent) if concurrent else None
+        )
+        return replace(entry, request_record_id=request) if request else entry
+
+    for item in items:
+        if isinstance(item, ScannedRecord) and item.record.rec_type in EXCHANGES:
+            waiting.append(Archived.scanned(item, filename))
+        else:
+            if isinstance(item, ScannedRecord) and item.record.rec_type == "request":
+                request_id = item.record.record_id
+                concurrent = item.record.warc_header("WARC-Concurrent-To")
+                if request_id:
+                    requests[request_id] = request_id
+                    if concurrent:
+                        requests[concurrent] = request_id
+            yield item
+        while len(waiting) > LOOKAHEAD:
+            yield settled(waiting.pop(0))
+        if len(requests) > 4 * LOOKAHEAD:
+            requests = dict(list(requests.items())[-2 * LOOKAHEAD :])
+    for entry in waiting:
+        yield settled(entry)
+
+
+def is_capture(item: ScannedRecord) -> bool:
+    """Whether the door makes a capture of a record read by the scanner (what `verify` expects a
+    capture row for)."""
+    if item.record.rec_type not in EXCHANGES:
+        return False
+    try:
+        capture_of(Archived.scanned(item, ""))
+    except NotACapture:
+        return False
+    return True
