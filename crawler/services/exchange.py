@@ -133,10 +133,16 @@ def capture_of(archived: Archived, *, refers_to: str | None = None) -> Capture:
 
 
 def absolute_location(url: str, location: str | None) -> str | None:
-    """A redirect's Location header as an absolute URL (its non-ASCII characters escaped)."""
+    """A redirect's Location header as an absolute URL, its non-ASCII bytes escaped as UTF-8
+    percent-escapes, as Scrapy's redirect middleware does (header text is read as Latin-1, one
+    character per byte: those bytes are what the server sent)."""
     if not location:
         return None
-    return urljoin(url, safe_url_string(location.strip()))
+    try:
+        raw: str | bytes = location.strip().encode("latin-1")
+    except UnicodeEncodeError:
+        raw = location.strip()
+    return urljoin(url, safe_url_string(raw))
 
 
 class RedirectIndex:
