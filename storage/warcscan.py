@@ -27,10 +27,11 @@ Each unit is parsed by fastwarc (2.x, in Rust: faster, see docs/benchmarks.md) w
 installed, else by warcio, which also reads ARC records (as WARC, `arc2warc`), cut records and
 whatever fastwarc refuses.
 
-A record without a WARC-Record-ID (every ARC record, and the odd broken WARC record) gets a stable
-one derived from where it lies: `<urn:sha1:BASE32>` of the file's name, the record's offset and its
-header line. The same file ingested twice, or copied elsewhere under the same name, gives the same
-ids.
+A record without a WARC-Record-ID (every ARC record, and the odd broken WARC record), or with the
+WARC-Record-ID of a record before it in the file (hand-made and edited files reuse them), gets a
+stable one derived from where it lies: `<urn:sha1:BASE32>` of the file's name, the record's offset
+and its header line. The same file ingested twice, or copied elsewhere under the same name, gives
+the same ids.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import hashlib
 import mmap
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
@@ -132,11 +133,19 @@ def scan(
             return
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
             gzipped = data[:3] == GZIP_MAGIC
+            seen: set[str] = set()
             for unit in units(data, gzipped):
                 if isinstance(unit, Damage):
                     yield unit
-                else:
-                    yield from _parse(path.name, unit, chosen, gzipped, digests)
+                    continue
+                for item in _parse(path.name, unit, chosen, gzipped, digests):
+                    if isinstance(item, ScannedRecord) and not item.derived_id:
+                        record_id = item.record.record_id or ""
+                        if record_id in seen:  # a second record with one id: its own is derived
+                            record = _with_id(item.record, path.name, item.offset, b"WARC")
+                            item = replace(item, record=record, derived_id=True)
+                        seen.add(record_id)
+                    yield item
 
 
 def complete_end(path: str | os.PathLike[str]) -> tuple[int, int, list[Damage]]:
@@ -380,7 +389,13 @@ def _fastwarc(text: bytes) -> WarcRecord:
     start_line: str | None = None
     http_headers: tuple[tuple[str, str], ...] = ()
     content_type = (record.headers.get("Content-Type") or "").lower()
-    if rec_type in HTTP_TYPES and content_type.startswith("application/http"):
+    uri = _target_uri(record.headers.get("WARC-Target-URI") or "")
+    # as warcio: only http(s) URIs have HTTP headers
+    if (
+        rec_type in HTTP_TYPES
+        and content_type.startswith("application/http")
+        and uri.startswith(("http:", "https:"))
+    ):
         record.parse_http(strict_mode=False)
         status = record.http_headers.status_line_bytes
         start_line = None if status is None else status.decode("latin-1")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import gzip
+import hashlib
 import os
 import shutil
 import sys
@@ -24,6 +26,7 @@ from crawler.core.story import StoryError, load_story
 from crawler.services.ingest import Ingester, ingest_files
 from storage.db.engine import open_database
 from storage.db.repository import Repository
+from storage.recompress import gzipped_whole, recompress
 
 PROG = "newsarchive ingest"
 
@@ -78,7 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         options, _ = extract_options(args)
         story = load_story(args.story) if args.story is not None else None
         directory = warc_dir(args.data)
-        targets = [_copy_in(p, directory) for p in files] if args.copy else None
+        pairs = []
+        for path in [_copy_in(p, directory) for p in files] if args.copy else files:
+            copy = _recompressed(path, directory)
+            if copy is not None:
+                pairs.append((copy, copy.name))
+            else:
+                pairs.append((path, path.name if args.copy else str(path)))
     except StoryError as exc:
         return CliError(str(exc), 2).report(PROG)
     except CliError as exc:
@@ -98,9 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress_interval=args.progress,
     )
     try:
-        pairs = (
-            [(p, p.name) for p in targets] if targets is not None else [(p, str(p)) for p in files]
-        )
         reports = ingest_files(ingester, pairs, out=print)
     finally:
         ingester.close()
@@ -129,3 +135,35 @@ def _copy_in(path: Path, directory: Path) -> Path:
     partial.rename(target)
     sys.stderr.write(f"{path}: copied to {target}\n")
     return target
+
+
+def _recompressed(path: Path, directory: Path) -> Path | None:
+    """For a file gzipped whole (no record readable at an offset): its copy with one gzip member
+    per record in `directory`, made unless there already (docs/ingest.md); else None."""
+    if not gzipped_whole(path):
+        return None
+    target = directory / (path.name.removesuffix(".open").removesuffix(".bad"))
+    if not target.name.endswith((".gz", ".gzip")):
+        target = target.with_name(target.name + ".gz")
+    if target.exists() and target.resolve() == path.resolve():  # never rewritten in place
+        stem, dot, rest = target.name.partition(".")
+        target = target.with_name(f"{stem}.records{dot}{rest}")
+    if target.exists():
+        if _inflated_digest(target) != _inflated_digest(path):
+            raise CliError(f"{target} exists and differs from {path}: rename one of them", 2)
+        return target
+    recompress(path, target)
+    sys.stderr.write(
+        f"{path}: gzipped whole, so no record can be read at its offset: recompressed record by "
+        f"record into {target}, which the captures point at\n"
+    )
+    return target
+
+
+def _inflated_digest(path: Path) -> str:
+    """SHA-256 of a gzipped file's content once inflated (every member)."""
+    digest = hashlib.sha256()
+    with gzip.open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

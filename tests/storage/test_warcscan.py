@@ -27,7 +27,10 @@ from storage.warcscan import (
 )
 
 WARCS = Path(__file__).resolve().parents[1] / "data" / "warcs"
-FILES = sorted(p for p in WARCS.iterdir() if p.name not in ("LICENSE", "README.md"))
+FILES = sorted(
+    p for p in WARCS.rglob("*") if p.is_file() and p.name not in ("LICENSE", "README.md")
+)
+IDS = [str(p.relative_to(WARCS)) for p in FILES]
 FETCHED = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
@@ -54,14 +57,14 @@ def records(path: Path, **options: object) -> list[ScannedRecord]:
     return [item for item in scan(path, **options) if isinstance(item, ScannedRecord)]  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_fastwarc_and_warcio_read_every_file_alike(path: Path) -> None:
     pytest.importorskip("fastwarc")
     assert default_parser() == "fastwarc"
     assert list(scan(path, parser="fastwarc")) == list(scan(path, parser="warcio"))
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_every_record_is_read_back_at_its_offset(path: Path) -> None:
     found = records(path)
     for item, after in zip(found, [*found[1:], None], strict=False):
