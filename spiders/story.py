@@ -29,9 +29,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import settings as defaults
+from crawler.core import meta
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome
-from crawler.core import meta
 from crawler.core.page import not_a_page
 from crawler.core.story import Source, Story, load_story
 from crawler.core.urls import host_of, normalise_url

@@ -30,11 +30,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from crawler.core.capture import DIGEST_MISMATCH, TRUNCATED
 from storage.db import models as m
 from storage.db.reconcile import Suspect
 from storage.recover import in_use
 from storage.warc import OPEN_SUFFIX
-from crawler.core.capture import DIGEST_MISMATCH, TRUNCATED
 from storage.warcscan import Damage, ScannedRecord, check_record, scan
 
 WARC_SUFFIXES = (".warc.gz", ".warc")

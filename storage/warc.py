@@ -50,7 +50,7 @@ from warcio.warcwriter import WARCWriter
 
 from crawler import __version__
 from crawler.core.page import PageInput
-from crawler.core.record import WarcReadError, WarcRecord, first_header
+from crawler.core.record import WarcReadError, WarcRecord
 
 try:
     import fcntl

@@ -49,7 +49,8 @@ from typing import Any, Literal
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.core.capture import DIGEST_MISMATCH, NONSTANDARD_VERSION, TRUNCATED
-from storage.warc import WarcRecord, latin1_parsers, record_from_warcio
+from crawler.core.record import WarcRecord
+from storage.warc import latin1_parsers, record_from_warcio
 from storage.warcunits import (
     GZIP_MAGIC,
     MAX_HEADER,

@@ -97,7 +97,9 @@ def units(data: mmap.mmap, gzipped: bool) -> Iterator[Unit | Damage]:
         if _starts_a_record(unit.partial):
             yield Unit(pos, end - pos, unit.partial, cut=True, why_cut=unit.reason)
         elif following is None:
-            yield Damage(pos, size, f"{unit.reason} (nothing readable in the last {size - pos} bytes)")
+            yield Damage(
+                pos, size, f"{unit.reason} (nothing readable in the last {size - pos} bytes)"
+            )
             return
         else:
             yield Damage(

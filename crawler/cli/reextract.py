@@ -93,8 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
             raise CliError("--batch-size and --limit must be 1 or more", 2)
         sys.stderr.write(
-            f"{PROG}: {extractor_name()}, options {chosen.digest} "
-            f"({_described(chosen)})\n"
+            f"{PROG}: {extractor_name()}, options {chosen.digest} ({_described(chosen)})\n"
         )
         with existing_database(args.data, args.db) as engine:
             summary = reextract(

@@ -17,27 +17,25 @@ together for the doors that read whole files (ingest and recovery).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Mapping, Sequence
 from datetime import date
-from functools import partial
-from typing import Any
 
 from crawler.core.article import Extraction, Relevance
 from crawler.core.capture import TRUNCATED, Capture
 from crawler.core.items import Processed, RevisitOutcome
 from crawler.core.outcomes import Outcome
-from crawler.core.page import PageInput, not_a_page
+from crawler.core.page import not_a_page
 from crawler.core.record import WarcRecord
 from crawler.core.story import Story
 from crawler.core.urls import host_of, normalise_url
 from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
-from crawler.services.exchange import Archived, RedirectIndex
 from storage.db.records import PageRecord, RevisitRecord
 from storage.warc import page_from_record, page_from_revisit
+
+logger = logging.getLogger(__name__)
 
 PARTIAL = "partial: the archived response is truncated, the text may be incomplete"
 """The extraction reason of an article read from a truncated record."""
@@ -73,7 +71,15 @@ def process(
     ) -> Processed:
         relevance = _judge(extraction, story)
         return Processed(
-            first, final_url, fetched_at, tuple(aliases), extraction, relevance, outcome, reason, detail
+            first,
+            final_url,
+            fetched_at,
+            tuple(aliases),
+            extraction,
+            relevance,
+            outcome,
+            reason,
+            detail,
         )
 
     body = original if record.rec_type == "revisit" else record
@@ -97,8 +103,8 @@ def process(
     if why is not None:
         return done(None, *_not_a_page_outcome(why, status, content_type))
     extraction = with_listing_date(extract(page, options), hints or {})
-    partial = TRUNCATED in flags or body.warc_header("WARC-Truncated") is not None
-    if extraction.article is not None and partial:
+    cut = TRUNCATED in flags or body.warc_header("WARC-Truncated") is not None
+    if extraction.article is not None and cut:
         extraction = dataclasses.replace(extraction, reason=PARTIAL)
     return done(extraction, *extraction_outcome(extraction))
 
@@ -137,7 +143,9 @@ def with_listing_date(extraction: Extraction, hints: Mapping[str, str]) -> Extra
     if article is None or article.published is not None or not listed:
         return extraction
     published = date.fromisoformat(listed)
-    return dataclasses.replace(extraction, article=dataclasses.replace(article, published=published))
+    return dataclasses.replace(
+        extraction, article=dataclasses.replace(article, published=published)
+    )
 
 
 def publisher_host(url: str, story: Story | None) -> str:
@@ -190,103 +198,3 @@ def same_url(revisit: Capture, original_url: str) -> bool:
         return normalise_url(revisit.url) == normalise_url(original_url)
     except ValueError:
         return False
-
-
-# --- the doors that read whole files: ingest and recovery ----------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """An archived exchange with its capture, and for a revisit the record holding its body
-    when it was found."""
-
-    archived: Archived
-    capture: Capture
-    original: WarcRecord | None = None
-
-
-@dataclass
-class Rows:
-    """What a batch of exchanges stores: every capture, the pages, the revisits of known
-    articles; and what the door made of each page."""
-
-    captures: list[Capture] = field(default_factory=list)
-    pages: list[PageRecord] = field(default_factory=list)
-    revisits: list[RevisitRecord] = field(default_factory=list)
-    processed: list[Processed] = field(default_factory=list)
-
-
-class ArchiveDoor:
-    """The rows of archived exchanges read from files, as the crawl would have stored them.
-
-    Redirects are remembered across batches (and files) of one run, so a page learns the URLs
-    that led to it from the redirects archived before it. Pages are processed in `executor`
-    when one is given (a pool of `crawler.extraction.pool`), else here.
-    """
-
-    def __init__(
-        self,
-        options: ExtractOptions,
-        story: Story | None,
-        *,
-        discovered_via: str,
-        executor: Executor | None = None,
-    ) -> None:
-        self.options = options
-        self.story = story
-        self.discovered_via = discovered_via
-        self.executor = executor
-        self.redirects = RedirectIndex()
-
-    def rows(self, entries: Sequence[Entry], pages_only: Sequence[Entry] = ()) -> Rows:
-        """The rows of `entries` (captures and all), and the pages of `pages_only` (exchanges
-        whose capture is stored already but whose page was lost)."""
-        rows = Rows(captures=[e.capture for e in entries])
-        for capture in rows.captures:
-            self.redirects.add(capture)
-        to_process: list[Entry] = []
-        combined = [*((e, True) for e in entries), *((e, False) for e in pages_only)]
-        combined.sort(key=lambda pair: (pair[0].archived.filename, pair[0].archived.offset))
-        for entry, new in combined:  # in file order, as the crawl met them
-            capture = entry.capture
-            again = capture.record_type == "revisit" and (
-                entry.original is None or same_url(capture, entry.original.target_uri or "")
-            )
-            if new and (again or capture.record_type != "revisit"):
-                revisit = revisit_record(capture)
-                if revisit is not None:  # a known article seen again, or gone (404, 410)
-                    rows.revisits.append(revisit)
-            if not again:  # the same page again (or one whose body is not here) is no page
-                to_process.append(entry)
-        for entry, processed in zip(to_process, self._process(to_process), strict=True):
-            if processed.extraction is None:
-                continue  # not a page: its capture is all there is
-            rows.processed.append(processed)
-            rows.pages.append(
-                page_record(
-                    processed,
-                    publisher=publisher_host(processed.final_url, self.story),
-                    warc_record_id=entry.capture.warc_record_id,
-                    discovered_via=self.discovered_via,
-                )
-            )
-        return rows
-
-    def _process(self, entries: Sequence[Entry]) -> list[Processed]:
-        work = partial(process, options=self.options, story=self.story)
-        records = [e.archived.record for e in entries]
-        kwargs = [
-            {
-                "aliases": self.redirects.chain(e.capture.url),
-                "original": e.original,
-                "flags": e.capture.flags,
-            }
-            for e in entries
-        ]
-        if self.executor is None or len(entries) < 2:
-            return [work(r, **k) for r, k in zip(records, kwargs, strict=True)]
-        return list(self.executor.map(_call, [work] * len(records), records, kwargs))
-
-
-def _call(work: Callable[..., Processed], record: WarcRecord, kwargs: dict[str, Any]) -> Processed:
-    return work(record, **kwargs)

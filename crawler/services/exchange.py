@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from urllib.parse import urljoin
 
 from w3lib.url import safe_url_string
@@ -50,7 +51,9 @@ class Archived:
     declared_length: int | None = None
 
     @classmethod
-    def scanned(cls, item: ScannedRecord, filename: str, request_record_id: str | None = None) -> Archived:
+    def scanned(
+        cls, item: ScannedRecord, filename: str, request_record_id: str | None = None
+    ) -> Archived:
         """A record as `storage.warcscan.scan` read it."""
         return cls(
             item.record,
@@ -160,7 +163,7 @@ class RedirectIndex:
 
     def add_chain(self, urls: Sequence[str]) -> None:
         """Note a redirect chain: each URL redirected to the next."""
-        for source, target in zip(urls, urls[1:], strict=False):
+        for source, target in pairwise(urls):
             self._link(source, target)
 
     def _link(self, source: str, target: str) -> None:
@@ -185,7 +188,9 @@ class RedirectIndex:
         return tuple(chain)
 
 
-def redirect_chain(final_url: str, redirects: Iterable[Capture] = (), chain: Sequence[str] = ()) -> tuple[str, ...]:
+def redirect_chain(
+    final_url: str, redirects: Iterable[Capture] = (), chain: Sequence[str] = ()
+) -> tuple[str, ...]:
     """The URLs that led to `final_url` (normalised, nearest first), from the captures of redirects
     or from a chain of URLs each of which redirected to the next."""
     index = RedirectIndex()

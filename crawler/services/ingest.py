@@ -25,21 +25,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit
 
-from crawler.core.record import WarcRecord, parse_warc_date
 from crawler.core.story import Story
-from crawler.core.urls import host_of, normalise_url
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
-from crawler.services.door import ArchiveDoor, Entry
-from crawler.services.exchange import EXCHANGES, Archived, NotACapture, capture_of, paired
+from crawler.services.exchange import EXCHANGES, Archived, NotACapture, paired
+from crawler.services.files import ArchiveDoor, Entry, Originals
 from storage.db import queries
 from storage.db.repository import DEFAULT_POLICY, Repository
-from storage.warc import read_record, resolve_warc_path
 from storage.warcscan import Damage, Parser, scan
 
 logger = logging.getLogger(__name__)
@@ -114,13 +109,6 @@ class FileReport:
         return f"{self.path}: " + "; ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class _Located:
-    path: Path
-    offset: int
-    record_id: str
-
-
 class Ingester:
     """Ingests files one after another into one database; `close()` when done."""
 
@@ -150,9 +138,7 @@ class Ingester:
         self.policy = story.revisit if story is not None else DEFAULT_POLICY
         self._executor: ProcessPoolExecutor | None = None
         self.door = ArchiveDoor(self.options, story, discovered_via=DISCOVERED_VIA)
-        self._by_id: dict[str, _Located] = {}
-        self._by_uri_date: dict[tuple[str, str], _Located] = {}
-        self._by_uri_digest: dict[tuple[str, str], _Located] = {}
+        self.originals = Originals(repo.engine, warc_dir)
         self._deferred: list[tuple[FileReport, Archived]] = []
 
     def ingest(self, path: Path, stored_name: str) -> FileReport:
@@ -212,65 +198,19 @@ class Ingester:
     ) -> Entry | None:
         """The entry of a record, or None: not a capture (counted), or a revisit whose original
         may come later (not `final`: tried again at the end)."""
-        record = archived.record
-        original: WarcRecord | None = None
-        refers_to = None
-        if record.rec_type == "revisit":
-            located = self._original(record)
-            if located is None and not final:
-                self._deferred.append((report, archived))
-                return None
-            if located is not None:
-                refers_to = located.record_id
-                try:
-                    original = read_record(located.path, located.offset, verify=False)
-                except (OSError, ValueError) as exc:
-                    logger.warning("Original of revisit %s unreadable: %s", record.record_id, exc)
-            if original is None:
-                report.revisits_unresolved += 1
-            else:
-                report.revisits_resolved += 1
         try:
-            capture = capture_of(archived, refers_to=refers_to)
+            entry = self.originals.entry(archived, path, final=final)
         except NotACapture as exc:
             report.not_captures[str(exc)] += 1
             return None
-        if record.rec_type != "revisit":
-            located = _Located(path, archived.offset, capture.warc_record_id)
-            url = normalise_url(capture.url)
-            self._by_id[capture.warc_record_id] = located
-            self._by_uri_date[(url, record.warc_header("WARC-Date") or "")] = located
-            self._by_uri_digest[(url, capture.payload_digest)] = located
-        return Entry(archived, capture, original)
-
-    def _original(self, revisit: WarcRecord) -> _Located | None:
-        """Where the body of a revisit is: in this run's files, else in the database."""
-        refers_to = revisit.warc_header("WARC-Refers-To")
-        uri = revisit.warc_header("WARC-Refers-To-Target-URI") or revisit.target_uri or ""
-        date = revisit.warc_header("WARC-Refers-To-Date")
-        digest = revisit.warc_header("WARC-Payload-Digest") or ""
-        try:
-            normal = normalise_url(uri)
-        except ValueError:
-            normal = uri
-        found = (
-            (self._by_id.get(refers_to) if refers_to else None)
-            or (self._by_uri_date.get((normal, date)) if date else None)
-            or (self._by_uri_digest.get((normal, digest)) if digest else None)
-        )
-        if found is not None:
-            return found
-        stored = queries.original_record(
-            self.repo.engine,
-            record_id=refers_to,
-            url=uri or None,
-            fetched_at=_warc_date(date),
-            payload_digest=digest or None,
-        )
-        if stored is None:
-            return None
-        path = resolve_warc_path(self.warc_dir, stored.warc_filename)
-        return _Located(path, stored.warc_offset, stored.record_id)
+        if entry is None:
+            self._deferred.append((report, archived))
+        elif entry.capture.record_type == "revisit":
+            if entry.original is None:
+                report.revisits_unresolved += 1
+            else:
+                report.revisits_resolved += 1
+        return entry
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -291,9 +231,7 @@ class Ingester:
             if processed.extraction is not None and processed.extraction.article is not None:
                 report.articles += 1
                 report.relevant += bool(processed.relevance and processed.relevance.relevant)
-        self.repo.ensure_publishers(
-            {host_of(_home(c.url)): _home(c.url) for c in rows.captures if _is_web(c.url)}
-        )
+        self.repo.ensure_publishers(rows.publishers)
         result = self.repo.write_batch(
             rows.captures, rows.pages, self.story_id, revisits=rows.revisits, policy=self.policy
         )
@@ -326,22 +264,3 @@ def ingest_files(
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _is_web(url: str) -> bool:
-    return urlsplit(url).scheme in ("http", "https")
-
-
-def _warc_date(value: str | None) -> datetime | None:
-    """A WARC-Refers-To-Date as a timezone-aware datetime, None when absent or malformed."""
-    if not value:
-        return None
-    try:
-        return parse_warc_date(value)
-    except ValueError:
-        return None
-
-
-def _home(url: str) -> str:
-    parts = urlsplit(normalise_url(url))
-    return f"{parts.scheme}://{parts.netloc}/"

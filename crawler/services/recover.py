@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from crawler.core.story import Story
 from crawler.core.urls import normalise_url
 from crawler.extraction.options import ExtractOptions
-from crawler.services.door import ArchiveDoor, Entry
-from crawler.services.exchange import Archived, NotACapture, capture_of, paired
+from crawler.services.exchange import Archived, NotACapture, paired
+from crawler.services.files import ArchiveDoor, Entry, Originals
 from storage.db.bulk import chunks
 from storage.db.reconcile import (
     Suspect,
@@ -98,10 +98,11 @@ class Reconciler:
         door = ArchiveDoor(self.options, self.story, discovered_via=DISCOVERED_VIA)
         doubtful = {s.record_id: (s.capture_id, s.filename, s.offset) for s in suspects}
         found: set[str] = set()
+        originals = Originals(self.engine, self.directory)
         for number, name in enumerate(names, 1):
             if progress is not None:
                 progress(f"reconciling {name} ({number}/{len(names)})")
-            entries = list(_entries(self.directory / name, name))
+            entries = _entries(self.directory / name, name, originals)
             found.update(e.capture.warc_record_id for e in entries)
             for batch in chunks(entries, BATCH):
                 self._batch(name, batch, door, story_id, result)
@@ -132,8 +133,7 @@ class Reconciler:
             (stored[e.capture.warc_record_id][0], name, e.archived.offset, e.archived.length)
             for e in entries
             if e.capture.warc_record_id in stored
-            and stored[e.capture.warc_record_id][1:]
-            != (name, e.archived.offset, e.archived.length)
+            and stored[e.capture.warc_record_id][1:] != (name, e.archived.offset, e.archived.length)
         ]
         orphans = [e for e in entries if e.capture.warc_record_id not in stored]
         lost_pages = [
@@ -152,6 +152,7 @@ class Reconciler:
             return
         rows = door.rows(orphans, lost_pages)
         policy = self.story.revisit if self.story is not None else DEFAULT_POLICY
+        Repository(self.engine).ensure_publishers(rows.publishers)
         Repository(self.engine).write_batch(
             rows.captures, rows.pages, story_id, revisits=rows.revisits, policy=policy
         )
@@ -159,18 +160,24 @@ class Reconciler:
         result.pages_added += len(rows.pages)
         for e in orphans:
             logger.info(
-                "Stored the capture of %s (%s) from %s", e.capture.url, e.capture.warc_record_id, name
+                "Stored the capture of %s (%s) from %s",
+                e.capture.url,
+                e.capture.warc_record_id,
+                name,
             )
 
 
-def _entries(path: Path, name: str) -> list[Entry]:
+def _entries(path: Path, name: str, originals: Originals) -> list[Entry]:
     """The exchanges of a file as the door makes captures of them; the other records skipped."""
     entries = []
     for item in paired(scan(path), name):
         if not isinstance(item, Archived):
             continue
         try:
-            entries.append(Entry(item, capture_of(item)))
+            entry = originals.entry(item, path)
         except NotACapture as exc:
             logger.warning("%s: the record at %d is not stored: %s", path.name, item.offset, exc)
+            continue
+        assert entry is not None  # final: a revisit without its original is one all the same
+        entries.append(entry)
     return entries

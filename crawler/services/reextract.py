@@ -29,6 +29,7 @@ from crawler.extraction.extract import extractor_name, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
+from crawler.services.door import process
 from storage.db.reextract import (
     CaptureToExtract,
     JudgingStory,
@@ -41,7 +42,6 @@ from storage.db.reextract import (
 )
 from storage.db.repository import Repository
 from storage.db.versions import ExtractorKey
-from crawler.services.door import process
 from storage.warc import OPEN_SUFFIX, read_record, resolve_warc_path
 
 TASK_SIZE = 8

@@ -24,6 +24,6 @@ def flagged_files(engine: Engine) -> dict[str, Counter[str]]:
         )
         for filename, flags, count in rows:
             counts = found.setdefault(filename, Counter())
-            for flag in flags.split(","):
+            for flag in (flags or "").split(","):
                 counts[flag] += count
     return found

@@ -217,8 +217,18 @@ def captures_to_extract(
         .order_by(article_key, capture.fetched_at, capture.id)
     )
     with engine.connect() as conn:
-        for *row, flags in conn.execution_options(yield_per=1000).execute(stmt):
-            yield CaptureToExtract(*row, flags=tuple(flags.split(",")) if flags else ())
+        for row in conn.execution_options(yield_per=1000).execute(stmt):
+            id_, url_, host, fetched_at, filename, offset, article, flags = row
+            yield CaptureToExtract(
+                id_,
+                url_,
+                host,
+                fetched_at,
+                filename,
+                offset,
+                article,
+                tuple(flags.split(",")) if flags else (),
+            )
 
 
 def store_reextracted(

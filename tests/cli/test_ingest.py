@@ -133,7 +133,10 @@ def test_every_record_of_the_good_files_is_stored_and_each_damage_is_reported(
     stored = {row.warc_record_id: row for row in rows(engine, m.Capture)}
     expected = set().union(
         *(warcio_ids(WARCS / name) for name in (*GOOD_WARC, "example-trunc.warc")),
-        *(warcio_ids(tmp_path / "data" / "warc" / name.removesuffix(".bad")) for name in RECOMPRESSED),
+        *(
+            warcio_ids(tmp_path / "data" / "warc" / name.removesuffix(".bad"))
+            for name in RECOMPRESSED
+        ),
     )
     assert expected <= set(stored)
     derived = [row for record_id, row in stored.items() if record_id.startswith("<urn:sha1:")]
@@ -162,7 +165,10 @@ def test_every_record_of_the_good_files_is_stored_and_each_damage_is_reported(
         )
         assert found == flags, name
     (cut,) = [row for row in stored.values() if row.declared_length is not None]
-    assert (cut.warc_filename, cut.declared_length) == (str(WARCS / "example-space-in-url.arc"), 1591)
+    assert (cut.warc_filename, cut.declared_length) == (
+        str(WARCS / "example-space-in-url.arc"),
+        1591,
+    )
     engine.dispose()
 
 

@@ -34,9 +34,7 @@ FABRICATED = DATA / "ipwb" / "2mementos.warc"
 THEN_GARBAGE = DATA / "jwat" / "invalid-warcfile-record-then-garbage.warc"
 WAIL = DATA / "node-warc" / "parseMe.warc.gz"
 ALL = sorted(
-    p
-    for p in DATA.rglob("*")
-    if p.is_file() and p.name not in ("LICENSE", "NOTICE", "README.md")
+    p for p in DATA.rglob("*") if p.is_file() and p.name not in ("LICENSE", "NOTICE", "README.md")
 )
 
 
@@ -87,7 +85,9 @@ its start, but no reader (warcio included) reads its body at its offset, so it i
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in ALL if p != SPLIT], ids=[str(p.relative_to(DATA)) for p in ALL if p != SPLIT]
+    "path",
+    [p for p in ALL if p != SPLIT],
+    ids=[str(p.relative_to(DATA)) for p in ALL if p != SPLIT],
 )
 def test_every_http_response_warcio_lists_becomes_a_capture(path: Path, tmp_path: Path) -> None:
     ingest(tmp_path, path)

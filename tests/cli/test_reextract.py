@@ -130,7 +130,9 @@ def test_extraction_options_come_from_settings_then_flags(tmp_path: Path, verb: 
 
     def options(*argv: str) -> tuple[ExtractOptions, int]:
         args = build().parse_args([*required, "--data", str(tmp_path), *argv])
-        return extract_options(args, getattr(args, "workers", None) if verb == "reextract" else None)
+        return extract_options(
+            args, getattr(args, "workers", None) if verb == "reextract" else None
+        )
 
     assert options() == (ExtractOptions(), 0)
     recall = ExtractOptions(favor="recall")

@@ -42,7 +42,6 @@ from tests.storage.db.factories import (
     capture,
     revisit_capture,
 )
-
 from tests.support import response_record
 
 pytestmark = pytest.mark.filterwarnings("error::scrapy.exceptions.ScrapyDeprecationWarning")

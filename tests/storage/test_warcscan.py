@@ -149,7 +149,9 @@ def test_a_record_cut_by_the_end_of_the_file_is_kept_with_its_declared_length(
             for n in range(2):
                 writer.write_exchange(
                     HttpRequestData("GET", f"http://news.example/{n}", "HTTP/1.1", []),
-                    HttpResponseData(200, "OK", "HTTP/1.1", [(b"Content-Type", b"text/html")], body),
+                    HttpResponseData(
+                        200, "OK", "HTTP/1.1", [(b"Content-Type", b"text/html")], body
+                    ),
                     fetched_at=FETCHED,
                 )
         (path,) = directory.glob("scan-*")
