@@ -212,8 +212,10 @@ class Verifier:
             self.report.records += 1
             record = item.record
             rec_type, record_id = record.rec_type, record.record_id or ""
+            # a cut record's digests cannot match: that is its being cut
+            digest_flag = TRUNCATED if item.cut else DIGEST_MISMATCH
             problems = [
-                (reason, DIGEST_MISMATCH if reason.startswith(_DIGEST_PROBLEMS) else None, False)
+                (reason, digest_flag if reason.startswith(_DIGEST_PROBLEMS) else None, False)
                 for reason in check_record(item)
             ]
             if item.cut:
@@ -258,7 +260,9 @@ class Verifier:
                 )
             else:
                 claimed[row.offset] = row.flags
-                if record.payload_digest != row.payload_digest:
+                # a record that declares no digest has its capture's computed
+                declared = record.payload_digest
+                if declared is not None and declared != row.payload_digest:
                     self._problem(
                         name,
                         row.offset,

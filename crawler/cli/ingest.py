@@ -82,12 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         story = load_story(args.story) if args.story is not None else None
         directory = warc_dir(args.data)
         pairs = []
-        for path in [_copy_in(p, directory) for p in files] if args.copy else files:
-            copy = _recompressed(path, directory)
+        for path in files:
+            copy = _recompressed(path, directory)  # with or without --copy: a copy is needed
             if copy is not None:
                 pairs.append((copy, copy.name))
+            elif args.copy:
+                pairs.append((_copy_in(path, directory), path.name))
             else:
-                pairs.append((path, path.name if args.copy else str(path)))
+                pairs.append((path, str(path)))
     except StoryError as exc:
         return CliError(str(exc), 2).report(PROG)
     except CliError as exc:

@@ -179,7 +179,7 @@ def _summary(report: Report) -> str:
         f"{report.captures} captures checked"
     )
     if report.flagged:
-        counts += f", {len(report.flagged)} flagged records"
+        counts += f", {len({(p.file, p.offset) for p in report.flagged})} flagged records"
     if report.clean:
         return f"{counts}: no problems"
     return f"{counts}: {len(report.problems)} problems"

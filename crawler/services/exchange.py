@@ -2,7 +2,7 @@
 
 Whoever wrote the record — our `WarcWriter` during a crawl (it returns the record it wrote), the
 crawl before a crash (recovery), another crawler (ingest) — `capture_of` is the only place a
-`Capture` is made from one, and `redirect_chain` the only place redirect aliases are worked out.
+`Capture` is made from one, and `RedirectIndex` the only place redirect aliases are worked out.
 What is wrong with a record that is still stored is a flag on its capture
 (`crawler.core.capture.FLAGS`): the reader's flags (`storage.warcscan`) plus those seen in its
 headers here.
@@ -186,18 +186,6 @@ class RedirectIndex:
                 chain.append(source)
                 todo += self._sources.get(source, ())
         return tuple(chain)
-
-
-def redirect_chain(
-    final_url: str, redirects: Iterable[Capture] = (), chain: Sequence[str] = ()
-) -> tuple[str, ...]:
-    """The URLs that led to `final_url` (normalised, nearest first), from the captures of redirects
-    or from a chain of URLs each of which redirected to the next."""
-    index = RedirectIndex()
-    for capture in redirects:
-        index.add(capture)
-    index.add_chain([*chain, final_url] if chain else ())
-    return index.chain(final_url)
 
 
 LOOKAHEAD = 16

@@ -19,6 +19,7 @@ from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy import signals
@@ -56,8 +57,9 @@ FOREIGN = [
     DATA / "example.warc.gz",  # warcio's: a response and a WARC/1.0 revisit of it
     DATA / "example-iana.org-chunked.warc",  # warcio's: a chunked body kept chunked
     DATA / "webarchive-commons" / "IAH-urls-wget.warc.gz",  # wget
-    DATA / "ukwa-webarchive-test-suite" / "IAH-20080430204825-00000-blackbook-truncated.warc.gz",
-    DATA / "jwat" / "invalid-warcfile-segment-number-response.warc",  # WARC/0.17, bad digests
+    # Heritrix's WARC/0.17 with bad digests (not the ukwa copy of the same crawl as well: the two
+    # share record IDs, and a record ID met again in another file is the same record to every door)
+    DATA / "jwat" / "invalid-warcfile-segment-number-response.warc",
     DATA / "ipwb" / "2mementos.warc",  # bare LF, one record ID for three records
     DATA / "anserini" / "cw09-segment1.warc.gz",  # ClueWeb09: WARC/0.18, gzipped whole
     DATA / "js-wacz" / "lil-projects.warc.gz",  # warcprox: digests of the chunked body
@@ -210,7 +212,7 @@ def test_ingest_recovery_and_repair_store_the_same_rows(
     ingested = database(archive)
     expected = snapshot(ingested)
     ingested.dispose()
-    assert len(expected["captures"]) > 200 and len(expected["versions"]) > 20
+    assert len(expected["captures"]) > 150 and len(expected["versions"]) > 20
     flagged = {f for row in expected["captures"].values() for f in (row["flags"] or "").split(",")}
     assert {"digest-mismatch", "bad-date", "nonstandard-version"} <= flagged
 
@@ -231,12 +233,20 @@ def test_ingest_recovery_and_repair_store_the_same_rows(
 
 
 def test_reextraction_stores_the_same_articles_extractions_and_judgements(
-    archive: Path, tmp_path: Path
+    archive: Path, demo_crawl: CrawlRun, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(archive, data)
     engine = database(data)
     expected = snapshot(engine, skip=frozenset({"schedules"}))
+    # Re-extraction judges an article again for a story that watches its publisher or judged it
+    # before; with the judgements forgotten below, only the story's own sites' are judged again.
+    hosts = {source.host for source in story_of(demo_crawl).sources}
+    expected["judgements"] = {
+        (story, url): judged
+        for (story, url), judged in expected["judgements"].items()
+        if urlsplit(url).netloc in hosts
+    }
     with engine.begin() as conn:  # keep the captures and URLs, forget what extraction made
         for model in (m.StoryArticle, m.ArticleSignature, m.ArticleBand, m.Extraction):
             conn.execute(delete(model))
@@ -250,7 +260,6 @@ def test_reextraction_stores_the_same_articles_extractions_and_judgements(
     engine = database(data)
     again = snapshot(engine, skip=frozenset({"schedules"}))
     engine.dispose()
-    # what re-extraction leaves out: pages read from another URL's body (URI-agnostic revisits)
     assert differences(expected, again) == []
 
 
@@ -313,7 +322,11 @@ def crawl_door(
     extension = WarcExtension.from_crawler(crawler)
     pipeline = ExtractPipeline.from_crawler(crawler)
     announced: list[Capture] = []
-    crawler.signals.connect(lambda capture, **_: announced.append(capture), capture_archived)
+
+    def note(capture: Capture, **_: Any) -> None:
+        announced.append(capture)
+
+    crawler.signals.connect(note, capture_archived)  # held here: signals keep weak references
     found: dict[str, tuple[Capture, PageItem | None]] = {}
     items: list[PageItem] = []
     for archived, _ in responses(archive):
@@ -370,8 +383,10 @@ def test_the_crawl_door_makes_the_same_captures_pages_judgements_and_outcomes(
         capture, item = crawled[url]
         row = by_url[url] if by_url[url]["warc_record_id"] == ingested.warc_record_id else None
         # the capture: all that does not depend on when and where the crawl wrote its record
-        same = ("url", "status", "content_type", "location", "record_type", "etag", "last_modified")
+        same = ("status", "content_type", "location", "record_type", "etag", "last_modified")
         assert {f: getattr(capture, f) for f in same} == {f: getattr(ingested, f) for f in same}
+        # Scrapy requests a URL with its host lower-cased: the same URL to the database
+        assert normalise_url(capture.url) == url
         assert (NO_CONTENT_TYPE in capture.flags) == (NO_CONTENT_TYPE in ingested.flags)
         # the page: what the door made of the archived record, the crawl's item and the row
         mine = process(archived.record, ExtractOptions(), story=story, flags=ingested.flags)
