@@ -42,15 +42,12 @@ import mmap
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
-
-from warcio.archiveiterator import ArchiveIterator
+from typing import Literal
 
 from crawler.core.capture import DIGEST_MISMATCH, NONSTANDARD_VERSION, TRUNCATED
 from crawler.core.record import WarcRecord
-from storage.warc import latin1_parsers, record_from_warcio
+from storage.warcparse import FastRecord, parse_fastwarc, parse_warcio, with_derived_id
 from storage.warcunits import (
     GZIP_MAGIC,
     MAX_HEADER,
@@ -61,12 +58,6 @@ from storage.warcunits import (
     units,
 )
 
-FastRecord: Any
-try:
-    from fastwarc import WarcRecord as FastRecord
-except ImportError:  # optional: warcio reads everything, only slower
-    FastRecord = None
-
 Parser = Literal["fastwarc", "warcio"]
 
 __all__ = ["Damage", "Parser", "ScannedRecord", "check_record", "complete_end", "scan"]
@@ -76,7 +67,6 @@ MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
 """WARC 1.1 §5: the named fields every record has."""
 TARGET_URI_TYPES = frozenset({"response", "request", "revisit", "resource", "conversion"})
 """Record types that WARC 1.1 requires to name their WARC-Target-URI."""
-HTTP_TYPES = frozenset({"response", "request", "revisit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +133,7 @@ def scan(
                     if isinstance(item, ScannedRecord) and not item.derived_id:
                         record_id = item.record.record_id or ""
                         if record_id in seen:  # a second record with one id: its own is derived
-                            record = _with_id(item.record, path.name, item.offset, b"WARC")
+                            record = with_derived_id(item.record, path.name, item.offset, b"WARC")
                             item = replace(item, record=record, derived_id=True)
                         seen.add(record_id)
                     yield item
@@ -267,12 +257,12 @@ def _parse(
         # fastwarc reads neither bare-LF headers, nor cut blocks, nor 'Warc-Type' (as unknown)
         record = None
         if parser == "fastwarc" and not cut and blank == 4:
-            record = _fastwarc(text)
+            record = parse_fastwarc(text)
         if record is None or record.rec_type == "unknown":
-            record = _warcio(text, arc=False)
+            record = parse_warcio(text, arc=False)
     except Exception:
         try:  # fastwarc is stricter about some real-world headers than warcio
-            record = _warcio(text, arc=False)
+            record = parse_warcio(text, arc=False)
         except Exception as exc:
             return damage(f"unreadable record: {exc}")
     flags = set()
@@ -285,7 +275,7 @@ def _parse(
         flags.add(DIGEST_MISMATCH)
     derived = not record.record_id
     if derived:
-        record = _with_id(record, filename, unit.offset, version)
+        record = with_derived_id(record, filename, unit.offset, version)
     scanned = ScannedRecord(
         unit.offset,
         unit.length,
@@ -330,7 +320,7 @@ def _parse_arc(filename: str, unit: Unit, text: bytes) -> list[ScannedRecord | D
     if cut and web and header_end(content) is None:
         return damage(_cut_reason(unit, "record cut inside its HTTP head"))
     try:
-        record = _warcio(text, arc=True)
+        record = parse_warcio(text, arc=True)
     except Exception as exc:
         return damage(f"unreadable ARC record: {exc}")
     if web and record.rec_type == "response" and record.status is None:
@@ -340,81 +330,10 @@ def _parse_arc(filename: str, unit: Unit, text: bytes) -> list[ScannedRecord | D
         ScannedRecord(
             unit.offset,
             unit.length,
-            _with_id(record, filename, unit.offset, line),
+            with_derived_id(record, filename, unit.offset, line),
             content[:length],
             True,
             frozenset(flags),
             length if cut else None,
         )
     ]
-
-
-def _with_id(record: WarcRecord, filename: str, offset: int, line: bytes) -> WarcRecord:
-    """`record` with its WARC-Record-ID derived from where it lies (see the module doc)."""
-    digest = hashlib.sha1(b"%s\n%d\n%s" % (filename.encode(), offset, line)).digest()
-    record_id = f"<urn:sha1:{base64.b32encode(digest).decode()}>"
-    headers = [(k, v) for k, v in record.warc_headers if k.lower() != "warc-record-id"]
-    return WarcRecord(
-        rec_type=record.rec_type,
-        warc_headers=(("WARC-Record-ID", record_id), *headers),
-        http_start_line=record.http_start_line,
-        http_headers=record.http_headers,
-        payload=record.payload,
-    )
-
-
-def _warcio(text: bytes, *, arc: bool) -> WarcRecord:
-    records = ArchiveIterator(BytesIO(text), arc2warc=arc)
-    latin1_parsers(records)
-    record = next(records, None)
-    if record is None:
-        raise ValueError("no record")
-    loaded = record_from_warcio(record)
-    if arc:
-        # warcio makes up a random WARC-Record-ID for an ARC record: the caller derives one.
-        headers = tuple((k, v) for k, v in loaded.warc_headers if k.lower() != "warc-record-id")
-        loaded = WarcRecord(
-            loaded.rec_type, headers, loaded.http_start_line, loaded.http_headers, loaded.payload
-        )
-    return loaded
-
-
-def _fastwarc(text: bytes) -> WarcRecord:
-    assert FastRecord is not None
-    record: Any = FastRecord.from_bytes(text)
-    rec_type = str(record.record_type)
-    warc_headers = tuple(
-        (k, _target_uri(v) if k.lower() == "warc-target-uri" else v)
-        for k, v in record.headers.to_tuples()
-    )
-    start_line: str | None = None
-    http_headers: tuple[tuple[str, str], ...] = ()
-    content_type = (record.headers.get("Content-Type") or "").lower()
-    uri = _target_uri(record.headers.get("WARC-Target-URI") or "")
-    # as warcio: only http(s) URIs have HTTP headers
-    if (
-        rec_type in HTTP_TYPES
-        and content_type.startswith("application/http")
-        and uri.startswith(("http:", "https:"))
-    ):
-        record.parse_http(strict_mode=False)
-        status = record.http_headers.status_line_bytes
-        start_line = None if status is None else status.decode("latin-1")
-        http_headers = tuple(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in record.http_headers.items_bytes()
-        )
-    return WarcRecord(
-        rec_type=rec_type,
-        warc_headers=warc_headers,
-        http_start_line=start_line,
-        http_headers=http_headers,
-        payload=record.reader.read(),
-    )
-
-
-def _target_uri(value: str) -> str:
-    """WARC-Target-URI as warcio reads it (so as `read_record` gives it): without the angle
-    brackets of WARC 1.0's grammar (wget writes them), spaces percent-encoded."""
-    if value.startswith("<") and value.endswith(">"):
-        value = value[1:-1]
-    return value.replace(" ", "%20")

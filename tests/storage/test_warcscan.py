@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,16 +95,28 @@ def test_reading_resumes_after_a_damaged_gzip_member(tmp_path: Path) -> None:
     assert left == {r.record.record_id for r in good} - {middle.record.record_id}
 
 
-def test_a_content_length_that_runs_into_the_next_record_cuts_the_record_there(
-    tmp_path: Path,
-) -> None:
+def with_content_length(
+    tmp_path: Path, length: Callable[[int], int]
+) -> tuple[Path, list[ScannedRecord], ScannedRecord, int]:
+    """An uncompressed file of three exchanges whose middle response declares `length(its
+    Content-Length)`: the file, its records as written, that response, the length declared."""
     path = write(tmp_path, 3, gzip=False)
     good = records(path)
     middle = [r for r in good if r.record.rec_type == "response"][1]
     data = bytearray(path.read_bytes())
     at = data.index(b"Content-Length: ", middle.offset) + len(b"Content-Length: ")
-    data[at : at + 1] = b"9"  # a length far beyond the record
+    end = data.index(b"\r\n", at)
+    declared = length(int(data[at:end]))
+    data[at:end] = b"%d" % declared
     path.write_bytes(bytes(data))
+    return path, good, middle, declared
+
+
+def test_a_content_length_that_runs_into_the_next_record_cuts_the_record_there(
+    tmp_path: Path,
+) -> None:
+    # a length beyond the record, written with as many digits
+    path, good, middle, declared = with_content_length(tmp_path, lambda n: int("9" + str(n)[1:]))
 
     items = list(scan(path))
 
@@ -113,22 +126,14 @@ def test_a_content_length_that_runs_into_the_next_record_cuts_the_record_there(
     kept = found[middle.record.record_id]
     assert (kept.offset, kept.length) == (middle.offset, middle.length)
     assert kept.flags == {"truncated"} and kept.cut
-    assert kept.declared_length == int(data[at : data.index(b"\r\n", at)])
+    assert kept.declared_length == declared
     assert kept.record.payload == middle.record.payload  # all of it was there
 
 
 def test_bytes_a_content_length_leaves_out_are_damage_and_the_record_is_kept(
     tmp_path: Path,
 ) -> None:
-    path = write(tmp_path, 3, gzip=False)
-    good = records(path)
-    middle = [r for r in good if r.record.rec_type == "response"][1]
-    data = bytearray(path.read_bytes())
-    at = data.index(b"Content-Length: ", middle.offset) + len(b"Content-Length: ")
-    end = data.index(b"\r\n", at)
-    declared = int(data[at:end])
-    data[at:end] = b"%d" % (declared - 5)
-    path.write_bytes(bytes(data))
+    path, good, middle, _ = with_content_length(tmp_path, lambda n: n - 5)
 
     items = list(scan(path))
 
