@@ -119,6 +119,12 @@ class ExpectedEdit:
     lang: str = "en"
     notice: str = ""
 
+    @property
+    def new_text(self) -> bool:
+        """Whether the title or the text changes: a new `Version` in the timeline. A byline
+        alone changes the page (a new author, a new Last-Modified) but not them."""
+        return self.kinds != {"byline"}
+
 
 class EditArticles:
     """The feature: adds one article per case to the plan (`add`, a plan_web addition) and

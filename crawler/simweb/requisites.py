@@ -171,7 +171,7 @@ class SiteRequisites:
         if rel == LOGO:
             return _asset("image/png", png(180, 40, (self.accent, (255, 255, 255)), 4))
         if rel == BACKGROUND:
-            return _asset("image/png", png(16, 16, (self.paper, _shade(self.paper)), 2))
+            return _asset("image/png", png(16, 16, (self.paper, _shade(self.paper, 0.96)), 2))
         match = _IMAGE.fullmatch(rel)
         if match is None or match.group(1) not in self.ids:
             return None
@@ -241,9 +241,9 @@ def _colour(ident: str) -> RGB:
     return (40 + raw[0] % 160, 40 + raw[1] % 160, 40 + raw[2] % 160)
 
 
-def _shade(colour: RGB) -> RGB:
+def _shade(colour: RGB, factor: float = 0.8) -> RGB:
     red, green, blue = colour
-    return (red * 4 // 5, green * 4 // 5, blue * 4 // 5)
+    return (int(red * factor), int(green * factor), int(blue * factor))
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,8 @@ def _didomi(site: str) -> str:
  role="dialog" aria-labelledby="didomi-notice-title">
 <h1 id="didomi-notice-title" class="didomi-popup-notice-title">Welcome to {esc(site)}</h1>
 <div class="didomi-popup-notice-text"><p>We value your privacy.</p><p>{esc(_PRIVACY)}</p>
-<p>With your agreement, we and our 812 partners use cookies or similar technologies.</p></div>
+<p>With your agreement, we and our 812 partners use cookies or similar technologies. You can
+withdraw your consent at any time by clicking "Learn more".</p></div>
 <div class="didomi-popup-notice-buttons">
 <button id="didomi-notice-learn-more-button" type="button">Learn more</button>
 <button id="didomi-notice-disagree-button" type="button">Disagree and close</button>

@@ -55,3 +55,23 @@ def served(timed: SimWeb) -> Snapshots:
             {a.url: fetch(a.url, Accept_Encoding="gzip") for a in timed.truth.articles}
         )
     return snapshots
+
+
+@pytest.fixture(scope="session")
+def featured() -> Iterator[SimWeb]:
+    """A web with every opt-in feature (walls, edits, rights, requisites, archive); each test
+    sets the round it needs."""
+    with SimWeb(walls=True, edits=True, rights=True, requisites=True, archive=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def featured_rounds(featured: SimWeb) -> Snapshots:
+    """Every article of the featured web as each of its rounds serves it (gzip not accepted),
+    and one more round that changes nothing."""
+    snapshots = []
+    for n in range(featured.truth.timeline.last_round + 2):
+        featured.set_round(n)
+        snapshots.append({a.url: fetch(a.url) for a in featured.truth.articles})
+    featured.set_round(0)
+    return snapshots

@@ -124,6 +124,13 @@ def feed_dates(url: str) -> dict[str, date]:
     return {e.link: date(*e.published_parsed[:3]) for e in parsed.entries}
 
 
+def feed_entries(url: str) -> dict[str, str]:
+    """Entry link (tracking parameters removed) -> its summary, of an RSS or Atom feed."""
+    parsed = feedparser.parse(fetch(url).body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return {untracked(e.link): e.summary for e in parsed.entries}
+
+
 def sitemap_dates(url: str) -> dict[str, tuple[date | None, date | None]]:
     """loc -> (news publication date, lastmod date) for a sitemap or index, children included."""
     body = fetch(url).body
