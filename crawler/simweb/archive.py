@@ -370,9 +370,7 @@ def _warcinfo(writer: WARCWriter, name: str, stamp: str) -> Any:
 
 def _request(writer: WARCWriter, made: _Exchange) -> Any:
     host, _, path = made.url.split("://", 1)[1].partition("/")
-    agent = (
-        "CCBot/2.0 (https://commoncrawl.org/faq/)" if made.archive == "cc" else "archive.org_bot"
-    )
+    agent = "CCBot/2.0" if made.archive == "cc" else "archive.org_bot"
     http = StatusAndHeaders(
         f"GET /{path} HTTP/1.1",
         [("Host", host), ("User-Agent", agent), ("Accept", "*/*")],

@@ -225,7 +225,7 @@ _CHALLENGE_STYLE = (
 
 
 def _challenge(wall: Wall, host: str, path: str) -> Resource:
-    ray = hashlib.blake2s(f"{host}{path}{wall.status}".encode(), digest_size=8).hexdigest()
+    ray = hashlib.blake2s(f"{path} {wall.status}".encode(), digest_size=8).hexdigest()
     headers: list[tuple[str, str]] = [
         NO_STORE,
         ("Expires", "Thu, 01 Jan 1970 00:00:01 GMT"),
