@@ -31,7 +31,7 @@ from typing import Any, Literal
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.simweb.content import Text, data_text
+from crawler.simweb.content import Text, data_text, text_from
 from crawler.simweb.generator import Generator
 from crawler.simweb.plan import Placed, SitePlan
 from crawler.simweb.server import negotiate
@@ -194,14 +194,7 @@ def archived_texts() -> dict[str, ArchivedText]:
     """data/archived.json: each article's first text, and its revised text and when."""
     out: dict[str, ArchivedText] = {}
     for item in json.loads(data_text("archived.json"))["articles"]:
-        text = Text(
-            key=item["id"],
-            headline=item["headline"],
-            author=item["author"],
-            published=datetime.fromisoformat(item["published"]),
-            paragraphs=tuple(item["paragraphs"]),
-            topic="story",
-        )
+        text = text_from(item, item["id"])
         revised = item.get("revised")
         new = when = None
         if revised:

@@ -74,15 +74,17 @@ def data_text(name: str) -> str:
     return resource.read_text(encoding="utf-8")
 
 
-def _text(item: Mapping[str, Any], key: str) -> Text:
+def text_from(item: Mapping[str, Any], key: str, topic: str = "story") -> Text:
+    """An article of a data file: headline, author, published, paragraphs (figures, lang)."""
     return Text(
         key=key,
         headline=item["headline"],
         author=item["author"],
         published=datetime.fromisoformat(item["published"]),
         paragraphs=tuple(item["paragraphs"]),
-        topic="story",
+        topic=topic,
         figures=tuple(Figure(f["after"], f["caption"]) for f in item.get("figures", ())),
+        lang=item.get("lang", "en"),
     )
 
 
@@ -97,7 +99,7 @@ def seeds() -> dict[str, Seed]:
         out[item["id"]] = Seed(
             id=item["id"],
             file=item["file"],
-            text=_text(item, f"seed-{item['id']}"),
+            text=text_from(item, f"seed-{item['id']}"),
             boilerplate={role: tuple(lines) for role, lines in item["boilerplate"].items()},
             republishes=item.get("republishes"),
         )
@@ -108,7 +110,7 @@ def seeds() -> dict[str, Seed]:
 def coverage() -> dict[str, Text]:
     """The on-topic articles written for the simulation, by id."""
     items = json.loads(data_text("coverage.json"))["articles"]
-    return {item["id"]: _text(item, item["id"]) for item in items}
+    return {item["id"]: text_from(item, item["id"]) for item in items}
 
 
 @cache

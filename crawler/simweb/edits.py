@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
-from crawler.simweb.content import Text, data_text
+from crawler.simweb.content import Text, data_text, text_from
 from crawler.simweb.generator import Generator
-from crawler.simweb.plan import Placed, SitePlan, section_for
+from crawler.simweb.plan import SitePlan, section_for
 from crawler.simweb.publishers import Section
 from crawler.simweb.timeline import Step
 
@@ -126,13 +126,18 @@ class ExpectedEdit:
         return self.kinds != {"byline"}
 
 
-class EditArticles:
-    """The feature: adds one article per case to the plan (`add`, a plan_web addition) and
-    keeps their rewrite steps and what each rewrite is (`steps`, `rewrites`)."""
+class Scripted:
+    """A feature's articles over the rounds: the steps it adds to the scenario, and what each of
+    its rewrites is."""
 
     def __init__(self) -> None:
         self.steps: list[Step] = []
         self.rewrites: list[Rewrite] = []
+
+
+class EditArticles(Scripted):
+    """The feature: adds one article per case to the plan (`add`, a plan_web addition), with its
+    rewrite step."""
 
     def add(self, sites: dict[str, SitePlan], generator: Generator) -> None:
         topics = generator.regular_topics
@@ -150,8 +155,7 @@ class EditArticles:
                 if case.kinds == ("dateline",):
                     base = _with_dateline(base, site.spec.name)
             new, notice = _rewrite(case, base, generator)
-            path = site.path_for(base, section)
-            site.add(Placed(base, path, section, "edited", in_archive=True))
+            site.add_generated(base, "edited", section, linked=True)
             self.steps.append(Step(case.round, case.key, "rewrite", text=new))
             self.rewrites.append(Rewrite(case.key, case.round, frozenset(case.kinds), notice))
 
@@ -246,18 +250,7 @@ def _foreign_items() -> dict[str, dict[str, Any]]:
 @cache
 def foreign_texts() -> dict[str, Text]:
     """The Spanish and German articles of data/edits.json, by id."""
-    out = {}
-    for key, item in _foreign_items().items():
-        out[key] = Text(
-            key=key,
-            headline=item["headline"],
-            author=item["author"],
-            published=datetime.fromisoformat(item["published"]),
-            paragraphs=tuple(item["paragraphs"]),
-            topic="local-news",
-            lang=item["lang"],
-        )
-    return out
+    return {key: text_from(item, key, "local-news") for key, item in _foreign_items().items()}
 
 
 def scenario_rewrites(scenario: Sequence[Step]) -> list[Rewrite]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from crawler.simweb.edits import UPDATE_NOTE, Rewrite
+from crawler.simweb.edits import UPDATE_NOTE, Rewrite, Scripted
 from crawler.simweb.generator import Generator
 from crawler.simweb.plan import Placed, SitePlan, section_for
 from crawler.simweb.site_listings import summary
@@ -116,13 +116,9 @@ class WallTruth:
         return next((a for a in self.articles if a.url == url), None)
 
 
-class WalledArticles:
+class WalledArticles(Scripted):
     """The feature: one article per case (`add`, a plan_web addition), its wall and open steps
-    and the rewrite of the one that comes back edited (`steps`, `rewrites`)."""
-
-    def __init__(self) -> None:
-        self.steps: list[Step] = []
-        self.rewrites: list[Rewrite] = []
+    and the rewrite of the one that comes back edited."""
 
     def add(self, sites: dict[str, SitePlan], generator: Generator) -> None:
         topics = generator.regular_topics
@@ -131,9 +127,9 @@ class WalledArticles:
             topic = topics[(number + 3) % len(topics)]
             when = datetime(2025, 2, 4 + 2 * number, 7 + number, 10, tzinfo=UTC)
             text = generator.article(case.key, topic, when)
-            section = section_for(generator, site.spec, topic)
-            path = site.path_for(text, section)
-            site.add(Placed(text, path, section, "walled", in_archive=True))
+            site.add_generated(
+                text, "walled", section_for(generator, site.spec, topic), linked=True
+            )
             first, reopen = case.rounds[0], case.rounds[-1] + 1
             self.steps += [
                 Step(first, case.key, "wall", wall=case.wall),

@@ -11,12 +11,20 @@ import os
 import re
 import subprocess
 import sys
-from collections import deque
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.simweb import SimWeb
-from tests.simweb.helpers import Response, article_links, fetch, is_html, page_links
+from tests.simweb.helpers import (
+    Response,
+    article_links,
+    crawlable,
+    fetch,
+    is_html,
+    page_links,
+    polite_crawl,
+    walk,
+)
 from tests.simweb.test_weight import IDENTIFIERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,20 +59,11 @@ def body_text(resp: Response) -> str:
 def everything(web: SimWeb) -> dict[str, Response]:
     """Every page of every publisher (links followed at any depth, every article, listings),
     what the article pages load, the CDN, and the archives: indexes, replays, data files."""
-    out: dict[str, Response] = {}
     truth = web.truth
-    queue = deque(p.base_url for p in web.publishers)
+    starts = [p.base_url for p in web.publishers]
     for publisher in web.publishers:
-        queue += [publisher.base_url + "robots.txt", *publisher.feeds, *publisher.sitemaps]
-    queue += [a.url for a in truth.articles]
-    while queue:
-        url = queue.popleft()
-        if url in out:
-            continue
-        out[url] = resp = fetch(url)
-        if is_html(resp):
-            host = urlsplit(url).netloc
-            queue += [u for u in article_links(url, resp.text) if urlsplit(u).netloc == host]
+        starts += [publisher.base_url + "robots.txt", *publisher.feeds, *publisher.sitemaps]
+    out = walk(starts + [a.url for a in truth.articles])
     assert truth.requisites is not None and truth.archive is not None
     for requisites in truth.requisites.pages.values():
         for item in requisites:
@@ -177,3 +176,17 @@ def test_the_features_are_the_same_in_every_process(featured: SimWeb) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     ours = snapshot(featured)
     assert len(ours) > 300 and result.stdout.splitlines() == ours
+
+
+def test_a_polite_crawl_finds_what_the_truth_says(featured: SimWeb) -> None:
+    """test_sites' polite crawl, on the featured web's round 0: the added articles are linked
+    and listed as the truth says (walls included: a wall's page links nowhere), and the
+    articles only the archives hold are beyond any crawl of the live sites."""
+    featured.set_round(0)
+    truth = featured.truth
+    fetched = polite_crawl(featured)
+    assert {a.url for a in truth.articles} & fetched == crawlable(truth)
+    relevant = {a.url for a in truth.articles if a.on_topic and a.in_window}
+    assert truth.archive is not None
+    lost = {url for url, (first, _) in truth.archive.gone.items() if first == 0}
+    assert relevant - fetched == set(truth.disallowed_urls) | lost
