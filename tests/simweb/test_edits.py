@@ -11,7 +11,9 @@ from lxml import html
 
 from crawler.simweb import SimWeb
 from crawler.simweb.edits import CASES, ExpectedEdit
-from crawler.simweb.timeline import History, Version
+from crawler.simweb.features import FeaturePlan, Features
+from crawler.simweb.plan import plan_web
+from crawler.simweb.timeline import History, Version, at_round
 from tests.simweb.helpers import Response, Snapshots, serves_version
 
 NOTICE = re.compile(r"^(Correction|Corrección|Fe de erratas|Korrektur|Update|UPDATE \([^)]*\)):")
@@ -161,3 +163,22 @@ def test_a_stealth_edit_changes_few_words_in_one_middle_paragraph(featured: SimW
     ops = difflib.SequenceMatcher(None, old.split(), new.split()).get_opcodes()
     assert sum(1 for op in ops if op[0] != "equal") >= 1
     assert old.split(". ")[0] == new.split(". ")[0], "the start of the paragraph is untouched"
+
+
+def test_the_edits_hold_for_every_seed() -> None:
+    """Each rewrite changes what its kinds say whatever the web's seed (the generated texts
+    differ from seed to seed), checked on the plan itself."""
+    for seed in (1, 7):
+        plan = FeaturePlan(Features(walls=True, edits=True))
+        planned = plan_web(seed, 5, plan.additions())
+        scenario = plan.scenario()
+        articles = {a.text.key: a for site in planned.values() for a in site}
+        rewrites = [s for s in scenario if s.kind == "rewrite"]
+        assert len(rewrites) == len(CASES) + 1
+        for step in rewrites:
+            [before] = at_round([articles[step.key]], step.round - 1, scenario)
+            [after] = at_round([articles[step.key]], step.round, scenario)
+            old, new = (Version(0, a.text.headline, a.text.paragraphs) for a in (before, after))
+            kinds = observed(old, new, (before.text.author, after.text.author))
+            [case] = [c for c in CASES if c.key == step.key] or [None]
+            assert kinds == (set(case.kinds) if case else {"update"}), (seed, step.key)
