@@ -31,9 +31,9 @@ from unittest import mock
 import trafilatura
 
 from bench import aeb
+from crawler.core.page import PageInput
 from crawler.extraction.extract import extract, extractor_name
 from crawler.extraction.options import ExtractOptions
-from crawler.page import PageInput
 
 RESULTS = Path(__file__).parent / "results"
 FETCHED_AT = datetime(2020, 6, 1, tzinfo=UTC)

@@ -24,10 +24,10 @@ import trafilatura
 from trafilatura.settings import set_date_params
 
 from bench.aebweb import Template, layout, page_path
+from crawler.core.page import PageInput
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import quiet_extractors
-from crawler.page import PageInput
 
 _TEMPLATES: dict[str, Template] = {}
 _LOCAL = ""

@@ -20,9 +20,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.capture import Capture
-from crawler.extraction.article import Article, Extraction, Relevance
-from crawler.story import Source, Story
+from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.capture import Capture
+from crawler.core.story import Source, Story
 from storage.db.engine import open_database
 from storage.db.frontier import load_frontier
 from storage.db.records import PageRecord

@@ -17,7 +17,7 @@ from scrapy.exceptions import (
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler import __version__
-from crawler.story import Story
+from crawler.core.story import Story
 
 
 class SettingError(ValueError):
@@ -84,11 +84,11 @@ def check_settings(settings: Settings) -> None:
     malformed numbers, an unknown revisit mode or clock, bad extraction or clustering options, a
     database that cannot be opened or whose schema is not at this newsarchive's revision.
     Opening an empty database creates its schema."""
-    from crawler.cli.common import settings_database_url
-    from crawler.frontier import REVISIT_MODES, crawl_clock
+    from crawler.clustering.signatures import cluster_options
+    from crawler.core.datadir import settings_database_url
+    from crawler.extraction.options import ExtractOptions
     from crawler.middlewares.guard import AllowList
-    from crawler.pipelines.extract import options_from_settings
-    from crawler.pipelines.store import cluster_options
+    from crawler.services.frontier import REVISIT_MODES, crawl_clock
     from storage.db.engine import SchemaMismatch, open_database
 
     for name in _INTEGERS:
@@ -114,7 +114,7 @@ def check_settings(settings: Settings) -> None:
             f"got {settings.get('NEWSARCHIVE_NOW')!r}"
         ) from None
     try:
-        options_from_settings(settings)
+        ExtractOptions.from_settings(settings)
     except ValueError as exc:
         raise SettingError(f"extraction settings: {exc}") from None
     try:

@@ -10,11 +10,20 @@ acknowledges a request only then, so that a worker that dies loses nothing it ha
 
 `url_outcome(url: str, outcome: str, reason: str, detail: str | None, source: str | None,
 final: bool)` is sent by whatever decides what became of a URL (the spider, the outcomes
-middleware); the outcomes extension keeps one outcome per URL (`crawler.outcomes`).
+middleware); the outcomes extension keeps one outcome per URL (`crawler.core.outcomes`).
 
 `outcomes_settled(run_id: int, outcomes: list[UrlOutcome])` is sent by the outcomes extension;
 the store pipeline takes them into its batches and returns True, so that one thread writes.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.signalmanager import SignalManager
+
+    from crawler.core.outcomes import Outcome
 
 capture_archived = object()
 """One fetch as archived: the link between the WARC files and the database."""
@@ -27,3 +36,26 @@ url_outcome = object()
 
 outcomes_settled = object()
 """URL outcomes ready to be written: a receiver that takes them returns True."""
+
+
+def report(
+    signals: SignalManager,
+    url: str,
+    outcome: Outcome,
+    reason: str,
+    *,
+    detail: str | None = None,
+    source: str | None = None,
+    final: bool = True,
+) -> None:
+    """Tell the outcomes extension, if it is on, what became of `url`; `final=False` for a URL
+    that discovery passes over without requesting it."""
+    signals.send_catch_log(
+        url_outcome,
+        url=url,
+        outcome=outcome,
+        reason=reason,
+        detail=detail,
+        source=source,
+        final=final,
+    )

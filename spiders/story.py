@@ -28,18 +28,19 @@ from scrapy.robotstxt import RobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler import frontier
 from crawler import settings as defaults
+from crawler.core.items import PageItem, RevisitItem
+from crawler.core.outcomes import Outcome
+from crawler.core.page import PageInput
+from crawler.core.story import Source, Story, load_story
+from crawler.core.urls import host_of, normalise_url
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.extensions.outcomes import failure_outcome
-from crawler.items import PageItem, RevisitItem
-from crawler.outcomes import Outcome, report
-from crawler.page import PageInput
 from crawler.refusals import Refused
-from crawler.story import Source, Story, load_story
-from crawler.urls import host_of, normalise_url
+from crawler.services import frontier
+from crawler.signals import report
 from storage.db.frontier import Frontier
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -405,7 +406,7 @@ class StorySpider(scrapy.Spider):
     def _outcome(
         self, url: str, source: Source | None, outcome: Outcome, reason: str, detail: str
     ) -> None:
-        """Say what became of a URL this spider requested (crawler.outcomes)."""
+        """Say what became of a URL this spider requested (crawler.core.outcomes)."""
         host = source.host if source else None
         report(self.crawler.signals, url, outcome, reason, detail=detail, source=host)
 

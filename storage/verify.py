@@ -24,7 +24,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from storage.db import models as m
-from storage.recover import Suspect, in_use
+from storage.db.reconcile import Suspect
+from storage.recover import in_use
 from storage.warc import OPEN_SUFFIX
 from storage.warcscan import Damage, check_record, scan
 

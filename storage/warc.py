@@ -49,7 +49,7 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from crawler import __version__
-from crawler.page import PageInput
+from crawler.core.page import PageInput
 
 try:
     import fcntl

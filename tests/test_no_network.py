@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from crawler.core.page import PageInput
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
-from crawler.page import PageInput
 from crawler.simweb import SimWeb
 
 EXTERNAL = [

@@ -1,8 +1,8 @@
-"""The rules that give every URL exactly one outcome per crawl run (crawler.outcomes)."""
+"""The rules that give every URL exactly one outcome per crawl run (crawler.core.outcomes)."""
 
 from __future__ import annotations
 
-from crawler.outcomes import OutcomeBook, Stage
+from crawler.core.outcomes import OutcomeBook, Stage
 
 A = "http://news.example/a"
 B = "http://news.example/b"

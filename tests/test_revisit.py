@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.revisit import PreviousCapture, RevisitPolicy, parse_duration
+from crawler.core.revisit import PreviousCapture, RevisitPolicy, parse_duration
 
 T0 = datetime(2025, 2, 4, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.story import StoryError, load_story, parse_story
+from crawler.core.story import StoryError, load_story, parse_story
 
 VALID = """
 name = "el-salvador-prisoners"

@@ -1,4 +1,4 @@
-from crawler.urls import host_of, normalise_url, same_site
+from crawler.core.urls import host_of, normalise_url, same_site
 
 
 def test_tracking_parameters_and_fragments_are_dropped() -> None:

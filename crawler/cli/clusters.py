@@ -10,10 +10,10 @@ from typing import Any
 
 from crawler import settings
 from crawler.cli.common import CliError, add_data_options, existing_database
-from crawler.clustering.listing import Cluster
 from crawler.clustering.signatures import ClusterOptions
+from crawler.core.clusters import Cluster
+from crawler.services.clusters import ClusterUpdate, update_clusters
 from storage.db import queries
-from storage.db.clusters import ClusterUpdate, update_clusters
 
 PROG = "newsarchive clusters"
 

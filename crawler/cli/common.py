@@ -8,23 +8,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from crawler.core.datadir import DB_ENV, database_url
 from storage.db.engine import DatabaseNotFound, SchemaMismatch, open_database
 from storage.db.queries import UnknownPublisher, UnknownStory
 
-DB_ENV = "NEWSARCHIVE_DB"
 REDIS_ENV = "NEWSARCHIVE_REDIS"
 REDIS_PREFIX_ENV = "NEWSARCHIVE_REDIS_PREFIX"
-
-
-class SettingsLike(Protocol):
-    """What is read of Scrapy's settings here (common.py does not import Scrapy)."""
-
-    def get(self, name: str, default: Any = None) -> Any: ...
 
 
 class CliError(Exception):
@@ -88,28 +81,6 @@ def redis_prefix() -> str:
     from crawler import settings as defaults
 
     return os.environ.get(REDIS_PREFIX_ENV) or defaults.NEWSARCHIVE_REDIS_PREFIX
-
-
-def database_url(data_dir: Path, db: str | None) -> str:
-    """The database to use: --db, else $NEWSARCHIVE_DB, else SQLite inside the data directory."""
-    if db:
-        return db
-    if os.environ.get(DB_ENV):
-        return os.environ[DB_ENV]
-    return f"sqlite:///{(data_dir / 'newsarchive.db').resolve()}"
-
-
-def settings_database_url(settings: SettingsLike) -> str:
-    """The database a crawl with these Scrapy settings writes to (`DB_URL`, else as
-    `database_url` decides for `NEWSARCHIVE_DATA_DIR`)."""
-    from crawler import settings as defaults
-
-    data_dir = Path(settings.get("NEWSARCHIVE_DATA_DIR") or defaults.NEWSARCHIVE_DATA_DIR)
-    return database_url(data_dir, settings.get("DB_URL") or None)
-
-
-def warc_dir(data_dir: Path) -> Path:
-    return data_dir / "warc"
 
 
 @contextmanager

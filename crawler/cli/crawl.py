@@ -11,11 +11,11 @@ from crawler.cli.common import (
     add_data_options,
     add_redis_option,
     add_setting_option,
-    database_url,
     redis_prefix,
 )
+from crawler.core.datadir import database_url
+from crawler.core.story import StoryError, load_story
 from crawler.run import SettingError, check_settings, crawl_settings, run_crawl
-from crawler.story import StoryError, load_story
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
-from crawler.cli.common import CliError, add_data_options, database_url, unusable_database
+from crawler.cli.common import CliError, add_data_options, unusable_database
+from crawler.core.datadir import database_url
 from storage.db.engine import (
     DatabaseNotFound,
     SchemaMismatch,

@@ -13,10 +13,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.cli.common import warc_dir
+from crawler.core.datadir import warc_dir
+from crawler.core.story import load_story
 from crawler.run import crawl_settings, run_crawl
 from crawler.simweb import SimWeb
-from crawler.story import load_story
 
 MARKER = ".newsarchive-demo"
 """Marks a directory the demo made, so a rerun may replace it and nothing else."""

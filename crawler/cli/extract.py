@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from crawler.extraction.article import Article
+from crawler.core.article import Article
+from crawler.core.page import PageInput
 from crawler.extraction.extract import extract
 from crawler.extraction.options import FAVORS, ExtractOptions
-from crawler.page import PageInput
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.cli.common import warc_dir
+from crawler.core.datadir import warc_dir
 from storage.cdxj import update_index
 
 PROG = "newsarchive index"

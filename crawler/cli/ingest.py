@@ -17,9 +17,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from crawler.cli.common import CliError, add_data_options, database_url, warc_dir
-from crawler.ingest import Ingester, ingest_files
-from crawler.story import StoryError, load_story
+from crawler.cli.common import CliError, add_data_options
+from crawler.core.datadir import database_url, warc_dir
+from crawler.core.story import StoryError, load_story
+from crawler.services.ingest import Ingester, ingest_files
 from storage.db.engine import open_database
 from storage.db.repository import Repository
 

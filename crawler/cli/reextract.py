@@ -10,12 +10,11 @@ from datetime import UTC, date, datetime
 
 from crawler import settings as defaults
 from crawler.cli.common import CliError, add_data_options, add_setting_option, existing_database
-from crawler.cli.common import warc_dir as warc_directory
+from crawler.core.datadir import warc_dir as warc_directory
 from crawler.extraction.extract import extractor_name
 from crawler.extraction.options import FAVORS, ExtractOptions
-from crawler.pipelines.extract import options_from_settings
-from crawler.reextract import Summary, reextract
 from crawler.run import SettingError, crawl_settings
+from crawler.services.reextract import Summary, reextract
 
 PROG = "newsarchive reextract"
 
@@ -121,7 +120,7 @@ def options(args: argparse.Namespace) -> tuple[ExtractOptions, int]:
         if value is not None:
             settings.set(name, value, priority="cmdline")
     try:
-        return options_from_settings(settings), settings.getint("EXTRACT_WORKERS")
+        return ExtractOptions.from_settings(settings), settings.getint("EXTRACT_WORKERS")
     except ValueError as exc:
         raise CliError(f"invalid extraction options: {exc}", 2) from exc
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from crawler.cli.common import CliError, add_data_options, existing_database
 from crawler.report.render import render_report
+from crawler.services.report import MOST_EDITED, report_data
 from storage.atomic import replacing
-from storage.db.report import MOST_EDITED, report_data
 
 PROG = "newsarchive report"
 

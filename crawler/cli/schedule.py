@@ -24,8 +24,8 @@ from pathlib import Path
 from types import FrameType
 
 from crawler.cli.common import CliError, add_data_options, add_setting_option, check_schema
-from crawler.revisit import parse_duration
-from crawler.story import StoryError, load_story
+from crawler.core.revisit import parse_duration
+from crawler.core.story import StoryError, load_story
 
 PROG = "newsarchive schedule"
 CRAWL_COMMAND: tuple[str, ...] = (sys.executable, "-m", "crawler", "crawl")

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, existing_database, warc_dir
+from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.core.datadir import warc_dir
 from storage.db import queries
 from storage.db.queries import Counts, RunInfo, StatusReport, StoryOutcomes, UnknownRun
 

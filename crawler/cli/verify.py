@@ -12,17 +12,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from crawler.cli.common import CliError, add_data_options, database_url, warc_dir
+from crawler.cli.common import CliError, add_data_options
+from crawler.core.datadir import database_url, warc_dir
+from crawler.core.story import Story, StoryError, load_story
 from crawler.extraction.options import ExtractOptions
-from crawler.story import Story, StoryError, load_story
+from crawler.services.recover import Reconciled, Reconciler
 from storage.db.engine import DatabaseNotFound, open_database
-from storage.recover import (
-    Reconciled,
-    Reconciler,
-    RecoveredFile,
-    files_to_reconcile,
-    recover_open_files,
-)
+from storage.recover import RecoveredFile, files_to_reconcile, recover_open_files
 from storage.verify import Report, verify
 
 PROG = "newsarchive verify"

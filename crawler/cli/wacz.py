@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crawler import __version__
-from crawler.cli.common import CliError, add_data_options, existing_database, warc_dir
+from crawler.cli.common import CliError, add_data_options, existing_database
 from crawler.cli.index import count_warc_files
+from crawler.core.datadir import warc_dir
 from storage.db.replay import StoryFiles, story_files
 from storage.wacz import PageCapture, write_wacz
 from storage.warc import OPEN_SUFFIX

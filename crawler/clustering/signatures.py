@@ -19,7 +19,8 @@ from functools import cache
 import numpy as np
 
 from crawler import settings
-from crawler.extraction.normalise import WORD, fold, normalise_text
+from crawler.core.config import SettingsLike
+from crawler.core.normalise import WORD, fold, normalise_text
 
 SCHEME = "affine32"
 """datasketch's permutation scheme: 32-bit values, so a signature is 4 bytes per permutation."""
@@ -132,3 +133,14 @@ def band_keys(sig: bytes, options: ClusterOptions) -> list[int]:
         ).digest()
         keys.append(int.from_bytes(digest, "little", signed=True))
     return keys
+
+
+def cluster_options(values: SettingsLike) -> ClusterOptions | None:
+    """The clustering options of the `CLUSTER_*` settings; None when clustering is off."""
+    if not values.getbool("CLUSTER_ENABLED", settings.CLUSTER_ENABLED):
+        return None
+    return ClusterOptions(
+        threshold=values.getfloat("CLUSTER_THRESHOLD", settings.CLUSTER_THRESHOLD),
+        shingle_words=values.getint("CLUSTER_SHINGLE_WORDS", settings.CLUSTER_SHINGLE_WORDS),
+        num_perm=values.getint("CLUSTER_NUM_PERM", settings.CLUSTER_NUM_PERM),
+    )

@@ -1,9 +1,10 @@
 """One recorded outcome for every URL a crawl meets: no silent losses.
 
 The extension follows each URL through the crawl's signals and keeps its outcome by the rules of
-`crawler.outcomes.OutcomeBook`; the spider reports what only it knows (URLs it passes over, feeds
-it could not read) with the `url_outcome` signal. Outcomes are counted in `outcome/<reason>` stats
-and written to `url_outcomes`, under a `crawl_runs` row, by one thread of their own.
+`crawler.core.outcomes.OutcomeBook`; the spider reports what only it knows (URLs it passes over,
+feeds it could not read) with the `url_outcome` signal. Outcomes are counted in
+`outcome/<reason>` stats and written to `url_outcomes`, under a `crawl_runs` row, by one thread
+of their own.
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import settings as defaults
-from crawler.cli.common import settings_database_url
-from crawler.items import PageItem, RevisitItem
-from crawler.outcomes import Outcome, OutcomeBook, Stage, UrlOutcome, report
-from crawler.signals import outcomes_settled, url_outcome
-from crawler.story import Story
-from crawler.urls import host_of, normalise_url
+from crawler.core.datadir import settings_database_url
+from crawler.core.items import PageItem, RevisitItem
+from crawler.core.outcomes import Outcome, OutcomeBook, Stage, UrlOutcome
+from crawler.core.story import Story
+from crawler.core.urls import host_of, normalise_url
+from crawler.signals import outcomes_settled, report, url_outcome
 from storage.db.engine import open_database, write_transaction
 from storage.db.repository import Repository
 from storage.db.runs import finish_run, insert_outcomes, start_run
@@ -120,7 +121,7 @@ class OutcomesExtension:
 
     Each URL's outcome is final when a request for it ends (stored or archived response,
     redirect, refusal, failure) and provisional until then (passed over by discovery, refused as
-    a duplicate, scheduled, answered); see `crawler.outcomes`. A final outcome goes at once to
+    a duplicate, scheduled, answered); see `crawler.core.outcomes`. A final outcome goes at once to
     the store pipeline's batches (`outcomes_settled`); at the close the provisional ones are
     settled and written here, with any the store pipeline did not take, and the run's row gets
     its end and stats. `NEWSARCHIVE_OUTCOMES = False` turns it off.

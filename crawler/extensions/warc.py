@@ -14,14 +14,16 @@ from scrapy.exceptions import NotConfigured
 from w3lib.url import safe_url_string
 
 from crawler import settings as defaults
-from crawler.capture import Capture
-from crawler.cli.common import settings_database_url
-from crawler.pipelines.extract import options_from_settings
-from crawler.revisit import PreviousCapture
+from crawler.core import meta
+from crawler.core.capture import Capture
+from crawler.core.datadir import settings_database_url
+from crawler.core.revisit import PreviousCapture
+from crawler.core.story import Story
+from crawler.extraction.options import ExtractOptions
+from crawler.services.recover import Reconciler
 from crawler.signals import capture_archived
-from crawler.story import Story
 from storage.db.engine import open_database
-from storage.recover import Reconciler, files_to_reconcile, recover_open_files
+from storage.recover import files_to_reconcile, recover_open_files
 from storage.warc import (
     OPEN_SUFFIX,
     HttpRequestData,
@@ -41,10 +43,6 @@ logger = logging.getLogger(__name__)
 
 _TRUNCATED = {"dataloss": "disconnect", "download_stopped": "unspecified"}
 """Scrapy response flags that mean an incomplete body, and the WARC-Truncated reason for each."""
-
-TRUNCATED_META = "warc_truncated"
-"""request.meta key a component sets when it cut a body short on purpose: the WARC-Truncated
-reason to write ("length" for a size limit), where Scrapy's flags would only say "unspecified"."""
 
 _UNCHANGED: dict[RevisitProfile, str] = {
     "server-not-modified": "not-modified",
@@ -134,7 +132,7 @@ class WarcExtension:
             previous = None
         profile = _revisit_profile(response, previous)
         request_data = _request_data(request)
-        response_data = _response_data(response, request.meta.get(TRUNCATED_META))
+        response_data = _response_data(response, request.meta.get(meta.TRUNCATED))
         ip_address = None if response.ip_address is None else str(response.ip_address)
         try:
             if profile is None or previous is None:
@@ -209,9 +207,9 @@ def recover(crawler: Crawler, directory: Path, story: Story | None) -> None:
         return
     engine = open_database(settings_database_url(settings))
     try:
-        done = Reconciler(engine, directory, options_from_settings(settings), story).reconcile(
-            names
-        )
+        done = Reconciler(
+            engine, directory, ExtractOptions.from_settings(settings), story
+        ).reconcile(names)
     finally:
         engine.dispose()
     stats.inc_value("recovery/captures_added", done.captures_added)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from lxml.html import HtmlElement
 from trafilatura.xpaths import BODY_XPATH
 
-from crawler.extraction.normalise import count_words
+from crawler.core.normalise import count_words
 
 MIN_PART_WORDS = 50
 """A part of a split body has at least this many words: small boxes that share the body's class

@@ -22,7 +22,9 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor, set_date_params
 
 from crawler import __version__
-from crawler.extraction.article import Article, Extraction
+from crawler.core.article import Article, Extraction
+from crawler.core.normalise import count_words, text_digest
+from crawler.core.page import PageInput, decode_html
 from crawler.extraction.body import join_split_body, unwrap_embedded_posts
 from crawler.extraction.boilerplate import (
     link_blocks,
@@ -32,9 +34,7 @@ from crawler.extraction.boilerplate import (
     strip_link_blocks,
     strip_syndication_footer,
 )
-from crawler.extraction.normalise import count_words, text_digest
 from crawler.extraction.options import ExtractOptions, Favor
-from crawler.page import PageInput, decode_html
 
 _EXTRACTOR = f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Literal, cast, get_args
 
 from crawler import settings
+from crawler.core.config import SettingsLike
 
 Favor = Literal["precision", "recall", "balanced"]
 FAVORS: tuple[Favor, ...] = get_args(Favor)
@@ -62,6 +63,24 @@ class ExtractOptions:
             )
         given = {key: value for key, value in values.items() if value is not None}
         return cls(**given)  # type: ignore[arg-type]  # values are checked in __post_init__
+
+    @classmethod
+    def from_settings(cls, values: SettingsLike) -> ExtractOptions:
+        """The options of the `EXTRACT_*` settings (our defaults where a project's settings lack
+        them): the crawl, re-extraction, ingest, recovery and repair all build them here, so one
+        set of settings means one set of options for every verb."""
+        return cls.from_mapping(
+            {
+                "favor": values.get("EXTRACT_FAVOR", settings.EXTRACT_FAVOR),
+                "include_tables": values.getbool(
+                    "EXTRACT_INCLUDE_TABLES", settings.EXTRACT_INCLUDE_TABLES
+                ),
+                "include_comments": values.getbool(
+                    "EXTRACT_INCLUDE_COMMENTS", settings.EXTRACT_INCLUDE_COMMENTS
+                ),
+                "min_words": values.getint("EXTRACT_MIN_WORDS", settings.EXTRACT_MIN_WORDS),
+            }
+        )
 
     @property
     def digest(self) -> str:

@@ -29,9 +29,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from crawler.extraction.article import Article, Relevance
-from crawler.extraction.normalise import WORD, fold
-from crawler.story import MatchRule, Story
+from crawler.core.article import Article, Relevance
+from crawler.core.normalise import WORD, fold
+from crawler.core.story import MatchRule, Story
 
 SATURATION = 2.0
 """Occurrences of positive terms per 100 words at which the density part of the score is full."""

@@ -34,7 +34,7 @@ from scrapy.http import Request, Response
 from scrapy.spiders import Spider
 
 from crawler import settings as defaults
-from crawler.extensions.warc import TRUNCATED_META
+from crawler.core import meta
 from crawler.refusals import (
     RedirectLoop,
     Refused,
@@ -129,7 +129,7 @@ class LimitsMiddleware:
         received = request.meta.get(ROBOTS_BYTES, 0) + len(data)
         request.meta[ROBOTS_BYTES] = received
         if received > self.robots_max:
-            request.meta[TRUNCATED_META] = "length"
+            request.meta[meta.TRUNCATED] = "length"
             self.stats.inc_value("fetch/robots_truncated")
             logger.warning(
                 "%s truncated (too-large): read %d bytes, NEWSARCHIVE_ROBOTSTXT_MAXSIZE is %d",

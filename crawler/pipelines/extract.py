@@ -18,36 +18,18 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from crawler import settings as defaults
-from crawler.extraction.article import Extraction
+from crawler.core.article import Extraction
+from crawler.core.items import PageItem
+from crawler.core.story import Story
 from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
-from crawler.items import PageItem
-from crawler.story import Story
 
 logger = logging.getLogger(__name__)
-
-
-def options_from_settings(settings: BaseSettings) -> ExtractOptions:
-    """The one options object, built once from the `EXTRACT_*` settings (our defaults where a
-    project's settings lack them)."""
-    return ExtractOptions.from_mapping(
-        {
-            "favor": settings.get("EXTRACT_FAVOR", defaults.EXTRACT_FAVOR),
-            "include_tables": settings.getbool(
-                "EXTRACT_INCLUDE_TABLES", defaults.EXTRACT_INCLUDE_TABLES
-            ),
-            "include_comments": settings.getbool(
-                "EXTRACT_INCLUDE_COMMENTS", defaults.EXTRACT_INCLUDE_COMMENTS
-            ),
-            "min_words": settings.getint("EXTRACT_MIN_WORDS", defaults.EXTRACT_MIN_WORDS),
-        }
-    )
 
 
 def with_listing_date(extraction: Extraction, hints: dict[str, str]) -> Extraction:
@@ -74,7 +56,7 @@ class ExtractPipeline:
         if not crawler.settings.getbool("EXTRACT_ENABLED", defaults.EXTRACT_ENABLED):
             raise NotConfigured("EXTRACT_ENABLED is off")
         workers = crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, options_from_settings(crawler.settings), workers)
+        return cls(crawler, ExtractOptions.from_settings(crawler.settings), workers)
 
     def _pool(self) -> Executor:
         if self._executor is None:

@@ -22,38 +22,26 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, is_asyncio_available
 from sqlalchemy import make_url
 
 from crawler import settings as defaults
-from crawler.capture import Capture
-from crawler.cli.common import settings_database_url
-from crawler.clustering.signatures import ClusterOptions
-from crawler.items import PageItem, RevisitItem
-from crawler.outcomes import UrlOutcome
-from crawler.revisit import RevisitPolicy
+from crawler.clustering.signatures import ClusterOptions, cluster_options
+from crawler.core.capture import Capture
+from crawler.core.datadir import settings_database_url
+from crawler.core.items import PageItem, RevisitItem
+from crawler.core.outcomes import UrlOutcome
+from crawler.core.revisit import RevisitPolicy
+from crawler.core.story import Story
+from crawler.services.clusters import update_clusters
 from crawler.signals import capture_archived, outcomes_settled, stored_through
-from crawler.story import Story
-from storage.db.clusters import update_clusters
 from storage.db.engine import open_database
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def cluster_options(settings: BaseSettings) -> ClusterOptions | None:
-    """The clustering options of the `CLUSTER_*` settings; None when clustering is off."""
-    if not settings.getbool("CLUSTER_ENABLED", defaults.CLUSTER_ENABLED):
-        return None
-    return ClusterOptions(
-        threshold=settings.getfloat("CLUSTER_THRESHOLD", defaults.CLUSTER_THRESHOLD),
-        shingle_words=settings.getint("CLUSTER_SHINGLE_WORDS", defaults.CLUSTER_SHINGLE_WORDS),
-        num_perm=settings.getint("CLUSTER_NUM_PERM", defaults.CLUSTER_NUM_PERM),
-    )
 
 
 def page_record(item: PageItem) -> PageRecord:

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from crawler.capture import Capture
-from crawler.urls import normalise_url
+from crawler.core.capture import Capture
+from crawler.core.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 

@@ -1,85 +1,40 @@
-"""Syndication clusters in the database: signatures, band keys and cluster assignments kept up to
-date incrementally (the clustering itself is `crawler.clustering`, which knows no database).
-
-An update signs only the articles whose current version has no current signature, then
-re-clusters only what those can have changed: the signed articles, the articles sharing an LSH
-band key with them (an index look-up in `article_bands`) and every member of those articles'
-clusters, old and new. Clusters are connected groups, so no link can lead outside that set, and
-the outcome equals a rebuild from scratch. Signatures made with other options are stale, so a
-change of options re-signs everything.
+"""Syndication clusters in the database: signatures, band keys and cluster assignments, read and
+written for `crawler.services.clusters`, which decides what they are (with `crawler.clustering`).
+Rows go in and out as plain tuples; nothing here computes a signature or a cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    and_,
-    bindparam,
-    delete,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from crawler.clustering.groups import Assignment, Member, assign
-from crawler.clustering.signatures import ClusterOptions, band_keys, signature
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
-from storage.db.engine import write_transaction
 from storage.db.models import utcnow
 from storage.db.versions import ranked_versions
 
-
-@dataclass(frozen=True, slots=True)
-class ClusterUpdate:
-    signed: int
-    """Articles whose signature was computed (new, a new version, or other options)."""
-    considered: int
-    """Articles whose cluster was worked out again."""
-    changed: int
-    """Of those, articles whose cluster id or original flag is new or changed."""
-    rebuilt: bool
+Assigned = tuple[int, bool]
+"""(cluster id, is original) of an article."""
 
 
-def update_clusters(
-    engine: Engine, options: ClusterOptions, *, rebuild: bool = False
-) -> ClusterUpdate:
-    """Bring every article's signature and cluster up to date, in one transaction; with `rebuild`
-    (or when stored signatures were made with other options) start from nothing."""
-
-    def write(conn: Connection) -> ClusterUpdate:
-        stored_params = conn.execute(
-            select(m.ArticleSignature.params).where(m.ArticleSignature.params != options.params)
-        ).first()
-        previous = None
-        rebuilt = rebuild
-        if rebuild or stored_params is not None:
-            rebuilt = True
-            previous = _assignments(conn, None)
-            conn.execute(delete(m.ArticleBand))
-            conn.execute(delete(m.ArticleSignature))
-        stale = _stale(conn)
-        keys: set[int] = set()
-        for chunk in chunks(stale):
-            keys.update(_sign(conn, chunk, options))
-        signed = {url_id for url_id, _ in stale}
-        neighbours = _sharing(conn, sorted(keys))
-        # A re-signed article keeps its old cluster id until `_reassign`: that cluster is affected.
-        clusters = _clusters_of(conn, sorted(neighbours | signed))
-        considered = signed | neighbours | _members_of(conn, sorted(clusters))
-        changed = _reassign(conn, sorted(considered), options, previous)
-        return ClusterUpdate(len(signed), len(considered), changed, rebuilt)
-
-    return write_transaction(engine, write)
+def signed_with_other_params(conn: Connection, params: str) -> bool:
+    """Whether any stored signature was made with other clustering options than `params`."""
+    found = conn.execute(
+        select(m.ArticleSignature.params).where(m.ArticleSignature.params != params)
+    ).first()
+    return found is not None
 
 
-def _stale(conn: Connection) -> list[tuple[int, int]]:
+def forget_signatures(conn: Connection) -> None:
+    """Delete every signature, band key and assignment (a rebuild starts from nothing)."""
+    conn.execute(delete(m.ArticleBand))
+    conn.execute(delete(m.ArticleSignature))
+
+
+def stale(conn: Connection) -> list[tuple[int, int]]:
     """(url id, current version id) of each article whose current version (see
     `ranked_versions`) has no signature."""
     sig = m.ArticleSignature
@@ -96,56 +51,62 @@ def _stale(conn: Connection) -> list[tuple[int, int]]:
     return [(url_id, version_id) for url_id, version_id in rows]
 
 
-def _sign(
-    conn: Connection, articles: Sequence[tuple[int, int]], options: ClusterOptions
-) -> set[int]:
-    """Compute and store the signatures and band keys of (url id, version id) pairs; returns the
-    band keys. A new article starts as a cluster of one until `_reassign`."""
+def version_texts(conn: Connection, version_ids: Sequence[int]) -> dict[int, str]:
+    """The text of each version, by version id."""
     version = m.ArticleVersion
-    version_ids = [version_id for _, version_id in articles]
-    texts = {
+    return {
         id_: text
-        for id_, text in conn.execute(
-            select(version.id, version.text).where(version.id.in_(version_ids))
-        )
+        for chunk in chunks(version_ids)
+        for id_, text in conn.execute(select(version.id, version.text).where(version.id.in_(chunk)))
     }
-    signatures = {url_id: signature(texts[version_id], options) for url_id, version_id in articles}
+
+
+def store_signatures(
+    conn: Connection,
+    signed: Sequence[tuple[int, int, bytes, Sequence[int]]],
+    params: str,
+) -> None:
+    """Store (url id, version id, signature, band keys) of articles signed with `params`; a new
+    article starts as a cluster of one until its assignment is stored."""
+    if not signed:
+        return
     now = utcnow()
     rows = [
         {
             "url_id": url_id,
             "version_id": version_id,
-            "params": options.params,
-            "signature": signatures[url_id],
+            "params": params,
+            "signature": signature,
             "cluster_id": url_id,
             "is_original": True,
             "computed_at": now,
         }
-        for url_id, version_id in articles
+        for url_id, version_id, signature, _ in signed
     ]
-    stmt = dialect_insert(conn, m.ArticleSignature).values(rows)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[m.ArticleSignature.url_id],
-            set_={
-                name: getattr(stmt.excluded, name)
-                for name in ("version_id", "params", "signature", "computed_at")
-            },
+    for batch in chunks(rows):
+        stmt = dialect_insert(conn, m.ArticleSignature).values(list(batch))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[m.ArticleSignature.url_id],
+                set_={
+                    name: getattr(stmt.excluded, name)
+                    for name in ("version_id", "params", "signature", "computed_at")
+                },
+            )
         )
-    )
-    url_ids = [url_id for url_id, _ in articles]
-    conn.execute(delete(m.ArticleBand).where(m.ArticleBand.url_id.in_(url_ids)))
+    url_ids = [url_id for url_id, *_ in signed]
+    for ids in chunks(url_ids):
+        conn.execute(delete(m.ArticleBand).where(m.ArticleBand.url_id.in_(ids)))
     bands = [
         {"key": key, "url_id": url_id}
-        for url_id, sig in signatures.items()
-        for key in dict.fromkeys(band_keys(sig, options))
+        for url_id, _, _, keys in signed
+        for key in dict.fromkeys(keys)
     ]
-    for chunk in chunks(bands):
-        conn.execute(dialect_insert(conn, m.ArticleBand).values(list(chunk)))
-    return {band["key"] for band in bands}
+    for keys in chunks(bands):
+        conn.execute(dialect_insert(conn, m.ArticleBand).values(list(keys)))
 
 
-def _sharing(conn: Connection, keys: Sequence[int]) -> set[int]:
+def sharing(conn: Connection, keys: Sequence[int]) -> set[int]:
     """Articles with any of the band keys."""
     band = m.ArticleBand
     return {
@@ -157,7 +118,8 @@ def _sharing(conn: Connection, keys: Sequence[int]) -> set[int]:
     }
 
 
-def _clusters_of(conn: Connection, url_ids: Sequence[int]) -> set[int]:
+def clusters_of(conn: Connection, url_ids: Sequence[int]) -> set[int]:
+    """The clusters the articles are in now."""
     sig = m.ArticleSignature
     return {
         cluster
@@ -166,7 +128,8 @@ def _clusters_of(conn: Connection, url_ids: Sequence[int]) -> set[int]:
     }
 
 
-def _members_of(conn: Connection, clusters: Sequence[int]) -> set[int]:
+def members_of(conn: Connection, clusters: Sequence[int]) -> set[int]:
+    """The articles in the clusters."""
     sig = m.ArticleSignature
     return {
         url_id
@@ -175,7 +138,7 @@ def _members_of(conn: Connection, clusters: Sequence[int]) -> set[int]:
     }
 
 
-def _assignments(conn: Connection, url_ids: Sequence[int] | None) -> dict[int, Assignment]:
+def assignments(conn: Connection, url_ids: Sequence[int] | None) -> dict[int, Assigned]:
     """The stored cluster of each article (of every article with None)."""
     sig = m.ArticleSignature
     query = select(sig.url_id, sig.cluster_id, sig.is_original)
@@ -183,60 +146,49 @@ def _assignments(conn: Connection, url_ids: Sequence[int] | None) -> dict[int, A
         [query] if url_ids is None else [query.where(sig.url_id.in_(c)) for c in chunks(url_ids)]
     )
     return {
-        url_id: Assignment(cluster, original)
+        url_id: (cluster, original)
         for stmt in queries
         for url_id, cluster, original in conn.execute(stmt)
     }
 
 
-def _reassign(
-    conn: Connection,
-    url_ids: Sequence[int],
-    options: ClusterOptions,
-    previous: Mapping[int, Assignment] | None,
-) -> int:
-    """Cluster the articles again and store what changed; returns how many differ from
-    `previous` (by default, what is stored).
-
-    Only articles that share a band key with another one can be linked, so only they are loaded
-    and handed to `assign`: the rest are clusters of one, and memory follows the number of
-    candidate copies, not of articles.
-    """
+def linkable(
+    conn: Connection, url_ids: Sequence[int]
+) -> Iterable[tuple[int, bytes, date | None, datetime]]:
+    """(url id, signature, published, first captured) of those of the articles that share a band
+    key with another article: only they can be linked, so memory follows the number of candidate
+    copies, not of articles."""
     sig, version = m.ArticleSignature, m.ArticleVersion
-    stored = _assignments(conn, url_ids)
-    linkable = sorted(_with_shared_band(conn, url_ids))
-    members: list[Member] = []
-    for chunk in chunks(linkable):
+    for chunk in chunks(sorted(_with_shared_band(conn, url_ids))):
         first = (
             select(version.url_id, func.min(version.first_seen).label("first_seen"))
             .where(version.url_id.in_(chunk))
             .group_by(version.url_id)
             .subquery()
         )
-        for url_id, signature_, published, first_seen in conn.execute(
+        rows = conn.execute(
             select(sig.url_id, sig.signature, version.published, first.c.first_seen)
             .join(version, version.id == sig.version_id)
             .join(first, first.c.url_id == sig.url_id)
             .where(sig.url_id.in_(chunk))
-        ):
-            members.append(Member(url_id, signature_, published, first_seen))
-    wanted = {url_id: Assignment(url_id, True) for url_id in url_ids}
-    wanted.update(assign(members, options))
-    changes = [
-        {"b_url_id": url_id, "b_cluster_id": a.cluster_id, "b_is_original": a.is_original}
-        for url_id, a in wanted.items()
-        if stored.get(url_id) != a
+        )
+        yield from ((url_id, sig_, published, seen) for url_id, sig_, published, seen in rows)
+
+
+def store_assignments(conn: Connection, changes: Mapping[int, Assigned]) -> None:
+    """Store the new (cluster id, is original) of each article."""
+    sig = m.ArticleSignature
+    rows = [
+        {"b_url_id": url_id, "b_cluster_id": cluster, "b_is_original": original}
+        for url_id, (cluster, original) in changes.items()
     ]
     stmt = (
         update(sig)
         .where(sig.url_id == bindparam("b_url_id"))
         .values(cluster_id=bindparam("b_cluster_id"), is_original=bindparam("b_is_original"))
     )
-    for batch in chunks(changes):
+    for batch in chunks(rows):
         conn.execute(stmt, list(batch))
-    if previous is None:
-        return len(changes)
-    return sum(previous.get(url_id) != a for url_id, a in wanted.items())
 
 
 def _with_shared_band(conn: Connection, url_ids: Sequence[int]) -> Iterable[int]:

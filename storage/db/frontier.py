@@ -14,7 +14,7 @@ from typing import Literal
 from sqlalchemy import Connection, Engine, Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from crawler.revisit import PreviousCapture
+from crawler.core.revisit import PreviousCapture
 from storage.db import models as m
 
 RevisitMode = Literal["due", "all", "none"]

@@ -241,7 +241,7 @@ class StoryArticle(Base):
 
 class ArticleSchedule(Base):
     """When an article is fetched again, and whether it is gone: one row per article URL, written
-    with each batch that fetched the article (see `crawler.revisit.RevisitPolicy`)."""
+    with each batch that fetched the article (see `crawler.core.revisit.RevisitPolicy`)."""
 
     __tablename__ = "article_schedule"
 
@@ -311,8 +311,8 @@ class CrawlRun(Base):
 
 
 class UrlOutcome(Base):
-    """What became of one URL in one crawl run (see `crawler.outcomes`): the primary key makes it
-    exactly one outcome per URL and run."""
+    """What became of one URL in one crawl run (see `crawler.core.outcomes`): the primary key
+    makes it exactly one outcome per URL and run."""
 
     __tablename__ = "url_outcomes"
 

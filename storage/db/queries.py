@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
-from crawler.clustering.listing import Cluster, ClusterMember
-from crawler.outcomes import OUTCOMES
-from crawler.urls import normalise_url
+from crawler.core.clusters import Cluster, ClusterMember
+from crawler.core.outcomes import OUTCOMES
+from crawler.core.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks
 from storage.db.urls import url_hash
@@ -554,6 +554,12 @@ class StoredRecord:
     record_id: str
     warc_filename: str
     warc_offset: int
+
+
+def publisher_hosts(engine: Engine) -> list[str]:
+    """The host:port of every publisher in the database."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(m.Publisher.host)).scalars())
 
 
 def stored_record_ids(engine: Engine, record_ids: Iterable[str]) -> set[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crawler.extraction.article import Article, Extraction, Relevance
-from crawler.items import RevisitOutcome
-from crawler.urls import host_of, normalise_url
+from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.items import RevisitOutcome
+from crawler.core.urls import host_of, normalise_url
 
 
 @dataclass(frozen=True, slots=True)

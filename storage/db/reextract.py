@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, not_, or_, select
 
-from crawler.extraction.article import Article, Extraction, Relevance
-from crawler.urls import host_of
+from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.urls import host_of
 from storage.db import models as m
 from storage.db.bulk import chunks
 from storage.db.queries import UnknownStory

@@ -1,27 +1,45 @@
-"""The read side of the coverage report: a story's articles, edits and extraction health."""
+"""The read side of the coverage report: a story's articles, edits and extraction health, as rows.
+
+`crawler.services.report` turns them into the report's model (and diffs the edited texts): the
+database layer reads, it does not assemble.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
-from crawler.versions.diff import word_diff
 from storage.db import models as m
-from storage.db.queries import UnknownStory, clusters
+from storage.db.queries import UnknownStory
 
-MOST_EDITED = 10
-"""Articles shown with their diffs."""
+ArticleRow = tuple[str, str, str | None, date | None, datetime, bool, int]
+EditedRow = tuple[str, str, str | None, str | None, int, datetime, datetime, str, str]
+HealthCounts = tuple[str, date, int, int, int, int, int]
 
 
-def report_data(engine: Engine, story: str, *, most_edited: int = MOST_EDITED) -> ReportData:
-    """Everything the report page shows about `story`, read in one transaction.
+@dataclass(frozen=True, slots=True)
+class ReportRows:
+    """What the report shows of a story, as read from the database."""
 
-    Raises `UnknownStory` for a story that is not in the database.
-    """
+    title: str
+    articles: Sequence[ArticleRow]
+    """(url, publisher, title, published, first_seen, relevant, versions), by URL."""
+    edited: Sequence[EditedRow]
+    """(url, publisher, first_title, last_title, versions, first_seen, last_changed, first_text,
+    last_text), most versions first."""
+    health: Sequence[HealthCounts]
+    """(publisher, day, pages, with_text, with_title, with_date, with_author), by publisher
+    and day."""
+
+
+def report_rows(engine: Engine, story: str, *, most_edited: int) -> ReportRows:
+    """The rows of the report of `story`, read in one transaction; `most_edited` articles with
+    more than one version. Raises `UnknownStory` for a story that is not in the database."""
     with engine.connect() as conn:
         found = conn.execute(
             select(m.Story.id, m.Story.title).where(m.Story.name == story)
@@ -29,22 +47,15 @@ def report_data(engine: Engine, story: str, *, most_edited: int = MOST_EDITED) -
         if found is None:
             raise UnknownStory(story)
         story_id, title = found
-        articles = _articles(conn, story_id)
-        edited = _edited(conn, story_id, most_edited)
-        health = _health(conn, story_id)
-    groups = clusters(engine, story)
-    return ReportData(
-        story=story,
-        title=title,
-        generated_at=datetime.now(UTC),
-        articles=tuple(articles),
-        edited=tuple(edited),
-        health=tuple(health),
-        clusters=tuple(groups),
-    )
+        return ReportRows(
+            title=title,
+            articles=_articles(conn, story_id),
+            edited=_edited(conn, story_id, most_edited),
+            health=_health(conn, story_id),
+        )
 
 
-def _articles(conn: Connection, story_id: int) -> list[ReportArticle]:
+def _articles(conn: Connection, story_id: int) -> list[ArticleRow]:
     """The story's articles as of their latest version, with their version counts."""
     v, link = m.ArticleVersion, m.StoryArticle
     stats = (
@@ -76,14 +87,14 @@ def _articles(conn: Connection, story_id: int) -> list[ReportArticle]:
         .order_by(m.Url.url)
     )
     return [
-        ReportArticle(url, publisher, title, published, first_seen, relevant, versions)
+        (url, publisher, title, published, first_seen, relevant, versions)
         for url, publisher, title, published, first_seen, relevant, versions in rows
     ]
 
 
-def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedArticle]:
-    """The `limit` articles of the story with the most versions (more than one), with the diff
-    from their first version's text to their latest's."""
+def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedRow]:
+    """The `limit` articles of the story with the most versions (more than one), with their
+    first version's text and their latest's."""
     v, link = m.ArticleVersion, m.StoryArticle
     counts = (
         select(v.url_id, func.count().label("n"), func.max(v.version).label("latest"))
@@ -97,6 +108,7 @@ def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedArticle]:
         select(
             m.Url.url,
             func.coalesce(m.Publisher.name, "(no publisher)"),
+            first.title,
             last.title,
             counts.c.n,
             first.first_seen,
@@ -113,12 +125,12 @@ def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedArticle]:
         .limit(limit)
     )
     return [
-        EditedArticle(url, publisher, title, n, first_seen, changed, word_diff(old, new))
-        for url, publisher, title, n, first_seen, changed, old, new in rows
+        (url, publisher, old_title, title, n, first_seen, changed, old, new)
+        for url, publisher, old_title, title, n, first_seen, changed, old, new in rows
     ]
 
 
-def _health(conn: Connection, story_id: int) -> list[HealthRow]:
+def _health(conn: Connection, story_id: int) -> list[HealthCounts]:
     """Per publisher of the story and day: HTML pages fetched (status 200 responses), how many
     of them were article pages (their URL, or the URL it is an alias of, has a version), and of
     those how many have a title, a date, an author in the article's latest version."""
@@ -160,5 +172,6 @@ def _health(conn: Connection, story_id: int) -> list[HealthRow]:
             row[3] += published is not None
             row[4] += bool(authors)
     return [
-        HealthRow(publisher, day, *values) for (publisher, day), values in sorted(counts.items())
+        (publisher, day, pages, text, title, dated, authored)
+        for (publisher, day), (pages, text, title, dated, authored) in sorted(counts.items())
     ]

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, delete, func, or_, select
 
-from crawler.capture import Capture
-from crawler.outcomes import UrlOutcome
-from crawler.revisit import RevisitPolicy
-from crawler.story import Source, Story
-from crawler.urls import normalise_url
+from crawler.core.capture import Capture
+from crawler.core.outcomes import UrlOutcome
+from crawler.core.revisit import RevisitPolicy
+from crawler.core.story import Source, Story
+from crawler.core.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import check_dialect, chunks, dialect_insert
 from storage.db.captures import insert_captures

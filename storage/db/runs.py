@@ -4,7 +4,7 @@ A run's row is written by the outcomes extension when the crawl opens and closes
 the store pipeline's batches during the crawl (one writer, as SQLite wants) and are written by the
 extension itself at the close. Either way they are inserted in bulk with ON CONFLICT DO NOTHING
 on (run, URL): the first outcome of a URL in a run is the one kept, by the database as by
-`crawler.outcomes.OutcomeBook`.
+`crawler.core.outcomes.OutcomeBook`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from crawler.outcomes import UrlOutcome
+from crawler.core.outcomes import UrlOutcome
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 from storage.db.engine import write_transaction

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
-from crawler.revisit import RevisitPolicy
+from crawler.core.revisit import RevisitPolicy
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
-from crawler.capture import Capture
-from crawler.urls import host_of, normalise_url
+from crawler.core.capture import Capture
+from crawler.core.urls import host_of, normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 from storage.db.records import PageRecord

@@ -27,8 +27,8 @@ from sqlalchemy import (
     update,
 )
 
-from crawler.extraction.article import Article, Extraction, Relevance
-from crawler.urls import normalise_url
+from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.urls import normalise_url
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 from storage.db.models import utcnow

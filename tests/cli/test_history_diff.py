@@ -13,7 +13,7 @@ import pytest
 
 from crawler.cli import diff, history
 from crawler.cli import main as newsarchive
-from crawler.extraction.article import Extraction
+from crawler.core.article import Extraction
 from crawler.versions.diff import GREEN, RED_STRUCK
 from storage.db.engine import open_database
 from storage.db.records import PageRecord

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, func, select
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.cli import ingest as ingest_cli
+from crawler.core.story import load_story
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
-from crawler.story import load_story
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.warc import (

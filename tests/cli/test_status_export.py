@@ -11,7 +11,7 @@ import pytest
 
 from crawler.cli import export, status
 from crawler.cli import main as newsarchive
-from crawler.outcomes import UrlOutcome
+from crawler.core.outcomes import UrlOutcome
 from storage.db import queries
 from storage.db.engine import open_database
 from storage.db.queries import ExportRow

@@ -14,8 +14,7 @@ from crawler.cli.verify import main
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.db.repository import Repository
-from storage.recover import OPEN_SUFFIX
-from storage.warc import WarcWriter
+from storage.warc import OPEN_SUFFIX, WarcWriter
 from storage.warcscan import ScannedRecord, scan
 from tests.storage.archive import (
     SITE,

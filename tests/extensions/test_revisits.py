@@ -24,9 +24,9 @@ import pytest
 import scrapy
 from scrapy.http import Request, Response
 
-from crawler.capture import Capture
+from crawler.core.capture import Capture
+from crawler.core.revisit import PreviousCapture
 from crawler.extensions.warc import WarcExtension
-from crawler.revisit import PreviousCapture
 from crawler.signals import capture_archived
 from storage.warc import WarcRecord, compute_payload_digest, page_from_revisit, read_record
 from tests.extensions.test_warc_extension import ROOT, USER_AGENT, download, make_crawler

@@ -26,7 +26,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
-from crawler.capture import Capture
+from crawler.core.capture import Capture
 from crawler.extensions.warc import WarcExtension
 from crawler.signals import capture_archived
 from storage.warc import WarcRecord, read_record

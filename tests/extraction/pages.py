@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.page import PageInput
+from crawler.core.page import PageInput
 
 DATA = Path(__file__).parent / "data"
 ARTICLE_URL = (

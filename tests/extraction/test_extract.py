@@ -12,8 +12,8 @@ import trafilatura
 from trafilatura.settings import Extractor
 
 from crawler import __version__
+from crawler.core.normalise import count_words, text_digest
 from crawler.extraction.extract import extract, extractor_name
-from crawler.extraction.normalise import count_words, text_digest
 from crawler.extraction.options import ExtractOptions
 from tests.extraction.pages import ARTICLE_URL, make_page, read
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from crawler.extraction.article import Article
+from crawler.core.article import Article
+from crawler.core.story import MatchRule, Source, Story
 from crawler.extraction.relevance import Matcher, score
-from crawler.story import MatchRule, Source, Story
 
 RULE = MatchRule(all=("El Salvador",), any=("prison*", "jail*", "CECOT"), none=("football",))
 

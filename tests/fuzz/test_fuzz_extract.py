@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from crawler.core.page import PageInput
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
-from crawler.page import PageInput
 
 TIME_LIMIT_S = 5.0
 """Per input: a page that takes longer would stall an extraction worker."""

@@ -9,9 +9,9 @@ from datetime import date
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from crawler.extraction.normalise import WORD, fold
+from crawler.core.normalise import WORD, fold
+from crawler.core.story import MatchRule, StoryError, parse_story
 from crawler.extraction.relevance import Matcher
-from crawler.story import MatchRule, StoryError, parse_story
 
 ANY_TEXT = st.text(max_size=30)
 VALUES = st.recursive(

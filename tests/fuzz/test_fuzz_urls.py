@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from crawler.urls import host_of, normalise_url
+from crawler.core.urls import host_of, normalise_url
 
 HOSTS = st.sampled_from(
     ["news.example", "NEWS.Example:8080", "127.0.0.1:8000", "xn--caf-dma.example"]

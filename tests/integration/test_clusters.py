@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crawler.urls import normalise_url
+from crawler.core.urls import normalise_url
 from storage.db import queries
 from storage.db.engine import open_database
 from tests.integration.conftest import CrawlRun, run_newsarchive
@@ -77,8 +77,6 @@ def test_the_clusters_verb_lists_the_pair_and_a_rebuild_agrees(
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_the_crawl_exports_in_every_format(demo_crawl: CrawlRun, tmp_path: Path, fmt: str) -> None:
-    if fmt == "parquet":
-        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the export extra)")
     out = tmp_path / f"x.{fmt}"
     result = run_newsarchive(
         "export", "--data", str(demo_crawl.data), "--format", fmt, "-o", str(out), "--relevant-only"

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.urls import normalise_url
+from crawler.core.urls import normalise_url
 from storage.db import queries
 from storage.db.engine import open_database
 from storage.db.models import Capture, Url

@@ -23,9 +23,9 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crawler.core.urls import normalise_url
 from crawler.distributed.coordinator import Keys, frontier_info
 from crawler.simweb import SimWeb
-from crawler.urls import normalise_url
 from storage.db.engine import open_database
 from storage.db.models import ArticleVersion, Capture, Url
 from storage.warc import read_record

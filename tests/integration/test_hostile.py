@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.core.urls import normalise_url
 from crawler.simweb import SimWeb
 from crawler.simweb.hostile import AFTER_BOMB, BEYOND_ROBOTS_LIMIT, ROBOTS_SITEMAP, HostileSite
-from crawler.urls import normalise_url
 from storage.db import queries
 from storage.db.engine import open_database
 from storage.db.models import Capture, Url

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crawler.urls import normalise_url
+from crawler.core.urls import normalise_url
 from storage.db import models as m
 from storage.db.engine import open_database
 from tests.integration.conftest import CrawlRun, run_newsarchive

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from crawler.core.story import parse_story
 from crawler.extraction.extract import extract, extractor_name
 from crawler.extraction.options import ExtractOptions
-from crawler.story import parse_story
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.warc import page_from_record, read_record

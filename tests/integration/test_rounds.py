@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.core.urls import normalise_url
 from crawler.simweb import SimWeb
-from crawler.urls import normalise_url
 from storage.db.engine import open_database
 from storage.db.models import Capture, Url
 from storage.db.queries import iter_articles, outcomes, versions

@@ -14,10 +14,10 @@ from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as defaults
+from crawler.core.story import Source, Story
 from crawler.middlewares.guard import AddressGuardMiddleware, AllowList, address_kind
 from crawler.middlewares.limits import RedirectMiddleware
 from crawler.refusals import BlockedAddress
-from crawler.story import Source, Story
 
 SOURCE = "http://127.0.0.1:8001/"
 

@@ -15,7 +15,7 @@ from scrapy.exceptions import (
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
-from crawler.extensions.warc import TRUNCATED_META
+from crawler.core import meta
 from crawler.middlewares.limits import DecompressionMiddleware, LimitsMiddleware, RedirectMiddleware
 from crawler.refusals import RedirectLoop, TooLarge, TooManyRedirects, UrlTooLong
 
@@ -115,6 +115,6 @@ def test_robots_txt_is_cut_at_its_limit_and_marked_truncated() -> None:
     with pytest.raises(StopDownload) as stopped:
         middleware.bytes_received(b"x" * 600, robots)
     assert stopped.value.fail is False  # what arrived is parsed
-    assert robots.meta[TRUNCATED_META] == "length"
-    assert TRUNCATED_META not in page.meta
+    assert robots.meta[meta.TRUNCATED] == "length"
+    assert meta.TRUNCATED not in page.meta
     assert crawler.stats.get_value("fetch/robots_truncated") == 1

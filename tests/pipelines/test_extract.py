@@ -13,10 +13,10 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.items import PageItem
-from crawler.page import PageInput
+from crawler.core.items import PageItem
+from crawler.core.page import PageInput
+from crawler.core.story import parse_story
 from crawler.pipelines.extract import ExtractPipeline
-from crawler.story import parse_story
 
 STORY = parse_story(
     'name = "s"\nsince = 2025-02-01\nuntil = 2025-02-28\n[match]\nall = ["El Salvador"]\n'

@@ -20,12 +20,12 @@ from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.test import get_crawler
 from sqlalchemy import Engine, func, select
 
-from crawler.extraction.article import Extraction
-from crawler.items import PageItem, RevisitItem
-from crawler.outcomes import UrlOutcome
-from crawler.page import PageInput
+from crawler.core.article import Extraction
+from crawler.core.items import PageItem, RevisitItem
+from crawler.core.outcomes import UrlOutcome
+from crawler.core.page import PageInput
+from crawler.core.revisit import RevisitPolicy
 from crawler.pipelines.store import StorePipeline
-from crawler.revisit import RevisitPolicy
 from crawler.signals import capture_archived, outcomes_settled
 from storage.db import models as m
 from storage.db.engine import open_database

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import brotli
 import pytest
 
+from crawler.core.story import parse_story
 from crawler.simweb import SimWeb
 from crawler.simweb.hostile import (
     ATTACKS,
@@ -20,7 +21,6 @@ from crawler.simweb.hostile import (
     brotli_bomb,
     zlib_bomb,
 )
-from crawler.story import parse_story
 from tests.simweb.helpers import fetch, page_links
 
 SMALL = 8 * 1024 * 1024

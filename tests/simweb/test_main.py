@@ -14,9 +14,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from crawler.core.story import parse_story
 from crawler.simweb.plan import plan_web
 from crawler.simweb.timeline import SCENARIO
-from crawler.story import parse_story
 
 
 @contextmanager

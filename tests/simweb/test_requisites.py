@@ -19,9 +19,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from lxml import html
 
+from crawler.core.page import PageInput
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
-from crawler.page import PageInput
 from crawler.simweb import SimWeb
 from crawler.simweb.requisites import CDN_PUBLISHER, RequisiteTruth
 from tests.conftest import _unavailable

@@ -10,9 +10,9 @@ from email.utils import format_datetime
 
 from lxml import html
 
+from crawler.core.page import PageInput
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
-from crawler.page import PageInput
 from crawler.simweb import SimWeb
 from crawler.simweb.plan import plan_web
 from crawler.simweb.timeline import LAST_ROUND, SCENARIO, History, round_time

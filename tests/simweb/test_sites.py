@@ -12,8 +12,8 @@ from urllib.robotparser import RobotFileParser
 import pytest
 from lxml import html
 
+from crawler.core.story import parse_story
 from crawler.simweb import SimArticle, SimPublisher, SimWeb
-from crawler.story import parse_story
 from tests.simweb.helpers import (
     SINCE,
     UNTIL,

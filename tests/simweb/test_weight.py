@@ -17,9 +17,9 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.core.page import PageInput
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
-from crawler.page import PageInput
 from crawler.simweb import SimWeb
 from crawler.simweb.templates import ArticleView, GroupView, LinkView, View
 from crawler.simweb.themes import THEMES

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.http import Request, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.story import Source, Story
+from crawler.core.story import Source, Story
 from spiders.story import StorySpider
 
 BASE = "http://127.0.0.1:8001"

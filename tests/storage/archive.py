@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.capture import Capture
-from crawler.story import Story, parse_story
+from crawler.core.capture import Capture
+from crawler.core.story import Story, parse_story
 from storage.warc import HttpRequestData, HttpResponseData, Location, WarcWriter
 
 SITE = "http://news.example"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from crawler.capture import Capture
-from crawler.extraction.article import Article, Extraction, Relevance
-from crawler.story import Source, Story
+from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.capture import Capture
+from crawler.core.story import Source, Story
 from storage.db.records import PageRecord, RevisitRecord
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from crawler.capture import Capture
+from crawler.core.capture import Capture
 from storage.db import models as m
 from storage.db.engine import open_database, schema_state
 from storage.db.records import PageRecord, RevisitRecord

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from crawler.revisit import PreviousCapture, RevisitPolicy
+from crawler.core.revisit import PreviousCapture, RevisitPolicy
 from storage.db.frontier import Frontier, load_frontier
 from storage.db.repository import Repository
 

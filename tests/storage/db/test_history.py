@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from crawler.capture import Capture
-from crawler.revisit import RevisitPolicy
+from crawler.core.capture import Capture
+from crawler.core.revisit import RevisitPolicy
 from storage.db import models as m
 from storage.db import queries
 from storage.db.queries import UnknownUrl

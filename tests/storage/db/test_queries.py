@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from crawler.story import Source
+from crawler.core.story import Source
 from storage.db import queries
 from storage.db.queries import STREAM_ROWS, UnknownStory
 from storage.db.repository import Repository

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
 
-from crawler.reextract import Summary, judging_stories
-from crawler.story import parse_story
+from crawler.core.story import parse_story
+from crawler.services.reextract import Summary, judging_stories
 from storage.db import models as m
 from storage.db import queries
 from storage.db.engine import alembic_config, make_engine, open_database, upgrade_database

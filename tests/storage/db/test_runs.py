@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, select
 
-from crawler.outcomes import Outcome, UrlOutcome
+from crawler.core.outcomes import Outcome, UrlOutcome
 from storage.db import models as m
 from storage.db import queries
 from storage.db.queries import OutcomeCount, UnknownRun, UnknownStory

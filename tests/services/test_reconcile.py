@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crawler.extraction.options import ExtractOptions
+from crawler.services.recover import Reconciler
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.db.repository import Repository
-from storage.recover import Reconciler, files_to_reconcile, recover_open_files
+from storage.recover import files_to_reconcile, recover_open_files
 from storage.warc import OPEN_SUFFIX
 from tests.storage.archive import story, write_archive
 

@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 
-from crawler.extraction.normalise import count_words, fold, normalise_text, text_digest
+from crawler.core.normalise import count_words, fold, normalise_text, text_digest
 
 
 def same(a: str, b: str) -> bool:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from crawler.extraction.article import Extraction, Relevance
-from crawler.page import PageInput
+from crawler.core.article import Extraction, Relevance
+from crawler.core.page import PageInput
 
 RevisitOutcome = Literal["unchanged", "gone"]
 

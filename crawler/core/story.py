@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.revisit import RevisitPolicy, parse_duration
-from crawler.urls import host_of, normalise_url
+from crawler.core.revisit import RevisitPolicy, parse_duration
+from crawler.core.urls import host_of, normalise_url
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 

@@ -8,14 +8,13 @@ from datetime import date
 from sqlalchemy import Engine, func, select
 
 from crawler.clustering.signatures import ClusterOptions
+from crawler.services.clusters import update_clusters
 from crawler.simweb.content import seeds
 from storage.db import models as m
 from storage.db import queries
-from storage.db.clusters import update_clusters
 from storage.db.records import PageRecord
 from storage.db.repository import Repository
-
-from .factories import OTHER, at, page
+from tests.storage.db.factories import OTHER, at, page
 
 OPTIONS = ClusterOptions()
 SEEDS = seeds()

@@ -22,12 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import TYPE_CHECKING, Literal
-
-from crawler.signals import url_outcome
-
-if TYPE_CHECKING:
-    from scrapy.signalmanager import SignalManager
+from typing import Literal
 
 Outcome = Literal["stored", "archived", "redirected", "skipped", "failed"]
 OUTCOMES: tuple[Outcome, ...] = ("stored", "archived", "redirected", "skipped", "failed")
@@ -144,26 +139,3 @@ class OutcomeBook:
         self._final.update(self._provisional)
         self._provisional.clear()
         return settled
-
-
-def report(
-    signals: SignalManager,
-    url: str,
-    outcome: Outcome,
-    reason: str,
-    *,
-    detail: str | None = None,
-    source: str | None = None,
-    final: bool = True,
-) -> None:
-    """Tell the outcomes extension, if it is on, what became of `url`; `final=False` for a URL
-    that discovery passes over without requesting it."""
-    signals.send_catch_log(
-        url_outcome,
-        url=url,
-        outcome=outcome,
-        reason=reason,
-        detail=detail,
-        source=source,
-        final=final,
-    )

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from scrapy.settings import BaseSettings
 
 from crawler import settings as defaults
-from crawler.cli.common import settings_database_url
-from crawler.story import Story
+from crawler.core.datadir import settings_database_url
+from crawler.core.story import Story
 from storage.db.engine import open_database
 from storage.db.frontier import Frontier, load_frontier
 

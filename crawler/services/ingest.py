@@ -30,15 +30,15 @@ from urllib.parse import urljoin, urlsplit
 
 from warcio.timeutils import iso_date_to_datetime
 
-from crawler.capture import Capture
-from crawler.extraction.article import Extraction
+from crawler.core.article import Extraction
+from crawler.core.capture import Capture
+from crawler.core.page import PageInput
+from crawler.core.story import Story
+from crawler.core.urls import host_of, normalise_url
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
-from crawler.page import PageInput
-from crawler.story import Story
-from crawler.urls import host_of, normalise_url
 from storage.db import queries
 from storage.db.records import PageRecord
 from storage.db.repository import DEFAULT_POLICY, Repository

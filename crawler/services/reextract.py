@@ -23,12 +23,12 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
-from crawler.extraction.article import Article, Extraction, Relevance
+from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.story import Story, StoryError, parse_story
 from crawler.extraction.extract import extract, extractor_name
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
-from crawler.story import Story, StoryError, parse_story
 from storage.db.reextract import (
     CaptureToExtract,
     JudgingStory,

@@ -1,0 +1,13 @@
+"""What components read of Scrapy's settings, as a protocol: the core and the pure packages build
+their options from settings without importing Scrapy (`scrapy.settings.BaseSettings` fits it)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class SettingsLike(Protocol):
+    def get(self, name: str, default: Any = None) -> Any: ...
+    def getbool(self, name: str, default: bool = False) -> bool: ...
+    def getint(self, name: str, default: int = 0) -> int: ...
+    def getfloat(self, name: str, default: float = 0.0) -> float: ...
