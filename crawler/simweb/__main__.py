@@ -65,12 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, url in _feature_hosts(web):
             print(f"{name:<20} {url}")
         print("\n# story file\n" + web.story_toml(), flush=True)
-        print(
-            f"Serving round {web.round}; press Enter for the next round, Ctrl-C to stop.",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
+        try:  # from here on, Ctrl-C stops it cleanly: a caller may press it as soon as it reads
+            print(
+                f"Serving round {web.round}; press Enter for the next round, Ctrl-C to stop.",
+                file=sys.stderr,
+                flush=True,
+            )
             if _may_read_stdin():
                 for _ in sys.stdin:
                     print(f"Round {web.advance()}", file=sys.stderr, flush=True)

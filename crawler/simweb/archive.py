@@ -37,10 +37,10 @@ from crawler.simweb.plan import Placed, SitePlan
 from crawler.simweb.server import negotiate
 from crawler.simweb.sites import Site
 from crawler.simweb.timeline import Step
+from crawler.simweb.truth import SINCE, UNTIL
 
 COLLECTION = "CC-MAIN-2025-08"
 """The Common Crawl collection the index serves."""
-SINCE, UNTIL = datetime(2025, 2, 1, tzinfo=UTC).date(), datetime(2025, 2, 28, tzinfo=UTC).date()
 LAST_CAPTURE = datetime(2025, 2, 28, 23, 59, tzinfo=UTC)
 GONE = {"archived-rubio-visit": 410, "archived-explainer": 404, "archived-rights-groups": 404}
 """Articles that answer these from round 0 on."""

@@ -86,6 +86,7 @@ def test_starts_in_a_round_and_enter_moves_to_the_next() -> None:
 def test_feature_flags_start_the_features_and_print_their_hosts() -> None:
     with simweb("--all-features") as proc:
         lines = story_lines(proc)
+        assert proc.stderr is not None and "Serving round 0" in proc.stderr.readline()
         hosts = dict(
             line.rsplit(None, 1)
             for line in lines[5 : lines.index("# story file\n")]
@@ -113,4 +114,5 @@ def test_feature_flags_start_the_features_and_print_their_hosts() -> None:
 def test_without_flags_no_feature_host_is_printed() -> None:
     with simweb() as proc:
         lines = story_lines(proc)
+        assert proc.stderr is not None and "Serving round 0" in proc.stderr.readline()
         assert lines[5] == "\n" and lines[6] == "# story file\n"
