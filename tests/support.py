@@ -61,3 +61,20 @@ def response_record(
         http_headers=headers,
         payload=body,
     )
+
+
+def unreachable_story(name: str) -> str:
+    """A story file whose one source refuses every connection (port 9 of 127.0.0.1)."""
+    return f"""
+name = "{name}"
+title = "t"
+since = 2025-02-01
+until = 2025-02-28
+
+[match]
+all = ["x"]
+
+[[sources]]
+name = "Local"
+url = "http://127.0.0.1:9/"
+"""
