@@ -166,8 +166,12 @@ class WarcExtension:
             request.meta["unchanged"] = _UNCHANGED[profile]
         request.meta["warc_record_id"] = location.record_id
         request.meta["fetched_at"] = fetched_at
-        # the record as written: the capture and the page are read from it, as every door does
-        request.meta[meta.WARC_RECORD] = location.record
+        # the record as written: the capture and the page are read from it, as every door does;
+        # only an answer that can be a page keeps it (a redirect's meta is copied onward)
+        if 200 <= response.status < 300:
+            request.meta[meta.WARC_RECORD] = location.record
+        else:
+            request.meta.pop(meta.WARC_RECORD, None)
         self.crawler.signals.send_catch_log(
             capture_archived,
             capture=capture_of(Archived.written(location)),
