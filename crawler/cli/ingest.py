@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import gzip
+import hashlib
 import os
 import shutil
 import sys
@@ -18,11 +20,13 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from crawler.cli.common import CliError, add_data_options
+from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import database_url, warc_dir
 from crawler.core.story import StoryError, load_story
 from crawler.services.ingest import Ingester, ingest_files
 from storage.db.engine import open_database
 from storage.db.repository import Repository
+from storage.recompress import gzipped_whole, recompress
 
 PROG = "newsarchive ingest"
 
@@ -30,9 +34,11 @@ PROG = "newsarchive ingest"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Add the response, resource and revisit records of WARC (1.0, 1.1, 0.18) "
-        "and ARC files to the database, their pages extracted as in a crawl. Damaged stretches "
-        "are reported and skipped. Exit status: 0 all read, 1 something skipped, 2 usage error.",
+        description="Add the response, resource and revisit records of WARC (1.0, 1.1, 0.17, "
+        "0.18) and ARC files to the database, their pages extracted as in a crawl (with the "
+        "crawl's EXTRACT_* settings). What is wrong with a record that can be read is flagged on "
+        "its capture; bytes that hold no record are reported and skipped. Exit status: 0 all "
+        "read, 1 something skipped, 2 usage error.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="WARC or ARC files")
     add_data_options(parser)
@@ -57,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size", type=int, default=200, metavar="N", help="records per database write"
     )
+    add_extract_options(parser)
     parser.add_argument(
         "--progress",
         type=float,
@@ -71,9 +78,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         files = _check_files(args.files)
+        options, _ = extract_options(args)
         story = load_story(args.story) if args.story is not None else None
         directory = warc_dir(args.data)
-        targets = [_copy_in(p, directory) for p in files] if args.copy else None
+        pairs = []
+        for path in files:
+            copy = _recompressed(path, directory)  # with or without --copy: a copy is needed
+            if copy is not None:
+                pairs.append((copy, copy.name))
+            elif args.copy:
+                pairs.append((_copy_in(path, directory), path.name))
+            else:
+                pairs.append((path, str(path)))
     except StoryError as exc:
         return CliError(str(exc), 2).report(PROG)
     except CliError as exc:
@@ -87,14 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         Repository(engine),
         warc_dir=directory,
         story=story,
+        options=options,
         workers=args.workers,
         batch_size=args.batch_size,
         progress_interval=args.progress,
     )
     try:
-        pairs = (
-            [(p, p.name) for p in targets] if targets is not None else [(p, str(p)) for p in files]
-        )
         reports = ingest_files(ingester, pairs, out=print)
     finally:
         ingester.close()
@@ -123,3 +137,35 @@ def _copy_in(path: Path, directory: Path) -> Path:
     partial.rename(target)
     sys.stderr.write(f"{path}: copied to {target}\n")
     return target
+
+
+def _recompressed(path: Path, directory: Path) -> Path | None:
+    """For a file gzipped whole (no record readable at an offset): its copy with one gzip member
+    per record in `directory`, made unless there already (docs/ingest.md); else None."""
+    if not gzipped_whole(path):
+        return None
+    target = directory / (path.name.removesuffix(".open").removesuffix(".bad"))
+    if not target.name.endswith((".gz", ".gzip")):
+        target = target.with_name(target.name + ".gz")
+    if target.exists() and target.resolve() == path.resolve():  # never rewritten in place
+        stem, dot, rest = target.name.partition(".")
+        target = target.with_name(f"{stem}.records{dot}{rest}")
+    if target.exists():
+        if _inflated_digest(target) != _inflated_digest(path):
+            raise CliError(f"{target} exists and differs from {path}: rename one of them", 2)
+        return target
+    recompress(path, target)
+    sys.stderr.write(
+        f"{path}: gzipped whole, so no record can be read at its offset: recompressed record by "
+        f"record into {target}, which the captures point at\n"
+    )
+    return target
+
+
+def _inflated_digest(path: Path) -> str:
+    """SHA-256 of a gzipped file's content once inflated (every member)."""
+    digest = hashlib.sha256()
+    with gzip.open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -13,9 +13,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from crawler.cli.common import CliError, add_data_options
+from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import database_url, warc_dir
 from crawler.core.story import Story, StoryError, load_story
 from crawler.extraction.options import ExtractOptions
+from crawler.services.exchange import is_capture
 from crawler.services.recover import Reconciled, Reconciler
 from storage.db.engine import DatabaseNotFound, open_database
 from storage.recover import RecoveredFile, files_to_reconcile, recover_open_files
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --repair: the story file, so that recovered pages are judged for relevance "
         "and linked to the story as in a crawl",
     )
+    add_extract_options(parser)
     return parser
 
 
@@ -70,9 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not directory.is_dir():
             raise CliError(f"no WARC directory {directory}: point --data at a crawl's data", 2)
         story = _story(args.story) if args.story else None
+        options, _ = extract_options(args)
         engine = _database(args.data, args.db)
         try:
-            return _run(directory, engine, story, repair=args.repair)
+            return _run(directory, engine, story, options, repair=args.repair)
         finally:
             if engine is not None:
                 engine.dispose()
@@ -100,14 +104,21 @@ def _database(data: Path, db: str | None) -> Engine | None:
         raise CliError(f"cannot open the database: {exc.orig}", 1) from exc
 
 
-def _run(directory: Path, engine: Engine | None, story: Story | None, *, repair: bool) -> int:
+def _run(
+    directory: Path,
+    engine: Engine | None,
+    story: Story | None,
+    options: ExtractOptions,
+    *,
+    repair: bool,
+) -> int:
     progress = Progress()
     recovered: list[RecoveredFile] = []
     if repair:
         recovered = recover_open_files(directory)
         for file in recovered:
             print(_describe(file))
-    report = verify(directory, engine, progress)
+    report = verify(directory, engine, progress, is_capture)
     _print_problems(report)
     if not repair:
         _print_summary(report)
@@ -118,13 +129,13 @@ def _run(directory: Path, engine: Engine | None, story: Story | None, *, repair:
         names |= {p.capture.filename for p in report.problems if p.capture is not None}
         names = {name for name in names if (directory / name).is_file()}
         names.update(files_to_reconcile(directory, recovered))
-        done = Reconciler(engine, directory, ExtractOptions(), story).reconcile(
+        done = Reconciler(engine, directory, options, story).reconcile(
             sorted(names),
             [p.capture for p in report.problems if p.capture is not None],
             progress,
         )
         _print_reconciled(done)
-        report = verify(directory, engine, progress)
+        report = verify(directory, engine, progress, is_capture)
     print(f"after repair: {_summary(report)}")
     for problem in report.problems:
         print(f"not repaired: {problem}")
@@ -145,6 +156,8 @@ def _describe(file: RecoveredFile) -> str:
 def _print_problems(report: Report) -> None:
     for problem in report.problems:
         print(problem)
+    for note in report.flagged:
+        print(f"flagged: {note} (as archived: kept, not repaired)")
     for name in report.in_use:
         print(f"{name}: being written by a running crawl, not checked")
 
@@ -165,6 +178,8 @@ def _summary(report: Report) -> str:
         f"{report.files} files, {report.records} records, {report.bytes:,} bytes, "
         f"{report.captures} captures checked"
     )
+    if report.flagged:
+        counts += f", {len({(p.file, p.offset) for p in report.flagged})} flagged records"
     if report.clean:
         return f"{counts}: no problems"
     return f"{counts}: {len(report.problems)} problems"
