@@ -152,7 +152,7 @@ def test_archive_and_versions_defaults() -> None:
     assert story.archive.noarchive == "flag"
     assert story.versions.ignore == ()
     assert story.versions.min_changed_words == 1
-    assert story.versions.same_paragraph == 0.5 and story.versions.truncated_below == 0.5
+    assert story.versions.truncated_below == 0.5
 
 
 def test_archive_and_versions_tables() -> None:
@@ -162,7 +162,7 @@ def test_archive_and_versions_tables() -> None:
             '[archive]\nnoarchive = "obey"\n\n'
             "[versions]\n"
             "ignore = ['[\\d,]+ views', \"Updated \\\\d+ minutes? ago\"]\n"
-            "min_changed_words = 3\nsame_paragraph = 0.6\ntruncated_below = 1\n\n[match]",
+            "min_changed_words = 3\ntruncated_below = 1\n\n[match]",
         )
     )
     assert story.archive.noarchive == "obey"
@@ -170,7 +170,7 @@ def test_archive_and_versions_tables() -> None:
     assert [p.pattern for p in rules.ignore] == [r"[\d,]+ views", r"Updated \d+ minutes? ago"]
     assert rules.ignored("1,234 VIEWS") and rules.ignored("updated 5 minutes ago")
     assert not rules.ignored("The video had 1,234 views.")  # a whole line, not a part of one
-    assert (rules.min_changed_words, rules.same_paragraph, rules.truncated_below) == (3, 0.6, 1.0)
+    assert (rules.min_changed_words, rules.truncated_below) == (3, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,8 @@ def test_archive_and_versions_tables() -> None:
         ('[versions]\nignore = [".*"]', "versions.ignore[0]", "every paragraph"),
         ("[versions]\nmin_changed_words = 0", "versions.min_changed_words", "at least 1"),
         ("[versions]\nmin_changed_words = 1.5", "versions.min_changed_words", "whole number"),
-        ("[versions]\nsame_paragraph = 0", "versions.same_paragraph", "more than 0"),
+        ("[versions]\ntruncated_below = 0", "versions.truncated_below", "more than 0"),
+        ("[versions]\nsame_paragraph = 0.5", "versions.same_paragraph", "unknown field"),
         ("[versions]\ntruncated_below = 2", "versions.truncated_below", "at most 1"),
         ('[versions]\ntruncated_below = "half"', "versions.truncated_below", "must be a number"),
         ("[versions]\nignored = []", "versions.ignored", "unknown field"),

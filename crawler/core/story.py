@@ -102,7 +102,7 @@ _TOP_KEYS = {
 }
 _REVISIT_KEYS = {"first", "factor", "max", "age_factor", "stop_after"}
 _ARCHIVE_KEYS = {"noarchive"}
-_VERSIONS_KEYS = {"ignore", "min_changed_words", "same_paragraph", "truncated_below"}
+_VERSIONS_KEYS = {"ignore", "min_changed_words", "truncated_below"}
 _PROSE = "Officials said on Tuesday that the plan would be published in full next week."
 """A line of ordinary prose: an ignore pattern that matches it would leave out every paragraph."""
 _MATCH_KEYS = {"all", "any", "none"}
@@ -295,7 +295,7 @@ class _Parser:
                 problem = f"must be a whole number of at least 1, got {count!r}"
                 raise self.fail("versions.min_changed_words", problem)
             values["min_changed_words"] = count
-        for key in ("same_paragraph", "truncated_below"):
+        for key in ("truncated_below",):
             if key in table:
                 share = table[key]
                 if (

@@ -25,9 +25,6 @@ class VersionRules:
     before texts are compared: it never makes a version and is never part of an edit."""
     min_changed_words: int = 1
     """An edit of fewer words (added plus removed, in title and text) makes no new version."""
-    same_paragraph: float = 0.5
-    """A changed paragraph that shares at least this share of its words with an old one is
-    that paragraph reworded; below it, the old one was removed and a new one added."""
     truncated_below: float = 0.5
     """A capture suspected of a wall is one when its text has less than this share of the
     words of the last open version (crawler/core/access.py)."""
@@ -35,8 +32,6 @@ class VersionRules:
     def __post_init__(self) -> None:
         if self.min_changed_words < 1:
             raise ValueError("min_changed_words must be at least 1")
-        if not 0 < self.same_paragraph <= 1:
-            raise ValueError("same_paragraph must be more than 0 and at most 1")
         if not 0 < self.truncated_below <= 1:
             raise ValueError("truncated_below must be more than 0 and at most 1")
 

@@ -9,7 +9,7 @@ as a `byline` edit that is no new version), and its `kinds`, any of:
 - `lede`: the first paragraph (notices aside) was reworded, replaced, or a new one put first;
 - `correction`: a correction or editor's note was added (crawler/versions/notices.py);
 - `update`: an update notice was added, or text appended at the end;
-- `removal`: a paragraph was removed (not reworded: see `same_paragraph`);
+- `removal`: a paragraph was removed (more paragraphs went than came in its place);
 - `byline`: the authors changed;
 - `dateline`: a change in which only dates and times differ (crawler/versions/dates.py);
 - `substantive`: any other change of wording, a paragraph added in the middle included.
@@ -19,10 +19,11 @@ added: the edits readers are not told about.
 
 Texts are compared as versions are decided: normalised (crawler/core/normalise.py), without the
 lines the story ignores. Paragraphs are aligned first (`difflib` over whole paragraphs; within a
-changed stretch, an old and a new paragraph sharing `same_paragraph` of their words are one
-paragraph reworded), then the words of each reworded paragraph (crawler/versions/diff.py), each
-changed stretch of words judged on its own: a notice, a date, an author's name, text appended to
-the last paragraph, or wording.
+changed stretch, an old and a new paragraph that share `SAME_PARAGRAPH` of their words are one
+paragraph reworded, and those left are paired in order: a paragraph replaced in its place is
+reworded, only those left over were removed or added), then the words of each reworded
+paragraph (crawler/versions/diff.py), each changed stretch of words judged on its own: a
+notice, a date, an author's name, text appended to the last paragraph, or wording.
 
 The dates extraction reads from the page's markup (published, modified) are not compared:
 `modified` changes with every edit, and both are found by heuristics that can shift when the
@@ -34,6 +35,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from crawler.core.normalise import WORD, fold, normalise_text
@@ -42,6 +44,9 @@ from crawler.versions.dates import DATE_WORDS, NEAR_NUMBER_WORDS, is_date_word
 from crawler.versions.diff import split_words, version_diff
 from crawler.versions.notices import notice_kind, sentences
 
+SAME_PARAGRAPH = 0.5
+"""Within a changed stretch, an old and a new paragraph that share this much of their words
+(difflib's ratio) are paired first, the others then in order."""
 _NAME_JOINS = frozenset({"by", "and", "und", "y", "et", "e", "por", "von", "par", "di", "de"})
 
 
@@ -96,7 +101,7 @@ def _title_kind(old: str, new: str, names: frozenset[str]) -> ChangeKind:
 
 
 def _paragraph_kinds(old: list[str], new: list[str], rules: VersionRules, found: _Found) -> None:
-    pairs, removed, inserted = _align(old, new, rules.same_paragraph, found.names)
+    pairs, removed, inserted = _align(old, new, found.names)
     # The last new paragraph that stands for an old one: what comes after it was appended.
     anchor = max((j for _, j in pairs), default=-1)
     old_lede, new_lede = _lede(old), _lede(new)
@@ -192,7 +197,7 @@ def _lede(paragraphs: list[str]) -> int | None:
 
 
 def _align(
-    old: list[str], new: list[str], same: float, names: frozenset[str]
+    old: list[str], new: list[str], names: frozenset[str]
 ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
     """Old and new paragraphs matched: pairs (equal or reworded), old ones removed, new ones
     inserted. Authors' names are left out of the likeness: 'By A' and 'By B' are one line."""
@@ -204,23 +209,24 @@ def _align(
         if tag == "equal":
             pairs += zip(range(i1, i2), range(j1, j2), strict=True)
             continue
-        matched = _pair_reworded(old, new, range(i1, i2), range(j1, j2), same, names)
+        matched = _pair_alike(old, new, range(i1, i2), range(j1, j2), names)
+        matched += _pair_in_order(range(i1, i2), range(j1, j2), matched)
         pairs += matched
         removed += [i for i in range(i1, i2) if i not in {a for a, _ in matched}]
         inserted += [j for j in range(j1, j2) if j not in {b for _, b in matched}]
     return sorted(pairs), removed, inserted
 
 
-def _pair_reworded(
-    old: list[str], new: list[str], olds: range, news: range, same: float, names: frozenset[str]
+def _pair_alike(
+    old: list[str], new: list[str], olds: range, news: range, names: frozenset[str]
 ) -> list[tuple[int, int]]:
     """Within a changed stretch, each old paragraph paired, in order, with the most similar
-    new one at or above `same`."""
+    new one at or above `SAME_PARAGRAPH`."""
     pairs = []
     start = news.start
     for i in olds:
         old_words = _likeness_words(old[i], names)
-        best, best_ratio = None, same
+        best, best_ratio = None, SAME_PARAGRAPH
         for j in range(start, news.stop):
             new_words = _likeness_words(new[j], names)
             ratio = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).ratio()
@@ -230,6 +236,17 @@ def _pair_reworded(
             pairs.append((i, best))
             start = best + 1
     return pairs
+
+
+def _pair_in_order(olds: range, news: range, alike: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The paragraphs `alike` left unpaired, paired in order between the alike pairs: one put in
+    another's place rewords it; only those over are removed or added."""
+    bounds = [(olds.start - 1, news.start - 1), *alike, (olds.stop, news.stop)]
+    return [
+        pair
+        for (a0, b0), (a1, b1) in pairwise(bounds)
+        for pair in zip(range(a0 + 1, a1), range(b0 + 1, b1), strict=False)
+    ]
 
 
 def _likeness_words(paragraph: str, names: frozenset[str]) -> list[str]:

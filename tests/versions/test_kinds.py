@@ -267,16 +267,15 @@ def test_min_changed_words() -> None:
     assert not is_new_version(BASE, headline, VersionRules(min_changed_words=3))
 
 
-def test_same_paragraph_decides_reworded_or_replaced() -> None:
-    rewritten = reworded(
-        EN[2],
-        "a petition signed by 12,000 residents was handed to the mayor",
-        "they would take the council to court over the plan before the summer",
-    )
-    new = edited([*EN[:2], rewritten, EN[3]])
-    assert kinds(new) == {"substantive"}
-    strict = VersionRules(same_paragraph=0.95)
-    assert kinds(new, rules=strict) == {"removal", "substantive"}
+def test_a_paragraph_replaced_in_its_place_is_reworded_not_removed() -> None:
+    """Another paragraph put where one was is a change of wording (the simulated web's truth
+    says so of a one-sentence paragraph whose sentence was replaced); a removal is a paragraph
+    that went with nothing in its place."""
+    replaced = "They said the mayor had refused to meet the residents who organised the petition."
+    assert kinds(edited([*EN[:2], replaced, EN[3]])) == {"substantive"}
+    assert kinds(edited([*EN[:1], replaced, EN[3]])) == {"substantive", "removal"}
+    first = "An entirely different first paragraph about something else that now leads."
+    assert kinds(edited([first, *EN[1:]])) == {"lede"}
 
 
 def test_a_real_article_edited() -> None:
