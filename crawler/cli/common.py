@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -50,6 +51,14 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help=f"SQLAlchemy database URL (default: ${DB_ENV}, else sqlite:///DIR/newsarchive.db)",
     )
+
+
+def day(value: str) -> date:
+    """An argparse type: a day as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def add_setting_option(parser: argparse.ArgumentParser, help_prefix: str = "") -> None:

@@ -6,24 +6,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, add_data_options, day, existing_database
 from storage import export as formats
 from storage.atomic import replacing
 from storage.db import queries
 from storage.db.queries import ArticleFilter, ExportRow
 
 PROG = "newsarchive export"
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,13 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--since",
-        type=_day,
+        type=day,
         metavar="YYYY-MM-DD",
         help="only articles published on or after this day (undated ones: first captured)",
     )
     parser.add_argument(
         "--until",
-        type=_day,
+        type=day,
         metavar="YYYY-MM-DD",
         help="only articles published on or before this day (undated ones: first captured)",
     )
