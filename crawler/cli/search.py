@@ -12,7 +12,7 @@ from typing import Any
 from crawler.cli.common import CliError, add_data_options, day, existing_database
 from crawler.cli.history import when
 from crawler.core.search import QueryError, parse
-from crawler.services.search import Change, changes
+from crawler.services.search import Change, ChangeKind, changes
 from crawler.versions.diff import use_colour
 from crawler.versions.passages import unmark
 from storage.db.queries import ArticleFilter
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with existing_database(args.data, args.db) as engine:
             if args.added or args.removed:
-                kind = "added" if args.added else "removed"
+                kind: ChangeKind = "added" if args.added else "removed"
                 found = changes(engine, query, kind, filters)
             else:
                 result = search(
