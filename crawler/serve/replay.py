@@ -34,7 +34,7 @@ _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(['"])([^'"]+)\1""", re.IGNORECASE)
 _CLEANER = Cleaner(
     scripts=True,
-    javascript=True,
+    javascript=False,  # it would drop stylesheets too; handlers and javascript: links go below
     comments=False,
     style=False,
     inline_style=False,
@@ -102,11 +102,15 @@ def rewrite_html(
     document = _parse(body)
     if document is None:
         return _banner_html(banner) + "<p>(an empty page)</p>"
+    fragments = [(e, e.get("href", "")) for e in document.iter("a") if e.get("href", "")[:1] == "#"]
     document.make_links_absolute(base_url, resolve_base_href=True, handle_failures="discard")
+    for element, fragment in fragments:
+        element.set("href", fragment)  # an anchor in the page stays one
     cleaned = _CLEANER.clean_html(document)
     for element in cleaned.iter(etree.Element):
-        for name in _DROPPED_ATTRIBUTES:
-            element.attrib.pop(name, None)
+        for name in list(element.attrib):
+            if name in _DROPPED_ATTRIBUTES or name.lower().startswith("on"):
+                del element.attrib[name]
 
     def replace(link: str) -> str | None:
         if link.startswith(("#", "data:")):

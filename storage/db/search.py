@@ -38,7 +38,7 @@ from storage.db.versions import ranked_versions
 
 MARK_START = "\ue000"
 MARK_END = "\ue001"
-SNIPPET_WORDS = 24
+SNIPPET_WORDS = 32
 """About how many words a snippet shows around its matches."""
 Row = TypeVarTuple("Row")
 EVERYTHING = ArticleFilter()
