@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from alembic import command
 from sqlalchemy import Engine, insert
 
 from crawler.core.search import parse
-from crawler.services.search import changes
+from crawler.services.search import ChangeKind, changes
 from storage.db import models as m
 from storage.db.engine import alembic_config, make_engine, upgrade
 from storage.db.search import search
@@ -44,7 +45,7 @@ BEFORE_SEARCH = "0004_outcomes"
 T0 = datetime(2025, 2, 1, tzinfo=UTC)
 WORDS_PER_TEXT = 300
 VOCABULARY = 20_000
-QUERIES = (
+QUERIES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("rare word", "cecot", {}),
     ("common word", "w3", {}),
     ("phrase", '"justice ministry"', {}),
@@ -133,8 +134,12 @@ def write_cost(engine: Engine, rng: random.Random, base: int, rows: int = 1000) 
     transaction."""
     words, weights = vocabulary()
     urls = [
-        {"id": base + n, "url_hash": url_hash(f"w:{base + n}"), "url": f"w:{base + n}",
-         "first_seen": T0}
+        {
+            "id": base + n,
+            "url_hash": url_hash(f"w:{base + n}"),
+            "url": f"w:{base + n}",
+            "first_seen": T0,
+        }
         for n in range(rows)
     ]
     versions = [
@@ -200,15 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[dict[str, Any]] = []
         for label, text, options in QUERIES:
             query = parse(text)
-            wall, cpu, result = timed(
-                lambda q=query, o=options: search(engine, q, **o), args.repeat
-            )
+            wall, cpu, result = timed(partial(search, engine, query, **options), args.repeat)
             rows.append({"query": label, "text": text, "hits": result.total, "wall_ms": wall * 1e3,
                          "cpu_ms": cpu * 1e3})  # fmt: skip
             print(f"{label:<24} {result.total:>7,} {wall * 1e3:>9.1f} {cpu * 1e3:>8.1f}")
-        for kind in ("removed", "added"):
+        kinds: tuple[ChangeKind, ...] = ("removed", "added")
+        for kind in kinds:
             query = parse("cecot")
-            wall, cpu, found = timed(lambda k=kind, q=query: changes(engine, q, k), args.repeat)
+            wall, cpu, found = timed(partial(changes, engine, query, kind), args.repeat)
             rows.append({"query": f"cecot --{kind}", "text": "cecot", "hits": len(found),
                          "wall_ms": wall * 1e3, "cpu_ms": cpu * 1e3})  # fmt: skip
             label = f"cecot --{kind}"

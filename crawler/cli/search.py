@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, day, existing_database
+from crawler.cli.common import CliError, add_data_options, add_filter_options, existing_database
 from crawler.cli.history import when
 from crawler.core.search import QueryError, parse
 from crawler.services.search import Change, ChangeKind, changes
@@ -34,26 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("query", help="what to search for (quote it for the shell)")
     add_data_options(parser)
-    parser.add_argument("--story", metavar="NAME", help="only the articles of this story")
-    parser.add_argument(
-        "--publisher",
-        action="append",
-        default=[],
-        metavar="HOST|NAME",
-        help="only the articles of this publisher, by host:port or name (repeatable)",
-    )
-    parser.add_argument(
-        "--since",
-        type=day,
-        metavar="YYYY-MM-DD",
-        help="only articles published on or after this day (undated: first captured); with "
-        "--added/--removed, edits first seen on or after it",
-    )
-    parser.add_argument(
-        "--until",
-        type=day,
-        metavar="YYYY-MM-DD",
-        help="as --since, on or before this day",
+    add_filter_options(
+        parser,
+        dates="; with --added/--removed: edits first seen {which} this day",
     )
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument(

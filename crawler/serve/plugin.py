@@ -74,13 +74,23 @@ async def home(datasette: Any, request: Any) -> Response:
     return await _render(datasette, request, "newsarchive_home.html", {"stories": stories})
 
 
-async def article_page(datasette: Any, request: Any) -> Response:
+async def _article(
+    datasette: Any, request: Any
+) -> tuple[browse.ArticleInfo, queries.ArticleHistory] | Response:
+    """The article of the page's URL and its versions, or the page saying there is none."""
     url_id = int(request.url_vars["id"])
     engine = _engine(datasette)
     info = await _run(browse.article, engine, url_id)
     if info is None:
         return await _missing(datasette, request, f"no article {url_id} in the archive")
-    history = await _run(queries.versions, engine, info.url)
+    return info, await _run(queries.versions, engine, info.url)
+
+
+async def article_page(datasette: Any, request: Any) -> Response:
+    found = await _article(datasette, request)
+    if isinstance(found, Response):
+        return found
+    info, history = found
     versions = history.versions
     edits = []
     for old, new in pairwise(versions):
@@ -100,12 +110,10 @@ async def article_page(datasette: Any, request: Any) -> Response:
 
 
 async def diff_page(datasette: Any, request: Any) -> Response:
-    url_id = int(request.url_vars["id"])
-    engine = _engine(datasette)
-    info = await _run(browse.article, engine, url_id)
-    if info is None:
-        return await _missing(datasette, request, f"no article {url_id} in the archive")
-    history = await _run(queries.versions, engine, info.url)
+    found = await _article(datasette, request)
+    if isinstance(found, Response):
+        return found
+    info, history = found
     numbers = {row.number: row for row in history.versions}
     try:
         new_number = int(request.args.get("to") or history.current or max(numbers))

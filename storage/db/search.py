@@ -156,31 +156,26 @@ def search(
     version = m.ArticleVersion
     with engine.connect() as conn:
         matches = _matches(conn, query)
+        # One pass finds and ranks every match (the total needs them all); the columns shown are
+        # read for the page of hits only.
         stmt = _filtered(
             conn,
-            select(
-                version.id,
-                version.url_id,
-                m.Url.url,
-                m.Publisher.name,
-                version.title,
-                version.version,
-                version.first_seen,
-                version.last_seen,
-                version.published,
-                matches.c.score,
-            ).join(matches, matches.c.version_id == version.id),
+            select(version.id, version.url_id, version.version, matches.c.score).join(
+                matches, matches.c.version_id == version.id
+            ),
             filters,
         )
-        current = _current(matches)
         if not all_versions:
+            current = _current(matches)
             stmt = stmt.join(current, current.c.version_id == version.id)
-        total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        stmt = stmt.order_by(matches.c.score.desc(), version.url_id, version.version)
-        rows = conn.execute(stmt.limit(limit) if limit else stmt).all()
-        ids = [row[0] for row in rows]
+        ranked = sorted(conn.execute(stmt), key=lambda r: (-r[3], r[1], r[2]))
+        page = ranked[:limit] if limit else ranked
+        ids = [row[0] for row in page]
+        scores = {row[0]: row[3] for row in page}
+        shown = _shown(conn, ids)
         current_ids = _current_ids(conn, matches, ids) if all_versions else set(ids)
         snippets = _snippets(conn, query, ids)
+    rows = [(*shown[id_], scores[id_]) for id_ in ids]
     hits = [
         Hit(
             version_id=id_,
@@ -209,7 +204,32 @@ def search(
             score,
         ) in rows
     ]
-    return SearchResult(hits, total)
+    return SearchResult(hits, len(ranked))
+
+
+def _shown(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """What a hit shows of each of `ids`, by id, in `Hit`'s order up to `published`."""
+    version = m.ArticleVersion
+    found: dict[int, tuple[Any, ...]] = {}
+    for chunk in chunks(list(ids)):
+        for row in conn.execute(
+            select(
+                version.id,
+                version.url_id,
+                m.Url.url,
+                m.Publisher.name,
+                version.title,
+                version.version,
+                version.first_seen,
+                version.last_seen,
+                version.published,
+            )
+            .join(m.Url, m.Url.id == version.url_id)
+            .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
+            .where(version.id.in_(chunk))
+        ):
+            found[row[0]] = tuple(row)
+    return found
 
 
 def matching_steps(
