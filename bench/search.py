@@ -181,12 +181,16 @@ def write_costs(tmp: Path, db: str | None) -> tuple[float, float]:
         engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench search", description=__doc__)
     parser.add_argument("--versions", type=int, default=100_000, help="versions (100000)")
     parser.add_argument("--db", help="an empty database (default: a SQLite file in a temp dir)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each query (5)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     rng = random.Random(18)
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(args.db or f"sqlite:///{Path(tmp) / 'bench.db'}")
