@@ -166,6 +166,11 @@ def test_story_article_versions_diff_replay_search(served: Served, tmp_path: Pat
         assert f"{served.base}/-/article/{served.edited_id}" in hits
         assert driver.find_elements("css selector", ".na-snippet mark")
 
+        # Datasette's own table page, searching the same index in FTS5's syntax
+        driver.get(served.base + '/newsarchive/article_versions?_search="justice+ministry"')
+        session.check("table-search")
+        assert "justice ministry" in session.text("table.rows-and-columns")
+
     for shot in session.shots:
         print(f"screenshot: {shot}")
         assert shot.stat().st_size > 5_000
