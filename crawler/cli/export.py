@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=formats.FORMATS,
         default="jsonl",
         help="jsonl (default): one JSON object per line; csv: RFC 4180 with a header row; "
-        "parquet: typed columns (needs -o and pyarrow)",
+        "parquet: typed columns (needs -o)",
     )
     parser.add_argument(
         "-o",
@@ -57,14 +57,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if output is None and args.format == "parquet":
         sys.stderr.write(f"{PROG}: --format parquet needs -o FILE\n")
         return 2
-    if args.format == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            sys.stderr.write(
-                f"{PROG}: --format parquet needs pyarrow: pip install 'newsarchive[export]'\n"
-            )
-            return 2
     filters = ArticleFilter(
         story=args.story,
         publishers=tuple(args.publisher),
