@@ -177,9 +177,8 @@ def archived(known: dict[str, int]) -> Resolver:
 
     def resolve(url: str) -> str | None:
         bare, hash_, fragment = url.partition("#")
-        if bare in known:
-            return f"/-/replay/{known[bare]}{hash_}{fragment}"
-        return None
+        found = known.get(url, known.get(bare))
+        return None if found is None else f"/-/replay/{found}{hash_}{fragment}"
 
     return resolve
 

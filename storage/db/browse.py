@@ -107,8 +107,14 @@ def capture_place(engine: Engine, capture_id: int) -> RecordPlace | None:
 
 def latest_captures(engine: Engine, urls: Iterable[str]) -> dict[str, int]:
     """For each of `urls` (absolute, as found in a page) that is archived, the id of its latest
-    replayable capture."""
-    by_hash = {url_hash(normalise_url(url)): url for url in set(urls)}
+    replayable capture. URLs are compared normalised (a #fragment does not count); one that
+    does not normalise is not archived."""
+    wanted: dict[str, bytes] = {}
+    for url in set(urls):
+        try:
+            wanted[url] = url_hash(normalise_url(url))
+        except ValueError:
+            continue
     capture = m.Capture
     latest = (
         select(
@@ -121,15 +127,15 @@ def latest_captures(engine: Engine, urls: Iterable[str]) -> dict[str, int]:
         .join(capture, capture.url_id == m.Url.id)
         .where(capture.record_type.in_(BODY_RECORDS))
     )
-    found: dict[str, int] = {}
+    by_hash: dict[bytes, int] = {}
     with engine.connect() as conn:
-        for chunk in chunks(sorted(by_hash)):
+        for chunk in chunks(sorted(set(wanted.values()))):
             ranked = latest.where(m.Url.url_hash.in_(chunk)).subquery()
             for digest, id_ in conn.execute(
                 select(ranked.c.url_hash, ranked.c.id).where(ranked.c.rank == 1)
             ):
-                found[by_hash[digest]] = id_
-    return found
+                by_hash[digest] = id_
+    return {url: by_hash[digest] for url, digest in wanted.items() if digest in by_hash}
 
 
 def article_id(engine: Engine, url: str) -> int | None:
