@@ -6,24 +6,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, add_data_options, add_filter_options, existing_database
 from storage import export as formats
 from storage.atomic import replacing
 from storage.db import queries
 from storage.db.queries import ArticleFilter, ExportRow
 
 PROG = "newsarchive export"
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,26 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where to write ('-', the default, is standard output); a file appears only once "
         "the export is complete",
     )
-    parser.add_argument("--story", metavar="NAME", help="only the articles of this story")
-    parser.add_argument(
-        "--publisher",
-        action="append",
-        default=[],
-        metavar="HOST|NAME",
-        help="only the articles of this publisher, by host:port or name (repeatable)",
-    )
-    parser.add_argument(
-        "--since",
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="only articles published on or after this day (undated ones: first captured)",
-    )
-    parser.add_argument(
-        "--until",
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="only articles published on or before this day (undated ones: first captured)",
-    )
+    add_filter_options(parser)
     parser.add_argument(
         "--relevant-only", action="store_true", help="only articles judged relevant to a story"
     )
