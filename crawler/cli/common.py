@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Iterator
@@ -57,6 +58,17 @@ def output_file(path: Path) -> Path:
     if not path.parent.is_dir():
         raise CliError(f"no such directory: {path.parent}", 2)
     return path
+
+
+@contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Report a failure to write `path` (an OSError in the block) as a `CliError` that names it:
+    2 for a path the user can fix (no permission, no such directory), 1 for a full disk."""
+    try:
+        yield
+    except OSError as exc:
+        code = 1 if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT) else 2
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}", code) from exc
 
 
 def add_wait_option(parser: argparse.ArgumentParser) -> None:

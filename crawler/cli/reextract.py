@@ -9,18 +9,29 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from crawler import settings as defaults
-from crawler.cli.common import CliError, add_data_options, add_setting_option, existing_database
+from crawler.cli.common import (
+    CliError,
+    CliParser,
+    add_data_options,
+    add_setting_option,
+    add_wait_option,
+    existing_database,
+)
+from crawler.cli.errors import one_error_path
+from crawler.cli.lock import data_dir_lock
 from crawler.core.datadir import warc_dir as warc_directory
 from crawler.extraction.extract import extractor_name
 from crawler.extraction.options import FAVORS, ExtractOptions
 from crawler.run import SettingError, crawl_settings
 from crawler.services.reextract import Summary, reextract
+from crawler.stopping import finish_then_stop
+from storage.db.engine import check_writable
 
 PROG = "newsarchive reextract"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Extract every archived HTML response again from the WARC files (no "
         "network), with this version of the extractor and the extraction options given, and "
@@ -68,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-tables", action="store_true", help="leave out tables (EXTRACT_INCLUDE_TABLES=False)"
     )
     add_setting_option(parser, "e.g. -s EXTRACT_FAVOR=recall; ")
+    add_wait_option(parser)
     parser.add_argument(
         "--batch-size",
         type=int,
@@ -125,17 +137,24 @@ def options(args: argparse.Namespace) -> tuple[ExtractOptions, int]:
         raise CliError(f"invalid extraction options: {exc}", 2) from exc
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        extract_options, workers = options(args)
-        if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
-            raise CliError("--batch-size and --limit must be 1 or more", 2)
+    extract_options, workers = options(args)
+    if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
+        raise CliError("--batch-size and --limit must be 1 or more", 2)
+    if workers < 0:
+        raise CliError(f"--workers must be 0 (one per core) or more, got {workers}", 2)
+    with (
+        data_dir_lock(args.data, "reextract", wait=args.wait, create=False),
+        existing_database(args.data, args.db) as engine,
+    ):
+        check_writable(engine)
         sys.stderr.write(
             f"{PROG}: {extractor_name()}, options {extract_options.digest} "
             f"({_described(extract_options)})\n"
         )
-        with existing_database(args.data, args.db) as engine:
+        with finish_then_stop(PROG) as stop:
             summary = reextract(
                 engine,
                 warc_directory(args.data),
@@ -147,13 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 batch_size=args.batch_size,
                 limit=args.limit,
                 progress_interval=args.progress,
+                stop=lambda: stop.requested,
             )
-    except CliError as exc:
-        return exc.report(PROG)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted; run it again to go on where it stopped\n")
-        return 130
     sys.stdout.write(report(summary))
+    if stop.status is not None:
+        sys.stderr.write(f"{PROG}: interrupted; run it again to go on where it stopped\n")
+        return stop.status
     return 1 if summary.errors else 0
 
 

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from crawler.cli.common import CliError, add_redis_option, redis_prefix
+from crawler.cli.common import CliError, CliParser, add_redis_option, redis_prefix
+from crawler.cli.errors import one_error_path
 
 if TYPE_CHECKING:
     from crawler.distributed.coordinator import FrontierInfo
@@ -18,7 +19,7 @@ PROG = "newsarchive workers"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Show the workers of distributed crawls (host, pid, started, last heartbeat, "
         "pages done) and their shared frontier (queued requests, dupefilter size).",
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -53,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         distributed.check(args.redis)
     except distributed.RedisUnavailable as exc:
-        raise CliError(str(exc), 1) from None
+        raise CliError(str(exc), 2) from None
     import redis
 
     from crawler.distributed.coordinator import Keys, clear, frontier_info, live_workers, stories
