@@ -26,6 +26,7 @@ from crawler.run import SettingError, crawl_settings
 from crawler.services.reextract import Summary, reextract
 from crawler.stopping import finish_then_stop
 from storage.db.engine import check_writable
+from storage.db.reextract import story_definitions
 
 PROG = "newsarchive reextract"
 
@@ -150,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         existing_database(args.data, args.db) as engine,
     ):
         check_writable(engine)
+        if args.story is not None:
+            story_definitions(engine, args.story)  # an unknown story: one line, before any work
         sys.stderr.write(
             f"{PROG}: {extractor_name()}, options {extract_options.digest} "
             f"({_described(extract_options)})\n"
