@@ -86,9 +86,7 @@ def test_a_password_is_not_shown(tmp_path: Path) -> None:
     assert make_url(caught.value.url).password == "***"
 
 
-def test_a_read_only_postgresql_session_is_found_before_any_write(
-    postgres_server: object, db_url: str
-) -> None:
+def test_a_read_only_postgresql_session_is_found_before_any_write(db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
     open_database(db_url).dispose()
