@@ -73,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         distributed.enable(settings, args.redis)
         # $NEWSARCHIVE_REDIS_PREFIX replaces the default; -s NEWSARCHIVE_REDIS_PREFIX wins over it
         settings.set("NEWSARCHIVE_REDIS_PREFIX", redis_prefix(), priority="project")
-    with data_dir_lock(args.data, "crawl", wait=args.wait):
+    # distributed workers on one machine may share a data directory (crawler/cli/lock.py)
+    verb = "crawl --redis" if args.redis else "crawl"
+    with data_dir_lock(args.data, verb, wait=args.wait, shared=bool(args.redis)):
         check_settings(settings)
         try:
             stats = run_crawl(story, settings)

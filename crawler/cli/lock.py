@@ -9,8 +9,12 @@ the file stays, holding the pid, verb, host and start of its last holder for the
 `schedule` holds the lock between rounds and hands it to each round's crawl: the crawl inherits
 the open file (whose `flock` is the schedule's) and finds it through `$NEWSARCHIVE_DATA_LOCK_FD`.
 
-Several data directories may share one database (distributed workers, several crawlers into one
-PostgreSQL): the lock is the data directory's, the database has its own concurrency control.
+The workers of a distributed crawl (`crawl --redis`) share a frontier and write their own WARC
+files (named by host and pid), so those on one machine may share a data directory: they take
+the lock shared, together, and any other writer is refused while one of them runs (and they
+while another writer runs). Several data directories may share one database (crawlers on
+several machines, a schedule and a crawl of two stories into one PostgreSQL): the lock is the
+data directory's, the database has its own concurrency control.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ LOCK_FD_ENV = "NEWSARCHIVE_DATA_LOCK_FD"
 
 @contextmanager
 def data_dir_lock(
-    data_dir: Path, verb: str, *, wait: bool = False, create: bool = True
+    data_dir: Path, verb: str, *, wait: bool = False, create: bool = True, shared: bool = False
 ) -> Iterator[int | None]:
     """Hold the lock of `data_dir` for the block, for `newsarchive VERB`; yields its file
     descriptor (for a child process to inherit), or None when `data_dir` does not exist and
-    `create` is false (nothing there to protect: the verb reports what is missing).
+    `create` is false (nothing there to protect: the verb reports what is missing). `shared`
+    (distributed workers) lets other shared holders in.
 
     Another process holding it is a `CliError` (2) naming that process, unless `wait`.
     """
@@ -62,18 +67,19 @@ def data_dir_lock(
     except OSError as exc:
         raise CliError(f"cannot lock the data directory: {path}: {exc.strerror}", 2) from exc
     try:
-        _acquire(fd, data_dir, verb, wait=wait)
+        _acquire(fd, data_dir, verb, wait=wait, mode=fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, _holder(verb).encode(), 0)
         yield fd
-        os.ftruncate(fd, 0)  # released: nobody to name any more
+        if not shared:
+            os.ftruncate(fd, 0)  # released: nobody to name any more
     finally:
         os.close(fd)
 
 
-def _acquire(fd: int, data_dir: Path, verb: str, *, wait: bool) -> None:
+def _acquire(fd: int, data_dir: Path, verb: str, *, wait: bool, mode: int) -> None:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
         return
     except BlockingIOError:
         pass
@@ -86,7 +92,7 @@ def _acquire(fd: int, data_dir: Path, verb: str, *, wait: bool) -> None:
         )
     sys.stderr.write(f"newsarchive {verb}: waiting for {holder} to finish with {data_dir}\n")
     sys.stderr.flush()
-    fcntl.flock(fd, fcntl.LOCK_EX)  # Ctrl-C interrupts the wait: KeyboardInterrupt
+    fcntl.flock(fd, mode)  # Ctrl-C interrupts the wait: KeyboardInterrupt
 
 
 def describe_holder(data_dir: Path) -> str:

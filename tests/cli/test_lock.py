@@ -19,16 +19,18 @@ from crawler.cli.lock import data_dir_lock, describe_holder
 ROOT = Path(__file__).resolve().parents[2]
 HOLD = (
     "import sys, time; from pathlib import Path; from crawler.cli.lock import data_dir_lock\n"
-    "with data_dir_lock(Path(sys.argv[1]), 'crawl'):\n"
+    "shared = sys.argv[3] == 'shared'\n"
+    "with data_dir_lock(Path(sys.argv[1]), 'crawl --redis' if shared else 'crawl', shared=shared):\n"
     "    print('locked', flush=True); time.sleep(float(sys.argv[2]))\n"
 )
-"""`python -c` program: hold the lock of data directory argv[1] for argv[2] seconds."""
+"""`python -c` program: hold the lock of data directory argv[1] for argv[2] seconds, shared if
+argv[3] says so (as a distributed worker does)."""
 
 
-def hold(data: Path, seconds: float) -> subprocess.Popen[str]:
+def hold(data: Path, seconds: float, mode: str = "exclusive") -> subprocess.Popen[str]:
     """Another process holding the lock of `data` (once it has said so)."""
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(data), str(seconds)],
+        [sys.executable, "-c", HOLD, str(data), str(seconds), mode],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -73,6 +75,28 @@ def test_wait_waits_for_the_holder_to_finish(
         assert describe_holder(data).startswith(f"newsarchive reextract (pid {os.getpid()},")
     assert f"waiting for newsarchive crawl (pid {holder.pid}" in capsys.readouterr().err
     holder.wait()
+
+
+def test_distributed_workers_share_the_lock_and_keep_other_writers_out(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    worker = hold(data, 30, "shared")
+    try:
+        with data_dir_lock(data, "crawl --redis", shared=True):  # another worker: welcome
+            pass
+        with pytest.raises(CliError, match=r"in use by newsarchive crawl --redis \(pid"):
+            with data_dir_lock(data, "crawl"):  # a lone crawl: refused
+                pass
+    finally:
+        worker.kill()
+        worker.wait()
+    lone = hold(data, 30)
+    try:
+        with pytest.raises(CliError, match=f"in use by newsarchive crawl \\(pid {lone.pid}"):
+            with data_dir_lock(data, "crawl --redis", shared=True):
+                pass
+    finally:
+        lone.kill()
+        lone.wait()
 
 
 def test_a_verb_that_needs_an_existing_data_directory_makes_none(tmp_path: Path) -> None:
