@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HOLD = (
     "import sys, time; from pathlib import Path; from crawler.cli.lock import data_dir_lock\n"
     "shared = sys.argv[3] == 'shared'\n"
-    "with data_dir_lock(Path(sys.argv[1]), 'crawl --redis' if shared else 'crawl', shared=shared):\n"
+    "verb = 'crawl --redis' if shared else 'crawl'\n"
+    "with data_dir_lock(Path(sys.argv[1]), verb, shared=shared):\n"
     "    print('locked', flush=True); time.sleep(float(sys.argv[2]))\n"
 )
 """`python -c` program: hold the lock of data directory argv[1] for argv[2] seconds, shared if
@@ -83,17 +84,17 @@ def test_distributed_workers_share_the_lock_and_keep_other_writers_out(tmp_path:
     try:
         with data_dir_lock(data, "crawl --redis", shared=True):  # another worker: welcome
             pass
-        with pytest.raises(CliError, match=r"in use by newsarchive crawl --redis \(pid"):
-            with data_dir_lock(data, "crawl"):  # a lone crawl: refused
-                pass
+        refused = pytest.raises(CliError, match=r"in use by newsarchive crawl --redis \(pid")
+        with refused, data_dir_lock(data, "crawl"):  # a lone crawl: refused
+            pass
     finally:
         worker.kill()
         worker.wait()
     lone = hold(data, 30)
     try:
-        with pytest.raises(CliError, match=f"in use by newsarchive crawl \\(pid {lone.pid}"):
-            with data_dir_lock(data, "crawl --redis", shared=True):
-                pass
+        refused = pytest.raises(CliError, match=f"in use by newsarchive crawl \\(pid {lone.pid}")
+        with refused, data_dir_lock(data, "crawl --redis", shared=True):
+            pass
     finally:
         lone.kill()
         lone.wait()
