@@ -160,6 +160,12 @@ def writable_database(data_dir: Path, db: str | None) -> Engine:
         engine = open_database(database_url(data_dir, db), make_dirs=False)
     except (SchemaMismatch, DatabaseUnusable) as exc:
         raise unusable_database(exc) from exc
+    return takes_writes(engine)
+
+
+def takes_writes(engine: Engine) -> Engine:
+    """`engine`, once `check_writable` has passed; else it is disposed of and a `CliError` (2)
+    says why the database cannot be written."""
     try:
         check_writable(engine)
     except DatabaseUnusable as exc:

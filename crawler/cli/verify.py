@@ -17,6 +17,7 @@ from crawler.cli.common import (
     CliParser,
     add_data_options,
     add_wait_option,
+    takes_writes,
     unusable_database,
 )
 from crawler.cli.errors import one_error_path
@@ -25,7 +26,7 @@ from crawler.core.datadir import database_url, warc_dir
 from crawler.core.story import Story, StoryError, load_story
 from crawler.extraction.options import ExtractOptions
 from crawler.services.recover import Reconciled, Reconciler
-from storage.db.engine import DatabaseNotFound, DatabaseUnusable, check_writable, open_database
+from storage.db.engine import DatabaseNotFound, DatabaseUnusable, open_database
 from storage.recover import RecoveredFile, files_to_reconcile, recover_open_files
 from storage.verify import Report, verify
 
@@ -111,13 +112,7 @@ def _database(data: Path, db: str | None, *, writable: bool) -> Engine | None:
         return None
     except DatabaseUnusable as exc:
         raise unusable_database(exc) from exc
-    if writable:
-        try:
-            check_writable(engine)
-        except DatabaseUnusable as exc:
-            engine.dispose()
-            raise unusable_database(exc) from exc
-    return engine
+    return takes_writes(engine) if writable else engine
 
 
 def _run(directory: Path, engine: Engine | None, story: Story | None, *, repair: bool) -> int:

@@ -75,6 +75,14 @@ def ctrl_c(process: subprocess.Popen[bytes]) -> None:
     os.killpg(process.pid, signal.SIGINT)
 
 
+def slow_crawl(web: SimWeb, tmp_path: Path, log: str) -> subprocess.Popen[bytes]:
+    """A crawl of `web` into tmp_path/data that takes a few seconds, started in the background."""
+    story = tmp_path / "story.toml"
+    story.write_text(web.story_toml())
+    data = str(tmp_path / "data")
+    return start("crawl", str(story), "--data", data, *FAST, *SLOWER, log=tmp_path / log)
+
+
 def html_responses(data: Path) -> dict[str, str]:
     """WARC-Record-ID → URI of every archived HTML response with status 200."""
     found = {}
@@ -97,9 +105,7 @@ def sqlite(data: Path) -> str:
 def test_ctrl_c_finishes_the_pages_in_flight_and_exits_130(tmp_path: Path) -> None:
     data, log = tmp_path / "data", tmp_path / "crawl.log"
     with SimWeb(extra_articles=60) as web:
-        story = tmp_path / "story.toml"
-        story.write_text(web.story_toml())
-        crawl = start("crawl", str(story), "--data", str(data), *FAST, *SLOWER, log=log)
+        crawl = slow_crawl(web, tmp_path, log.name)
         wait_until(lambda: len(web.log.entries()) >= 40, crawl)
         ctrl_c(crawl)
         code = crawl.wait(timeout=120)
@@ -128,12 +134,9 @@ def test_ctrl_c_finishes_the_pages_in_flight_and_exits_130(tmp_path: Path) -> No
 
 
 def test_ctrl_c_twice_stops_at_once_and_the_next_crawl_recovers(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+    data, story = tmp_path / "data", tmp_path / "story.toml"
     with SimWeb(extra_articles=60) as web:
-        story = tmp_path / "story.toml"
-        story.write_text(web.story_toml())
-        first = start("crawl", str(story), "--data", str(data), *FAST, *SLOWER,
-                      log=tmp_path / "first.log")  # fmt: skip
+        first = slow_crawl(web, tmp_path, "first.log")
         wait_until(lambda: len(web.log.entries()) >= 40, first)
         ctrl_c(first)
         ctrl_c(first)
@@ -151,12 +154,9 @@ def test_ctrl_c_twice_stops_at_once_and_the_next_crawl_recovers(tmp_path: Path) 
 
 
 def test_a_second_crawl_into_the_same_data_directory_is_refused(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+    data, story = tmp_path / "data", tmp_path / "story.toml"
     with SimWeb(extra_articles=60) as web:
-        story = tmp_path / "story.toml"
-        story.write_text(web.story_toml())
-        first = start("crawl", str(story), "--data", str(data), *FAST, *SLOWER,
-                      log=tmp_path / "first.log")  # fmt: skip
+        first = slow_crawl(web, tmp_path, "first.log")
         wait_until(lambda: len(web.log.entries()) >= 10, first)
         served = len(web.log.entries())
         second = start("crawl", str(story), "--data", str(data), *FAST, log=tmp_path / "2.log")
