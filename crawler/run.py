@@ -152,6 +152,13 @@ def _check_distributed(settings: Settings, url: str) -> None:
         raise SettingError("a distributed crawl needs DB_FLUSH_INTERVAL above 0")
     if settings.getfloat("NEWSARCHIVE_REDIS_HEARTBEAT") <= 0:
         raise SettingError("NEWSARCHIVE_REDIS_HEARTBEAT must be above 0")
+    if settings.getfloat("NEWSARCHIVE_REDIS_RUN_TTL") <= settings.getfloat(
+        "NEWSARCHIVE_REDIS_WORKER_TIMEOUT"
+    ):
+        # a dead worker's in-flight requests must outlive the wait for its heartbeat
+        raise SettingError(
+            "NEWSARCHIVE_REDIS_RUN_TTL must be longer than NEWSARCHIVE_REDIS_WORKER_TIMEOUT"
+        )
 
 
 class _NoTracebackForUnreachableRobots(logging.Filter):

@@ -37,6 +37,9 @@ NEWSARCHIVE_REDIS_WORKER_TIMEOUT = 15.0
 """A worker silent this many seconds is dead: its in-flight requests go back in the queue."""
 NEWSARCHIVE_REDIS_IDLE_TIME = 5.0
 """A worker stops once the queue is empty and nothing is in flight anywhere for this long."""
+NEWSARCHIVE_REDIS_RUN_TTL = 7 * 24 * 3600.0
+"""Seconds every Redis key of a run lives after the last heartbeat of its last live worker: an
+abandoned run disappears by itself. Must be longer than NEWSARCHIVE_REDIS_WORKER_TIMEOUT."""
 
 # --- politeness ----------------------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"

@@ -2,7 +2,7 @@
 one versioned schema (docs/export.md#fields).
 
 Every writer streams: it holds at most one row (JSON Lines, CSV) or one row group (Parquet) in
-memory, whatever the number of articles. pyarrow is needed only for Parquet (the `export` extra).
+memory, whatever the number of articles. pyarrow (for Parquet) is imported only when needed.
 """
 
 from __future__ import annotations

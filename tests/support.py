@@ -35,3 +35,20 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def unreachable_story(name: str) -> str:
+    """A story file whose one source refuses every connection (port 9 of 127.0.0.1)."""
+    return f"""
+name = "{name}"
+title = "t"
+since = 2025-02-01
+until = 2025-02-28
+
+[match]
+all = ["x"]
+
+[[sources]]
+name = "Local"
+url = "http://127.0.0.1:9/"
+"""

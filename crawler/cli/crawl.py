@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from crawler.cli.common import (
     CliError,
@@ -81,15 +82,42 @@ def main(argv: Sequence[str] | None = None) -> int:
             stats = run_crawl(story, settings)
         except CrawlNotStarted as exc:
             raise CliError(f"the crawl could not start: {exc} (see the log above)", 1) from exc
-    return crawl_status(stats)
+    return crawl_status(stats, story.name)
 
 
-def crawl_status(stats: dict[str, object]) -> int:
-    """The exit status of a crawl that ended with these stats."""
+def crawl_status(stats: Mapping[str, Any], story: str) -> int:
+    """The exit status of a crawl of `story` that ended with these stats."""
     stopped_by = stats.get(SIGNAL_STAT)
     if isinstance(stopped_by, str):
         return exit_status(signal.Signals[stopped_by])
     if not stats.get("downloader/response_count"):
-        print(f"{PROG}: no source could be fetched; see the warnings above", file=sys.stderr)
+        print(f"{PROG}: {nothing_fetched(stats, story)}", file=sys.stderr)
         return 1
     return 0 if stats.get("finish_reason") == "finished" else 1
+
+
+def nothing_fetched(stats: Mapping[str, Any], story: str) -> str:
+    """Why a crawl fetched no page, as its stats tell: it points at warnings only when some
+    were logged."""
+    reason = stats.get("finish_reason")
+    if reason != "finished":
+        return f"the crawl stopped ({reason}) before any page was fetched"
+    if stats.get("redis/run") is not None:
+        from crawler import distributed
+
+        cause = distributed.nothing_fetched(stats, story)
+        if cause:
+            return cause
+    if stats.get("log_count/WARNING"):
+        return "no source could be fetched; see the warnings above"
+    if stats.get("log_count/ERROR") or stats.get("log_count/CRITICAL"):
+        return "no source could be fetched; see the errors above"
+    outcomes = sorted(
+        (name.removeprefix("outcome/"), count)
+        for name, count in stats.items()
+        if name.startswith("outcome/")
+    )
+    if outcomes:
+        shown = ", ".join(f"{why} {count}" for why, count in outcomes)
+        return f"no page was fetched; what became of the URLs met: {shown}"
+    return "no page was fetched: the story's sources led to no request"

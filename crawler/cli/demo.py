@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stats = run_crawl(story, settings)
             elapsed = time.monotonic() - started
         report(args.data, db_url, story.name, stats, elapsed)
-    return crawl_status(stats)
+    return crawl_status(stats, story.name)
 
 
 def report(data: Path, db_url: str, story: str, stats: dict[str, object], elapsed: float) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
 from crawler.cli.errors import one_error_path
 from crawler.cli.history import load_history, when
-from crawler.versions.diff import WordDiff, as_json, render, word_diff
+from crawler.versions.diff import VersionDiff, as_json, render, version_diff
 from storage.db.queries import (
     ArticleHistory,
     ExtractionRow,
@@ -80,15 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         return exc.report(PROG)
 
-    title = word_diff(old.title or "", new.title or "")
-    text = word_diff(old.text, new.text)
+    changes = version_diff(old.title, old.text, new.title, new.text)
     if args.format == "json":
         json.dump(
-            diff_json(history.url, old, new, title, text), sys.stdout, indent=2, ensure_ascii=False
+            diff_json(history.url, old, new, changes), sys.stdout, indent=2, ensure_ascii=False
         )
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(diff_text(history.url, old, new, title, text))
+        sys.stdout.write(diff_text(history.url, old, new, changes))
     return 0
 
 
@@ -103,37 +102,41 @@ def pick(history: ArticleHistory, number: int) -> VersionRow:
     raise CliError(f"{history.url} has no version {number} (it has {have})", 2)
 
 
-def diff_text(url: str, old: VersionRow, new: VersionRow, title: WordDiff, text: WordDiff) -> str:
+def diff_text(url: str, old: VersionRow, new: VersionRow, changes: VersionDiff) -> str:
     """A header naming the two versions and the word counts, then the title and the text with
     their changes marked (in colour when standard output is a terminal)."""
-    added = title.words_added + text.words_added
-    removed = title.words_removed + text.words_removed
-    lines = [
-        url,
+    header = (
         f"version {old.number} (first seen {when(old.first_seen)} UTC) → "
-        f"version {new.number} (first seen {when(new.first_seen)} UTC): "
-        f"{added} word{'' if added == 1 else 's'} added, {removed} removed",
+        f"version {new.number} (first seen {when(new.first_seen)} UTC)"
+    )
+    return "\n".join([url, *_changes_lines(header, new.title, changes)]) + "\n"
+
+
+def _changes_lines(header: str | None, new_title: str | None, changes: VersionDiff) -> list[str]:
+    """`header: N words added, M removed`, then the title and the text with their changes."""
+    added, removed = changes.words_added, changes.words_removed
+    counts = f"{added} word{'' if added == 1 else 's'} added, {removed} removed"
+    lines = [
+        f"{header}: {counts}" if header else counts,
         "",
-        "title: " + render(title, sys.stdout)
-        if title.changed
-        else f"title (unchanged): {new.title}",
-        "text:" + ("" if text.changed else " unchanged"),
+        "title: " + render(changes.title, sys.stdout)
+        if changes.title.changed
+        else f"title (unchanged): {new_title}",
+        "text:" + ("" if changes.text.changed else " unchanged"),
     ]
-    if text.changed:
-        lines.append(render(text, sys.stdout))
-    return "\n".join(lines) + "\n"
+    if changes.text.changed:
+        lines.append(render(changes.text, sys.stdout))
+    return lines
 
 
-def diff_json(
-    url: str, old: VersionRow, new: VersionRow, title: WordDiff, text: WordDiff
-) -> dict[str, Any]:
+def diff_json(url: str, old: VersionRow, new: VersionRow, changes: VersionDiff) -> dict[str, Any]:
     """The shape documented in docs/versions.md."""
     return {
         "url": url,
         "from": _version(old),
         "to": _version(new),
-        "title": as_json(title),
-        "text": as_json(text),
+        "title": as_json(changes.title),
+        "text": as_json(changes.text),
     }
 
 
@@ -163,8 +166,7 @@ def extractions_main(args: argparse.Namespace) -> int:
         )
         return 0
     new, old = found.extractions[:2]
-    title = word_diff(old.title or "", new.title or "")
-    text = word_diff(old.text or "", new.text or "")
+    changes = version_diff(old.title, old.text or "", new.title, new.text or "")
     if args.format == "json":
         document = {
             "url": found.url,
@@ -175,28 +177,19 @@ def extractions_main(args: argparse.Namespace) -> int:
             },
             "from": _extraction(old),
             "to": _extraction(new),
-            "title": as_json(title),
-            "text": as_json(text),
+            "title": as_json(changes.title),
+            "text": as_json(changes.text),
         }
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
-    added = title.words_added + text.words_added
-    removed = title.words_removed + text.words_removed
     lines = [
         found.url,
         f"capture {found.capture_id} {found.warc_record_id} (fetched {when(found.fetched_at)} UTC)",
         f"from: {_described(old)}",
         f"to:   {_described(new)}",
-        f"{added} word{'' if added == 1 else 's'} added, {removed} removed",
-        "",
-        "title: " + render(title, sys.stdout)
-        if title.changed
-        else f"title (unchanged): {new.title}",
-        "text:" + ("" if text.changed else " unchanged"),
+        *_changes_lines(None, new.title, changes),
     ]
-    if text.changed:
-        lines.append(render(text, sys.stdout))
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

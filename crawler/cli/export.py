@@ -47,8 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=formats.FORMATS,
         default=None,
         help="jsonl: one JSON object per line; csv: RFC 4180 with a header row; parquet: typed "
-        "columns (needs -o and pyarrow). Default: from -o's suffix (.jsonl, .ndjson, .csv, "
-        ".parquet), else jsonl",
+        "columns (needs -o). Default: from -o's suffix (.jsonl, .ndjson, .csv, .parquet), else "
+        "jsonl",
     )
     parser.add_argument(
         "-o",
@@ -100,14 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if output is None and fmt == "parquet":
         sys.stderr.write(f"{PROG}: --format parquet needs -o FILE\n")
         return 2
-    if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            sys.stderr.write(
-                f"{PROG}: --format parquet needs pyarrow: pip install 'newsarchive[export]'\n"
-            )
-            return 2
     filters = ArticleFilter(
         story=args.story,
         publishers=tuple(args.publisher),

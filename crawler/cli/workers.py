@@ -13,7 +13,7 @@ from crawler.cli.common import CliError, CliParser, add_redis_option, redis_pref
 from crawler.cli.errors import one_error_path
 
 if TYPE_CHECKING:
-    from crawler.distributed.coordinator import FrontierInfo
+    from crawler.distributed.runs import FrontierInfo
 
 PROG = "newsarchive workers"
 
@@ -21,7 +21,8 @@ PROG = "newsarchive workers"
 def build_parser() -> argparse.ArgumentParser:
     parser = CliParser(
         prog=PROG,
-        description="Show the workers of distributed crawls (host, pid, started, last heartbeat, "
+        description="Show the runs of distributed crawls (running, interrupted, finished but not "
+        "cleaned up; when their keys expire), their workers (host, pid, started, last heartbeat, "
         "pages done) and their shared frontier (queued requests, dupefilter size).",
     )
     add_redis_option(parser, "the Redis server the workers share")
@@ -58,7 +59,8 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), 2) from None
     import redis
 
-    from crawler.distributed.coordinator import Keys, clear, frontier_info, live_workers, stories
+    from crawler.distributed.coordinator import Keys
+    from crawler.distributed.runs import clear, frontier_info, live_workers, stories
 
     prefix = redis_prefix()
     client = redis.Redis.from_url(args.redis)
@@ -97,6 +99,8 @@ def render(info: FrontierInfo) -> str:
     lines = [
         f"story {info.story!r}: {info.queued:,} requests queued, "
         f"dupefilter {info.seen:,} fingerprints{memory}, start requests {seed}",
+        f"  run {STATES[info.state]}"
+        + ("" if info.state == "new" else f"; {expiry(info.expires_in)}"),
     ]
     if not info.workers:
         lines.append("  no workers")
@@ -111,3 +115,33 @@ def render(info: FrontierInfo) -> str:
                 f"{w.pid:>7} {w.started:<25} {w.heartbeat:<25} {w.pages:>7} {w.inflight:>9}"
             )
     return "\n".join(lines) + "\n"
+
+
+STATES = {
+    "new": "not started",
+    "running": "running",
+    "ending": "ending: nothing left to fetch, its workers are about to stop",
+    "interrupted": "interrupted: no worker is alive and work is left; the next crawl of the "
+    "story resumes it",
+    "finished": "finished but not cleaned up (its workers died before the last could leave); "
+    "the next crawl of the story deletes it and starts a new run",
+    "expired": "abandoned and partly expired; the next crawl of the story deletes it and starts "
+    "a new run",
+}
+"""How each `RunState` reads."""
+
+
+def expiry(seconds: float | None) -> str:
+    """When a run's keys expire, in words."""
+    if seconds is None:
+        return "its keys never expire (left by an older newsarchive: clear it with --clear)"
+    if seconds < 60:
+        return "its keys expire in under a minute unless a worker heartbeats"
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} d"] if days else []
+    if days or hours:
+        parts.append(f"{hours} h")
+    parts.append(f"{minutes} min")
+    return f"its keys expire in {' '.join(parts)} unless a worker heartbeats"

@@ -1,20 +1,25 @@
 """Distributed crawling: workers that share one frontier in Redis (docs/distributed.md).
 
 `enable(settings)` turns a crawl's settings into a worker's: scrapy-redis's queue and dupefilter
-behind `RedisScheduler` (in-flight tracking, recovery, the end of the run) and
-`SeedOnceMiddleware` (start requests once per run). Needs the `redis` extra.
+behind `RedisScheduler` (in-flight tracking, recovery, the end of the run), `RefusalMiddleware`
+(refused requests leave the in-flight hash at once) and `SeedOnceMiddleware` (start requests once
+per run). Needs the `redis` extra.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
 
 SCHEDULER = "crawler.distributed.scheduler.RedisScheduler"
 SEED_MIDDLEWARE = "crawler.distributed.seeding.SeedOnceMiddleware"
+REFUSAL_MIDDLEWARE = "crawler.distributed.scheduler.RefusalMiddleware"
+REFUSAL_PRIORITY = 950
+"""Innermost of the downloader middlewares that can refuse a request (Scrapy's go up to 900)."""
 
 
 class RedisUnavailable(RuntimeError):
@@ -28,6 +33,9 @@ def enable(settings: BaseSettings, url: str) -> None:
     middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     middlewares[SEED_MIDDLEWARE] = 100
     settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
+    downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    downloader[REFUSAL_MIDDLEWARE] = REFUSAL_PRIORITY
+    settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="cmdline")
 
 
 def check(url: str) -> None:
@@ -69,3 +77,28 @@ def shown(url: str) -> str:
     host = parts.netloc.rpartition("@")[2]
     user = parts.username or ""
     return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def nothing_fetched(stats: Mapping[str, Any], story: str) -> str | None:
+    """Why a worker fetched no page, when its run on Redis is the reason (from the stats its
+    scheduler keeps: `redis/run`, the state it found when it joined); None when it is not."""
+    state = stats.get("redis/run")
+    if state is None or stats.get("scheduler/dequeued/redis"):
+        return None  # not a worker, or it took requests: they failed or were refused
+    run = f"the Redis run of story {story!r}"
+    seen = int(stats.get("redis/seen_at_join") or 0)
+    if state == "ending":
+        return (
+            f"{run} had nothing left to fetch when this worker joined: its other workers had "
+            f"made all {seen:,} of its requests (workers that died less than "
+            "NEWSARCHIVE_REDIS_WORKER_TIMEOUT seconds before count as alive), and it ended; "
+            "start the crawl again for a new run"
+        )
+    if state == "interrupted":
+        return (
+            f"this worker resumed the interrupted {run.removeprefix('the ')} and found nothing "
+            f"left to fetch ({seen:,} requests had been made); start the crawl again for a new run"
+        )
+    if state == "running":
+        return f"this worker took no request: the other workers of {run} fetched everything"
+    return None  # it started the run: its own start requests fetched nothing

@@ -10,10 +10,18 @@ scrapy-redis's queue (`PriorityQueue`, pickled requests) and dupefilter (`RFPDup
   passed the pipelines, the requests it made are queued) *and* the store pipeline has written
   what it was handed before then (the `stored_through` signal). A heartbeat keeps the worker's
   hash alive; when it expires, another worker puts its in-flight requests back in the queue.
+  A request refused before it is sent (`IgnoreRequest` from a downloader middleware: robots.txt,
+  the address guard, offsite, the URL length limit) leaves the in-flight hash at once
+  (`RefusalMiddleware`), so that a worker dying afterwards cannot hand it to another worker,
+  which might send it.
 - **an explicit end**: a worker stays open while the queue is empty but some worker has requests
   in flight; it closes once the start requests are queued, the queue is empty and nothing is in
   flight anywhere, for `NEWSARCHIVE_REDIS_IDLE_TIME` seconds. The last worker to leave a finished
-  run deletes its keys; a run that was interrupted keeps them and the next start resumes it.
+  run deletes its keys; a run that was interrupted keeps them and the next start resumes it. A
+  finished run whose workers all died before the last one could leave is deleted by the next
+  worker to join, which starts a new run (`Coordinator.join`).
+- **expiry**: every key of a run expires `NEWSARCHIVE_REDIS_RUN_TTL` seconds after the last
+  heartbeat of its last live worker.
 """
 
 from __future__ import annotations
@@ -24,14 +32,14 @@ from typing import TYPE_CHECKING, Self
 
 import redis
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.utils.asyncio import AsyncioLoopingCall
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 from crawler import settings as defaults
-from crawler.distributed.coordinator import Coordinator, Keys
+from crawler.distributed.coordinator import Coordinator, Keys, RunLook
 from crawler.signals import stored_through
 
 if TYPE_CHECKING:
@@ -52,6 +60,18 @@ def keys_for(crawler: Crawler) -> Keys:
     return Keys(prefix, str(name))
 
 
+class _SharedDupeFilter(RFPDupeFilter):  # type: ignore[misc]  # no type hints
+    """scrapy-redis's dupefilter (fingerprints, logging) recording through the coordinator, so
+    that the set keeps the run's expiry."""
+
+    def __init__(self, server: redis.Redis, coordinator: Coordinator) -> None:
+        super().__init__(server, coordinator.keys.dupefilter)
+        self.coordinator = coordinator
+
+    def request_seen(self, request: Request) -> bool:
+        return self.coordinator.seen(self.request_fingerprint(request))
+
+
 class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no type hints
     """The scheduler of one worker of a distributed crawl (`SCHEDULER`)."""
 
@@ -69,7 +89,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
             server,
             persist=True,  # the end and the clean-up are ours (`leave`)
             queue_key=keys.requests,
-            dupefilter=RFPDupeFilter(server, keys.dupefilter),
+            dupefilter=_SharedDupeFilter(server, coordinator),
             dupefilter_key=keys.dupefilter,
         )
         self.crawler = crawler
@@ -102,7 +122,10 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
         timeout = settings.getfloat(
             "NEWSARCHIVE_REDIS_WORKER_TIMEOUT", defaults.NEWSARCHIVE_REDIS_WORKER_TIMEOUT
         )
-        coordinator = Coordinator(server, keys_for(crawler), timeout=max(timeout, heartbeat * 2))
+        ttl = settings.getfloat("NEWSARCHIVE_REDIS_RUN_TTL", defaults.NEWSARCHIVE_REDIS_RUN_TTL)
+        coordinator = Coordinator(
+            server, keys_for(crawler), timeout=max(timeout, heartbeat * 2), ttl=ttl
+        )
         scheduler = cls(
             crawler,
             server,
@@ -120,15 +143,11 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
 
     def open(self, spider: Spider) -> None:
         super().open(spider)
-        self.coordinator.heartbeat()
-        recovered = self.coordinator.recover_dead()
-        logger.info(
-            "Worker %s joined the crawl of %r on Redis (%d requests queued)",
-            self.coordinator.worker_id,
-            self.coordinator.keys.story,
-            len(self.queue),
-        )
-        self._log_recovered(recovered)
+        found = self.coordinator.join()
+        self.stats.set_value("redis/run", found.state)
+        self.stats.set_value("redis/seen_at_join", found.seen)
+        self._log_joined(found)
+        self._log_recovered(self.coordinator.recover_dead())
         self._timer = AsyncioLoopingCall(self._tick)
         self._timer.start(self.heartbeat_interval, now=False)
 
@@ -138,7 +157,8 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
         job = request.meta.pop(JOB, None)
         queued = request.dont_filter or not self.df.request_seen(request)
         if queued:
-            self.queue.push(request)
+            # scrapy-redis's PriorityQueue.push, keeping the queue's expiry
+            self.coordinator.push(self.queue._encode_request(request), -request.priority)
             self.stats.inc_value("scheduler/enqueued/redis")
         else:
             self.df.log(request, self.spider)
@@ -178,6 +198,18 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
             )
 
     # -- jobs ----------------------------------------------------------------------------------
+
+    def refused(self, request: Request) -> None:
+        """A downloader middleware refused `request`: its job ends now, not once the store has
+        caught up, so it leaves the in-flight hash before a death of this worker could send it
+        to another one (which might not refuse it: robots.txt unreachable there, say)."""
+        job = request.meta.get(JOB)
+        if job is None:
+            return
+        self._active.pop(job, None)
+        self._done = [(done, at) for done, at in self._done if done != job]
+        self.coordinator.ack([job])
+        self.stats.inc_value("redis/refused")
 
     def _in_progress(self) -> set[Request] | None:
         """The requests Scrapy's engine is working on: from download to the end of the
@@ -257,6 +289,47 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
             return
         raise DontCloseSpider
 
+    def _log_joined(self, found: RunLook) -> None:
+        worker, story = self.coordinator.worker_id, self.coordinator.keys.story
+        if found.state == "finished":
+            logger.warning(
+                "The last run of %r on Redis had finished (%d requests made) but its workers died "
+                "before the last one could delete it: its keys are deleted and worker %s starts "
+                "a new run",
+                story,
+                found.seen,
+                worker,
+            )
+        elif found.state == "expired":
+            logger.warning(
+                "Part of an abandoned run of %r on Redis had expired: the rest is deleted and "
+                "worker %s starts a new run",
+                story,
+                worker,
+            )
+        elif found.state == "interrupted":
+            logger.info(
+                "Worker %s resumes the interrupted run of %r on Redis (%d requests queued, %d in "
+                "flight at dead workers, %d made)",
+                worker,
+                story,
+                found.queued,
+                found.inflight,
+                found.seen,
+            )
+        elif found.state == "new":
+            logger.info("Worker %s starts a new run of %r on Redis", worker, story)
+        else:
+            logger.info(
+                "Worker %s joined the run of %r on Redis (%d other workers alive, %d requests "
+                "queued%s)",
+                worker,
+                story,
+                found.alive,
+                found.queued,
+                ", nothing left to fetch: it is ending" if found.state == "ending" else "",
+            )
+
     def _log_recovered(self, recovered: dict[str, int]) -> None:
         for worker_id, count in recovered.items():
             self.stats.inc_value("redis/recovered", count)
@@ -266,3 +339,38 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no ty
                 worker_id,
                 count,
             )
+
+
+class WorkerMiddleware:
+    """A middleware only a worker of a distributed crawl has (`NotConfigured` otherwise)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.get("NEWSARCHIVE_REDIS_URL"):
+            raise NotConfigured("not a distributed crawl")
+        return cls(crawler)
+
+    @property
+    def scheduler(self) -> RedisScheduler | None:
+        """The worker's scheduler, once the engine has built it (after the middlewares)."""
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        return scheduler if isinstance(scheduler, RedisScheduler) else None
+
+
+class RefusalMiddleware(WorkerMiddleware):
+    """A downloader middleware (`DOWNLOADER_MIDDLEWARES`, innermost: `enable` puts it at 950)
+    that tells the scheduler when a request it handed out is refused.
+
+    Scrapy hands an exception raised in any middleware's `process_request` to every
+    `process_exception`, innermost first: so this one sees the `IgnoreRequest` of robots.txt, the
+    address guard, offsite or the URL length limit before any other middleware can replace it.
+    Refusals raised once the response is in (`process_response`: too large, redirect loops) do
+    not come here: those requests were sent, and end like any fetched page."""
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        scheduler = self.scheduler
+        if isinstance(exception, IgnoreRequest) and scheduler is not None:
+            scheduler.refused(request)

@@ -5,7 +5,9 @@ Every worker runs the spider's `start()`: the spider loads its frontier from the
 only one worker, the first to claim the run's seed key, passes the start requests (home pages,
 feeds, sitemaps, revisits) on to the shared queue; the others drop them. If the seeding worker dies
 before it has queued them all, a waiting worker takes over and queues them again: the dupefilter
-drops the ones already queued.
+drops the ones already queued. A run is seeded once: a worker that finds its seed key `done`
+queues nothing, so a finished run must not be joined but deleted, which `Coordinator.join` does
+when no worker of it is left.
 """
 
 from __future__ import annotations
@@ -13,33 +15,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any
 
-from scrapy.exceptions import NotConfigured
-
-from crawler.distributed.scheduler import RedisScheduler
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
+from crawler.distributed.scheduler import WorkerMiddleware
 
 logger = logging.getLogger(__name__)
 
 
-class SeedOnceMiddleware:
+class SeedOnceMiddleware(WorkerMiddleware):
     """A spider middleware (`SPIDER_MIDDLEWARES`) for workers of a distributed crawl."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.get("NEWSARCHIVE_REDIS_URL"):
-            raise NotConfigured("not a distributed crawl")
-        return cls(crawler)
-
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        if not isinstance(scheduler, RedisScheduler):
+        scheduler = self.scheduler
+        if scheduler is None:
             async for item_or_request in start:
                 yield item_or_request
             return

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from crawler.core.clusters import Cluster
-from crawler.versions.diff import WordDiff
+from crawler.versions.diff import VersionDiff
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,8 @@ class EditedArticle:
     versions: int
     first_seen: datetime
     last_changed: datetime
-    diff: WordDiff
+    diff: VersionDiff
+    """From the first version to the latest: title and text."""
 
 
 @dataclass(frozen=True, slots=True)

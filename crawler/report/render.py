@@ -9,7 +9,7 @@ from html import escape
 
 from crawler.core.clusters import Cluster
 from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
-from crawler.versions.diff import WordDiff
+from crawler.versions.diff import Gap, Op, WordDiff, in_context
 
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -23,6 +23,8 @@ MAX_BARS = 120
 """Above this many days the timeline counts weeks."""
 DROP_POINTS = 30
 """A share this many percentage points below the publisher's previous day is flagged."""
+CONTEXT_WORDS = 25
+"""Unchanged words shown on each side of a change in the diffs; the rest is left out."""
 NONE = "&ndash;"
 """A cell with nothing to show."""
 Cell = str | tuple[str, str]
@@ -46,8 +48,8 @@ td.drop{background:#fde0dd;font-weight:bold}
 a{color:#1a5fb4;word-break:break-all}
 .legend{display:flex;flex-wrap:wrap;gap:12px;margin:6px 0}
 .legend span{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
-.diff{background:#fff;border:1px solid #ddd;padding:8px;white-space:pre-wrap;max-height:24em;
-overflow:auto}
+.diff{background:#fff;border:1px solid #ddd;padding:8px;white-space:pre-wrap}
+.gap{color:#888;font-style:italic}
 del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}
 svg text{font:11px system-ui,sans-serif;fill:#444}
 .original{font-weight:bold}
@@ -166,7 +168,7 @@ def timeline_svg(articles: Sequence[ReportArticle]) -> str:
             ly = MARGIN_TOP + plot_h + 14
             parts.append(
                 f'<text x="{cx:.1f}" y="{ly}" text-anchor="end" '
-                f'transform="rotate(-40 {cx:.1f} {ly})">{day:%m-%d}</text>'
+                f'transform="rotate(-40 {cx:.1f} {ly})">{day:%Y-%m-%d}</text>'
             )
     parts.append(
         f'<line x1="{MARGIN_LEFT}" x2="{CHART_WIDTH - MARGIN_RIGHT}" y1="{MARGIN_TOP + plot_h}" '
@@ -261,22 +263,40 @@ def _edited(edited: Sequence[EditedArticle]) -> str:
             f"{article.first_seen:%Y-%m-%d %H:%M} UTC · last changed "
             f"{article.last_changed:%Y-%m-%d %H:%M} UTC · "
             f'<a href="{escape(article.url)}">{escape(article.url)}</a></p>'
-            f"<p>First to latest version: {article.diff.words_added} words added, "
-            f"{article.diff.words_removed} removed.</p>"
-            f'<div class="diff">{diff_html(article.diff)}</div>'
+            f"<p>First to latest version: {_words(article.diff.words_added)} added, "
+            f"{_words(article.diff.words_removed)} removed"
+            f"{' (headline changed)' if article.diff.title.changed else ''}.</p>"
+            + (
+                f'<p class="title-diff">Headline: {diff_html(article.diff.title)}</p>'
+                if article.diff.title.changed
+                else ""
+            )
+            + (
+                f'<div class="diff">{diff_html(article.diff.text, CONTEXT_WORDS)}</div>'
+                if article.diff.text.changed
+                else "<p>Text unchanged.</p>"
+            )
         )
     return "".join(out)
 
 
-def diff_html(diff: WordDiff) -> str:
-    """The word diff with removed text in <del> and added text in <ins>."""
+def diff_html(diff: WordDiff, context: int | None = None) -> str:
+    """The word diff with removed text in <del> and added text in <ins>; with `context`, only
+    that many unchanged words around each change, the rest left out with a note of how many."""
     tags = {"delete": "del", "insert": "ins"}
-    return "".join(
-        escape(op.text)
-        if op.kind == "equal"
-        else f"<{tags[op.kind]}>{escape(op.text)}</{tags[op.kind]}>"
-        for op in diff.ops
-    )
+
+    def piece(op: Op | Gap) -> str:
+        if isinstance(op, Gap):
+            return f'<span class="gap"> [… {_words(op.words)} unchanged …] </span>'
+        if op.kind == "equal":
+            return escape(op.text)
+        return f"<{tags[op.kind]}>{escape(op.text)}</{tags[op.kind]}>"
+
+    return "".join(piece(op) for op in (diff.ops if context is None else in_context(diff, context)))
+
+
+def _words(n: int) -> str:
+    return f"{n:,} word{'' if n == 1 else 's'}"
 
 
 def _health(rows: Iterable[HealthRow]) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
-from crawler.versions.diff import word_diff
+from crawler.versions.diff import version_diff
 from storage.db.queries import clusters
 from storage.db.report import report_rows
 
@@ -27,8 +27,16 @@ def report_data(engine: Engine, story: str, *, most_edited: int = MOST_EDITED) -
         generated_at=datetime.now(UTC),
         articles=tuple(ReportArticle(*row) for row in rows.articles),
         edited=tuple(
-            EditedArticle(url, publisher, title, n, first_seen, changed, word_diff(old, new))
-            for url, publisher, title, n, first_seen, changed, old, new in rows.edited
+            EditedArticle(
+                url,
+                publisher,
+                title,
+                n,
+                first_seen,
+                changed,
+                version_diff(old_title, old, title, new),
+            )
+            for url, publisher, old_title, title, n, first_seen, changed, old, new in rows.edited
         ),
         health=tuple(HealthRow(*row) for row in rows.health),
         clusters=tuple(clusters(engine, story)),

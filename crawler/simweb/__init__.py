@@ -6,6 +6,8 @@ different way to be crawled (RSS, Atom, sitemap index, robots.txt sitemap, links
 traps around them. The offline demo, the test suite and the benchmarks crawl it; `SimWeb.truth`
 says what a correct crawl finds. `SimWeb.advance()` moves it to its next round, for recrawls:
 `truth.timeline` says which articles then change, how, and which are deleted (timeline.py).
+Opt-in features (features.py) add walls, edit kinds, rights signals, page requisites and web
+archives, each with its truth: `SimWeb(walls=True, ...)`, `truth.walls`, `truth.edits`, ...
 
     with SimWeb() as web:
         story = web.story_toml()
@@ -15,20 +17,36 @@ says what a correct crawl finds. `SimWeb.advance()` moves it to its next round, 
         ...
 """
 
+from crawler.simweb.archive import ArchiveCapture, ArchiveTruth
+from crawler.simweb.edits import ExpectedEdit
+from crawler.simweb.features import Features
+from crawler.simweb.requisites import Requisite, RequisiteTruth
+from crawler.simweb.rights import RightsSignal
 from crawler.simweb.server import LoggedRequest, RequestLog
 from crawler.simweb.timeline import Deletion, History, Timeline, Version
 from crawler.simweb.truth import SimArticle, Truth
+from crawler.simweb.wallplan import WalledArticle, WalledRound, WallTruth
 from crawler.simweb.web import SimPublisher, SimWeb
 
 __all__ = [
+    "ArchiveCapture",
+    "ArchiveTruth",
     "Deletion",
+    "ExpectedEdit",
+    "Features",
     "History",
     "LoggedRequest",
     "RequestLog",
+    "Requisite",
+    "RequisiteTruth",
+    "RightsSignal",
     "SimArticle",
     "SimPublisher",
     "SimWeb",
     "Timeline",
     "Truth",
     "Version",
+    "WallTruth",
+    "WalledArticle",
+    "WalledRound",
 ]

@@ -41,6 +41,8 @@ class Text:
     topic: str
     """'story' for on-topic texts, else the generator topic it was written from."""
     figures: tuple[Figure, ...] = ()
+    lang: str = "en"
+    """The language it is written in (BCP 47), for the page's `<html lang>`."""
 
     @property
     def on_topic(self) -> bool:
@@ -61,25 +63,28 @@ class Seed:
 
     def raw(self) -> str:
         """The raw seed file, as collected."""
-        return _data_text(f"seeds/{self.file}")
+        return data_text(f"seeds/{self.file}")
 
 
-def _data_text(name: str) -> str:
+def data_text(name: str) -> str:
+    """A file of data/, as text."""
     resource = files("crawler.simweb").joinpath("data")
     for part in name.split("/"):
         resource = resource.joinpath(part)
     return resource.read_text(encoding="utf-8")
 
 
-def _text(item: Mapping[str, Any], key: str) -> Text:
+def text_from(item: Mapping[str, Any], key: str, topic: str = "story") -> Text:
+    """An article of a data file: headline, author, published, paragraphs (figures, lang)."""
     return Text(
         key=key,
         headline=item["headline"],
         author=item["author"],
         published=datetime.fromisoformat(item["published"]),
         paragraphs=tuple(item["paragraphs"]),
-        topic="story",
+        topic=topic,
         figures=tuple(Figure(f["after"], f["caption"]) for f in item.get("figures", ())),
+        lang=item.get("lang", "en"),
     )
 
 
@@ -87,14 +92,14 @@ def _text(item: Mapping[str, Any], key: str) -> Text:
 def seeds() -> dict[str, Seed]:
     """The curated seeds by id ('000'…'004')."""
     out: dict[str, Seed] = {}
-    for item in json.loads(_data_text("story.json"))["seeds"]:
+    for item in json.loads(data_text("story.json"))["seeds"]:
         unknown = set(item["boilerplate"]) - set(ROLES)
         if unknown:
             raise ValueError(f"story.json: seed {item['id']}: unknown roles {sorted(unknown)}")
         out[item["id"]] = Seed(
             id=item["id"],
             file=item["file"],
-            text=_text(item, f"seed-{item['id']}"),
+            text=text_from(item, f"seed-{item['id']}"),
             boilerplate={role: tuple(lines) for role, lines in item["boilerplate"].items()},
             republishes=item.get("republishes"),
         )
@@ -104,12 +109,12 @@ def seeds() -> dict[str, Seed]:
 @cache
 def coverage() -> dict[str, Text]:
     """The on-topic articles written for the simulation, by id."""
-    items = json.loads(_data_text("coverage.json"))["articles"]
-    return {item["id"]: _text(item, item["id"]) for item in items}
+    items = json.loads(data_text("coverage.json"))["articles"]
+    return {item["id"]: text_from(item, item["id"]) for item in items}
 
 
 @cache
 def topic_banks() -> dict[str, Any]:
     """The raw sentence banks of the off-topic generator (`data/topics.json`)."""
-    banks: dict[str, Any] = json.loads(_data_text("topics.json"))
+    banks: dict[str, Any] = json.loads(data_text("topics.json"))
     return banks

@@ -12,13 +12,14 @@ import hashlib
 import random
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from crawler.simweb.content import Text, coverage, seeds
 from crawler.simweb.generator import Generator
 from crawler.simweb.publishers import PUBLISHERS, PublisherSpec, Section
+from crawler.simweb.walls import Wall
 
 FILLERS = 9
 """Generated off-topic articles per publisher, linked from its sections."""
@@ -49,8 +50,9 @@ class Placed:
     path: str
     section: Section
     kind: str
-    """'seed', 'filler', 'trap', 'extra' (generated for volume) or 'coverage' (on-topic, from
-    data/coverage.json)."""
+    """'seed', 'filler', 'trap', 'extra' (generated for volume), 'coverage' (on-topic, from
+    data/coverage.json), or one of the opt-in features' (see features.py): 'walled', 'edited',
+    'archived'."""
     seed_id: str | None = None
     on_home: bool = False
     """Among the home page's top stories."""
@@ -65,7 +67,9 @@ class Placed:
     modified: datetime | None = None
     """When a later round last changed its page (see timeline.py); None while as published."""
     gone: int | None = None
-    """404 or 410 once a later round has deleted it."""
+    """404 or 410 once a later round has deleted it (or from round 0: see archive.py)."""
+    wall: Wall | None = None
+    """What it is served behind in this round, if anything (see walls.py)."""
 
     @property
     def href_path(self) -> str:
@@ -73,8 +77,9 @@ class Placed:
         return self.old_path or self.path
 
 
-class _Site:
-    """One publisher's articles, each with a unique path in the publisher's URL style."""
+class SitePlan:
+    """One publisher's articles, each with a unique path in the publisher's URL style, while
+    the web is planned."""
 
     def __init__(self, spec: PublisherSpec) -> None:
         self.spec = spec
@@ -82,7 +87,7 @@ class _Site:
         self._taken: set[str] = set()
 
     def path_for(self, text: Text, section: Section) -> str:
-        base = _slug(text.headline)
+        base = slugify(text.headline)
         slug, number = base, 1
         while (path := _article_path(self.spec, section, text, slug)) in self._taken:
             number += 1
@@ -98,21 +103,28 @@ class _Site:
         self.add(Placed(text, path, section, kind, in_sections=linked, in_archive=True))
 
 
-def plan_web(seed: int = 0, extra_articles: int = 0) -> dict[str, list[Placed]]:
-    """Every publisher's articles, by publisher slug."""
+Addition = Callable[[dict[str, SitePlan], Generator], None]
+"""Adds an opt-in feature's articles to the planned sites (see features.py)."""
+
+
+def plan_web(
+    seed: int = 0, extra_articles: int = 0, additions: Sequence[Addition] = ()
+) -> dict[str, list[Placed]]:
+    """Every publisher's articles, by publisher slug; `additions` add theirs last, so that the
+    articles planned without them stay exactly as they are."""
     generator = Generator(seed)
     rng = random.Random(f"{seed}:plan")
-    sites = {spec.slug: _Site(spec) for spec in PUBLISHERS}
+    sites = {spec.slug: SitePlan(spec) for spec in PUBLISHERS}
     for spec in PUBLISHERS:
         site = sites[spec.slug]
         _add_seed(site)
         for number, topic in enumerate(rng.sample(generator.regular_topics, FILLERS)):
             text = generator.article(f"{spec.slug}-{number}", topic, _february(rng))
-            site.add_generated(text, "filler", _section(generator, spec, topic), linked=True)
+            site.add_generated(text, "filler", section_for(generator, spec, topic), linked=True)
         if spec.slug in TRAPS:
             topic = TRAPS[spec.slug]
             text = generator.article(f"{spec.slug}-trap", topic, _february(rng))
-            site.add_generated(text, "trap", _section(generator, spec, topic), linked=True)
+            site.add_generated(text, "trap", section_for(generator, spec, topic), linked=True)
     _add_coverage(sites)
     regular = generator.regular_topics
     for number in range(extra_articles):
@@ -120,25 +132,27 @@ def plan_web(seed: int = 0, extra_articles: int = 0) -> dict[str, list[Placed]]:
         topic = rng.choice(regular)
         text = generator.article(f"extra-{number}", topic, _february(rng))
         sites[spec.slug].add_generated(
-            text, "extra", _section(generator, spec, topic), linked=False
+            text, "extra", section_for(generator, spec, topic), linked=False
         )
+    for add in additions:
+        add(sites, generator)
     return {slug: site.articles for slug, site in sites.items()}
 
 
-def _add_seed(site: _Site) -> None:
+def _add_seed(site: SitePlan) -> None:
     spec = site.spec
     assert spec.seed_id is not None
     text = seeds()[spec.seed_id].text
     section = spec.section(spec.seed_section)
     path = site.path_for(text, section)
     if spec.slug == REDIRECTED_SEED:
-        old = f"/{section.slug}/{text.published:%Y/%m/%d}/{_slug(text.headline)}"
+        old = f"/{section.slug}/{text.published:%Y/%m/%d}/{slugify(text.headline)}"
         site.add(Placed(text, path, section, "seed", spec.seed_id, old_path=old))
     else:
         site.add(Placed(text, path, section, "seed", spec.seed_id, on_home=True))
 
 
-def _add_coverage(sites: dict[str, _Site]) -> None:
+def _add_coverage(sites: dict[str, SitePlan]) -> None:
     texts = coverage()
     for key, slug in FEED_ONLY.items():
         site = sites[slug]
@@ -149,7 +163,7 @@ def _add_coverage(sites: dict[str, _Site]) -> None:
     courier = sites["harbor-courier"]
     text = texts["private-inside-talks"]
     world = courier.spec.section("world")
-    private = f"{PRIVATE}{_slug(text.headline)}/"
+    private = f"{PRIVATE}{slugify(text.headline)}/"
     courier.add(
         Placed(text, private, world, "coverage", on_home=True, in_sections=False, listed=False)
     )
@@ -158,7 +172,8 @@ def _add_coverage(sites: dict[str, _Site]) -> None:
     herald.add(Placed(text, herald.path_for(text, world), world, "coverage", on_home=True))
 
 
-def _section(generator: Generator, spec: PublisherSpec, topic: str) -> Section:
+def section_for(generator: Generator, spec: PublisherSpec, topic: str) -> Section:
+    """The section of `spec` that carries articles on generator topic `topic`."""
     return spec.section_for(generator.topics[topic].section)
 
 
@@ -168,7 +183,7 @@ def _february(rng: random.Random) -> datetime:
     return datetime(2025, 2, day, hour, minute, tzinfo=UTC)
 
 
-def _slug(headline: str) -> str:
+def slugify(headline: str) -> str:
     """A URL slug: ASCII, lower case, hyphens, at most about 70 characters."""
     ascii_text = unicodedata.normalize("NFKD", headline).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

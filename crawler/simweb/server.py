@@ -175,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
         assert self.server.current is not None
         responder, round = self.server.current
         parts = urlsplit(self.path)
-        resource = responder(parts.path or "/", parts.query)
+        resource = self._resource(responder, parts.path or "/", parts.query)
         status, headers, body, encoding = negotiate(resource, self.headers)
         sent = body if send_body else b""
         # Logged before writing: once the client has the response, the log has the request.
@@ -187,6 +187,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if sent:
             self.wfile.write(sent)
+
+    def _resource(self, responder: Responder, path: str, query: str) -> Resource:
+        """The response before negotiation: what `responder` says (a subclass may read the
+        request's headers too)."""
+        return responder(path, query)
 
     def _record(
         self, status: int, encoding: str | None, sent: bytes, round: int, kept: bool

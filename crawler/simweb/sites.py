@@ -7,30 +7,21 @@ render exactly those links, and truth.py walks the same pages to say what a craw
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 from urllib.parse import parse_qs
 
 from crawler.simweb.content import ROLES, seeds
-from crawler.simweb.listings import (
-    Entry,
-    atom,
-    news_sitemap,
-    robots_txt,
-    rss,
-    sitemap_index,
-    urlset,
-)
 from crawler.simweb.pdf import one_page_pdf
 from crawler.simweb.plan import PRIVATE, Placed
 from crawler.simweb.publishers import PublisherSpec, Section
 from crawler.simweb.server import Resource
+from crawler.simweb.site_listings import FEEDS, listing_routes, summary, updated
 from crawler.simweb.templates import ArticleView, FigureView, GroupView, LinkView, View
 from crawler.simweb.themes import THEMES
+from crawler.simweb.walls import paywall_markup, paywall_offer, wall_page
 from crawler.simweb.weight import gzip_page, weigh
 
 FOLLOW = 2
@@ -38,11 +29,6 @@ FOLLOW = 2
 ARCHIVE_PAGE_SIZE = 40
 REPORT = "/files/report.pdf"
 """Justice Dispatch's PDF, linked from its Reports section."""
-FEEDS = {"rss": "/rss.xml", "atom": "/atom.xml"}
-ROBOTS_SITEMAP = "/news-sitemap.xml"
-"""Justice Dispatch's sitemap, named only in its robots.txt."""
-STORY_KEYWORDS = ("El Salvador", "Nayib Bukele", "prisons", "deportations")
-XML = "application/xml; charset=utf-8"
 
 _HTML_404 = b"<!DOCTYPE html><html lang=en><title>Not found</title><h1>Page not found</h1></html>"
 _HTML_410 = (
@@ -53,6 +39,22 @@ SERVER_ERROR = Resource(
     "text/html; charset=utf-8",
     b"<!DOCTYPE html><html lang=en><title>Error</title><h1>500 Internal Server Error</h1></html>",
 )
+
+
+Headers = tuple[tuple[str, str], ...]
+Decorator = Callable[[Placed, str], tuple[str, Headers]]
+"""Rewrites an article page's HTML and adds response headers: an opt-in feature's additions
+(rights.py, requisites.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What the opt-in features add to one site (features.py); nothing by default."""
+
+    decorators: tuple[Decorator, ...] = ()
+    serve: Callable[[str], Resource | None] = lambda path: None
+    """More paths it serves (stylesheets, scripts, images, fonts), the same in every round:
+    the response for a path, or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +84,15 @@ class Site:
     """A publisher's site at `base_url` ('http://127.0.0.1:PORT/'), serving `articles` as one
     round has them (see timeline.py): deleted ones answer 404 or 410 and leave its pages."""
 
-    def __init__(self, spec: PublisherSpec, articles: list[Placed], base_url: str) -> None:
+    def __init__(
+        self,
+        spec: PublisherSpec,
+        articles: list[Placed],
+        base_url: str,
+        extras: Extras | None = None,
+    ) -> None:
         assert spec.seed_id is not None
+        self.extras = extras or Extras()
         self.spec = spec
         self.base_url = base_url
         self.host = base_url.split("/")[2]
@@ -110,7 +119,7 @@ class Site:
         # so that an article's page changes only when the article does.
         self._fillers = [a for a in self.articles if a.kind in ("filler", "trap")]
         self._archive = [a for a in self._live if a.in_archive]
-        self._routes = self._make_routes()
+        self._routes = listing_routes(self)
         self._cache: dict[str, Resource] = {}
 
     # -- addresses -----------------------------------------------------------------------------
@@ -170,7 +179,9 @@ class Site:
         return Page(article.path, article.text.headline, (Group("Related", related),), article)
 
     def links(self, page: Page) -> list[str]:
-        """Every path `page` links to, as its HTML does."""
+        """Every path `page` links to, as its HTML does (a wall that replaces the page, none)."""
+        if page.article is not None and page.article.wall and page.article.wall.standalone:
+            return []
         return [link.path for link in self.nav] + [
             link.path for group in page.groups for link in group.links
         ]
@@ -217,6 +228,12 @@ class Site:
         route = self._routes.get(path)
         if route is not None:
             return route()
+        extra = self.extras.serve(path)
+        if extra is not None:
+            return extra
+        walled = self._by_path.get(path)
+        if walled and walled.gone is None and walled.wall and walled.wall.standalone:
+            return wall_page(walled.wall, self.spec.name, self.host, path)
         if path in self.redirects:
             target = self.url(self.redirects[path])
             body = f'<!DOCTYPE html><a href="{escape(target)}">Moved Permanently</a>'.encode()
@@ -233,20 +250,40 @@ class Site:
         return Resource(404, "text/html; charset=utf-8", _HTML_404)
 
     def _html(self, page: Page) -> Resource:
-        body = self._render(self._view(page)).encode("utf-8")
+        html = self._render(self._view(page))
         article = page.article
+        extra: Headers = ()
+        if article is not None:
+            html, extra = self._decorate(article, html)
+        body = html.encode("utf-8")
         cache = ("Cache-Control", "public, max-age=300" if article else "public, max-age=60")
         validators = self.validators if article else frozenset()
+        if article is not None and article.wall is not None:  # a paywall: made now, not then
+            validators = validators - {"last-modified"}
         return Resource(
             200,
             self.spec.html_type,
             body,
-            (cache, *self.spec.headers),
+            (cache, *self.spec.headers, *extra),
             gzipped=gzip_page(body, self.spec.slug, self._weight) if self.spec.gzip else None,
             # Both follow the bytes: the ETag hashes them and only an edit changes `modified`.
             etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"' if "etag" in validators else None,
-            last_modified=_updated(article) if article and "last-modified" in validators else None,
+            last_modified=updated(article) if article and "last-modified" in validators else None,
         )
+
+    def _decorate(self, article: Placed, html: str) -> tuple[str, Headers]:
+        """The opt-in additions to an article page: paywall metadata, then the features'."""
+        text = article.text
+        if article.wall is not None and '"isAccessibleForFree"' not in html:
+            markup = paywall_markup(
+                text.headline, text.published.isoformat(), text.author, self.spec.name
+            )
+            html = html.replace("</head>", markup + "\n</head>", 1)
+        headers: Headers = ()
+        for decorate in self.extras.decorators:
+            html, more = decorate(article, html)
+            headers += more
+        return html, headers
 
     def _view(self, page: Page) -> View:
         def link_view(link: Link) -> LinkView:
@@ -256,14 +293,18 @@ class Site:
         article = None
         if placed is not None:
             text = placed.text
+            wall = placed.wall
+            paywall = wall is not None and wall.kind == "paywall"
             article = ArticleView(
                 headline=text.headline,
                 author=text.author,
                 published=text.published,
                 section=LinkView(self.href(placed.section.path), placed.section.label),
-                paragraphs=text.paragraphs,
+                paragraphs=text.paragraphs[: wall.keep] if wall and paywall else text.paragraphs,
                 figures=tuple(FigureView(f.after, f.caption) for f in text.figures),
                 modified=placed.modified,
+                paywalled=paywall,
+                after_body=paywall_offer(self.spec.name) if paywall else "",
             )
         feed = None
         if self.spec.feed:
@@ -273,7 +314,7 @@ class Site:
             home=self.href("/"),
             title=page.title,
             canonical=self.url(page.target),
-            description=_summary(placed.text.paragraphs[0]) if placed else page.title,
+            description=summary(placed.text.paragraphs[0]) if placed else page.title,
             nav=tuple(link_view(link) for link in self.nav),
             groups=tuple(
                 GroupView(g.title, tuple(link_view(link) for link in g.links), g.pagination)
@@ -282,70 +323,9 @@ class Site:
             chrome=self.chrome,
             article=article,
             feed=feed,
+            lang=placed.text.lang if placed else "en",
         )
         return dataclasses.replace(view, weight=weigh(view, self.spec.slug, self._weight))
-
-    def _make_routes(self) -> dict[str, Callable[[], Resource]]:
-        """Listing paths this site serves, to the function that makes each."""
-        routes: dict[str, Callable[[], Resource]] = {"/robots.txt": self._robots}
-        if self.spec.feed == "rss":
-            routes[FEEDS["rss"]] = self._rss
-        if self.spec.feed == "atom":
-            routes[FEEDS["atom"]] = self._atom
-        if self.spec.sitemap == "robots":
-            routes[ROBOTS_SITEMAP] = lambda: Resource(200, XML, urlset(self._entries()))
-        if self.spec.sitemap == "index":
-            routes["/sitemap.xml"] = self._sitemap_index
-            routes["/sitemap-news.xml.gz"] = self._news_sitemap
-            routes["/sitemap-pages.xml"] = self._pages_sitemap
-        return routes
-
-    def _robots(self) -> Resource:
-        maps = [self.url(ROBOTS_SITEMAP)] if self.spec.sitemap == "robots" else []
-        return Resource(200, "text/plain; charset=utf-8", robots_txt(self.disallow, maps))
-
-    def _rss(self) -> Resource:
-        feed, entries = self.url(FEEDS["rss"]), self._entries()
-        body = rss(self.spec.name, self.base_url, feed, entries, "?utm_source=rss")
-        return Resource(200, "application/rss+xml; charset=utf-8", body)
-
-    def _atom(self) -> Resource:
-        body = atom(self.spec.name, self.base_url, self.url(FEEDS["atom"]), self._entries())
-        return Resource(200, "application/atom+xml; charset=utf-8", body)
-
-    def _sitemap_index(self) -> Resource:
-        newest = max(_updated(a) for a in self.listed())
-        children = [(self.url(p), newest) for p in ("/sitemap-news.xml.gz", "/sitemap-pages.xml")]
-        return Resource(200, XML, sitemap_index(children))
-
-    def _news_sitemap(self) -> Resource:
-        # Only this sitemap states publication dates, so only it lists the out-of-window
-        # follow-ups; the extra volume articles go in the plain one.
-        news = news_sitemap(self.spec.name, self._entries(lambda a: a.kind != "extra"))
-        return Resource(200, "application/gzip", gzip.compress(news, mtime=0))
-
-    def _pages_sitemap(self) -> Resource:
-        # A bare <lastmod> after the window's start rules nothing out, so the follow-ups dated
-        # after the window stay out of this one.
-        return Resource(200, XML, urlset(self._entries(lambda a: a.kind != "coverage")))
-
-    def _entries(self, keep: Callable[[Placed], bool] = lambda a: True) -> list[Entry]:
-        return [self._entry(a) for a in self.listed() if keep(a)]
-
-    def _entry(self, article: Placed) -> Entry:
-        text = article.text
-        topic = (article.section.label, text.topic.replace("-", " "))
-        keywords = STORY_KEYWORDS if text.on_topic else topic
-        return Entry(
-            url=self.url(article.path),
-            title=text.headline,
-            published=text.published,
-            updated=_updated(article),
-            author=text.author,
-            summary=_summary(text.paragraphs[0]),
-            section=article.section.label,
-            keywords=keywords,
-        )
 
 
 def failing(path: str, query: str) -> Resource:
@@ -357,12 +337,3 @@ def _page_number(query: str) -> int | None:
     """The archive page asked for: `page` (default 1), None if it is not a positive number."""
     values = parse_qs(query).get("page", ["1"])
     return int(values[0]) if values[0].isdigit() and int(values[0]) > 0 else None
-
-
-def _updated(article: Placed) -> datetime:
-    """When its page last changed: its publication, or a later round's edit."""
-    return article.modified or article.text.published
-
-
-def _summary(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"

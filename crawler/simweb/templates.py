@@ -45,6 +45,10 @@ class ArticleView:
     figures: tuple[FigureView, ...] = ()
     modified: datetime | None = None
     """When a later round last changed it; themes that show an "updated" line show this."""
+    paywalled: bool = False
+    """Served behind a metered paywall (walls.py): themes with JSON-LD mark it not free."""
+    after_body: str = ""
+    """Markup that ends the body: the paywall's offer."""
 
     @property
     def minutes(self) -> int:
@@ -80,6 +84,8 @@ class View:
     feed: tuple[str, str] | None = None
     """(href, media type) of the site's feed, for `<link rel="alternate">`."""
     weight: Weight = Weight()
+    lang: str = "en"
+    """`<html lang>`."""
 
 
 def esc(text: str) -> str:
@@ -131,6 +137,7 @@ def body_blocks(article: ArticleView, inline: str, after: int) -> str:
                 '<figure class="wp-caption"><div class="media-placeholder" role="img"></div>'
                 f"<figcaption>{caption}</figcaption></figure>"
             )
+    out.append(article.after_body)
     return "".join(out)
 
 
@@ -170,7 +177,7 @@ def document(view: View, head_html: str, body_html: str, body_class: str, style:
     """The page: the theme's head and body, with the view's weight around them."""
     weight = view.weight
     return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head_html}\n{weight.head}\n'
+        f'<!DOCTYPE html>\n<html lang="{view.lang}">\n<head>\n{head_html}\n{weight.head}\n'
         f'<style>{style}</style>\n</head>\n<body class="{body_class}">\n{weight.top}\n'
         f"{body_html}\n{weight.tail}\n</body>\n</html>\n"
     )

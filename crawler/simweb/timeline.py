@@ -15,17 +15,20 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from typing import Literal
 
+from crawler.simweb.content import Text
 from crawler.simweb.plan import Placed
+from crawler.simweb.walls import Wall
 
 ROUND_ONE = datetime(2025, 3, 24, 9, 0, tzinfo=UTC)
 """When round 1's edits were made; each later round is a day after the one before."""
 LAST_ROUND = 2
 """The last round that changes anything."""
 
-StepKind = Literal["correction", "appended", "headline", "timestamp", "deleted"]
+StepKind = Literal[
+    "correction", "appended", "headline", "timestamp", "deleted", "rewrite", "wall", "open"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,10 @@ class Step:
     """deleted: what the article's URL answers."""
     listed: bool = False
     """deleted: whether its feed or sitemaps still list it."""
+    text: Text | None = None
+    """rewrite: the article's whole new text (the opt-in edits of edits.py and wallplan.py)."""
+    wall: Wall | None = None
+    """wall: what the article is served behind from `round` on, until an 'open' step."""
 
 
 SCENARIO = (
@@ -84,10 +91,17 @@ def round_time(n: int) -> datetime:
     return ROUND_ONE + timedelta(days=n - 1)
 
 
-def at_round(articles: Sequence[Placed], n: int) -> list[Placed]:
+def last_round(scenario: Sequence[Step]) -> int:
+    """The last round that changes anything under `scenario` (LAST_ROUND at least)."""
+    return max([LAST_ROUND, *(step.round for step in scenario)])
+
+
+def at_round(
+    articles: Sequence[Placed], n: int, scenario: Sequence[Step] = SCENARIO
+) -> list[Placed]:
     """`articles` as round `n` serves them, in the same order."""
     steps: dict[str, list[Step]] = {}
-    for step in SCENARIO:
+    for step in scenario:
         if step.round <= n:
             steps.setdefault(step.key, []).append(step)
     out = []
@@ -102,7 +116,12 @@ def _apply(step: Step, placed: Placed) -> Placed:
     text = placed.text
     if step.kind == "deleted":
         return dataclasses.replace(placed, gone=step.status, listed=placed.listed and step.listed)
-    if step.kind == "correction":
+    if step.kind in ("wall", "open"):  # what is served in its place, not the article
+        return dataclasses.replace(placed, wall=step.wall if step.kind == "wall" else None)
+    if step.kind == "rewrite":
+        assert step.text is not None and step.text.key == text.key
+        text = step.text
+    elif step.kind == "correction":
         [index] = [i for i, p in enumerate(text.paragraphs) if step.old in p]
         paragraphs = list(text.paragraphs)
         paragraphs[index] = paragraphs[index].replace(step.old, step.new)
@@ -143,6 +162,8 @@ class History:
     restamped: tuple[int, ...] = ()
     """Rounds whose only change is a visible timestamp line: new bytes, same text."""
     deleted: Deletion | None = None
+    walled: tuple[int, ...] = ()
+    """Rounds that serve a wall in its place (see walls.py): no version, whatever they serve."""
 
     @property
     def text_changes(self) -> tuple[int, ...]:
@@ -152,13 +173,16 @@ class History:
     def changed(self, n: int) -> bool:
         """Whether round `n` answers for it differently from round `n - 1`."""
         deleted_in = self.deleted.round if self.deleted else None
-        return n > 0 and (n in self.text_changes or n in self.restamped or n == deleted_in)
+        walls = (n in self.walled) != (n - 1 in self.walled)
+        return n > 0 and (n in self.text_changes or n in self.restamped or n == deleted_in or walls)
 
     def version(self, n: int) -> Version | None:
-        """What round `n` serves; None once deleted."""
-        if self.deleted is not None and n >= self.deleted.round:
+        """What round `n` serves; None once deleted, while walled, and before it is first seen
+        open."""
+        if (self.deleted is not None and n >= self.deleted.round) or n in self.walled:
             return None
-        return [v for v in self.versions if v.round <= n][-1]
+        served = [v for v in self.versions if v.round <= n]
+        return served[-1] if served else None
 
     def versions_by(self, n: int) -> int:
         """Distinct versions served in rounds 0 to `n`: what an archive of every round keeps."""
@@ -172,21 +196,25 @@ class History:
 
 
 def history(url: str, rounds: Sequence[Placed]) -> History:
-    """The history of the article `url`, from its state in rounds 0 to LAST_ROUND."""
-    first = rounds[0].text
-    versions = [Version(0, first.headline, first.paragraphs)]
+    """The history of the article `url`, from its state in rounds 0 to the last round. A wall
+    is no version: the next open round is compared with the last one open before it."""
+    versions: list[Version] = []
     restamped: list[int] = []
+    walled: list[int] = []
     deleted = None
-    for n, (before, now) in enumerate(pairwise(rounds), start=1):
-        latest = versions[-1]
+    for n, now in enumerate(rounds):
         if now.gone is not None:
             deleted = Deletion(n, now.gone, now.listed)
             break
-        if (now.text.headline, now.text.paragraphs) != (latest.title, latest.paragraphs):
-            versions.append(Version(n, now.text.headline, now.text.paragraphs))
-        elif now.modified != before.modified:
+        if now.wall is not None:
+            walled.append(n)
+            continue
+        seen = (now.text.headline, now.text.paragraphs)
+        if not versions or seen != (versions[-1].title, versions[-1].paragraphs):
+            versions.append(Version(n, *seen))
+        elif now.modified != rounds[n - 1].modified:
             restamped.append(n)
-    return History(url, tuple(versions), tuple(restamped), deleted)
+    return History(url, tuple(versions), tuple(restamped), deleted, tuple(walled))
 
 
 @dataclass(frozen=True)
@@ -196,6 +224,7 @@ class Timeline:
     histories: Mapping[str, History]
     """By canonical URL, for every article."""
     last_round: int = LAST_ROUND
+    """The last round that changes anything (later with the opt-in walls: see wallplan.py)."""
 
     def history(self, url: str) -> History:
         return self.histories[url]

@@ -2,18 +2,37 @@
 
 Reachability is computed by walking the very pages the sites serve (`Site.page`/`Site.links`),
 so the truth cannot drift from the HTML. The truth describes round 0; `Truth.timeline` says what
-each later round changes, from the same states the sites serve in those rounds.
+each later round changes, from the same states the sites serve in those rounds. The opt-in
+features (features.py) add their own: `walls`, `edits`, `rights`, `requisites`, `archive`.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from crawler.simweb.plan import Placed
 from crawler.simweb.sites import FOLLOW, REPORT, Site
-from crawler.simweb.timeline import LAST_ROUND, History, Timeline, at_round, history
+from crawler.simweb.timeline import (
+    SCENARIO,
+    History,
+    Step,
+    Timeline,
+    at_round,
+    history,
+    last_round,
+)
+
+if TYPE_CHECKING:
+    from crawler.simweb.archive import ArchiveTruth
+    from crawler.simweb.edits import ExpectedEdit
+    from crawler.simweb.requisites import RequisiteTruth
+    from crawler.simweb.rights import RightsSignal
+    from crawler.simweb.wallplan import WallTruth
 
 SINCE = date(2025, 2, 1)
 UNTIL = date(2025, 2, 28)
@@ -39,6 +58,9 @@ class SimArticle:
     """Lines on its page that are not the article: its site's chrome."""
     validators: frozenset[str]
     """What its page sends: 'etag', 'last-modified', both or neither (see publishers.py)."""
+    gone: int | None = None
+    """404 or 410 when round 0 already answers so: only web archives hold it (archive.py)."""
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,17 @@ class Truth:
     failing_host: str | None
     timeline: Timeline
     """Every article's versions, timestamp-only changes and deletion over the rounds."""
+    edits: tuple[ExpectedEdit, ...] = ()
+    """Every change of an article's text in a later round, classified (edits.py); the default
+    scenario's too."""
+    walls: WallTruth | None = None
+    """With `walls=True`: which articles are walled in which rounds, how (wallplan.py)."""
+    rights: tuple[RightsSignal, ...] = ()
+    """With `rights=True`: the pages that carry a noarchive signal, and in which form."""
+    requisites: RequisiteTruth | None = None
+    """With `requisites=True`: what each article page loads, and from which host."""
+    archive: ArchiveTruth | None = None
+    """With `archive=True`: the web archives' addresses and every capture they hold."""
 
     @cached_property
     def _by_url(self) -> dict[str, SimArticle]:
@@ -60,6 +93,10 @@ class Truth:
     def article(self, url: str) -> SimArticle | None:
         """The article whose canonical URL is `url`."""
         return self._by_url.get(url)
+
+    def edits_in(self, n: int) -> list[ExpectedEdit]:
+        """The text changes round `n` makes, classified."""
+        return [e for e in self.edits if e.round == n]
 
 
 def link_depths(site: Site) -> dict[str, int]:
@@ -80,11 +117,21 @@ def link_depths(site: Site) -> dict[str, int]:
     return depths
 
 
-def build_truth(sites: list[Site], failing_host: str | None) -> Truth:
+def build_truth(
+    sites: list[Site],
+    failing_host: str | None,
+    plans: Mapping[str, Sequence[Placed]] | None = None,
+    scenario: Sequence[Step] = SCENARIO,
+) -> Truth:
+    """The truth of `sites` (as round 0 serves them), their articles as planned (`plans`, by
+    publisher slug: the sites' own by default) and the `scenario` the rounds follow."""
     articles: list[SimArticle] = []
     histories: dict[str, History] = {}
+    final = last_round(scenario)
     for site in sites:
-        rounds = [at_round(site.articles, n) for n in range(LAST_ROUND + 1)]
+        planned = plans[site.spec.slug] if plans is not None else site.articles
+        ordered = sorted(planned, key=lambda a: a.text.published, reverse=True)
+        rounds = [at_round(ordered, n, scenario) for n in range(final + 1)]
         for states in zip(*rounds, strict=True):
             url = site.url(states[0].path)
             histories[url] = history(url, states)
@@ -114,6 +161,8 @@ def build_truth(sites: list[Site], failing_host: str | None) -> Truth:
                     paragraphs=text.paragraphs,
                     boilerplate=boilerplate,
                     validators=site.validators,
+                    gone=placed.gone,
+                    lang=text.lang,
                 )
             )
     return Truth(
@@ -129,5 +178,5 @@ def build_truth(sites: list[Site], failing_host: str | None) -> Truth:
         ],
         non_html_urls=[site.url(REPORT) for site in sites if REPORT in site.files],
         failing_host=failing_host,
-        timeline=Timeline(histories),
+        timeline=Timeline(histories, final),
     )

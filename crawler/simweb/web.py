@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
+from crawler.simweb.feature_servers import FeatureServers
+from crawler.simweb.features import FeaturePlan, Features
 from crawler.simweb.hostile import BOMBS, HostileServer, HostileSite
 from crawler.simweb.plan import Placed, plan_web
 from crawler.simweb.publishers import FAILING, HOSTILE, PUBLISHERS, PublisherSpec
 from crawler.simweb.server import PublisherServer, RequestLog, Responder
-from crawler.simweb.sites import FOLLOW, Site, failing
+from crawler.simweb.sites import FOLLOW, Extras, Site, failing
 from crawler.simweb.timeline import at_round
 from crawler.simweb.truth import SINCE, UNTIL, Truth, build_truth
 
@@ -44,6 +47,12 @@ class SimWeb:
     It serves round 0 until `advance()` or `set_round(n)` moves it in time: later rounds edit and
     delete a few articles (timeline.SCENARIO; `truth.timeline` says how) and leave every other
     page byte-identical. The ports stay the same.
+
+    The opt-in features (features.py), each off by default, add what later work is tested
+    against: `walls` (paywalls, consent, login and bot-challenge walls in some rounds), `edits`
+    (articles changed in one known way each), `rights` (noarchive signals), `requisites`
+    (stylesheets, fonts, scripts and images, some from a CDN host) and `archive` (a Wayback
+    Machine and a Common Crawl index holding captures, some of articles gone from the sites).
     """
 
     def __init__(
@@ -53,11 +62,23 @@ class SimWeb:
         failing_publisher: bool = False,
         hostile_publisher: bool = False,
         seed: int = 0,
+        walls: bool = False,
+        edits: bool = False,
+        rights: bool = False,
+        requisites: bool = False,
+        archive: bool = False,
     ) -> None:
         if extra_articles < 0:
             raise ValueError(f"extra_articles must be >= 0, got {extra_articles}")
         self.log = RequestLog()
-        self._plan: dict[str, list[Placed]] = plan_web(seed, extra_articles)
+        self.features = Features(walls, edits, rights, requisites, archive)
+        self._feature_plan = FeaturePlan(self.features)
+        self._plan: dict[str, list[Placed]] = plan_web(
+            seed, extra_articles, self._feature_plan.additions()
+        )
+        self._scenario = self._feature_plan.scenario()
+        self._extras: dict[str, Extras] = {}
+        self._feature_servers: FeatureServers | None = None
         self._failing = failing_publisher
         self._hostile_wanted = hostile_publisher
         self._hostile: HostileSite | None = None
@@ -80,11 +101,15 @@ class SimWeb:
         return self
 
     def _start(self) -> None:
+        servers = [(spec, PublisherServer(self.log)) for spec in PUBLISHERS]
+        self._servers += servers
+        bases = {spec.slug: f"http://{server.host}/" for spec, server in servers}
+        features = FeatureServers(self._feature_plan, self.log, self._round)
+        self._feature_servers = features
+        self._extras = features.extras(self._plan, bases)
         sites: list[Site] = []
-        for spec in PUBLISHERS:
-            server = PublisherServer(self.log)
-            self._servers.append((spec, server))
-            site = Site(spec, self._plan[spec.slug], f"http://{server.host}/")
+        for spec, server in servers:
+            site = self._site(spec, server.host, 0)
             sites.append(site)
             serving = site.respond if self._round == 0 else self._responder(spec, server.host)
             server.serve(serving, spec.server, self._round)
@@ -126,13 +151,17 @@ class SimWeb:
                     follow=1,
                 )
             )
-        self._truth = build_truth(sites, failing_host)
+        features.start_archive(self._at(0), self._site_for(bases))
+        truth = build_truth(sites, failing_host, self._plan, self._scenario)
+        self._truth = features.truth(truth, sites)
 
     def stop(self) -> None:
         """Stop every server and release its port. Safe to call twice."""
         for _, server in self._servers:
             server.stop()
         self._servers.clear()
+        if self._feature_servers is not None:
+            self._feature_servers.stop()
 
     @property
     def round(self) -> int:
@@ -148,6 +177,8 @@ class SimWeb:
         self._round = n
         for spec, server in self._servers:
             server.switch(self._responder(spec, server.host), n)
+        if self._feature_servers is not None:
+            self._feature_servers.set_round(n)
 
     def advance(self) -> int:
         """Serve the next round; returns its number."""
@@ -160,7 +191,24 @@ class SimWeb:
         if spec is HOSTILE:
             assert self._hostile is not None
             return self._hostile.respond  # the same attacks in every round
-        return Site(spec, at_round(self._plan[spec.slug], self._round), f"http://{host}/").respond
+        return self._site(spec, host, self._round).respond
+
+    def _site(self, spec: PublisherSpec, host: str, n: int) -> Site:
+        """Publisher `spec` as round `n` serves it."""
+        articles = at_round(self._plan[spec.slug], n, self._scenario)
+        return Site(spec, articles, f"http://{host}/", self._extras.get(spec.slug))
+
+    def _at(self, n: int) -> dict[str, list[Placed]]:
+        return {slug: at_round(plan, n, self._scenario) for slug, plan in self._plan.items()}
+
+    def _site_for(self, bases: dict[str, str]) -> Callable[[str, list[Placed]], Site]:
+        """A publisher (by slug) serving its articles in any state: for the archive's captures."""
+        specs = {spec.slug: spec for spec in PUBLISHERS}
+
+        def site(slug: str, articles: list[Placed]) -> Site:
+            return Site(specs[slug], articles, bases[slug], self._extras.get(slug))
+
+        return site
 
     def __enter__(self) -> SimWeb:
         return self.start()

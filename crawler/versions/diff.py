@@ -54,6 +54,68 @@ class WordDiff:
         return any(op.kind != "equal" for op in self.ops)
 
 
+@dataclass(frozen=True, slots=True)
+class VersionDiff:
+    """How one article version differs from another: its title and its text, each word by word.
+    A headline rewrite counts like any other change."""
+
+    title: WordDiff
+    text: WordDiff
+
+    @property
+    def words_added(self) -> int:
+        return self.title.words_added + self.text.words_added
+
+    @property
+    def words_removed(self) -> int:
+        return self.title.words_removed + self.text.words_removed
+
+    @property
+    def changed(self) -> bool:
+        return self.title.changed or self.text.changed
+
+
+def version_diff(
+    old_title: str | None, old_text: str, new_title: str | None, new_text: str
+) -> VersionDiff:
+    """How the version (`new_title`, `new_text`) differs from (`old_title`, `old_text`)."""
+    return VersionDiff(word_diff(old_title or "", new_title or ""), word_diff(old_text, new_text))
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Unchanged text left out of a diff shown in context."""
+
+    words: int
+
+
+def in_context(diff: WordDiff, words: int = 20) -> tuple[Op | Gap, ...]:
+    """The diff with each unchanged stretch cut to the `words` words next to a change (before
+    the first change and after the last, only those): what changed, with enough around it to
+    read, however long the article."""
+    ops = diff.ops
+    shown: list[Op | Gap] = []
+    for index, op in enumerate(ops):
+        if op.kind != "equal":
+            shown.append(op)
+            continue
+        keep_head = index > 0  # words after a change
+        keep_tail = index < len(ops) - 1  # words before a change
+        spans = [m.span() for m in WORD.finditer(op.text)]
+        kept = words * (keep_head + keep_tail)
+        if len(spans) <= kept + words // 2:  # leaving out a few words helps nobody
+            shown.append(op)
+            continue
+        head = op.text[: spans[words - 1][1]] if keep_head and words else ""
+        tail = op.text[spans[-words][0] :] if keep_tail and words else ""
+        if head:
+            shown.append(Op("equal", head))
+        shown.append(Gap(len(spans) - kept))
+        if tail:
+            shown.append(Op("equal", tail))
+    return tuple(shown)
+
+
 def split_words(text: str) -> tuple[list[str], list[str]]:
     """The words of `text`, and the separators around them: `separators[i]` comes before
     `words[i]`, the last one after the last word (each may be empty)."""

@@ -18,7 +18,7 @@ from storage.db import models as m
 from storage.db.queries import UnknownStory
 
 ArticleRow = tuple[str, str, str | None, date | None, datetime, bool, int]
-EditedRow = tuple[str, str, str | None, int, datetime, datetime, str, str]
+EditedRow = tuple[str, str, str | None, str | None, int, datetime, datetime, str, str]
 HealthCounts = tuple[str, date, int, int, int, int, int]
 
 
@@ -30,8 +30,8 @@ class ReportRows:
     articles: Sequence[ArticleRow]
     """(url, publisher, title, published, first_seen, relevant, versions), by URL."""
     edited: Sequence[EditedRow]
-    """(url, publisher, title, versions, first_seen, last_changed, first_text, last_text), most
-    versions first."""
+    """(url, publisher, first_title, last_title, versions, first_seen, last_changed, first_text,
+    last_text), most versions first."""
     health: Sequence[HealthCounts]
     """(publisher, day, pages, with_text, with_title, with_date, with_author), by publisher
     and day."""
@@ -108,6 +108,7 @@ def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedRow]:
         select(
             m.Url.url,
             func.coalesce(m.Publisher.name, "(no publisher)"),
+            first.title,
             last.title,
             counts.c.n,
             first.first_seen,
@@ -124,8 +125,8 @@ def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedRow]:
         .limit(limit)
     )
     return [
-        (url, publisher, title, n, first_seen, changed, old, new)
-        for url, publisher, title, n, first_seen, changed, old, new in rows
+        (url, publisher, old_title, title, n, first_seen, changed, old, new)
+        for url, publisher, old_title, title, n, first_seen, changed, old, new in rows
     ]
 
 

@@ -143,7 +143,8 @@ def test_csv_round_trip(archive: tuple[list[str], Engine], tmp_path: Path) -> No
 
 
 def test_parquet_round_trip(archive: tuple[list[str], Engine], tmp_path: Path) -> None:
-    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet needs pyarrow (the export extra)")
+    import pyarrow.parquet as pq
+
     options, engine = archive
     out = run_export(options, "parquet", tmp_path)
     table = pq.read_table(out)
@@ -157,7 +158,8 @@ def test_parquet_round_trip(archive: tuple[list[str], Engine], tmp_path: Path) -
 
 
 def test_parquet_writes_row_groups_while_streaming(tmp_path: Path) -> None:
-    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet needs pyarrow (the export extra)")
+    import pyarrow.parquet as pq
+
     out = tmp_path / "x.parquet"
     with out.open("wb") as sink:
         assert formats.write_parquet(synthetic(25), sink, row_group_rows=10) == 25
@@ -284,8 +286,6 @@ def test_duckdb_reads_the_export(
     archive: tuple[list[str], Engine], tmp_path: Path, fmt: str
 ) -> None:
     duckdb = reader("duckdb")
-    if fmt == "parquet":
-        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the export extra)")
     options, engine = archive
     out = run_export(options, fmt, tmp_path)
     source = f"read_{fmt}('{out}')"
@@ -308,8 +308,6 @@ def test_pandas_reads_the_export(
     archive: tuple[list[str], Engine], tmp_path: Path, fmt: str
 ) -> None:
     pandas = reader("pandas")
-    if fmt == "parquet":
-        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the export extra)")
     options, engine = archive
     out = run_export(options, fmt, tmp_path)
     frame = pandas.read_parquet(out) if fmt == "parquet" else pandas.read_csv(out)
@@ -407,8 +405,6 @@ def sized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Engine]]:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_memory_stays_flat(sized: list[Engine], fmt: str) -> None:
-    if fmt == "parquet":
-        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the export extra)")
     small, large = (export_peak(engine, fmt, _Discard()) for engine in sized)
     # Ten times the rows (about 40 MB of text) may cost a little more, never ten times as much.
     assert large < small * 1.5 + 512 * 1024, (small, large)

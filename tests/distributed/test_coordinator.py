@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
-from crawler.distributed.coordinator import (
-    Coordinator,
-    Keys,
-    clear,
-    frontier_info,
-    live_workers,
-    stories,
-)
-
-
-@pytest.fixture
-def client(redis_server: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server)
-    yield connection
-    connection.close()
+from crawler.distributed.coordinator import Coordinator, Keys, look
+from crawler.distributed.runs import clear, frontier_info, live_workers, stories
 
 
 @pytest.fixture
@@ -154,3 +142,155 @@ def test_frontier_info_lists_stories_workers_and_sizes(client: redis.Redis, keys
     assert (dead.alive, dead.host, dead.pid, dead.inflight) == (False, "host", 41, 1)
     assert clear(client, keys) >= 4
     assert stories(client, keys.prefix) == ["other:story*"]
+
+
+def joiner(client: redis.Redis, keys: Keys, name: str, **options: float) -> Coordinator:
+    options.setdefault("timeout", 30)
+    return Coordinator(client, keys, worker_id=f"host-{name}-abc123", **options)
+
+
+def run_keys(client: redis.Redis, keys: Keys) -> list[str]:
+    return sorted(raw.decode() for raw in client.scan_iter(match=f"{keys.base}:*"))
+
+
+def test_join_says_whether_the_run_is_new_or_running(client: redis.Redis, keys: Keys) -> None:
+    first = joiner(client, keys, "1").join()
+    assert (first.state, first.alive) == ("new", 0)
+    second = joiner(client, keys, "2").join()
+    assert (second.state, second.alive) == ("running", 1)
+    assert set(live_workers(client, keys)) == {"host-1-abc123", "host-2-abc123"}
+
+
+def test_a_finished_run_whose_workers_died_is_deleted_by_the_next_worker(
+    client: redis.Redis, keys: Keys
+) -> None:
+    """The issue: both workers killed while idle leave seed=done and a full dupefilter; the
+    next worker must not join that run (its start requests would all be dropped as seen)."""
+    dead = [joiner(client, keys, str(n), timeout=0.2) for n in (1, 2)]
+    for worker_ in dead:
+        worker_.join()
+    assert dead[0].claim_seeding() == "seed"
+    client.sadd(keys.dupefilter, "f1", "f2", "f3")
+    queue(client, keys, (b"x", 0))
+    job, _ = dead[1].pop() or ("", b"")
+    dead[1].ack([job])
+    dead[0].seeding_done()
+    time.sleep(0.3)  # both stop heartbeating: killed while idle
+    assert look(client, keys).state == "finished"
+    assert look(client, keys).state == "finished"  # looking changes nothing
+    found = joiner(client, keys, "3").join()
+    assert (found.state, found.seen, found.queued, found.inflight) == ("finished", 3, 0, 0)
+    assert not client.exists(keys.dupefilter, keys.seed, keys.jobs)
+    assert client.smembers(keys.workers) == {b"host-3-abc123"}
+    assert run_keys(client, keys) == sorted([keys.workers, keys.worker("host-3-abc123")])
+    assert joiner(client, keys, "3").claim_seeding() == "seed"  # it seeds the new run
+
+
+def test_a_run_whose_dead_workers_left_work_is_resumed_not_deleted(
+    client: redis.Redis, keys: Keys
+) -> None:
+    dead = joiner(client, keys, "1", timeout=0.2)
+    dead.join()
+    dead.claim_seeding()
+    dead.seeding_done()
+    client.sadd(keys.dupefilter, "f1", "f2")
+    queue(client, keys, (b"x", 0))
+    dead.pop()  # in flight when it died, queue empty
+    time.sleep(0.3)
+    assert look(client, keys).state == "interrupted"
+    survivor = joiner(client, keys, "2")
+    found = survivor.join()
+    assert (found.state, found.seen, found.queued, found.inflight) == ("interrupted", 2, 0, 1)
+    assert client.scard(keys.dupefilter) == 2
+    assert survivor.recover_dead() == {dead.worker_id: 1}
+    assert survivor.claim_seeding() == "done"  # resumed: not seeded again
+
+
+def test_a_worker_joining_a_live_idle_run_finds_it_ending(client: redis.Redis, keys: Keys) -> None:
+    live = joiner(client, keys, "1")
+    live.join()
+    live.claim_seeding()
+    live.seeding_done()
+    client.sadd(keys.dupefilter, "f1")
+    found = joiner(client, keys, "2").join()
+    assert (found.state, found.seen, found.alive) == ("ending", 1, 1)
+    assert client.exists(keys.dupefilter)  # a live run is never deleted
+
+
+def test_the_remains_of_a_partly_expired_run_are_deleted(client: redis.Redis, keys: Keys) -> None:
+    client.sadd(keys.dupefilter, "f1")  # the seed key expired first: nothing says it was seeded
+    client.zadd(keys.requests, {b"x": 0})
+    assert look(client, keys).state == "expired"
+    assert joiner(client, keys, "1").join().state == "expired"
+    assert not client.exists(keys.dupefilter, keys.requests)
+
+
+def test_workers_joining_a_finished_run_at_once_clean_it_once_and_one_seeds(
+    redis_server: str, keys: Keys
+) -> None:
+    setup = redis.Redis.from_url(redis_server)
+    dead = joiner(setup, keys, "0", timeout=0.1)
+    dead.join()
+    dead.claim_seeding()
+    dead.seeding_done()
+    setup.sadd(keys.dupefilter, "f1")
+    time.sleep(0.2)
+    clients = [redis.Redis.from_url(redis_server) for _ in range(8)]
+    workers_ = [joiner(c, keys, str(n + 1)) for n, c in enumerate(clients)]
+    barrier = threading.Barrier(len(workers_))
+
+    def start(worker_: Coordinator) -> tuple[str, str]:
+        barrier.wait()
+        state = worker_.join().state
+        return state, worker_.claim_seeding()
+
+    with ThreadPoolExecutor(len(workers_)) as pool:
+        results = list(pool.map(start, workers_))
+    for c in [setup, *clients]:
+        c.close()
+    states = sorted(state for state, _ in results)
+    assert states == ["finished"] + ["running"] * 7, results
+    assert sorted(role for _, role in results) == ["seed"] + ["wait"] * 7, results
+
+
+def test_every_key_of_a_run_expires_and_heartbeats_keep_it_alive(
+    client: redis.Redis, keys: Keys
+) -> None:
+    a = joiner(client, keys, "1", timeout=0.2, ttl=0.6)
+    a.join()
+    a.claim_seeding()
+    a.push(b"r1", 0)
+    a.push(b"r2", 1)
+    assert a.seen("fingerprint") is False
+    assert a.seen("fingerprint") is True
+    a.pop()
+    a.seeding_done()
+    names = run_keys(client, keys)
+    assert names == sorted([*keys.shared, keys.worker(a.worker_id), keys.inflight(a.worker_id)]), (
+        names
+    )
+    for name in names:
+        assert 0 < client.pttl(name) <= 600, name
+    for _ in range(4):  # alive for longer than the time to live
+        time.sleep(0.15)
+        assert a.heartbeat()
+    assert run_keys(client, keys) == names
+    time.sleep(0.7)  # then abandoned
+    assert run_keys(client, keys) == []
+
+
+def test_requeued_requests_keep_an_expiry(client: redis.Redis, keys: Keys) -> None:
+    dead = joiner(client, keys, "1", timeout=0.1)
+    dead.join()
+    dead.claim_seeding()
+    dead.push(b"r1", 0)
+    dead.pop()  # the queue empties: Redis deletes the key
+    assert not client.exists(keys.requests)
+    time.sleep(0.2)
+    survivor = joiner(client, keys, "2")
+    survivor.join()
+    assert survivor.recover_dead() == {dead.worker_id: 1}
+    assert client.pttl(keys.requests) > 0
+    survivor.pop()
+    assert survivor.leave(finished=False) is False
+    assert client.pttl(keys.requests) > 0

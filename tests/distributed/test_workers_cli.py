@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,9 @@ import redis
 
 from crawler.cli import crawl, workers
 from crawler.distributed.coordinator import Coordinator, Keys
+from tests.support import unreachable_story
 
-STORY = """
-name = "workers-story"
-title = "t"
-since = 2025-02-01
-until = 2025-02-28
-
-[match]
-all = ["x"]
-
-[[sources]]
-name = "Local"
-url = "http://127.0.0.1:9/"
-"""
+STORY = unreachable_story("workers-story")
 
 
 @pytest.fixture
@@ -32,13 +20,6 @@ def crawl_keys(redis_server: str, redis_prefix: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("NEWSARCHIVE_REDIS_PREFIX", redis_prefix)
     monkeypatch.delenv("NEWSARCHIVE_REDIS", raising=False)
     return Keys(redis_prefix, "workers-story")
-
-
-@pytest.fixture
-def client(redis_server: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server)
-    yield connection
-    connection.close()
 
 
 def test_workers_shows_each_worker_and_the_frontier(
@@ -85,7 +66,8 @@ def test_workers_needs_a_reachable_redis(
 ) -> None:
     monkeypatch.delenv("NEWSARCHIVE_REDIS", raising=False)
     assert workers.main([]) == 2
-    assert workers.main(["--redis", "redis://:secret@127.0.0.1:9/0"]) == 1
+    # as for crawl --redis: a server that does not answer is a mistake in what was asked
+    assert workers.main(["--redis", "redis://:secret@127.0.0.1:9/0"]) == 2
     err = capsys.readouterr().err
     assert "cannot use Redis at redis://:***@127.0.0.1:9/0" in err
     assert "secret" not in err
@@ -102,3 +84,41 @@ def test_crawl_refuses_an_unreachable_redis_and_a_flush_interval_of_zero(
     args = [str(story), *data, "--redis", redis_server, "-s", "DB_FLUSH_INTERVAL=0"]
     assert crawl.main(args) == 2
     assert "needs DB_FLUSH_INTERVAL above 0" in capsys.readouterr().err
+
+
+def test_workers_shows_a_finished_run_nobody_cleaned_and_when_it_expires(
+    crawl_keys: Keys,
+    client: redis.Redis,
+    redis_server: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dead = Coordinator(client, crawl_keys, timeout=30, ttl=2 * 86400, worker_id="box-7-a1b2c3")
+    dead.join()
+    dead.claim_seeding()
+    dead.seen("f1")
+    dead.seeding_done()
+    client.delete(crawl_keys.worker(dead.worker_id))  # killed while idle: its heartbeat expires
+    args = ["--redis", redis_server, "--story", "workers-story"]
+    assert workers.main(args) == 0
+    out = capsys.readouterr().out
+    assert "run finished but not cleaned up (its workers died before the last could leave)" in out
+    assert "the next crawl of the story deletes it and starts a new run" in out
+    assert "its keys expire in 1 d 23 h 59 min unless a worker heartbeats" in out
+    assert "box-7-a1b2c3" in out and "dead" in out
+    assert workers.main([*args, "--format", "json"]) == 0
+    (info,) = json.loads(capsys.readouterr().out)
+    assert info["state"] == "finished"
+    assert 2 * 86400 - 60 < info["expires_in"] <= 2 * 86400
+    # with a live worker it is ending; a run that left keys without expiry says so
+    Coordinator(client, crawl_keys, timeout=30).heartbeat()
+    client.persist(crawl_keys.dupefilter)
+    assert workers.main(args) == 0
+    out = capsys.readouterr().out
+    assert "run ending: nothing left to fetch, its workers are about to stop; its keys never" in out
+
+
+def test_expiry_reads_in_days_hours_and_minutes() -> None:
+    week = "its keys expire in 7 d 0 h 0 min unless a worker heartbeats"
+    assert workers.expiry(7 * 86400) == week
+    assert workers.expiry(3600 + 125) == "its keys expire in 1 h 2 min unless a worker heartbeats"
+    assert workers.expiry(20) == "its keys expire in under a minute unless a worker heartbeats"

@@ -77,8 +77,6 @@ def test_the_clusters_verb_lists_the_pair_and_a_rebuild_agrees(
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_the_crawl_exports_in_every_format(demo_crawl: CrawlRun, tmp_path: Path, fmt: str) -> None:
-    if fmt == "parquet":
-        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the export extra)")
     out = tmp_path / f"x.{fmt}"
     result = run_newsarchive(
         "export", "--data", str(demo_crawl.data), "--format", fmt, "-o", str(out), "--relevant-only"

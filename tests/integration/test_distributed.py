@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.core.urls import normalise_url
-from crawler.distributed.coordinator import Keys, frontier_info
+from crawler.distributed.coordinator import Keys
+from crawler.distributed.runs import frontier_info
 from crawler.simweb import SimWeb
 from storage.db.engine import open_database
 from storage.db.models import ArticleVersion, Capture, Url
@@ -60,15 +61,22 @@ class Run:
 
 
 def start_worker(
-    story: Path, data: Path, db_url: str, redis_url: str, prefix: str, log: Path
+    story: Path,
+    data: Path,
+    db_url: str,
+    redis_url: str,
+    prefix: str,
+    log: Path,
+    extra: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
+    """`newsarchive crawl --redis` in a subprocess; `extra` arguments override WORKER's."""
     env = {**os.environ, "NEWSARCHIVE_REDIS_PREFIX": prefix}
     env.pop("NEWSARCHIVE_DB", None)
     args = ["crawl", str(story), "--data", str(data), "--db", db_url, "--redis", redis_url]
     with log.open("wb") as out:
         # its own session: killing the group takes its extraction processes down with it
         return subprocess.Popen(
-            [sys.executable, "-m", "crawler", *args, *WORKER],
+            [sys.executable, "-m", "crawler", *args, *WORKER, *extra],
             stdout=subprocess.DEVNULL,
             stderr=out,
             env=env,

@@ -11,7 +11,7 @@ from crawler.report.model import (
     ReportArticle,
     ReportData,
 )
-from crawler.versions.diff import word_diff
+from crawler.versions.diff import version_diff
 
 T0 = datetime(2025, 2, 3, 9, 0, tzinfo=UTC)
 PUBLISHERS = ["Daily <Example>", "Other Times", "Third Post"]
@@ -40,8 +40,10 @@ def sample_report() -> ReportData:
             versions=3,
             first_seen=T0,
             last_changed=T0 + timedelta(days=1),
-            diff=word_diff(
+            diff=version_diff(
+                "Bukele offers prisons",
                 "El Salvador offers to house 100 prisoners.",
+                "Bukele offers CECOT",
                 "El Salvador offers to house 300 prisoners & more.",
             ),
         ),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 
 import lxml.html
 
 from crawler.report.render import render_report, timeline_svg
+from crawler.versions.diff import version_diff
 from tests.report.sample import PUBLISHERS, sample_report
 
 
@@ -88,6 +90,41 @@ def test_diffs_mark_removed_and_added_words() -> None:
     html = render_report(sample_report())
     assert "<del>100</del>" in html
     assert "<ins>300</ins>" in html and "&amp; more" in html
+
+
+def test_a_headline_change_counts_and_shows() -> None:
+    tree = lxml.html.fromstring(render_report(sample_report()))
+    summary = tree.xpath("//h2[.='Most edited articles']/following-sibling::p[2]")[0]
+    # text: 100 → 300 & more (2 added, 1 removed); title: prisons → CECOT (1 and 1)
+    assert summary.text_content() == (
+        "First to latest version: 3 words added, 2 words removed (headline changed)."
+    )
+    headline = tree.xpath("//p[@class='title-diff']")[0]
+    assert headline.xpath("./del/text()") == ["prisons"]
+    assert headline.xpath("./ins/text()") == ["CECOT"]
+
+
+def test_a_long_diff_shows_its_changes_in_context() -> None:
+    words = [f"w{i}" for i in range(2000)]
+    old = " ".join(words)
+    new = " ".join([*words[:1000], "CHANGED", *words[1001:]])
+    report = sample_report()
+    article = replace(report.edited[0], diff=version_diff("T", old, "T", new))
+    tree = lxml.html.fromstring(render_report(replace(report, edited=(article,))))
+    box = tree.xpath("//div[@class='diff']")[0]
+    assert box.xpath("./del/text()") == ["w1000"] and box.xpath("./ins/text()") == ["CHANGED"]
+    gaps = box.xpath("./span[@class='gap']/text()")
+    assert gaps == [" [… 975 words unchanged …] ", " [… 974 words unchanged …] "]
+    shown = box.text_content()
+    assert "w975" in shown and "w999" in shown and "w1001" in shown and "w1025" in shown
+    assert "w974 " not in shown and "w1026" not in shown
+    assert len(shown.split()) < 80
+
+
+def test_timeline_labels_carry_the_year() -> None:
+    svg = timeline_svg(sample_report().articles)
+    labels = re.findall(r"rotate\(-40 [^)]*\)\">([^<]+)<", svg)
+    assert labels and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) for label in labels)
 
 
 def test_a_drop_in_extraction_health_is_flagged() -> None:

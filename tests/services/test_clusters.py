@@ -14,7 +14,6 @@ from storage.db import models as m
 from storage.db import queries
 from storage.db.records import PageRecord
 from storage.db.repository import Repository
-
 from tests.storage.db.factories import OTHER, at, page
 
 OPTIONS = ClusterOptions()

@@ -3,14 +3,12 @@ serves, and one web that moves through the rounds."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
 from crawler.simweb import SimWeb
-from tests.simweb.helpers import ROUNDS, Response, Snapshots, article_links, fetch, is_html
+from tests.simweb.helpers import ROUNDS, Response, Snapshots, fetch, walk
 
 
 @pytest.fixture(scope="session")
@@ -24,18 +22,8 @@ def web() -> Iterator[SimWeb]:
 def pages(web: SimWeb) -> dict[str, Response]:
     """Every page of every working publisher: all links followed at any depth, robots.txt
     ignored, redirects not followed; plus every article in the truth (linked or not)."""
-    out: dict[str, Response] = {}
-    queue = deque(p.base_url for p in web.publishers if p.host != web.truth.failing_host)
-    queue.extend(a.url for a in web.truth.articles)
-    while queue:
-        url = queue.popleft()
-        if url in out:
-            continue
-        out[url] = resp = fetch(url)
-        if is_html(resp):
-            host = urlsplit(url).netloc
-            queue.extend(u for u in article_links(url, resp.text) if urlsplit(u).netloc == host)
-    return out
+    homes = [p.base_url for p in web.publishers if p.host != web.truth.failing_host]
+    return walk(homes + [a.url for a in web.truth.articles])
 
 
 @pytest.fixture(scope="session")
@@ -54,4 +42,24 @@ def served(timed: SimWeb) -> Snapshots:
         snapshots.append(
             {a.url: fetch(a.url, Accept_Encoding="gzip") for a in timed.truth.articles}
         )
+    return snapshots
+
+
+@pytest.fixture(scope="session")
+def featured() -> Iterator[SimWeb]:
+    """A web with every opt-in feature (walls, edits, rights, requisites, archive); each test
+    sets the round it needs."""
+    with SimWeb(walls=True, edits=True, rights=True, requisites=True, archive=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def featured_rounds(featured: SimWeb) -> Snapshots:
+    """Every article of the featured web as each of its rounds serves it (gzip not accepted),
+    and one more round that changes nothing."""
+    snapshots = []
+    for n in range(featured.truth.timeline.last_round + 2):
+        featured.set_round(n)
+        snapshots.append({a.url: fetch(a.url) for a in featured.truth.articles})
+    featured.set_round(0)
     return snapshots

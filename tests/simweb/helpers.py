@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import html as htmllib
 import http.client
 import re
 import unicodedata
@@ -15,7 +16,7 @@ from urllib.robotparser import RobotFileParser
 import feedparser
 from lxml import etree, html
 
-from crawler.simweb import SimWeb
+from crawler.simweb import History, SimWeb, Truth, Version
 from crawler.simweb.timeline import LAST_ROUND
 
 SINCE, UNTIL = date(2025, 2, 1), date(2025, 2, 28)
@@ -78,6 +79,45 @@ def untracked(url: str) -> str:
     return parts._replace(query=query).geturl()
 
 
+def walk(starts: list[str]) -> dict[str, Response]:
+    """Every URL of `starts` and every page they link to on their own host, at any depth
+    (robots.txt ignored, redirects not followed)."""
+    out: dict[str, Response] = {}
+    queue = deque(starts)
+    while queue:
+        url = queue.popleft()
+        if url in out:
+            continue
+        out[url] = resp = fetch(url)
+        if is_html(resp):
+            host = urlsplit(url).netloc
+            queue.extend(u for u in article_links(url, resp.text) if urlsplit(u).netloc == host)
+    return out
+
+
+def serves_version(page: str, history: History, version: Version) -> list[str]:
+    """What is wrong with `page` as the page of `version`: its paragraphs that are missing, and
+    the paragraphs of its other versions that are there."""
+    wrong = [p for p in version.paragraphs if htmllib.escape(p, quote=False) not in page]
+    for other in history.versions:
+        for paragraph in set(other.paragraphs) - set(version.paragraphs):
+            if htmllib.escape(paragraph, quote=False) in page:
+                wrong.append(paragraph)
+    return wrong
+
+
+def crawlable(truth: Truth) -> set[str]:
+    """The articles a polite crawl of round 0 fetches: linked within `follow` and allowed, or
+    listed with a date in the window."""
+    listings = {"feed", "sitemap", "robots-sitemap"}
+    return {
+        a.url
+        for a in truth.articles
+        if (a.linked and a.url not in truth.disallowed_urls)
+        or (a.listed_in & listings and a.in_window)
+    }
+
+
 def page_links(url: str, text: str) -> list[str]:
     """Every URL an HTML page points at (href, src, action), resolved."""
     doc = html.fromstring(text)
@@ -122,6 +162,13 @@ def feed_dates(url: str) -> dict[str, date]:
     parsed = feedparser.parse(fetch(url).body)
     assert not parsed.bozo, parsed.get("bozo_exception")
     return {e.link: date(*e.published_parsed[:3]) for e in parsed.entries}
+
+
+def feed_entries(url: str) -> dict[str, str]:
+    """Entry link (tracking parameters removed) -> its summary, of an RSS or Atom feed."""
+    parsed = feedparser.parse(fetch(url).body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return {untracked(e.link): e.summary for e in parsed.entries}
 
 
 def sitemap_dates(url: str) -> dict[str, tuple[date | None, date | None]]:

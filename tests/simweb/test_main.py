@@ -3,12 +3,16 @@ cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import pytest
 
 from crawler.core.story import parse_story
 from crawler.simweb.plan import plan_web
@@ -77,3 +81,38 @@ def test_starts_in_a_round_and_enter_moves_to_the_next() -> None:
         proc.stdin.flush()
         assert proc.stderr.readline().strip() == "Round 2"
         assert f'<h1 class="s-title">{headline.new}</h1>' in get(base + path.lstrip("/"))
+
+
+def test_feature_flags_start_the_features_and_print_their_hosts() -> None:
+    with simweb("--all-features") as proc:
+        lines = story_lines(proc)
+        assert proc.stderr is not None and "Serving round 0" in proc.stderr.readline()
+        hosts = dict(
+            line.rsplit(None, 1)
+            for line in lines[5 : lines.index("# story file\n")]
+            if line.strip()
+        )
+        assert set(hosts) == {
+            "CDN (requisites)",
+            "Wayback Machine",
+            "Common Crawl index",
+            "Common Crawl data",
+        }
+        assert all(url.startswith("http://127.0.0.1:") for url in hosts.values())
+        assert get(hosts["Wayback Machine"] + "robots.txt").startswith("User-agent: *")
+        assert "Disallow: /internal/" in get(hosts["CDN (requisites)"] + "robots.txt")
+        index = hosts["Common Crawl index"]
+        assert index.endswith("/CC-MAIN-2025-08-index")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(index + "?url=nothing.test/*&output=json", timeout=5)
+        assert missing.value.code == 404
+        assert json.loads(missing.value.read()) == {
+            "message": "No Captures found for: nothing.test/*"
+        }
+
+
+def test_without_flags_no_feature_host_is_printed() -> None:
+    with simweb() as proc:
+        lines = story_lines(proc)
+        assert proc.stderr is not None and "Serving round 0" in proc.stderr.readline()
+        assert lines[5] == "\n" and lines[6] == "# story file\n"

@@ -19,6 +19,7 @@ from tests.simweb.helpers import (
     UNTIL,
     Response,
     article_links,
+    crawlable,
     feed_dates,
     fetch,
     html_pages,
@@ -279,13 +280,7 @@ def test_truth_is_consistent(web: SimWeb) -> None:
 def test_a_polite_crawl_finds_exactly_what_the_truth_says(web: SimWeb) -> None:
     fetched = polite_crawl(web)
     truth = web.truth
-    expected = {
-        a.url
-        for a in truth.articles
-        if (a.linked and a.url not in truth.disallowed_urls)
-        or (a.listed_in & LISTINGS and a.in_window)
-    }
-    assert {a.url for a in truth.articles} & fetched == expected
+    assert {a.url for a in truth.articles} & fetched == crawlable(truth)
     relevant = {a.url for a in truth.articles if a.on_topic and a.in_window}
     assert relevant - fetched == set(truth.disallowed_urls)
 

@@ -12,11 +12,14 @@ from crawler.versions.diff import (
     GREEN,
     RED_STRUCK,
     RESET,
+    Gap,
     Op,
     as_json,
+    in_context,
     render,
     render_ansi,
     render_plain,
+    version_diff,
     word_diff,
 )
 
@@ -187,3 +190,30 @@ def test_a_long_article_is_quick() -> None:
     diff = word_diff("\n".join(paragraphs), "\n".join(changed))
     assert time.perf_counter() - started < 3
     assert (diff.words_added, diff.words_removed) == (50, 0)
+
+
+def test_in_context_keeps_the_words_next_to_each_change() -> None:
+    old = " ".join(f"w{i}" for i in range(100))
+    new = old.replace("w10 ", "X ").replace("w90 ", "Y ")
+    shown = in_context(word_diff(old, new), words=3)
+    kinds = [type(op).__name__ if isinstance(op, Gap) else op.kind for op in shown]
+    assert kinds == [
+        "Gap", "equal", "delete", "insert", "equal", "Gap", "equal", "delete", "insert",
+        "equal", "Gap",
+    ]  # fmt: skip
+    texts = [op.text if isinstance(op, Op) else op.words for op in shown]
+    assert texts[0] == 7 and texts[1] == "w7 w8 w9 "
+    assert texts[4] == " w11 w12 w13" and texts[5] == 73 and texts[6] == "w87 w88 w89 "
+    assert texts[-2] == " w91 w92 w93" and texts[-1] == 6
+
+
+def test_in_context_leaves_short_stretches_whole() -> None:
+    diff = word_diff("a b c d e", "a b X d e")
+    assert in_context(diff, words=2) == diff.ops
+
+
+def test_a_version_diff_counts_title_and_text() -> None:
+    changes = version_diff("Old headline", "same text here", "New headline", "same text there")
+    assert changes.title.changed and changes.text.changed
+    assert (changes.words_added, changes.words_removed) == (2, 2)
+    assert not version_diff(None, "a", "", "a").changed

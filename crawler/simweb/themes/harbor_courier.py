@@ -18,6 +18,7 @@ from crawler.simweb.templates import (
     role,
     tags,
 )
+from crawler.simweb.walls import paywall_fields
 from crawler.simweb.weight import Profile
 
 OWN: dict[str, tuple[str, ...]] = {
@@ -90,6 +91,7 @@ def _metadata(view: View) -> str:
             "publisher": {"@type": "Organization", "name": view.site_name},
             "mainEntityOfPage": view.canonical,
             "articleSection": article.section.text,
+            **(paywall_fields() if article.paywalled else {}),
         }
     )
 
