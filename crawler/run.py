@@ -26,9 +26,9 @@ __all__ = ["SettingError", "check_settings", "crawl_settings", "run_crawl"]
 logger = logging.getLogger(__name__)
 
 
-class CrawlNotStarted(RuntimeError):
-    """The crawl failed before it could start (a component refused its settings): the
-    traceback is in the log, the message is one line."""
+class CrawlFailed(RuntimeError):
+    """The crawl raised instead of ending (a component refused its settings at the start, say):
+    the traceback is in the log, the message is one line."""
 
 
 def crawl_settings(data_dir: Path, db_url: str | None, overrides: Iterable[str] = ()) -> Settings:
@@ -176,7 +176,7 @@ def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     """Crawl `story` to the end (blocking: starts and stops the reactor) and return the stats.
 
     SIGINT and SIGTERM stop it as `crawler.stopping` says; the stats then name the signal
-    (`shutdown/signal`). A crawl that fails before it starts raises `CrawlNotStarted`."""
+    (`shutdown/signal`). A crawl that raises instead of ending raises `CrawlFailed`."""
     from spiders.story import StorySpider
 
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(
@@ -194,6 +194,6 @@ def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     if failures:
         failure = failures[0]
         logger.error("The crawl failed:\n%s", failure.getTraceback())
-        raise CrawlNotStarted(f"{type(failure.value).__name__}: {failure.value}")
+        raise CrawlFailed(f"{type(failure.value).__name__}: {failure.value}")
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())

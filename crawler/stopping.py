@@ -119,14 +119,18 @@ def stop_crawls_on_signals(process: CrawlerProcess) -> StopSignals:
             if crawler.stats is not None:
                 crawler.stats.set_value(name, value)
 
+    def first(signum: int) -> None:
+        # recorded at once (a dict assignment), for the exit status even if the reactor is
+        # already past running what is handed to it
+        stat(SIGNAL_STAT, signal.Signals(signum).name)
+        reactor.callFromThread(graceful, signum)
+
     def graceful(signum: int) -> None:
-        name = signal.Signals(signum).name
         logger.info(
             "Received %s: finishing the pages in flight, then closing (send it again to stop "
             "at once)",
-            name,
+            signal.Signals(signum).name,
         )
-        stat(SIGNAL_STAT, name)
         process.stop().addBoth(lambda _: _stop_reactor())
 
     def forced(signum: int) -> None:
@@ -138,10 +142,7 @@ def stop_crawls_on_signals(process: CrawlerProcess) -> StopSignals:
         stat(FORCED_STAT, 1)
         _stop_reactor()
 
-    stop = StopSignals(
-        lambda signum: reactor.callFromThread(graceful, signum),
-        lambda signum: reactor.callFromThread(forced, signum),
-    )
+    stop = StopSignals(first, lambda signum: reactor.callFromThread(forced, signum))
     reactor.callWhenRunning(stop.install)
     return stop
 

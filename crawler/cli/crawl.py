@@ -22,7 +22,7 @@ from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
 from crawler.core.datadir import database_url
 from crawler.core.story import load_story
-from crawler.run import CrawlNotStarted, check_settings, crawl_settings, run_crawl
+from crawler.run import CrawlFailed, check_settings, crawl_settings, run_crawl
 from crawler.stopping import SIGNAL_STAT, exit_status
 
 PROG = "newsarchive crawl"
@@ -80,8 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_settings(settings)
         try:
             stats = run_crawl(story, settings)
-        except CrawlNotStarted as exc:
-            raise CliError(f"the crawl could not start: {exc} (see the log above)", 1) from exc
+        except CrawlFailed as exc:
+            raise CliError(f"the crawl failed: {exc} (see the log above)", 1) from exc
     return crawl_status(stats, story.name)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from storage.db.engine import (
     DatabaseUnusable,
@@ -15,6 +15,7 @@ from storage.db.engine import (
     open_database,
     upgrade_database,
 )
+from tests.conftest import postgres_schema
 
 
 @pytest.mark.parametrize(
@@ -86,15 +87,16 @@ def test_a_password_is_not_shown(tmp_path: Path) -> None:
     assert make_url(caught.value.url).password == "***"
 
 
-def test_a_read_only_postgresql_session_is_found_before_any_write(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-    open_database(db_url).dispose()
-    url = make_url(db_url)
-    options = url.query["options"] + " -c default_transaction_read_only=on"
-    engine = open_database(url.update_query_dict({"options": options}).render_as_string(False))
-    try:
-        with pytest.raises(DatabaseUnusable, match=r"cannot be written: .*read-only transaction"):
-            check_writable(engine)
-    finally:
-        engine.dispose()
+def test_a_read_only_postgresql_session_is_found_before_any_write(postgres_server: URL) -> None:
+    with postgres_schema(postgres_server) as db_url:
+        open_database(db_url).dispose()
+        url = make_url(db_url)
+        options = f"{url.query['options']} -c default_transaction_read_only=on"
+        engine = open_database(url.update_query_dict({"options": options}).render_as_string(False))
+        try:
+            with pytest.raises(
+                DatabaseUnusable, match=r"cannot be written: .*read-only transaction"
+            ):
+                check_writable(engine)
+        finally:
+            engine.dispose()
