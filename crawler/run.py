@@ -116,6 +116,8 @@ def check_settings(settings: Settings) -> None:
         raise SettingError(str(exc)) from None
     if settings.getbool("WARC_ENABLED"):
         check_directory("WARC_DIR", settings_warc_dir(settings))
+    if settings.get("JOBDIR"):
+        check_directory("JOBDIR", Path(settings.get("JOBDIR")))
     redis_url = settings.get("NEWSARCHIVE_REDIS_URL")
     if redis_url:
         _check_distributed(settings, redis_url)

@@ -57,6 +57,8 @@ def output_file(path: Path) -> Path:
         raise CliError(f"-o {path} is a directory: name a file to write", 2)
     if not path.parent.is_dir():
         raise CliError(f"no such directory: {path.parent}", 2)
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write in {path.parent}: permission denied", 2)
     return path
 
 

@@ -83,28 +83,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     story = load_story(args.story) if args.story is not None else None
     directory = warc_dir(args.data)
     with data_dir_lock(args.data, "ingest", wait=args.wait):
-        targets = [_copy_in(p, directory) for p in files] if args.copy else None
-        engine = writable_database(args.data, args.db)
-        with finish_then_stop(PROG) as stop:
-            ingester = Ingester(
-                Repository(engine),
-                warc_dir=directory,
-                story=story,
-                workers=args.workers,
-                batch_size=args.batch_size,
-                progress_interval=args.progress,
-                stop=lambda: stop.requested,
+        engine = writable_database(args.data, args.db)  # refused before any file is copied
+        try:
+            targets = [_copy_in(p, directory) for p in files] if args.copy else None
+            pairs = (
+                [(p, p.name) for p in targets]
+                if targets is not None
+                else [(p, str(p)) for p in files]
             )
-            try:
-                pairs = (
-                    [(p, p.name) for p in targets]
-                    if targets is not None
-                    else [(p, str(p)) for p in files]
+            with finish_then_stop(PROG) as stop:
+                ingester = Ingester(
+                    Repository(engine),
+                    warc_dir=directory,
+                    story=story,
+                    workers=args.workers,
+                    batch_size=args.batch_size,
+                    progress_interval=args.progress,
+                    stop=lambda: stop.requested,
                 )
-                reports = ingest_files(ingester, pairs, out=print)
-            finally:
-                ingester.close()
-                engine.dispose()
+                try:
+                    reports = ingest_files(ingester, pairs, out=print)
+                finally:
+                    ingester.close()
+        finally:
+            engine.dispose()
     if stop.status is not None:
         sys.stderr.write(f"{PROG}: interrupted; ingest the same files again to go on\n")
         return stop.status

@@ -120,6 +120,8 @@ CASES: list[tuple[str, str]] = [
     ("crawl {story} --data {root}/c -s EXTRACT_FAVOR=fast", "extraction settings"),
     ("crawl {story} --data {root}/c -s WARC_DIR={root}/notdb.db", "is not a directory"),
     ("crawl {story} --data {root}/c --revisit sometimes", "invalid choice: 'sometimes'"),
+    ("crawl {story} --data {root}/c -s JOBDIR={root}/notdb.db/job", "JOBDIR: cannot make"),
+    ("crawl {story} --data {root}/c -s LOG_FILE={root}/nowhere/x.log", "No such file"),
     # crawl: story files and data directories
     ("crawl {root}/missing.toml", "cannot read the file"),
     ("crawl {root}/bad.toml", "is required"),
@@ -182,6 +184,7 @@ CASES: list[tuple[str, str]] = [
     ("ingest {root}/notdb.db --data {root}/i --story {root}/bad.toml", "is required"),
     ("ingest {root}/notdb.db --data {root}/ro", "cannot be written"),
     ("ingest {root}/notdb.db --data {root}/i --db " + READ_ONLY_URL, "cannot be written"),
+    ("ingest {warc} --data {root}/i --copy --db garbage", "not a database URL"),
     ("reextract --db garbage", "not a database URL"),
     ("reextract -s EXTRACT_FAVOR=fast", "favor must be one of"),
     ("reextract -s EXTRACT_FAVR=recall", "did you mean EXTRACT_FAVOR?"),
@@ -218,7 +221,8 @@ def run(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 def expand(command: str, world: World) -> list[str]:
-    return command.format(root=world.root, story=world["story.toml"]).split()
+    (warc,) = (world.root / "data" / "warc").iterdir()
+    return command.format(root=world.root, story=world["story.toml"], warc=warc).split()
 
 
 @pytest.mark.parametrize(("command", "expected"), CASES, ids=[c for c, _ in CASES])
@@ -231,6 +235,7 @@ def test_a_mistake_is_one_line_and_exit_status_2(
     assert expected in err, err
     assert err.startswith("newsarchive"), err
     assert code == 2, err
+    assert not (world.root / "i" / "warc").exists()  # ingest --copy copied nothing
 
 
 @pytest.mark.parametrize(
