@@ -29,9 +29,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import settings as defaults
+from crawler.core import meta
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome
-from crawler.core.page import PageInput
+from crawler.core.page import not_a_page
 from crawler.core.story import Source, Story, load_story
 from crawler.core.urls import host_of, normalise_url
 from crawler.discovery import Lead
@@ -43,7 +44,6 @@ from crawler.services import frontier
 from crawler.signals import report
 from storage.db.frontier import Frontier
 
-HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 GONE = (404, 410)
 MOVED = (301, 302, 303, 307, 308)
 REVISIT_META: dict[str, Any] = {
@@ -224,20 +224,19 @@ class StorySpider(scrapy.Spider):
                 # no body: its links are the ones found last time
                 self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
                 return
-        content_type = response.headers.get(b"Content-Type", b"") or b""
-        if not isinstance(response, TextResponse) or not content_type.lower().startswith(
-            HTML_TYPES
-        ):
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        if not_a_page(response.url, response.status, content_type, response.body) is not None:
             self.crawler.stats.inc_value("discovery/not_html")
-            media_type = content_type.decode("latin-1") or "no Content-Type"
-            self._outcome(response.url, source, "archived", "not-html", media_type)
+            self._outcome(
+                response.url, source, "archived", "not-html", content_type or "no Content-Type"
+            )
             return
         if unchanged:
             self._outcome(response.url, source, "archived", "unchanged", "same payload digest")
         else:
             yield self._item(response, source)
         follow: int = response.meta.get("follow", 0)
-        if follow <= 0:
+        if follow <= 0 or not isinstance(response, TextResponse):
             return
         for url in filter(
             None, (self._normal(link.url, source) for link in self._links.extract_links(response))
@@ -331,28 +330,16 @@ class StorySpider(scrapy.Spider):
 
     # -- items and errors ----------------------------------------------------------------------
 
-    def _item(self, response: TextResponse, source: Source) -> PageItem:
-        redirects: list[str] = response.meta.get("redirect_urls", [])
-        requested = redirects[0] if redirects else response.url
-        page = PageInput(
-            url=requested,
-            final_url=response.url,
-            status=response.status,
-            headers=tuple(
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, values in response.headers.items()
-                for value in values
-            ),
-            body=response.body,
-            fetched_at=response.meta.get("fetched_at") or datetime.now(UTC),
-        )
+    def _item(self, response: Response, source: Source) -> PageItem:
+        """The page for the extract pipeline: the record the WARC extension wrote for it (the
+        door reads the page from there), and what discovery knew."""
         return PageItem(
-            page=page,
+            record=response.meta.get(meta.WARC_RECORD),
             source=source.host,
-            warc_record_id=response.meta.get("warc_record_id"),
             discovered_via=response.meta.get("via", "link"),
-            aliases=tuple(url for url in redirects if url != response.url),
+            redirects=tuple(response.meta.get("redirect_urls", [])),
             hints=response.meta.get("hints", {}),
+            url=response.url,
         )
 
     def _moved(self, response: Response, source: Source) -> Iterator[Request]:

@@ -1,11 +1,18 @@
 """Checking an archive and its database against each other (`newsarchive verify`).
 
 Every WARC file is read record by record (`storage.warcscan`): each gzip member must be whole,
-each record must parse, carry the fields WARC 1.1 makes mandatory for its type, and match its
-WARC-Block-Digest and WARC-Payload-Digest. Every capture row must point at a record that is there:
-the file exists, the record at its offset has its record ID and length, and the same payload
-digest. Every revisit record must refer to a response record in the archive, every response or
-revisit record must have a capture row, and no `.open` file may be left by a crashed crawl.
+each record must parse, carry the fields WARC 1.1 makes mandatory for its type, hold all the bytes
+it declares, and match its WARC-Block-Digest and WARC-Payload-Digest. Every capture row must point
+at a record that is there: the file exists, the record at its offset has its record ID and length,
+and the same payload digest. Every revisit record must refer to a response record in the archive,
+every record that is a capture (the door's rule, `captured`) must have a capture row, and no
+`.open` file may be left by a crashed crawl.
+
+Files ingested where they lie (captures that name an absolute path) are checked too. What is
+wrong with a record that was stored all the same is flagged on its capture (`ingest`: a digest
+computed another way, a record cut short): such a record is reported as flagged, a property of
+the file and not damage, and `--repair` leaves it as it is. A capture whose file outside the WARC
+directory is missing is a problem that repair does not touch: that file is not ours to replace.
 
 The files are read one at a time, in the order of the capture rows that point into them (one
 pass over the captures, sorted by file and offset), so memory holds one file's record index plus
@@ -23,11 +30,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from crawler.core.capture import DIGEST_MISMATCH, TRUNCATED
 from storage.db import models as m
 from storage.db.reconcile import Suspect
 from storage.recover import in_use
 from storage.warc import OPEN_SUFFIX
-from storage.warcscan import Damage, check_record, scan
+from storage.warcscan import Damage, ScannedRecord, check_record, scan
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 
@@ -53,6 +61,8 @@ class Problem:
 @dataclass
 class Report:
     problems: list[Problem] = field(default_factory=list)
+    flagged: list[Problem] = field(default_factory=list)
+    """What is wrong with records whose captures carry it as a flag: shown, not problems."""
     files: int = 0
     records: int = 0
     bytes: int = 0
@@ -71,6 +81,13 @@ class _Indexed:
     record_id: str
     rec_type: str
     payload_digest: str | None
+    captured: bool
+    """Whether the record is a capture (it should have a capture row)."""
+    problems: tuple[tuple[str, str | None, bool], ...] = ()
+    """(reason, the flag that covers it, fixable) of what is wrong with the record."""
+
+
+_DIGEST_PROBLEMS = ("WARC-Block-Digest mismatch", "WARC-Payload-Digest mismatch")
 
 
 def warc_files(directory: Path) -> dict[str, Path]:
@@ -92,10 +109,12 @@ class Verifier:
         directory: Path,
         engine: Engine | None,
         progress: Callable[[str], None] | None = None,
+        captured: Callable[[ScannedRecord], bool] | None = None,
     ) -> None:
         self.directory = directory
         self.engine = engine
         self.progress = progress
+        self.captured = captured or _response_or_revisit
         self.report = Report()
         self._files = warc_files(directory)
         self._responses: set[int] = set()
@@ -123,6 +142,17 @@ class Verifier:
             rows = list(captures)
             self.report.captures += len(rows)
             found = self._files.get(name)
+            if found is None and Path(name).is_absolute():
+                found = Path(name) if Path(name).is_file() else None
+                if found is None:  # a file ingested where it lay: not ours to give up
+                    for row in rows:
+                        self._capture_problem(
+                            row,
+                            "its WARC file is missing (ingested where it lay: put it back, or "
+                            "ingest it again)",
+                            fixable=False,
+                        )
+                    continue
             if found is None:
                 for row in rows:
                     self._capture_problem(row, "its WARC file is missing")
@@ -144,7 +174,13 @@ class Verifier:
             return
         c = m.Capture
         query = select(
-            c.id, c.warc_filename, c.warc_offset, c.warc_length, c.warc_record_id, c.payload_digest
+            c.id,
+            c.warc_filename,
+            c.warc_offset,
+            c.warc_length,
+            c.warc_record_id,
+            c.payload_digest,
+            c.flags,
         ).order_by(c.warc_filename, c.warc_offset)
         with self.engine.connect() as conn:
             rows = conn.execution_options(yield_per=1000).execute(query)
@@ -156,15 +192,16 @@ class Verifier:
         self._checked += 1
         if self.progress is not None:
             self.progress(f"[{self._checked}/{len(self._files)}] {path.name}")
-        shown = path.name
-        unfinished = shown.endswith(OPEN_SUFFIX)
+        shown = self._shown(name)
+        unfinished = path.name.endswith(OPEN_SUFFIX)
+        size = os.path.getsize(path)
         index: dict[int, _Indexed] = {}
         self.report.files += 1
-        self.report.bytes += os.path.getsize(path)
+        self.report.bytes += size
         for item in scan(path, digests=False):
             if isinstance(item, Damage):
                 # A crashed crawl's file ends in a cut-off record that recovery cuts away.
-                tail = unfinished and item.end == os.path.getsize(path)
+                tail = unfinished and item.end == size
                 self._problem(
                     shown,
                     item.offset,
@@ -173,15 +210,33 @@ class Verifier:
                 )
                 continue
             self.report.records += 1
-            for reason in check_record(item):
-                self._problem(shown, item.offset, reason)
             record = item.record
             rec_type, record_id = record.rec_type, record.record_id or ""
+            # a cut record's digests cannot match: that is its being cut
+            digest_flag = TRUNCATED if item.cut else DIGEST_MISMATCH
+            problems = [
+                (reason, digest_flag if reason.startswith(_DIGEST_PROBLEMS) else None, False)
+                for reason in check_record(item)
+            ]
+            if item.cut:
+                problems.append(
+                    (
+                        f"record cut off: {len(item.block)} of the {item.declared_length} bytes "
+                        f"it declares ({item.length} bytes)",
+                        TRUNCATED,
+                        unfinished and item.end == size,
+                    )
+                )
             index[item.offset] = _Indexed(
-                item.length, record_id, rec_type, record.warc_header("WARC-Payload-Digest")
+                item.length,
+                record_id,
+                rec_type,
+                record.warc_header("WARC-Payload-Digest"),
+                self.captured(item),
+                tuple(problems),
             )
             refers_to = record.warc_header("WARC-Refers-To")
-            if rec_type == "response":
+            if rec_type in ("response", "resource"):
                 self._responses.add(_short_hash(record_id))
             elif rec_type == "revisit" and refers_to:
                 self._revisits.append((shown, item.offset, refers_to))
@@ -190,7 +245,7 @@ class Verifier:
     def _check_captures(
         self, name: str, index: dict[int, _Indexed], rows: Iterable[_CaptureRow]
     ) -> None:
-        claimed: set[int] = set()
+        claimed: dict[int, frozenset[str]] = {}
         for row in rows:
             record = index.get(row.offset)
             if record is None:
@@ -204,21 +259,31 @@ class Verifier:
                     row, f"the record here is {record.length} bytes long, not {row.length}"
                 )
             else:
-                claimed.add(row.offset)
-                if record.payload_digest != row.payload_digest:
+                claimed[row.offset] = row.flags
+                # a record that declares no digest has its capture's computed
+                declared = record.payload_digest
+                if declared is not None and declared != row.payload_digest:
                     self._problem(
                         name,
                         row.offset,
                         f"capture {row.id} has payload digest {row.payload_digest}, "
                         f"its record {record.payload_digest}",
                     )
+        shown = self._shown(name)
+        for offset, record in index.items():
+            flags = claimed.get(offset, frozenset())
+            for reason, flag, fixable in record.problems:
+                if flag is not None and flag in flags:
+                    self.report.flagged.append(Problem(shown, offset, f"{flag}: {reason}"))
+                else:
+                    self._problem(shown, offset, reason, fixable=fixable)
         if self.engine is None:
             return
         for offset, record in index.items():
-            if record.rec_type in ("response", "revisit") and offset not in claimed:
+            if record.captured and offset not in claimed:
                 self.report.problems.append(
                     Problem(
-                        self._shown(name),
+                        shown,
                         offset,
                         f"{record.rec_type} record {record.record_id} has no capture",
                         fixable=True,
@@ -226,14 +291,16 @@ class Verifier:
                     )
                 )
 
-    def _capture_problem(self, row: _CaptureRow, reason: str) -> None:
+    def _capture_problem(self, row: _CaptureRow, reason: str, *, fixable: bool = True) -> None:
         self.report.problems.append(
             Problem(
                 row.filename,
                 row.offset,
                 f"capture {row.id} ({row.record_id}): {reason}",
-                fixable=True,
-                capture=Suspect(row.id, row.record_id, row.filename, row.offset),
+                fixable=fixable,
+                capture=Suspect(row.id, row.record_id, row.filename, row.offset)
+                if fixable
+                else None,
             )
         )
 
@@ -247,6 +314,10 @@ class Verifier:
         return path.name if path is not None else name
 
 
+def _response_or_revisit(item: ScannedRecord) -> bool:
+    return item.record.rec_type in ("response", "revisit")
+
+
 @dataclass(frozen=True, slots=True)
 class _CaptureRow:
     id: int
@@ -255,6 +326,11 @@ class _CaptureRow:
     length: int
     record_id: str
     payload_digest: str
+    flags_text: str | None = None
+
+    @property
+    def flags(self) -> frozenset[str]:
+        return frozenset(self.flags_text.split(",")) if self.flags_text else frozenset()
 
 
 def _short_hash(record_id: str) -> int:
@@ -267,7 +343,9 @@ def verify(
     directory: str | os.PathLike[str],
     engine: Engine | None,
     progress: Callable[[str], None] | None = None,
+    captured: Callable[[ScannedRecord], bool] | None = None,
 ) -> Report:
     """Check the WARC files in `directory` and, with an engine, the captures that point into
-    them (see the module docstring)."""
-    return Verifier(Path(directory), engine, progress).run()
+    them (see the module docstring). `captured` says which records should have a capture row
+    (the door's rule; by default every response and revisit record)."""
+    return Verifier(Path(directory), engine, progress, captured).run()

@@ -44,12 +44,13 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
-from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
+from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from crawler import __version__
 from crawler.core.page import PageInput
+from crawler.core.record import WarcReadError, WarcRecord
 
 try:
     import fcntl
@@ -91,6 +92,17 @@ REVISIT_PROFILES: dict[RevisitProfile, str] = {
 }
 """The WARC-Profile URI of each profile: the WARC/1.1 ones (§6.7.2, §6.7.3) for our WARC/1.1
 records, as warcio also writes; WARC/1.0 files have `.../warc/1.0/revisit/...`."""
+
+
+def revisit_profile(uri: str | None) -> RevisitProfile | None:
+    """The revisit profile a WARC-Profile URI names, by its last segment, whichever WARC version
+    wrote it (1.0 or 1.1); warcprox's and Heritrix's 'uri-agnostic-identical-payload-digest' is
+    identical-payload-digest too. None for a profile of another kind, or none."""
+    segment = (uri or "").strip().rstrip("/").rsplit("/", 1)[-1].lower()
+    for profile in REVISIT_PROFILES:
+        if segment.endswith(profile):
+            return profile
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +161,10 @@ class Location:
     request_record_id: str
     request_offset: int
     request_length: int
+    record: WarcRecord
+    """The response (or revisit) record as written: its WARC headers, HTTP head and payload (a
+    revisit's is empty). The crawl builds its capture and its page from it, as every other door
+    builds them from a record read back."""
 
 
 GZIP_LEVEL = 6
@@ -241,7 +257,7 @@ class WarcWriter:
             warc_headers_dict=fields,
             http_headers=_status_and_headers(response),
         )
-        return self._append_capture(record, request, uri, common)
+        return self._append_capture(record, request, uri, common, response.body)
 
     def write_revisit(
         self,
@@ -296,7 +312,7 @@ class WarcWriter:
         )
         # warcio writes the identical-payload-digest profile whatever the reason for the revisit.
         record.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILES[profile])
-        return self._append_capture(record, request, uri, common)
+        return self._append_capture(record, request, uri, common, b"")
 
     def close(self) -> None:
         """Finish the current file (fsync, rename without `.open`). Idempotent; the writer cannot
@@ -342,9 +358,15 @@ class WarcWriter:
         return uri, common
 
     def _append_capture(
-        self, record: Any, request: HttpRequestData, uri: str, common: Mapping[str, str]
+        self,
+        record: Any,
+        request: HttpRequestData,
+        uri: str,
+        common: Mapping[str, str],
+        payload: bytes,
     ) -> Location:
-        """Append `record` (a response or revisit) and the request record concurrent to it."""
+        """Append `record` (a response or revisit, whose block holds `payload` after its HTTP
+        head) and the request record concurrent to it."""
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         request_id = _new_record_id()
         request_record = self._records.create_warc_record(
@@ -375,6 +397,13 @@ class WarcWriter:
             request_record_id=request_id,
             request_offset=offset + lengths[0],
             request_length=lengths[1],
+            record=WarcRecord(
+                rec_type=str(record.rec_type),
+                warc_headers=tuple(record.rec_headers.headers),
+                http_start_line=f"{record.http_headers.protocol} {record.http_headers.statusline}",
+                http_headers=tuple(record.http_headers.headers),
+                payload=payload,
+            ),
         )
 
     def _open_file(self) -> None:
@@ -540,81 +569,24 @@ def _with_host(headers: Sequence[tuple[bytes, bytes]], url: str) -> list[tuple[b
 # --- reading -------------------------------------------------------------------------------------
 
 
-class WarcReadError(ValueError):
-    """The bytes at an offset are not a readable WARC record (truncated, garbled, not WARC)."""
-
-
 class ContentDecodingError(ValueError):
     """A payload that its Content-Encoding or Transfer-Encoding does not decode."""
 
 
-@dataclass(frozen=True, slots=True)
-class WarcRecord:
-    """One record read back from a WARC file, fully loaded: the file is already closed again.
-
-    `http_start_line` is the request or status line ('GET /a?b HTTP/1.1', 'HTTP/1.1 200 OK') and
-    `http_headers` the HTTP headers, for request, response and revisit records: as Latin-1 text when
-    read with `read_record`, so that `.encode("latin-1")` gives the stored bytes. `payload` is the
-    rest of the record block as stored: for HTTP records the body as transferred (still
-    content-encoded, and still chunked if the archiving client kept the chunking).
-    """
-
-    rec_type: str
-    warc_headers: tuple[tuple[str, str], ...]
-    http_start_line: str | None
-    http_headers: tuple[tuple[str, str], ...]
-    payload: bytes
-
-    @classmethod
-    def from_warcio(cls, record: Any) -> WarcRecord:
-        """Load a record from warcio's `ArchiveIterator`, reading its content stream to the end
-        (which also runs the iterator's digest checks, if any). HTTP header text is as the
-        iterator decoded it: warcio's own decodes a line as UTF-8 when it is valid UTF-8."""
-        http = record.http_headers
-        payload = record.raw_stream.read()
-        return cls(
-            rec_type=str(record.rec_type),
-            warc_headers=tuple(record.rec_headers.headers),
-            http_start_line=None if http is None else f"{http.protocol} {http.statusline}".strip(),
-            http_headers=() if http is None else tuple(http.headers),
-            payload=payload,
-        )
-
-    def warc_header(self, name: str) -> str | None:
-        """The first WARC header `name` (case-insensitive), or None."""
-        return _first(self.warc_headers, name)
-
-    def http_header(self, name: str) -> str | None:
-        """The first HTTP header `name` (case-insensitive), or None."""
-        return _first(self.http_headers, name)
-
-    @property
-    def record_id(self) -> str | None:
-        return self.warc_header("WARC-Record-ID")
-
-    @property
-    def target_uri(self) -> str | None:
-        return self.warc_header("WARC-Target-URI")
-
-    @property
-    def date(self) -> datetime | None:
-        """WARC-Date, timezone-aware (UTC); WarcReadError when it does not parse."""
-        value = self.warc_header("WARC-Date")
-        if value is None:
-            return None
-        try:
-            moment: datetime = iso_date_to_datetime(value, tz_aware=True)
-        except ValueError as exc:
-            raise WarcReadError(f"{self.record_id}: bad WARC-Date {value!r}") from exc
-        return moment
-
-    @property
-    def status(self) -> int | None:
-        """The HTTP status code of a response or revisit record."""
-        if self.rec_type not in ("response", "revisit") or not self.http_start_line:
-            return None
-        parts = self.http_start_line.split()
-        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+def record_from_warcio(record: Any) -> WarcRecord:
+    """Load a record from warcio's `ArchiveIterator`, reading its content stream to the end
+    (which also runs the iterator's digest checks, if any). HTTP header text is as the iterator
+    decoded it: warcio's own decodes a line as UTF-8 when it is valid UTF-8 (`latin1_parsers`
+    makes it Latin-1)."""
+    http = record.http_headers
+    payload = record.raw_stream.read()
+    return WarcRecord(
+        rec_type=str(record.rec_type),
+        warc_headers=tuple(record.rec_headers.headers),
+        http_start_line=None if http is None else f"{http.protocol} {http.statusline}".strip(),
+        http_headers=() if http is None else tuple(http.headers),
+        payload=payload,
+    )
 
 
 def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = True) -> WarcRecord:
@@ -640,7 +612,7 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
             record = next(records, None)
             if record is None:
                 raise WarcReadError(f"no WARC record at offset {offset} of {path}")
-            return WarcRecord.from_warcio(record)
+            return record_from_warcio(record)
         except (ArchiveLoadFailed, WarcReadError):
             raise
         except OSError as exc:
@@ -697,12 +669,13 @@ def page_from_record(record: WarcRecord, *, max_size: int = MAX_DECODED_BODY) ->
     `max_size` (bytes, 0 for no limit; by default the crawl's DOWNLOAD_MAXSIZE default) bounds
     the decoded body: the archive keeps what servers sent, decompression bombs included. Raises
     ContentDecodingError for a body that does not decode, WarcReadError for a record that is
-    not an HTTP response (see `page_from_revisit`) or has a WARC-Date that does not parse.
+    not an HTTP response (see `page_from_revisit`) or has no date at all (a WARC-Date that does
+    not parse gives way to the HTTP Date header: `WarcRecord.fetch_time`).
 
     A `resource` record (a document archived without an HTTP exchange, as wget and Browsertrix
     write some) reads as a 200 whose only header is the record's Content-Type, its block the body.
     """
-    status, url, fetched_at = record.status, record.target_uri, record.date
+    status, url, (fetched_at, _) = record.status, record.target_uri, record.fetch_time()
     if record.rec_type == "resource" and url is not None and fetched_at is not None:
         content_type = record.warc_header("Content-Type")
         return PageInput(
@@ -726,36 +699,30 @@ def page_from_record(record: WarcRecord, *, max_size: int = MAX_DECODED_BODY) ->
 
 
 def page_from_revisit(
-    revisit: WarcRecord,
-    original_path: str | os.PathLike[str],
-    original_offset: int,
-    *,
-    max_size: int = MAX_DECODED_BODY,
+    revisit: WarcRecord, original: WarcRecord, *, max_size: int = MAX_DECODED_BODY
 ) -> PageInput:
-    """The page input of a revisit record: the page of the response record it refers to, read
-    from `original_offset` of `original_path` (the capture index knows where), as fetched by the
-    revisit (its URL and date).
+    """The page input of a revisit record: the page of the response record that holds its body
+    (`original`, which the capture index or a look-up found), as fetched by the revisit (its URL
+    and date).
 
     Status and headers stay the original's: they describe that body (its Content-Encoding), where
-    a 304's do not. Raises ValueError unless the record there is the one named by the revisit's
-    WARC-Refers-To; otherwise as `page_from_record`.
+    a 304's do not. Raises ValueError when `original` is not the record the revisit stands for:
+    another record than its WARC-Refers-To with another payload digest; otherwise as
+    `page_from_record`.
     """
-    url, fetched_at = revisit.target_uri, revisit.date
+    url, (fetched_at, _) = revisit.target_uri, revisit.fetch_time()
     if revisit.rec_type != "revisit" or url is None or fetched_at is None:
         raise ValueError(f"{revisit.record_id} is not a revisit record")
-    original = read_record(original_path, original_offset)
-    if original.record_id != revisit.warc_header("WARC-Refers-To"):
-        raise ValueError(
-            f"{revisit.record_id} does not refer to {original.record_id} at {original_offset}"
-            f" of {original_path}"
-        )
+    refers_to = revisit.warc_header("WARC-Refers-To")
+    digest = revisit.warc_header("WARC-Payload-Digest")
+    if (
+        refers_to
+        and original.record_id != refers_to
+        and digest != original.warc_header("WARC-Payload-Digest")
+    ):
+        raise ValueError(f"{revisit.record_id} does not refer to {original.record_id}")
     page = page_from_record(original, max_size=max_size)
     return dataclasses.replace(page, url=url, final_url=url, fetched_at=fetched_at)
-
-
-def _first(headers: Sequence[tuple[str, str]], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers if key.lower() == wanted), None)
 
 
 def _codings(headers: Sequence[tuple[str, str]], name: str) -> list[str]:

@@ -2,33 +2,36 @@
 
 `scan(path)` yields every record of a file with the exact offset and length a capture needs to
 find it again (`storage.warc.read_record(path, offset)` reads it back), or a `Damage` saying
-which stretch of the file holds no complete record and why. After damage, reading goes on at the
-next place where a complete record starts, so one bad record costs only itself and damage in the
-middle of a file is told apart from a cut-off end. Ingest (`newsarchive ingest`), crash recovery
+which stretch of the file holds no record and why. After damage, reading goes on at the next
+place where a record starts, so one bad record costs only itself and damage in the middle of a
+file is told apart from a cut-off end. Ingest (`newsarchive ingest`), crash recovery
 (`storage.recover`, which cuts `.open` files back to `complete_end`) and `newsarchive verify`
 (which adds `check_record`) all read through it.
 
-The file is first cut into units, each of which must hold exactly one complete record:
+The file is first cut into units (`storage.warcunits`: gzip members, or records by their
+lengths), each of which should hold one record. A gzip member holding several records (a file
+gzipped whole) or part of one (records split across members) is damage, since no offset would
+lead to its records.
 
-- a gzipped file (`.warc.gz`, `.arc.gz`) into its gzip members (zlib, in C), each of which must
-  end, with a good CRC and length. A member holding several records (a file gzipped whole) or
-  part of one (records split across members) is damage too, since no offset would lead to its
-  records;
-- an uncompressed WARC file by each record's `Content-Length`; an uncompressed ARC file by the
-  length on each header line.
+Real files are read whole: what is wrong with a record that can be read is a flag on it, not a
+reason to drop it (`crawler.core.capture` names the flags):
 
-A WARC record must have a header that ends, a valid Content-Length, that many bytes of block and
-the closing CRLF CRLF (blank lines after it belong to the record). Each unit is then parsed by
-fastwarc (2.x, in Rust: faster, see docs/benchmarks.md) when it is installed, else by warcio,
-which also reads ARC records (as WARC, `arc2warc`) and whatever fastwarc refuses. Block and
-payload digests, when the record declares them, are checked here for both parsers alike (unless
-the caller checks them itself, as verify does through `check_record`); a record whose digests do
-not match is damage.
+- `digest-mismatch`: its WARC-Block-Digest or WARC-Payload-Digest does not match (checked with
+  `digests`; some crawlers compute the payload digest over another form of the body);
+- `truncated`: the record holds fewer bytes than it declares (cut by the end of the file, a
+  broken gzip member or the next record), with the declared length in `declared_length`. A cut
+  record is kept when its WARC header and, for an HTTP record, its HTTP head are whole;
+- `nonstandard-version`: a WARC version other than 1.0 and 1.1 (0.17, 0.18), or an ARC record.
 
-A record without a WARC-Record-ID (every ARC record, and the odd broken WARC record) gets a stable
-one derived from where it lies: `<urn:sha1:BASE32>` of the file's name, the record's offset and its
-header line. The same file ingested twice, or copied elsewhere under the same name, gives the same
-ids.
+Each unit is parsed by fastwarc (2.x, in Rust: faster, see docs/benchmarks.md) when it is
+installed, else by warcio, which also reads ARC records (as WARC, `arc2warc`), cut records and
+whatever fastwarc refuses.
+
+A record without a WARC-Record-ID (every ARC record, and the odd broken WARC record), or with the
+WARC-Record-ID of a record before it in the file (hand-made and edited files reuse them), gets a
+stable one derived from where it lies: `<urn:sha1:BASE32>` of the file's name, the record's offset
+and its header line. The same file ingested twice, or copied elsewhere under the same name, gives
+the same ids.
 """
 
 from __future__ import annotations
@@ -37,46 +40,38 @@ import base64
 import hashlib
 import mmap
 import os
-import re
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from io import BytesIO
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from warcio.archiveiterator import ArchiveIterator
-
-from storage.warc import WarcRecord, latin1_parsers
-
-FastRecord: Any
-try:
-    from fastwarc import WarcRecord as FastRecord
-except ImportError:  # optional: warcio reads everything, only slower
-    FastRecord = None
+from crawler.core.capture import DIGEST_MISMATCH, NONSTANDARD_VERSION, TRUNCATED
+from crawler.core.record import WarcRecord
+from storage.warcparse import FastRecord, parse_fastwarc, parse_warcio, with_derived_id
+from storage.warcunits import (
+    GZIP_MAGIC,
+    MAX_HEADER,
+    Damage,
+    Unit,
+    content_length,
+    header_end,
+    units,
+)
 
 Parser = Literal["fastwarc", "warcio"]
 
-GZIP_MAGIC = b"\x1f\x8b\x08"
-_CHUNK = 1 << 16
-_MAX_HEADER = 1 << 16
-"""Longest WARC header block looked for; a record start without its end within this is damage."""
-_WARC_START = re.compile(rb"\nWARC/\d+\.\d+\r?\n")
-_ARC_LINE = re.compile(rb"\n[a-z][a-z0-9+.-]*://.* \S+ \d{12,14} \S+ ", re.IGNORECASE)
-"""A line that starts an ARC record: URL (spaces and all), IP address, date, type, ..."""
-_NOT_PADDING = re.compile(rb"[^\x00\r\n ]")
-"""A byte that is not NUL or blank: what is left after the last record when it is padding."""
+__all__ = ["Damage", "Parser", "ScannedRecord", "check_record", "complete_end", "scan"]
 
+STANDARD_VERSIONS = (b"WARC/1.0", b"WARC/1.1")
 MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
 """WARC 1.1 §5: the named fields every record has."""
 TARGET_URI_TYPES = frozenset({"response", "request", "revisit", "resource", "conversion"})
 """Record types that WARC 1.1 requires to name their WARC-Target-URI."""
-HTTP_TYPES = frozenset({"response", "request", "revisit"})
 
 
 @dataclass(frozen=True, slots=True)
 class ScannedRecord:
-    """One complete record, fully loaded, and where it lies in the file."""
+    """One record, fully loaded, and where it lies in the file."""
 
     offset: int
     length: int
@@ -89,19 +84,21 @@ class ScannedRecord:
     """The record block as stored (what WARC-Block-Digest covers; of an ARC record, what follows
     its header line)."""
     derived_id: bool = False
+    flags: frozenset[str] = frozenset()
+    """What is wrong with the record as read (see the module docstring)."""
+    declared_length: int | None = None
+    """For a cut record, the block length it declares (`block` holds fewer bytes)."""
+    closed: bool = True
+    """Whether the record is followed by its closing blank line (or another record)."""
 
     @property
     def end(self) -> int:
         return self.offset + self.length
 
-
-@dataclass(frozen=True, slots=True)
-class Damage:
-    """Bytes from `offset` to `end` that hold no complete record."""
-
-    offset: int
-    end: int
-    reason: str
+    @property
+    def cut(self) -> bool:
+        """Whether the record's bytes stop before the length it declares."""
+        return self.declared_length is not None
 
 
 def default_parser() -> Parser:
@@ -115,7 +112,7 @@ def scan(
 
     `parser` chooses the WARC record parser (default: fastwarc when installed); ARC records and
     records fastwarc refuses go to warcio either way. With `digests`, a record whose declared
-    digests do not match is damage; without, it is yielded (`check_record` names the mismatch).
+    digests do not match is flagged `digest-mismatch` (`check_record` names the mismatch).
     Raises OSError when the file cannot be read.
     """
     path = Path(path)
@@ -127,21 +124,32 @@ def scan(
             return
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
             gzipped = data[:3] == GZIP_MAGIC
-            for unit in _units(data, gzipped):
+            seen: set[str] = set()
+            for unit in units(data, gzipped):
                 if isinstance(unit, Damage):
                     yield unit
-                else:
-                    yield _parse(path.name, unit, chosen, gzipped, digests)
+                    continue
+                for item in _parse(path.name, unit, chosen, gzipped, digests):
+                    if isinstance(item, ScannedRecord) and not item.derived_id:
+                        record_id = item.record.record_id or ""
+                        if record_id in seen:  # a second record with one id: its own is derived
+                            record = with_derived_id(item.record, path.name, item.offset, b"WARC")
+                            item = replace(item, record=record, derived_id=True)
+                        seen.add(record_id)
+                    yield item
 
 
 def complete_end(path: str | os.PathLike[str]) -> tuple[int, int, list[Damage]]:
     """Where the file's last complete record ends (0 when there is none), how many complete
     records it has, and the damage found. Digests are not checked: a record whose bytes are all
-    there is complete."""
+    there is complete; a cut one is damage here (recovery cuts a crashed crawl's file before
+    it)."""
     end, records, damage = 0, 0, []
     for item in scan(path, digests=False):
         if isinstance(item, Damage):
             damage.append(item)
+        elif item.cut or not item.closed:
+            damage.append(Damage(item.offset, item.end, "record cut off"))
         else:
             end, records = item.end, records + 1
     return end, records, damage
@@ -199,162 +207,16 @@ def digest_matches(declared: str, data: bytes) -> bool | None:
     )
 
 
-# --- the file cut into units -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    offset: int
-    length: int
-    data: bytes
-
-
-def _units(data: mmap.mmap, gzipped: bool) -> Iterator[_Unit | Damage]:
-    """The units of `data`, and one `Damage` for each stretch up to the next unit that reads."""
-    size = len(data)
-    if gzipped:
-        pos, arc, what = 0, False, "gzip member"
-    else:
-        pos = _skip_blank(data, 0)
-        arc = _ARC_LINE.match(b"\n" + data[pos : pos + _MAX_HEADER]) is not None
-        what = "ARC header line" if arc else "'WARC/' line"
-    while pos < size:
-        unit = _read_unit(data, pos, gzipped, arc)
-        if isinstance(unit, _Unit):
-            yield unit
-            pos = unit.offset + unit.length
-            continue
-        if _NOT_PADDING.search(data, pos) is None:
-            yield Damage(pos, size, f"{size - pos} bytes of padding after the last record")
-            return
-        following = _resync(data, pos + 1, gzipped, arc)
-        if following is None:
-            yield Damage(pos, size, f"{unit} (nothing readable in the last {size - pos} bytes)")
-            return
-        found = following.offset
-        yield Damage(
-            pos, found, f"{unit} (skipped {found - pos} bytes to the next {what} at {found})"
-        )
-        yield following
-        pos = found + following.length
-
-
-def _read_unit(data: mmap.mmap, pos: int, gzipped: bool, arc: bool) -> _Unit | str:
-    if gzipped:
-        return _gzip_unit(data, pos)
-    return _arc_unit(data, pos) if arc else _warc_unit(data, pos)
-
-
-def _resync(data: mmap.mmap, pos: int, gzipped: bool, arc: bool) -> _Unit | None:
-    """The first unit that reads at or after `pos`: at a gzip header, or a line that starts a
-    record."""
-    while True:
-        pos = data.find(GZIP_MAGIC, pos) if gzipped else _next_start(data, pos, arc)
-        if pos < 0:
-            return None
-        unit = _read_unit(data, pos, gzipped, arc)
-        if isinstance(unit, _Unit):
-            return unit
-        pos += 1
-
-
-def _gzip_unit(data: mmap.mmap, pos: int) -> _Unit | str:
-    """The gzip member at `pos`, inflated, with its compressed length, or why there is none."""
-    if data[pos : pos + 3] != GZIP_MAGIC:
-        return "no gzip member here"
-    size = len(data)
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    parts: list[bytes] = []
-    end = pos
-    try:
-        while not inflater.eof and end < size:
-            chunk = data[end : end + _CHUNK]
-            parts.append(inflater.decompress(chunk))
-            end += len(chunk)
-    except zlib.error as exc:
-        return f"bad gzip member: {exc}"
-    if not inflater.eof:
-        return f"gzip member cut off by the end of the file ({size - pos} bytes)"
-    end -= len(inflater.unused_data)
-    return _Unit(pos, end - pos, b"".join(parts))
-
-
-def _skip_blank(data: mmap.mmap, pos: int) -> int:
-    while pos < len(data) and data[pos : pos + 1] in (b"\r", b"\n"):
-        pos += 1
-    return pos
-
-
-def _next_start(data: mmap.mmap, pos: int, arc: bool) -> int:
-    """Where the next line that starts a record begins, at or after `pos`, or -1."""
-    pattern = _ARC_LINE if arc else _WARC_START
-    window_size = 1 << 20
-    pos -= 1  # the line break before the start
-    while True:
-        window = data[pos : pos + window_size]
-        match = pattern.search(window)
-        if match is not None:
-            return pos + match.start() + 1
-        if len(window) < window_size:
-            return -1
-        pos += window_size - _MAX_HEADER  # overlap: a start may straddle two windows
-
-
-def _warc_unit(data: mmap.mmap, pos: int) -> _Unit | str:
-    """The WARC record at `pos` with its trailing blank lines, or why there is none."""
-    head = data[pos : pos + _MAX_HEADER]
-    if not head.startswith(b"WARC/"):
-        return "not the start of a WARC record"
-    end = head.find(b"\r\n\r\n")
-    if end < 0:
-        return "WARC header without an end"
-    length = _content_length(head[:end])
-    if length is None:
-        return "WARC header without a valid Content-Length"
-    block_end = pos + end + 4 + length
-    if block_end + 4 > len(data):
-        short = block_end + 4 - len(data)
-        return f"record cut off: Content-Length {length}, file ends {short} bytes early"
-    if data[block_end : block_end + 4] != b"\r\n\r\n":
-        return f"record not followed by a blank line: Content-Length {length} is wrong"
-    next_pos = _skip_blank(data, block_end + 4)
-    return _Unit(pos, next_pos - pos, data[pos:next_pos])
-
-
-def _content_length(header: bytes) -> int | None:
-    for line in header.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            text = value.strip()
-            return int(text) if text.isdigit() else None
-    return None
-
-
-def _arc_unit(data: mmap.mmap, pos: int) -> _Unit | str:
-    """The ARC record at `pos` (header line, then as many bytes as its last field says)."""
-    line_end = data.find(b"\n", pos, pos + _MAX_HEADER)
-    if line_end < 0:
-        return "ARC header line without an end"
-    fields = data[pos:line_end].split()
-    if len(fields) < 5 or b"://" not in fields[0]:
-        return "not an ARC header line"
-    if not fields[-1].isdigit():
-        return f"ARC record length {fields[-1].decode('latin-1')!r} is not a number"
-    end = line_end + 1 + int(fields[-1])
-    if end > len(data):
-        return f"record cut off: length {int(fields[-1])}, file ends {end - len(data)} bytes early"
-    next_pos = _skip_blank(data, end)
-    return _Unit(pos, next_pos - pos, data[pos:next_pos])
-
-
 # --- one unit, one record -----------------------------------------------------------------------
 
 
 def _parse(
-    filename: str, unit: _Unit, parser: Parser, gzipped: bool, digests: bool
-) -> ScannedRecord | Damage:
-    def damage(reason: str) -> Damage:
-        return Damage(unit.offset, unit.offset + unit.length, reason)
+    filename: str, unit: Unit, parser: Parser, gzipped: bool, digests: bool
+) -> list[ScannedRecord | Damage]:
+    """The record of one unit (and the damage inside the unit, if any)."""
+
+    def damage(reason: str) -> list[ScannedRecord | Damage]:
+        return [Damage(unit.offset, unit.offset + unit.length, reason)]
 
     text = unit.data.lstrip(b"\r\n")
     if gzipped and len(text) != len(unit.data) and text.startswith(b"WARC/"):
@@ -362,136 +224,116 @@ def _parse(
         return damage("gzip member starts with the end of the record before it (wrong chunking)")
     if not text.startswith(b"WARC/"):
         return _parse_arc(filename, unit, text)
-    end = text.find(b"\r\n\r\n")
-    if end < 0:
-        return damage("WARC header without an end")
-    length = _content_length(text[:end])
+    found = header_end(text[:MAX_HEADER])
+    if found is None:
+        return damage(_cut_reason(unit, "WARC header without an end"))
+    end, blank = found
+    length = content_length(text[:end])
     if length is None:
         return damage("WARC header without a valid Content-Length")
-    block = text[end + 4 : end + 4 + length]
-    if len(block) < length:
-        where = "gzip member" if gzipped else "record"
+    block = text[end + blank : end + blank + length]
+    if len(block) < length and not unit.cut:
         return damage(
-            f"record cut short: its {where} holds {len(block)} of the {length} bytes its "
+            f"record cut short: its gzip member holds {len(block)} of the {length} bytes its "
             "Content-Length says (a record split across gzip members?)"
         )
-    rest = text[end + 4 + length :]
-    if rest.strip(b"\r\n"):
-        return damage(
-            "one gzip member holds more than one record (the file was gzipped whole, not "
-            "record by record), so its records cannot be found by offset; "
-            "`warcio recompress FILE FIXED.warc.gz` makes a file that can be ingested"
+    cut = unit.cut or len(block) < length  # a gzip member cut in its trailer is cut too
+    rest = text[end + blank + length :]
+    found_damage: list[ScannedRecord | Damage] = []
+    if rest.strip(b"\r\n\x00"):
+        if b"\nWARC/" in rest or rest.lstrip(b"\r\n").startswith(b"WARC/"):
+            return damage(
+                "one gzip member holds more than one record (the file was gzipped whole, not "
+                "record by record), so its records cannot be found by offset; "
+                "`warcio recompress FILE FIXED.warc.gz` makes a file that can be ingested"
+            )
+        found_damage = damage(
+            f"{len(rest)} bytes after the record that its Content-Length {length} leaves out"
         )
-    if not rest.startswith(b"\r\n\r\n"):
-        return damage(f"record not followed by a blank line: Content-Length {length} is wrong")
+    http = b"application/http" in _header_value(text[:end], b"content-type").lower()
+    if cut and http and header_end(block) is None:
+        return damage(_cut_reason(unit, "record cut inside its HTTP head"))
     try:
-        record = _fastwarc(text) if parser == "fastwarc" else _warcio(text, arc=False)
+        # fastwarc reads neither bare-LF headers, nor cut blocks, nor 'Warc-Type' (as unknown)
+        record = None
+        if parser == "fastwarc" and not cut and blank == 4:
+            record = parse_fastwarc(text)
+        if record is None or record.rec_type == "unknown":
+            record = parse_warcio(text, arc=False)
     except Exception:
         try:  # fastwarc is stricter about some real-world headers than warcio
-            record = _warcio(text, arc=False)
+            record = parse_warcio(text, arc=False)
         except Exception as exc:
             return damage(f"unreadable record: {exc}")
-    if digests:
-        problems = digest_problems(record, block)
-        if problems:
-            return damage(f"{record.rec_type} record {record.record_id}: {'; '.join(problems)}")
-    if record.record_id:
-        return ScannedRecord(unit.offset, unit.length, record, block)
-    first_line = text[: text.find(b"\r\n")]
-    return ScannedRecord(
-        unit.offset, unit.length, _with_id(record, filename, unit.offset, first_line), block, True
+    flags = set()
+    version = text[: text.find(b"\n")].strip()
+    if version not in STANDARD_VERSIONS:
+        flags.add(NONSTANDARD_VERSION)
+    if cut:
+        flags.add(TRUNCATED)
+    elif digests and digest_problems(record, block):
+        flags.add(DIGEST_MISMATCH)
+    derived = not record.record_id
+    if derived:
+        record = with_derived_id(record, filename, unit.offset, version)
+    scanned = ScannedRecord(
+        unit.offset,
+        unit.length,
+        record,
+        block,
+        derived,
+        frozenset(flags),
+        length if cut else None,
+        unit.closed,
     )
+    return [scanned, *found_damage]
 
 
-def _parse_arc(filename: str, unit: _Unit, text: bytes) -> ScannedRecord | Damage:
-    def damage(reason: str) -> Damage:
-        return Damage(unit.offset, unit.offset + unit.length, reason)
+def _cut_reason(unit: Unit, reason: str) -> str:
+    return f"{reason} ({unit.why_cut})" if unit.cut and unit.why_cut else reason
+
+
+def _header_value(header: bytes, name: bytes) -> bytes:
+    for line in header.split(b"\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return b""
+
+
+def _parse_arc(filename: str, unit: Unit, text: bytes) -> list[ScannedRecord | Damage]:
+    def damage(reason: str) -> list[ScannedRecord | Damage]:
+        return [Damage(unit.offset, unit.offset + unit.length, reason)]
 
     line = text[: text.find(b"\n")] if b"\n" in text else text
     fields = line.split()
-    if len(fields) < 5 or b"://" not in fields[0]:
+    if len(fields) < 5 or b":" not in fields[0]:
         return damage("not the start of a record (neither WARC nor ARC)")
     if not fields[-1].isdigit():
         return damage(f"ARC record length {fields[-1].decode('latin-1')!r} is not a number")
     length = int(fields[-1])
     content = text[len(line) + 1 :]
-    if len(content) < length:
+    cut = unit.cut or len(content) < length
+    if cut and not unit.cut:
         return damage(f"record cut short: {len(content)} of the {length} bytes its header says")
+    web = fields[0].lower().startswith((b"http:", b"https:"))
+    if cut and web and header_end(content) is None:
+        return damage(_cut_reason(unit, "record cut inside its HTTP head"))
     try:
-        record = _warcio(text, arc=True)
+        record = parse_warcio(text, arc=True)
     except Exception as exc:
         return damage(f"unreadable ARC record: {exc}")
-    if record.rec_type == "response" and record.status is None:
+    if web and record.rec_type == "response" and record.status is None:
         return damage("ARC record holds no HTTP response")
-    return ScannedRecord(
-        unit.offset,
-        unit.length,
-        _with_id(record, filename, unit.offset, line),
-        content[:length],
-        True,
-    )
-
-
-def _with_id(record: WarcRecord, filename: str, offset: int, line: bytes) -> WarcRecord:
-    """`record` with its WARC-Record-ID derived from where it lies (see the module doc)."""
-    digest = hashlib.sha1(b"%s\n%d\n%s" % (filename.encode(), offset, line)).digest()
-    record_id = f"<urn:sha1:{base64.b32encode(digest).decode()}>"
-    headers = [(k, v) for k, v in record.warc_headers if k.lower() != "warc-record-id"]
-    return WarcRecord(
-        rec_type=record.rec_type,
-        warc_headers=(("WARC-Record-ID", record_id), *headers),
-        http_start_line=record.http_start_line,
-        http_headers=record.http_headers,
-        payload=record.payload,
-    )
-
-
-def _warcio(text: bytes, *, arc: bool) -> WarcRecord:
-    records = ArchiveIterator(BytesIO(text), arc2warc=arc)
-    latin1_parsers(records)
-    record = next(records, None)
-    if record is None:
-        raise ValueError("no record")
-    loaded = WarcRecord.from_warcio(record)
-    if arc:
-        # warcio makes up a random WARC-Record-ID for an ARC record: the caller derives one.
-        headers = tuple((k, v) for k, v in loaded.warc_headers if k.lower() != "warc-record-id")
-        loaded = WarcRecord(
-            loaded.rec_type, headers, loaded.http_start_line, loaded.http_headers, loaded.payload
+    flags = {NONSTANDARD_VERSION, TRUNCATED} if cut else {NONSTANDARD_VERSION}
+    return [
+        ScannedRecord(
+            unit.offset,
+            unit.length,
+            with_derived_id(record, filename, unit.offset, line),
+            content[:length],
+            True,
+            frozenset(flags),
+            length if cut else None,
         )
-    return loaded
-
-
-def _fastwarc(text: bytes) -> WarcRecord:
-    assert FastRecord is not None
-    record: Any = FastRecord.from_bytes(text)
-    rec_type = str(record.record_type)
-    warc_headers = tuple(
-        (k, _target_uri(v) if k.lower() == "warc-target-uri" else v)
-        for k, v in record.headers.to_tuples()
-    )
-    start_line: str | None = None
-    http_headers: tuple[tuple[str, str], ...] = ()
-    content_type = (record.headers.get("Content-Type") or "").lower()
-    if rec_type in HTTP_TYPES and content_type.startswith("application/http"):
-        record.parse_http(strict_mode=False)
-        status = record.http_headers.status_line_bytes
-        start_line = None if status is None else status.decode("latin-1")
-        http_headers = tuple(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in record.http_headers.items_bytes()
-        )
-    return WarcRecord(
-        rec_type=rec_type,
-        warc_headers=warc_headers,
-        http_start_line=start_line,
-        http_headers=http_headers,
-        payload=record.reader.read(),
-    )
-
-
-def _target_uri(value: str) -> str:
-    """WARC-Target-URI as warcio reads it (so as `read_record` gives it): without the angle
-    brackets of WARC 1.0's grammar (wget writes them), spaces percent-encoded."""
-    if value.startswith("<") and value.endswith(">"):
-        value = value[1:-1]
-    return value.replace(" ", "%20")
+    ]

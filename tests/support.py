@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from crawler.core.record import WarcRecord
+
 WARCIO_CLI = "import sys; from warcio.cli import main; main(sys.argv[1:])"
 """The `warcio` command, run with this interpreter (warcio has no `__main__`)."""
 
@@ -35,6 +37,30 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def response_record(
+    url: str,
+    body: bytes,
+    *,
+    status: int = 200,
+    headers: tuple[tuple[str, str], ...] = (("Content-Type", "text/html; charset=utf-8"),),
+    record_id: str = "<urn:uuid:00000000-0000-0000-0000-000000000001>",
+    date: str = "2025-02-05T00:00:00Z",
+) -> WarcRecord:
+    """A response record as the WARC writer returns it: what a `PageItem` carries."""
+    return WarcRecord(
+        rec_type="response",
+        warc_headers=(
+            ("WARC-Type", "response"),
+            ("WARC-Record-ID", record_id),
+            ("WARC-Target-URI", url),
+            ("WARC-Date", date),
+        ),
+        http_start_line=f"HTTP/1.1 {status} OK",
+        http_headers=headers,
+        payload=body,
+    )
 
 
 def unreachable_story(name: str) -> str:

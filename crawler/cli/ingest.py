@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import gzip
+import hashlib
 import os
 import shutil
 import sys
@@ -24,11 +26,13 @@ from crawler.cli.common import (
 )
 from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
+from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import warc_dir
 from crawler.core.story import load_story
 from crawler.services.ingest import Ingester, ingest_files
 from crawler.stopping import finish_then_stop
 from storage.db.repository import Repository
+from storage.recompress import gzipped_whole, recompress
 
 PROG = "newsarchive ingest"
 
@@ -36,9 +40,11 @@ PROG = "newsarchive ingest"
 def _parser() -> argparse.ArgumentParser:
     parser = CliParser(
         prog=PROG,
-        description="Add the response, resource and revisit records of WARC (1.0, 1.1, 0.18) "
-        "and ARC files to the database, their pages extracted as in a crawl. Damaged stretches "
-        "are reported and skipped. Exit status: 0 all read, 1 something skipped, 2 usage error.",
+        description="Add the response, resource and revisit records of WARC (1.0, 1.1, 0.17, "
+        "0.18) and ARC files to the database, their pages extracted as in a crawl (with the "
+        "crawl's EXTRACT_* settings). What is wrong with a record that can be read is flagged on "
+        "its capture; bytes that hold no record are reported and skipped. Exit status: 0 all "
+        "read, 1 something skipped, 2 usage error.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="WARC or ARC files")
     add_data_options(parser)
@@ -63,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size", type=int, default=200, metavar="N", help="records per database write"
     )
+    add_extract_options(parser)
     parser.add_argument(
         "--progress",
         type=float,
@@ -80,22 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers < 1 or args.batch_size < 1:
         raise CliError("--workers and --batch-size must be 1 or more", 2)
     files = _check_files(args.files)
+    options, _ = extract_options(args)
     story = load_story(args.story) if args.story is not None else None
     directory = warc_dir(args.data)
     with data_dir_lock(args.data, "ingest", wait=args.wait):
         engine = writable_database(args.data, args.db)  # refused before any file is copied
         try:
-            targets = [_copy_in(p, directory) for p in files] if args.copy else None
-            pairs = (
-                [(p, p.name) for p in targets]
-                if targets is not None
-                else [(p, str(p)) for p in files]
-            )
+            pairs = _targets(files, directory, copy=args.copy)
             with finish_then_stop(PROG) as stop:
                 ingester = Ingester(
                     Repository(engine),
                     warc_dir=directory,
                     story=story,
+                    options=options,
                     workers=args.workers,
                     batch_size=args.batch_size,
                     progress_interval=args.progress,
@@ -111,6 +115,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: interrupted; ingest the same files again to go on\n")
         return stop.status
     return 0 if all(r.clean for r in reports) else 1
+
+
+def _targets(files: Sequence[Path], directory: Path, *, copy: bool) -> list[tuple[Path, str]]:
+    """Each file to read, with the name its captures record: a recompressed copy of a file
+    gzipped whole (with or without --copy: a copy is needed), the copy made by --copy, else the
+    file where it is."""
+    pairs = []
+    for path in files:
+        recompressed = _recompressed(path, directory)
+        if recompressed is not None:
+            pairs.append((recompressed, recompressed.name))
+        elif copy:
+            pairs.append((_copy_in(path, directory), path.name))
+        else:
+            pairs.append((path, str(path)))
+    return pairs
 
 
 def _check_files(paths: Sequence[Path]) -> list[Path]:
@@ -134,3 +154,35 @@ def _copy_in(path: Path, directory: Path) -> Path:
     partial.rename(target)
     sys.stderr.write(f"{path}: copied to {target}\n")
     return target
+
+
+def _recompressed(path: Path, directory: Path) -> Path | None:
+    """For a file gzipped whole (no record readable at an offset): its copy with one gzip member
+    per record in `directory`, made unless there already (docs/ingest.md); else None."""
+    if not gzipped_whole(path):
+        return None
+    target = directory / (path.name.removesuffix(".open").removesuffix(".bad"))
+    if not target.name.endswith((".gz", ".gzip")):
+        target = target.with_name(target.name + ".gz")
+    if target.exists() and target.resolve() == path.resolve():  # never rewritten in place
+        stem, dot, rest = target.name.partition(".")
+        target = target.with_name(f"{stem}.records{dot}{rest}")
+    if target.exists():
+        if _inflated_digest(target) != _inflated_digest(path):
+            raise CliError(f"{target} exists and differs from {path}: rename one of them", 2)
+        return target
+    recompress(path, target)
+    sys.stderr.write(
+        f"{path}: gzipped whole, so no record can be read at its offset: recompressed record by "
+        f"record into {target}, which the captures point at\n"
+    )
+    return target
+
+
+def _inflated_digest(path: Path) -> str:
+    """SHA-256 of a gzipped file's content once inflated (every member)."""
+    digest = hashlib.sha256()
+    with gzip.open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -13,16 +13,15 @@ from crawler.cli.common import (
     CliError,
     CliParser,
     add_data_options,
-    add_setting_option,
     add_wait_option,
     existing_database,
 )
 from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
+from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import warc_dir as warc_directory
 from crawler.extraction.extract import extractor_name
-from crawler.extraction.options import FAVORS, ExtractOptions
-from crawler.run import SettingError, crawl_settings
+from crawler.extraction.options import ExtractOptions
 from crawler.services.reextract import Summary, reextract
 from crawler.stopping import finish_then_stop
 from storage.db.engine import check_writable
@@ -62,24 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="extraction processes (default: EXTRACT_WORKERS, else one per core)",
     )
-    parser.add_argument(
-        "--favor", choices=FAVORS, help="less but surer text, or more text (EXTRACT_FAVOR)"
-    )
-    parser.add_argument(
-        "--min-words",
-        type=int,
-        metavar="N",
-        help="fewer words of main text is not an article (EXTRACT_MIN_WORDS)",
-    )
-    parser.add_argument(
-        "--comments",
-        action="store_true",
-        help="append readers' comments to the text (EXTRACT_INCLUDE_COMMENTS=True)",
-    )
-    parser.add_argument(
-        "--no-tables", action="store_true", help="leave out tables (EXTRACT_INCLUDE_TABLES=False)"
-    )
-    add_setting_option(parser, "e.g. -s EXTRACT_FAVOR=recall; ")
+    add_extract_options(parser)
     add_wait_option(parser)
     parser.add_argument(
         "--batch-size",
@@ -116,32 +98,10 @@ def _moment(value: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def options(args: argparse.Namespace) -> tuple[ExtractOptions, int]:
-    """The extraction options and worker count: the crawl's settings (with `-s`), then flags."""
-    try:
-        settings = crawl_settings(args.data, None, args.settings)
-    except SettingError as exc:
-        raise CliError(str(exc), 2) from exc
-    flags = {
-        "EXTRACT_FAVOR": args.favor,
-        "EXTRACT_MIN_WORDS": args.min_words,
-        "EXTRACT_INCLUDE_COMMENTS": True if args.comments else None,
-        "EXTRACT_INCLUDE_TABLES": False if args.no_tables else None,
-        "EXTRACT_WORKERS": args.workers,
-    }
-    for name, value in flags.items():
-        if value is not None:
-            settings.set(name, value, priority="cmdline")
-    try:
-        return ExtractOptions.from_settings(settings), settings.getint("EXTRACT_WORKERS")
-    except ValueError as exc:
-        raise CliError(f"invalid extraction options: {exc}", 2) from exc
-
-
 @one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    extract_options, workers = options(args)
+    chosen, workers = extract_options(args, args.workers)
     if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
         raise CliError("--batch-size and --limit must be 1 or more", 2)
     if workers < 0:
@@ -154,14 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.story is not None:
             story_definitions(engine, args.story)  # an unknown story: one line, before any work
         sys.stderr.write(
-            f"{PROG}: {extractor_name()}, options {extract_options.digest} "
-            f"({_described(extract_options)})\n"
+            f"{PROG}: {extractor_name()}, options {chosen.digest} ({_described(chosen)})\n"
         )
         with finish_then_stop(PROG) as stop:
             summary = reextract(
                 engine,
                 warc_directory(args.data),
-                extract_options,
+                chosen,
                 story=args.story,
                 since=args.since,
                 workers=workers,
@@ -195,6 +154,7 @@ def report(summary: Summary) -> str:
         ("new versions", counts.new_versions),
         ("not articles", counts.not_articles),
         ("story judgements changed", counts.story_links),
+        ("not pages", summary.not_pages),
         ("errors", summary.errors),
     ]
     width = max(len(name) for name, _ in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -13,6 +14,7 @@ from crawler.cli.common import CliError, CliParser, add_data_options, existing_d
 from crawler.cli.errors import one_error_path
 from crawler.core.datadir import warc_dir
 from storage.db import queries
+from storage.db.flags import flagged_files
 from storage.db.queries import Counts, RunInfo, StatusReport, StoryOutcomes, UnknownRun
 
 PROG = "newsarchive status"
@@ -41,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with existing_database(args.data, args.db) as engine:
             report = queries.status(engine, args.story, warc_dir=warc_dir(args.data))
+            flagged = flagged_files(engine)
             try:
                 outcomes = queries.outcomes(
                     engine, args.story, run_id=args.run, all_runs=args.all_runs
@@ -52,10 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     scope = "run" if args.run is not None else "all" if args.all_runs else "last"
     if args.format == "json":
-        json.dump(as_json(report, outcomes, scope), sys.stdout, indent=2)
+        data = as_json(report, outcomes, scope)
+        data["flagged"] = {name: dict(sorted(counts.items())) for name, counts in flagged.items()}
+        json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(as_text(report, warc_dir(args.data).as_posix()))
+        sys.stdout.write(flags_text(flagged))
         sys.stdout.write(outcomes_text(outcomes, scope))
     return 0
 
@@ -85,6 +91,23 @@ def as_json(
             ],
         },
     }
+
+
+def flags_text(flagged: dict[str, Counter[str]]) -> str:
+    """A line per WARC file whose records are stored with flags (docs/ingest.md#flags): what is
+    wrong with them as archived, kept as it is. Empty when there is none."""
+    if not flagged:
+        return ""
+    total: Counter[str] = Counter()
+    for counts in flagged.values():
+        total.update(counts)
+    lines = ["", f"Flagged captures (as archived, kept as they are): {_counted(total)}"]
+    lines += [f"  {name}: {_counted(counts)}" for name, counts in flagged.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _counted(counts: Counter[str]) -> str:
+    return ", ".join(f"{n} {flag}" for flag, n in sorted(counts.items()))
 
 
 def _run_json(run: RunInfo | None) -> dict[str, Any] | None:

@@ -22,9 +22,11 @@ from crawler.cli.common import (
 )
 from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
+from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import database_url, warc_dir
 from crawler.core.story import Story, StoryError, load_story
 from crawler.extraction.options import ExtractOptions
+from crawler.services.exchange import is_capture
 from crawler.services.recover import Reconciled, Reconciler
 from storage.db.engine import DatabaseNotFound, DatabaseUnusable, open_database
 from storage.recover import RecoveredFile, files_to_reconcile, recover_open_files
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --repair: the story file, so that recovered pages are judged for relevance "
         "and linked to the story as in a crawl",
     )
+    add_extract_options(parser)
     add_wait_option(parser)
     return parser
 
@@ -81,12 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not directory.is_dir():
             raise CliError(f"no WARC directory {directory}: point --data at a crawl's data", 2)
         story = _story(args.story) if args.story else None
+        options, _ = extract_options(args)
         # only a repair writes: a check may run beside a crawl
         lock = data_dir_lock(args.data, "verify --repair", wait=args.wait)
         with lock if args.repair else nullcontext():
             engine = _database(args.data, args.db, writable=args.repair)
             try:
-                return _run(directory, engine, story, repair=args.repair)
+                return _run(directory, engine, story, options, repair=args.repair)
             finally:
                 if engine is not None:
                     engine.dispose()
@@ -115,14 +119,21 @@ def _database(data: Path, db: str | None, *, writable: bool) -> Engine | None:
     return takes_writes(engine) if writable else engine
 
 
-def _run(directory: Path, engine: Engine | None, story: Story | None, *, repair: bool) -> int:
+def _run(
+    directory: Path,
+    engine: Engine | None,
+    story: Story | None,
+    options: ExtractOptions,
+    *,
+    repair: bool,
+) -> int:
     progress = Progress()
     recovered: list[RecoveredFile] = []
     if repair:
         recovered = recover_open_files(directory)
         for file in recovered:
             print(_describe(file))
-    report = verify(directory, engine, progress)
+    report = verify(directory, engine, progress, is_capture)
     _print_problems(report)
     if not repair:
         _print_summary(report)
@@ -133,13 +144,13 @@ def _run(directory: Path, engine: Engine | None, story: Story | None, *, repair:
         names |= {p.capture.filename for p in report.problems if p.capture is not None}
         names = {name for name in names if (directory / name).is_file()}
         names.update(files_to_reconcile(directory, recovered))
-        done = Reconciler(engine, directory, ExtractOptions(), story).reconcile(
+        done = Reconciler(engine, directory, options, story).reconcile(
             sorted(names),
             [p.capture for p in report.problems if p.capture is not None],
             progress,
         )
         _print_reconciled(done)
-        report = verify(directory, engine, progress)
+        report = verify(directory, engine, progress, is_capture)
     print(f"after repair: {_summary(report)}")
     for problem in report.problems:
         print(f"not repaired: {problem}")
@@ -160,6 +171,8 @@ def _describe(file: RecoveredFile) -> str:
 def _print_problems(report: Report) -> None:
     for problem in report.problems:
         print(problem)
+    for note in report.flagged:
+        print(f"flagged: {note} (as archived: kept, not repaired)")
     for name in report.in_use:
         print(f"{name}: being written by a running crawl, not checked")
 
@@ -180,6 +193,8 @@ def _summary(report: Report) -> str:
         f"{report.files} files, {report.records} records, {report.bytes:,} bytes, "
         f"{report.captures} captures checked"
     )
+    if report.flagged:
+        counts += f", {len({(p.file, p.offset) for p in report.flagged})} flagged records"
     if report.clean:
         return f"{counts}: no problems"
     return f"{counts}: {len(report.problems)} problems"

@@ -44,3 +44,24 @@ class Capture:
     previous capture's)."""
     last_modified: str | None = None
     """The `Last-Modified` validator, as `etag`."""
+    flags: tuple[str, ...] = ()
+    """What is wrong with the record as archived (`FLAGS`), sorted; empty for a sound one."""
+    declared_length: int | None = None
+    """For a record cut short (flag `truncated` from its bytes), the block length it declares."""
+
+
+DIGEST_MISMATCH = "digest-mismatch"
+"""The record's WARC-Block-Digest or WARC-Payload-Digest does not match its bytes."""
+TRUNCATED = "truncated"
+"""The record holds less than the whole response: WARC-Truncated says so, or its bytes stop
+before the length it declares (`Capture.declared_length`)."""
+NO_CONTENT_TYPE = "no-content-type"
+"""The response names no Content-Type (whether it is HTML was sniffed from the body)."""
+BAD_DATE = "bad-date"
+"""WARC-Date does not parse; `fetched_at` comes from the HTTP Date header, or what of the
+WARC-Date does parse."""
+NONSTANDARD_VERSION = "nonstandard-version"
+"""A WARC version other than 1.0 or 1.1 (0.17, 0.18), or an ARC record."""
+FLAGS = (BAD_DATE, DIGEST_MISMATCH, NO_CONTENT_TYPE, NONSTANDARD_VERSION, TRUNCATED)
+"""What can be wrong with a record that is still read and stored, whatever crawler wrote it:
+each is a property of the record as archived, never repaired away."""

@@ -25,6 +25,10 @@ UNCHANGED = "unchanged"
 'identical' (same payload digest)."""
 WARC_RECORD_ID = "warc_record_id"
 """WARC-Record-ID of the response (or revisit) record the WARC extension wrote."""
+WARC_RECORD = "warc_record"
+"""The response (or revisit) record the WARC extension wrote, as a `crawler.core.record.WarcRecord`
+(WARC headers, HTTP head, payload as transferred): the page is read from it, as from any record
+read back from the archive."""
 FETCHED_AT = "fetched_at"
 """WARC-Date of that record, as a timezone-aware datetime."""
 TRUNCATED = "warc_truncated"

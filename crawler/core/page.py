@@ -1,15 +1,17 @@
 """The one page input that every extraction starts from.
 
-A `PageInput` is built from a live Scrapy response (`spiders.story.StorySpider._item`)
-or from an archived WARC record (`storage.warc.page_from_record`), so the crawl and any later
-re-extraction run exactly the same code. It imports no framework: it is plain, frozen data that can
+A `PageInput` is built from an archived WARC record (`storage.warc.page_from_record`), the one
+the crawl just wrote or one read back, so the crawl and any later re-extraction run exactly the
+same code. It imports no framework: it is plain, frozen data that can
 be pickled into a worker process.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from w3lib.encoding import html_to_unicode
 
@@ -44,18 +46,55 @@ class PageInput:
     @property
     def content_type(self) -> str:
         """The media type without parameters, lower-cased ('' when absent)."""
-        value = self.header("Content-Type") or ""
-        return value.split(";", 1)[0].strip().lower()
+        return media_type(self.header("Content-Type"))
 
     @property
     def is_html(self) -> bool:
         """Whether the body is HTML: by Content-Type, or by sniffing when the type is missing."""
-        if self.content_type in ("text/html", "application/xhtml+xml"):
-            return True
-        if self.content_type:
-            return False
-        head = self.body[:512].lstrip().lower()
-        return head.startswith((b"<!doctype html", b"<html"))
+        return is_html(self.header("Content-Type"), self.body)
+
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SNIFFED = (b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<meta")
+_PREAMBLE = re.compile(rb"^(?:\s+|<!--.*?-->|<\?xml[^>]*>)*", re.DOTALL)
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type value, without parameters, lower-cased ('' for none)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    """Whether a body is HTML: by its Content-Type, or, when it names none, by its first markup
+    (after a byte order mark, blanks, comments and an XML declaration), as browsers sniff."""
+    declared = media_type(content_type)
+    if declared:
+        return declared in HTML_TYPES
+    head = body[:1024].removeprefix(b"\xef\xbb\xbf").lower()
+    return head[_PREAMBLE.match(head).end() :].startswith(_SNIFFED)  # type: ignore[union-attr]
+
+
+def not_a_page(url: str, status: int, content_type: str | None, body: bytes | None) -> str | None:
+    """Why an archived exchange is not a page to extract, or None when it is one.
+
+    The one rule of every door (crawl, ingest, recovery, re-extraction, repair): a 2xx answer to
+    an http(s) URL whose Content-Type is HTML, or that names no Content-Type and whose body
+    starts as HTML does. `body` None means it is not known yet (it did not decode): then a
+    missing Content-Type gives it the benefit of the doubt. Reasons: 'not-http', 'http-<status>',
+    'not-html'.
+    """
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        return "not-http"
+    return not_extractable(status, content_type, body)
+
+
+def not_extractable(status: int, content_type: str | None, body: bytes | None) -> str | None:
+    """`not_a_page` without the URL: what `extract()` checks of any page, a local file too."""
+    if not 200 <= status < 300:
+        return f"http-{status}"
+    if body is None and not media_type(content_type):
+        return None
+    return None if is_html(content_type, body or b"") else "not-html"
 
 
 def decode_html(page: PageInput) -> tuple[str, str]:

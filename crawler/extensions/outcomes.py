@@ -223,17 +223,12 @@ class OutcomesExtension:
 
     def item_scraped(self, item: Any) -> None:
         if isinstance(item, PageItem):
-            key = url_key(item.page.final_url)
-            extraction = item.extraction
-            if extraction is not None and extraction.article is not None:
-                self.settle(key, "stored", "article", source=item.source)
-            elif extraction is not None and (extraction.reason or "").startswith("error"):
-                self.settle(
-                    key, "failed", "extraction-error", detail=extraction.reason, source=item.source
-                )
-            else:
-                why = extraction.reason if extraction is not None else None
-                self.settle(key, "stored", "not-article", detail=why, source=item.source)
+            key = url_key(item.final_url)
+            done = item.processed
+            if done is None:  # not archived, so not read (WARC writing is off)
+                self.settle(key, "archived", "not-archived", source=item.source)
+            else:  # what the door said
+                self.settle(key, done.outcome, done.reason, detail=done.detail, source=item.source)
         elif isinstance(item, RevisitItem):
             self.settle(
                 url_key(item.url),
@@ -406,7 +401,7 @@ def _source(request: Request, url: str) -> str:
 
 def _item_url(item: Any) -> str | None:
     if isinstance(item, PageItem):
-        return item.page.final_url
+        return item.final_url
     if isinstance(item, RevisitItem):
         return item.url
     return None

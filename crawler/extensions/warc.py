@@ -7,19 +7,18 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from w3lib.url import safe_url_string
 
 from crawler import settings as defaults
 from crawler.core import meta
-from crawler.core.capture import Capture
 from crawler.core.datadir import settings_database_url
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
+from crawler.services.exchange import Archived, capture_of
 from crawler.services.recover import Reconciler
 from crawler.signals import capture_archived
 from storage.db.engine import open_database
@@ -28,7 +27,6 @@ from storage.warc import (
     OPEN_SUFFIX,
     HttpRequestData,
     HttpResponseData,
-    Location,
     RevisitProfile,
     WarcWriter,
     compute_payload_digest,
@@ -168,9 +166,15 @@ class WarcExtension:
             request.meta["unchanged"] = _UNCHANGED[profile]
         request.meta["warc_record_id"] = location.record_id
         request.meta["fetched_at"] = fetched_at
+        # the record as written: the capture and the page are read from it, as every door does;
+        # only an answer that can be a page keeps it (a redirect's meta is copied onward)
+        if 200 <= response.status < 300:
+            request.meta[meta.WARC_RECORD] = location.record
+        else:
+            request.meta.pop(meta.WARC_RECORD, None)
         self.crawler.signals.send_catch_log(
             capture_archived,
-            capture=_capture(response, fetched_at, location, previous, profile),
+            capture=capture_of(Archived.written(location)),
             request=request,
             response=response,
         )
@@ -285,47 +289,3 @@ def _revisit_profile(response: Response, previous: PreviousCapture | None) -> Re
     if response.status == 200 and compute_payload_digest(response.body) == previous.payload_digest:
         return "identical-payload-digest"
     return None
-
-
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return None if value is None else value.decode("latin-1")
-
-
-def _capture(
-    response: Response,
-    fetched_at: datetime,
-    location: Location,
-    previous: PreviousCapture | None,
-    profile: RevisitProfile | None,
-) -> Capture:
-    """The capture of `response`, a revisit of `previous` if `profile` is set; its content_type is
-    the media type alone, as in CDX indexes."""
-    media_type = (_header(response, "Content-Type") or "").split(";", 1)[0].strip().lower()
-    redirect = response.headers.get("Location") if 300 <= response.status < 400 else None
-    etag, last_modified = _header(response, "ETag"), _header(response, "Last-Modified")
-    refers_to = None
-    if profile is not None and previous is not None:
-        refers_to = previous.record_id
-        if profile == "server-not-modified":
-            # A 304 need not repeat the validators (RFC 9110 §15.4.5): those it omits still hold.
-            etag = etag or previous.etag
-            last_modified = last_modified or previous.last_modified
-    return Capture(
-        url=response.url,
-        fetched_at=fetched_at,
-        status=response.status,
-        content_type=media_type or None,
-        location=urljoin(response.url, safe_url_string(redirect)) if redirect else None,
-        warc_filename=location.filename,
-        warc_offset=location.offset,
-        warc_length=location.length,
-        warc_record_id=location.record_id,
-        request_record_id=location.request_record_id,
-        payload_digest=location.payload_digest,
-        record_type="response" if refers_to is None else "revisit",
-        revisit_profile=profile,
-        refers_to=refers_to,
-        etag=etag,
-        last_modified=last_modified,
-    )

@@ -24,7 +24,7 @@ from trafilatura.settings import Document, Extractor, set_date_params
 from crawler import __version__
 from crawler.core.article import Article, Extraction
 from crawler.core.normalise import count_words, text_digest
-from crawler.core.page import PageInput, decode_html
+from crawler.core.page import PageInput, decode_html, not_extractable
 from crawler.extraction.body import join_split_body, unwrap_embedded_posts
 from crawler.extraction.boilerplate import (
     link_blocks,
@@ -48,10 +48,9 @@ def extractor_name() -> str:
 def extract(page: PageInput, options: ExtractOptions) -> Extraction:
     """The article in `page`, or why there is none ('http-404', 'not-html', 'no-text',
     'too-short: 12 words, need 80', 'error: ValueError: …')."""
-    if not 200 <= page.status < 300:
-        return not_an_article(f"http-{page.status}", options)
-    if not page.is_html:
-        return not_an_article("not-html", options)
+    reason = not_extractable(page.status, page.header("Content-Type"), page.body)
+    if reason is not None:
+        return not_an_article(reason, options)
     try:
         return _extract_html(page, options)
     except Exception as exc:  # a bug or an exotic page: record it and let the crawl go on

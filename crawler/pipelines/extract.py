@@ -1,8 +1,11 @@
-"""Extraction pipeline: runs `extract()` off the reactor, in a pool of processes.
+"""Extraction pipeline: each page through the one door (`crawler.services.door.process`), off the
+reactor, in a pool of processes.
 
-Extraction is CPU-bound, so it runs in worker processes (one per core by default) while the
-reactor keeps fetching. The same `extract()` serves re-extraction from the archive later.
-A page whose extraction fails is still stored: its capture is in the archive already.
+The page is read from the record the WARC extension just wrote (`PageItem.record`), as ingest,
+recovery and re-extraction read theirs, and the worker decodes, extracts and judges it for the
+story: extraction and relevance are CPU-bound, so they run in worker processes (one per core by
+default) while the reactor keeps fetching. A page whose extraction fails is still stored: its
+capture is in the archive already.
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ import logging
 import os
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -22,24 +23,15 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import settings as defaults
 from crawler.core.article import Extraction
-from crawler.core.items import PageItem
+from crawler.core.items import PageItem, Processed
 from crawler.core.story import Story
-from crawler.extraction.extract import extract, not_an_article
+from crawler.extraction.extract import not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
-from crawler.extraction.relevance import score
+from crawler.services.door import extraction_outcome, process
+from crawler.services.exchange import RedirectIndex
 
 logger = logging.getLogger(__name__)
-
-
-def with_listing_date(extraction: Extraction, hints: dict[str, str]) -> Extraction:
-    """The publication date from the feed or news sitemap that listed the page, when the page
-    itself states none: the listing's date is the publisher's own word too."""
-    article = extraction.article
-    listed = hints.get("published")
-    if article is None or article.published is not None or not listed:
-        return extraction
-    return replace(extraction, article=replace(article, published=date.fromisoformat(listed)))
 
 
 class ExtractPipeline:
@@ -71,33 +63,65 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
-        item.extraction = with_listing_date(await self._extract(item), item.hints)
-        self._count(item.extraction)
-        if item.extraction.article is not None:
-            story: Story = self.crawler.spider.story  # type: ignore[union-attr]
-            item.relevance = score(item.extraction.article, story)
-            if item.relevance.relevant:
-                self.stats.inc_value("extract/relevant")
+        if item.record is None:
+            # WARC writing is off: there is no record to read the page from
+            self.stats.inc_value("extract/not_archived")
+            return item
+        item.processed = await self._process(item)
+        self._count(item.processed)
         return item
 
-    async def _extract(self, item: PageItem) -> Extraction:
+    async def _process(self, item: PageItem) -> Processed:
+        assert item.record is not None
+        story: Story | None = getattr(self.crawler.spider, "story", None)
+        redirects = RedirectIndex()
+        redirects.add_chain([*item.redirects, item.final_url])
+        aliases = redirects.chain(item.final_url)
         try:
-            future = self._pool().submit(extract, item.page, self.options)
+            future = self._pool().submit(
+                process,
+                item.record,
+                self.options,
+                story=story,
+                hints=item.hints,
+                aliases=aliases,
+            )
             return await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
             # A worker died (out of memory, a crash in a C extension): start a fresh pool for
             # the pages that follow, and keep this one as a failed extraction.
-            logger.error("Extraction worker died on %s: %s", item.page.final_url, exc)
+            logger.error("Extraction worker died on %s: %s", item.final_url, exc)
             self._executor = None
-            return not_an_article(f"error: {type(exc).__name__}: {exc}", self.options)
+            failed = not_an_article(f"error: {type(exc).__name__}: {exc}", self.options)
+            fetched_at, _ = item.record.fetch_time()
+            assert fetched_at is not None
+            return Processed(
+                aliases[-1] if aliases else item.final_url,
+                item.final_url,
+                fetched_at,
+                aliases,
+                failed,
+                None,
+                *extraction_outcome(failed),
+            )
 
-    def _count(self, extraction: Extraction) -> None:
-        if extraction.article is not None:
-            self.stats.inc_value("extract/articles")
+    def _count(self, processed: Processed) -> None:
+        extraction = processed.extraction
+        if extraction is None:
+            self.stats.inc_value(f"extract/not_page/{processed.reason}")
             return
-        reason = extraction.reason or "unknown"
-        if reason.startswith("error"):
-            kind = reason.split(":", 2)[1].strip() if ":" in reason else "unknown"
-            self.stats.inc_value(f"extract/failed/{kind}")
-        else:
-            self.stats.inc_value(f"extract/not_article/{reason.split(':', 1)[0]}")
+        if processed.relevance is not None and processed.relevance.relevant:
+            self.stats.inc_value("extract/relevant")
+        _count_extraction(self.stats, extraction)
+
+
+def _count_extraction(stats: StatsCollector, extraction: Extraction) -> None:
+    if extraction.article is not None:
+        stats.inc_value("extract/articles")
+        return
+    reason = extraction.reason or "unknown"
+    if reason.startswith("error"):
+        kind = reason.split(":", 2)[1].strip() if ":" in reason else "unknown"
+        stats.inc_value(f"extract/failed/{kind}")
+    else:
+        stats.inc_value(f"extract/not_article/{reason.split(':', 1)[0]}")

@@ -29,6 +29,7 @@ from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
 from crawler.core.story import Story
+from crawler.services import door
 from crawler.services.clusters import update_clusters
 from crawler.signals import capture_archived, outcomes_settled, stored_through
 from storage.db.engine import open_database
@@ -44,18 +45,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def page_record(item: PageItem) -> PageRecord:
-    """What the database keeps of a page item (not its body: that is in the WARC file)."""
-    return PageRecord(
-        url=item.page.url,
-        final_url=item.page.final_url,
-        aliases=item.aliases,
-        publisher_host=item.source,
+def page_record(item: PageItem) -> PageRecord | None:
+    """What the database keeps of a page item (not its body: that is in the WARC file), as the
+    door says; None for an item the door did not make a page of."""
+    if item.processed is None or item.processed.extraction is None:
+        return None
+    return door.page_record(
+        item.processed,
+        publisher=item.source,
         warc_record_id=item.warc_record_id,
         discovered_via=item.discovered_via,
-        fetched_at=item.page.fetched_at,
-        extraction=item.extraction,
-        relevance=item.relevance,
     )
 
 
@@ -176,8 +175,10 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            self._batch.pages.append(page_record(item))
-            self._flush_if_full()
+            record = page_record(item)
+            if record is not None:
+                self._batch.pages.append(record)
+                self._flush_if_full()
         elif isinstance(item, RevisitItem):
             self._batch.revisits.append(revisit_record(item))
             self._flush_if_full()

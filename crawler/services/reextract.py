@@ -1,9 +1,9 @@
 """Re-extraction: the crawl's `extract()` run again over archived responses, with no network.
 
 The archive outlives the extractor. When trafilatura or our rules improve, or other extraction
-options are wanted, every stored response is read back from its WARC record
-(`storage.warc.page_from_record`, which undoes chunking and content codings as the crawl's
-downloader did), extracted in a pool of processes, and stored in batches of whole articles
+options are wanted, every stored page is read back from its WARC record and put through the one
+door (`crawler.services.door.process`, which reads, decodes and extracts it as the crawl did) in a
+pool of processes, and stored in batches of whole articles
 (`storage.db.reextract`): a new version only where the text differs from every version there is.
 A batch is one transaction, so a run that is stopped goes on from where it was when started again.
 """
@@ -25,10 +25,11 @@ from sqlalchemy import Engine
 
 from crawler.core.article import Article, Extraction, Relevance
 from crawler.core.story import Story, StoryError, parse_story
-from crawler.extraction.extract import extract, extractor_name
+from crawler.extraction.extract import extractor_name, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
+from crawler.services.door import process
 from storage.db.reextract import (
     CaptureToExtract,
     JudgingStory,
@@ -41,7 +42,7 @@ from storage.db.reextract import (
 )
 from storage.db.repository import Repository
 from storage.db.versions import ExtractorKey
-from storage.warc import OPEN_SUFFIX, page_from_record, read_record, resolve_warc_path
+from storage.warc import OPEN_SUFFIX, read_record, resolve_warc_path
 
 TASK_SIZE = 8
 """Captures per task sent to a worker: enough to make the round trip worth it, few enough to keep
@@ -50,16 +51,18 @@ every worker busy at the end of a batch."""
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One capture for a worker: where its response record is."""
+    """One capture for a worker: where its record is, and its flags."""
 
     capture_id: int
     path: str
     offset: int
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    """What a worker made of a capture: an extraction, or why the record could not be read."""
+    """What a worker made of a capture: an extraction (whose reason says why when the record
+    could not be read), or None when the door says it is not a page."""
 
     capture_id: int
     extraction: Extraction | None
@@ -67,16 +70,23 @@ class Done:
 
 
 def extract_jobs(jobs: Sequence[Job], options: ExtractOptions) -> list[Done]:
-    """In a worker: read each record and extract it, as the crawl extracts a live response."""
+    """In a worker: read each record and put it through the door, as the crawl does a page."""
     done = []
     for job in jobs:
         try:
-            page = page_from_record(read_record(job.path, job.offset))
-        except Exception as exc:  # a damaged or missing record: reported, the run goes on
-            done.append(Done(job.capture_id, None, f"{type(exc).__name__}: {exc}"))
+            record = read_record(job.path, job.offset, verify=False)
+        except Exception as exc:  # a damaged record: stored as a failed extraction, counted
+            failed = not_an_article(f"error: {type(exc).__name__}: {exc}", options)
+            done.append(Done(job.capture_id, failed, failed.reason))
             continue
-        done.append(Done(job.capture_id, extract(page, options)))
+        extraction = process(record, options, flags=job.flags).extraction
+        error = extraction.reason if extraction is not None and _failed(extraction) else None
+        done.append(Done(job.capture_id, extraction, error))
     return done
+
+
+def _failed(extraction: Extraction) -> bool:
+    return extraction.article is None and (extraction.reason or "").startswith("error")
 
 
 @dataclass(slots=True)
@@ -89,7 +99,10 @@ class Summary:
     """Captures taken in hand (extracted, or failed to)."""
     counts: ReextractCounts = field(default_factory=ReextractCounts)
     errors: int = 0
-    """Captures whose record could not be read (missing file, damaged record)."""
+    """Captures whose record could not be read (missing file, damaged record) or whose body did
+    not decode."""
+    not_pages: int = 0
+    """Captures the door found no page in (sniffed not to be HTML, not http(s))."""
     missing_files: dict[str, int] = field(default_factory=dict)
     """WARC files not found, with how many captures each would have given."""
     unjudged_stories: list[str] = field(default_factory=list)
@@ -231,7 +244,7 @@ def _submit(
         if name not in exists:
             exists[name] = path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists()
         if exists[name]:
-            jobs.append(Job(capture.id, name, capture.warc_offset))
+            jobs.append(Job(capture.id, name, capture.warc_offset, capture.flags))
         else:
             if name not in summary.missing_files:
                 sys.stderr.write(f"newsarchive reextract: missing WARC file {name}\n")
@@ -256,12 +269,15 @@ def _write(
     results: list[Reextracted] = []
     for done in [*failed, *(d for f in futures for d in f.result())]:
         capture = by_id[done.capture_id]
-        if done.extraction is None:
+        if done.error is not None:
             summary.errors += 1
-            if not done.error or not done.error.startswith("missing WARC file"):
+            if not done.error.startswith("missing WARC file"):
                 sys.stderr.write(
                     f"newsarchive reextract: capture {capture.id} ({capture.url}): {done.error}\n"
                 )
+        if done.extraction is None:
+            if done.error is None:
+                summary.not_pages += 1
             continue
         results.append(
             Reextracted(

@@ -168,6 +168,11 @@ class Capture(Base):
     etag: Mapped[str | None]
     last_modified: Mapped[str | None]
     """`ETag` and `Last-Modified` validators, for the next conditional request."""
+    flags: Mapped[str | None] = mapped_column(String(200))
+    """What is wrong with the record as archived, a sorted comma-separated list of
+    `crawler.core.capture.FLAGS` ('digest-mismatch,truncated'); None for a sound record."""
+    declared_length: Mapped[int | None] = mapped_column(BigInteger)
+    """For a record cut short, the block length it declares (`warc_length` is what is there)."""
 
 
 class ArticleVersion(Base):

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, not_, or_, select
 
 from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.page import HTML_TYPES
 from crawler.core.urls import host_of
 from storage.db import models as m
 from storage.db.bulk import chunks
@@ -39,7 +40,6 @@ from storage.db.versions import (
     version_row,
 )
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 ERROR_PREFIX = "error"
 """An extraction whose reason starts with this failed (a crashed worker, a bug): not final, so a
 capture with only such a row is extracted again."""
@@ -58,6 +58,8 @@ class CaptureToExtract:
     warc_offset: int
     article_key: int
     """The URL the capture's URL is filed under: captures of one article share it."""
+    flags: tuple[str, ...] = ()
+    """What is wrong with its record (`crawler.core.capture.FLAGS`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,14 +134,20 @@ def story_definitions(engine: Engine, name: str | None = None) -> list[StoryDefi
 def _selection(
     key: ExtractorKey | None, publisher_ids: frozenset[int] | None, since: datetime | None
 ) -> ColumnElement[bool]:
-    """Which captures re-extraction reads: HTML responses (2xx), not revisit records (their body
-    is another capture's), and without `key`'s final extraction (when `key` is given)."""
+    """Which captures re-extraction reads: 2xx responses and resources (not revisit records:
+    their body is another capture's) that are HTML by their Content-Type, or name none and were
+    found to be a page (sniffed) when they were stored: the door decides again, by the same rule;
+    and without `key`'s final extraction (when `key` is given)."""
     capture = m.Capture
     content_type = func.lower(capture.content_type)
+    was_a_page = exists().where(m.Extraction.capture_id == capture.id)
     conditions: list[ColumnElement[bool]] = [
-        capture.record_type == "response",
+        capture.record_type.in_(("response", "resource")),
         capture.status.between(200, 299),
-        or_(capture.content_type.is_(None), *(content_type.startswith(t) for t in HTML_TYPES)),
+        or_(
+            and_(capture.content_type.is_(None), was_a_page),
+            *(content_type.startswith(t) for t in HTML_TYPES),
+        ),
     ]
     if key is not None:
         done = m.Extraction
@@ -201,6 +209,7 @@ def captures_to_extract(
             capture.warc_filename,
             capture.warc_offset,
             article_key,
+            capture.flags,
         )
         .join(url, url.id == capture.url_id)
         .outerjoin(m.Publisher, m.Publisher.id == url.publisher_id)
@@ -209,7 +218,17 @@ def captures_to_extract(
     )
     with engine.connect() as conn:
         for row in conn.execution_options(yield_per=1000).execute(stmt):
-            yield CaptureToExtract(*row)
+            id_, url_, host, fetched_at, filename, offset, article, flags = row
+            yield CaptureToExtract(
+                id_,
+                url_,
+                host,
+                fetched_at,
+                filename,
+                offset,
+                article,
+                tuple(flags.split(",")) if flags else (),
+            )
 
 
 def store_reextracted(

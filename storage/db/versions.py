@@ -289,7 +289,7 @@ def extraction_row(
         "extractor": extraction.extractor,
         "options_digest": extraction.options_digest,
         "version_id": version_id,
-        "reason": extraction.reason if version_id is None else None,
+        "reason": extraction.reason,
         "extracted_at": utcnow(),
     }
 

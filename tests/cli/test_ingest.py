@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,16 +43,21 @@ GOOD_WARC = (
     "post-test.warc.gz",
 )
 GOOD_ARC = ("example.arc", "example.arc.gz")
+RECOMPRESSED = ("example-bad-non-chunked.warc.gz", "example-bad.warc.gz.bad")
+"""Gzipped whole: copied record by record into the data directory, where the captures point."""
 DAMAGED = {
     "bad.arc": (0, "is not a number"),
-    "example-bad-non-chunked.warc.gz": (0, "gzipped whole"),
-    "example-bad.warc.gz.bad": (0, "gzipped whole"),
-    "example-digest.warc": (0, "WARC-Payload-Digest mismatch"),
-    "example-trunc.warc": (1197, "Content-Length 973 is wrong"),
+    "example-trunc.warc": (2560, "not the start of a WARC record (skipped 6 bytes"),
     "example-wrong-chunks.warc.gz": (0, "record split across gzip members"),
-    "example-space-in-url.arc": (151, "file ends 12 bytes early"),
 }
 """Each damaged file, the offset of its first damage and words of the reason given for it."""
+FLAGGED = {
+    "example-digest.warc": {},  # only its request record's digest is wrong: not a capture
+    "example-space-in-url.arc": {"nonstandard-version": 1, "truncated": 1},
+}
+# example-trunc.warc's response (6 bytes longer than its Content-Length, so it would be flagged
+# digest-mismatch) has the WARC-Record-ID of example.warc's, stored from an earlier file.
+"""Files with records that are stored all the same, and how many captures carry each flag."""
 ARTICLE = (
     Path(__file__).resolve().parents[1] / "extraction" / "data" / "article.html"
 ).read_bytes()
@@ -110,8 +116,10 @@ def warcio_arc_responses(path: Path) -> int:
 def test_every_record_of_the_good_files_is_stored_and_each_damage_is_reported(
     tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = sorted(p for p in WARCS.iterdir() if p.name not in ("LICENSE", "README.md"))
-    assert {p.name for p in files} == {*GOOD_WARC, *GOOD_ARC, *DAMAGED}
+    files = sorted(
+        p for p in WARCS.iterdir() if p.is_file() and p.name not in ("LICENSE", "README.md")
+    )
+    assert {p.name for p in files} == {*GOOD_WARC, *GOOD_ARC, *DAMAGED, *FLAGGED, *RECOMPRESSED}
 
     assert run(files, tmp_path / "data", db_url) == 1
 
@@ -123,19 +131,44 @@ def test_every_record_of_the_good_files_is_stored_and_each_damage_is_reported(
         assert words in line
     engine = open_database(db_url, create=False)
     stored = {row.warc_record_id: row for row in rows(engine, m.Capture)}
-    expected = set().union(*(warcio_ids(WARCS / name) for name in GOOD_WARC))
+    expected = set().union(
+        *(warcio_ids(WARCS / name) for name in (*GOOD_WARC, "example-trunc.warc")),
+        *(
+            warcio_ids(tmp_path / "data" / "warc" / name.removesuffix(".bad"))
+            for name in RECOMPRESSED
+        ),
+    )
     assert expected <= set(stored)
     derived = [row for record_id, row in stored.items() if record_id.startswith("<urn:sha1:")]
-    assert len(derived) == sum(warcio_arc_responses(WARCS / name) for name in GOOD_ARC)
-    # Nothing else: the damaged files hold no good response, resource or revisit record.
+    arcs = (*GOOD_ARC, "example-space-in-url.arc")
+    assert len(derived) == sum(warcio_arc_responses(WARCS / name) for name in arcs)
+    # Nothing else: the damaged files hold no other response, resource or revisit record.
     assert len(stored) == len(expected) + len(derived)
     for row in stored.values():
-        assert Path(row.warc_filename).is_absolute()
-        record = read_record(Path(row.warc_filename), row.warc_offset)
+        path = resolve_warc_path(tmp_path / "data" / "warc", row.warc_filename)
+        assert Path(row.warc_filename).is_absolute() or row.warc_filename in {
+            name.removesuffix(".bad") for name in RECOMPRESSED
+        }
+        record = read_record(path, row.warc_offset, verify=False)
         if row.warc_record_id.startswith("<urn:sha1:"):  # ARC: warcio makes up an id
-            assert (record.rec_type, record.target_uri) == ("response", "http://example.com/")
+            assert record.rec_type == "response"
+            assert record.target_uri.startswith("http://example.com/")  # type: ignore[union-attr]
         else:
             assert record.record_id == row.warc_record_id
+    for name, flags in FLAGGED.items():
+        found = Counter(
+            flag
+            for row in stored.values()
+            if row.warc_filename == str(WARCS / name)
+            for flag in (row.flags or "").split(",")
+            if flag
+        )
+        assert found == flags, name
+    (cut,) = [row for row in stored.values() if row.declared_length is not None]
+    assert (cut.warc_filename, cut.declared_length) == (
+        str(WARCS / "example-space-in-url.arc"),
+        1591,
+    )
     engine.dispose()
 
 
@@ -311,6 +344,7 @@ def test_records_before_and_after_damage_are_stored(
             for n, url in enumerate(urls)
         ]
     (path,) = (tmp_path / "in").glob("dmg-*.warc.gz")
+    declared = int(read_record(path, locations[3].offset).warc_header("Content-Length") or 0)
     data = bytearray(path.read_bytes())
     bad = locations[1]
     data[bad.offset + 20 : bad.offset + 60] = b"\x00" * 40  # inside the deflate stream
@@ -319,12 +353,17 @@ def test_records_before_and_after_damage_are_stored(
 
     assert run([path], tmp_path / "data", sqlite(tmp_path)) == 1
 
-    err = capsys.readouterr().err
-    assert f"{path}: offset {bad.offset}: bad gzip member" in err
-    assert f"{path}: offset {locations[3].offset}: gzip member cut off" in err
+    captured = capsys.readouterr()
+    (line,) = [x for x in captured.err.splitlines() if "offset" in x]
+    assert line.startswith(f"{path}: offset {bad.offset}: ") and "bad gzip member" in line
+    assert "flagged: 1 truncated" in captured.out
     engine = open_database(sqlite(tmp_path), create=False)
-    stored = {c.warc_record_id for c in rows(engine, m.Capture)}
-    assert stored == {locations[0].record_id, locations[2].record_id}
+    stored = {c.warc_record_id: c for c in rows(engine, m.Capture)}
+    # the record cut by the end of the file is kept, with what it declared
+    assert set(stored) == {locations[n].record_id for n in (0, 2, 3)}
+    last = stored[locations[3].record_id]
+    assert (last.flags, last.warc_length) == ("truncated", cut - locations[3].offset)
+    assert last.declared_length == declared
     engine.dispose()
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.cli import diff, reextract
+from crawler.cli import diff, ingest, reextract, verify
 from crawler.cli import main as newsarchive
 from crawler.cli.common import CliError
+from crawler.cli.options import extract_options
 from crawler.extraction.options import ExtractOptions
 from storage.db import models as m
 from storage.db.engine import open_database
@@ -117,10 +118,20 @@ def test_diff_of_extractions_errors(archive: list[str], capsys: pytest.CaptureFi
         diff.main([A, "--extractions", "--to", "2", *archive])
 
 
-def test_extraction_options_come_from_settings_then_flags(tmp_path: Path) -> None:
+@pytest.mark.parametrize("verb", ["reextract", "ingest", "verify"])
+def test_extraction_options_come_from_settings_then_flags(tmp_path: Path, verb: str) -> None:
+    """Every verb that extracts resolves its options one way, as the crawl does."""
+    parsers = {
+        "reextract": (reextract.build_parser, []),
+        "ingest": (ingest._parser, ["some.warc.gz"]),
+        "verify": (verify.build_parser, []),
+    }
+    build, required = parsers[verb]
+
     def options(*argv: str) -> tuple[ExtractOptions, int]:
-        return reextract.options(
-            reextract.build_parser().parse_args(["--data", str(tmp_path), *argv])
+        args = build().parse_args([*required, "--data", str(tmp_path), *argv])
+        return extract_options(
+            args, getattr(args, "workers", None) if verb == "reextract" else None
         )
 
     assert options() == (ExtractOptions(), 0)
@@ -130,7 +141,8 @@ def test_extraction_options_come_from_settings_then_flags(tmp_path: Path) -> Non
     assert options("--comments", "--no-tables", "--min-words", "5")[0] == ExtractOptions(
         include_comments=True, include_tables=False, min_words=5
     )
-    assert options("-s", "EXTRACT_WORKERS=3")[1] == options("--workers", "3")[1] == 3
+    if verb == "reextract":
+        assert options("-s", "EXTRACT_WORKERS=3")[1] == options("--workers", "3")[1] == 3
     with pytest.raises(CliError, match="min_words must be 0 or more"):
         options("--min-words", "-1")
     with pytest.raises(CliError, match="-s takes NAME=VALUE"):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete, select, update
 
+from crawler.cli import ingest
 from crawler.cli.verify import main
 from storage.db import models as m
 from storage.db.engine import open_database
@@ -172,7 +173,7 @@ def test_a_dangling_revisit_is_reported_and_not_repaired(
     writer.close()
     engine = open_database(db_url)
     capture = replace(
-        capture_of(url, T0 + timedelta(hours=1), location, "text/html"),
+        capture_of(location),
         status=304,
         record_type="revisit",
         revisit_profile="server-not-modified",
@@ -247,3 +248,54 @@ def test_without_a_database_the_files_alone_are_checked(
     captured = capsys.readouterr()
     assert "checking the WARC files only" in captured.err
     assert "0 captures checked: no problems" in captured.out
+
+
+FOREIGN = Path(__file__).resolve().parents[1] / "data" / "warcs"
+
+
+def test_flagged_records_of_foreign_files_are_shown_and_never_repaired_away(
+    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Files ingested where they lie: warcprox's digests of the chunked body, and WAIL's file cut
+    inside a page. Their flags are properties of the files: shown, not problems, kept by repair;
+    and a capture whose foreign file went missing is never removed."""
+    clipped = tmp_path / "elsewhere" / "parseMe.warc.gz"
+    clipped.parent.mkdir()
+    data = (FOREIGN / "node-warc" / "parseMe.warc.gz").read_bytes()
+    clipped.write_bytes(data[: len(data) - 30_000])
+    warcprox = FOREIGN / "js-wacz" / "lil-projects.warc.gz"
+    home = tmp_path / "data"
+    (home / "warc").mkdir(parents=True)
+    args = ["--data", str(home), "--db", db_url]
+    files = [str(warcprox), str(clipped), "--workers", "1", "--progress", "0"]
+    assert ingest.main([*files, *args]) == 0
+    engine = open_database(db_url, create=False)
+    captures = count(engine)
+    capsys.readouterr()
+
+    assert main(args) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    flagged = [line for line in out if line.startswith("flagged: ")]
+    assert sum(f"{warcprox}:" in line and "digest-mismatch" in line for line in flagged) == 8
+    assert (
+        sum(f"{clipped}:" in line and ": truncated: record cut off" in line for line in flagged)
+        == 1
+    )
+    assert out[-1].endswith(", 9 flagged records: no problems")
+
+    assert main([*args, "--repair"]) == 0
+    assert count(engine) == captures
+
+    clipped.rename(clipped.with_name("moved.warc.gz"))
+    assert main(args) == 1
+    missing = [line for line in capsys.readouterr().out.splitlines() if "is missing" in line]
+    assert missing and all("ingested where it lay" in line for line in missing)
+    assert main([*args, "--repair"]) == 1
+    assert count(engine) == captures  # not ours to give up
+    engine.dispose()
+
+
+def count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(m.Capture.id)).all())

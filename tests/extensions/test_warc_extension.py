@@ -26,8 +26,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
+from crawler.core import meta
 from crawler.core.capture import Capture
 from crawler.extensions.warc import WarcExtension
+from crawler.services.exchange import Archived, capture_of
 from crawler.signals import capture_archived
 from storage.warc import WarcRecord, read_record
 from tests.storage.test_warc import NON_ASCII_HEADERS, all_records, block_of
@@ -462,3 +464,37 @@ def test_failed_write_is_logged_counted_and_not_announced(
     assert crawler.stats.get_value("warc/records") is None
     assert "warc_record_id" not in request.meta
     assert announced == []
+
+
+def test_the_written_record_is_handed_on_for_pages_and_is_the_capture_s_source(
+    tmp_path: Path,
+) -> None:
+    """The crawl reads its capture and its page from the record it wrote, as every door does."""
+    crawler = make_crawler(tmp_path)
+    extension = WarcExtension.from_crawler(crawler)
+    announced: list[Capture] = []
+
+    def note(capture: Capture, **_: Any) -> None:
+        announced.append(capture)
+
+    crawler.signals.connect(note, signal=capture_archived)
+    page = Request("http://news.example/article")
+    download(crawler, page, 200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, GZIPPED)
+    moved = Request("http://news.example/old", meta={meta.WARC_RECORD: "left from before"})
+    download(crawler, moved, 301, {"Location": "/new"})
+    extension.close()
+
+    [path] = (tmp_path / "data" / "warc").iterdir()
+    record = page.meta[meta.WARC_RECORD]
+    assert record == read_record(path, announced[0].warc_offset)
+    assert record.payload == GZIPPED  # as transferred: the door decodes it
+    assert announced[0] == capture_of(
+        Archived(
+            record,
+            path.name,
+            announced[0].warc_offset,
+            announced[0].warc_length,
+            announced[0].request_record_id,
+        )
+    )
+    assert meta.WARC_RECORD not in moved.meta  # a redirect's meta goes on to the next request

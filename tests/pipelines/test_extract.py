@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, date, datetime
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,9 +15,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler.core.items import PageItem
-from crawler.core.page import PageInput
 from crawler.core.story import parse_story
 from crawler.pipelines.extract import ExtractPipeline
+from tests.support import response_record
 
 STORY = parse_story(
     'name = "s"\nsince = 2025-02-01\nuntil = 2025-02-28\n[match]\nall = ["El Salvador"]\n'
@@ -36,16 +37,11 @@ ARTICLE = (
 
 
 def item(body: str, status: int = 200) -> PageItem:
-    page = PageInput(
-        url="http://127.0.0.1:9/a",
-        final_url="http://127.0.0.1:9/a",
-        status=status,
-        headers=(("Content-Type", "text/html; charset=utf-8"),),
-        body=body.encode(),
-        fetched_at=datetime(2025, 2, 5, tzinfo=UTC),
-    )
+    """A page as the spider hands it on: the record the WARC extension wrote."""
     return PageItem(
-        page=page, source="127.0.0.1:9", warc_record_id="<urn:x>", discovered_via="home"
+        record=response_record("http://127.0.0.1:9/a", body.encode(), status=status),
+        source="127.0.0.1:9",
+        discovered_via="home",
     )
 
 
@@ -76,12 +72,41 @@ def test_articles_are_extracted_in_a_worker_and_scored() -> None:
     assert article.relevance is not None and article.relevance.relevant
     assert section.extraction is not None and section.extraction.reason is not None
     assert section.extraction.reason.startswith("too-short")
-    assert missing.extraction is not None and missing.extraction.reason == "http-404"
+    # not a page (the crawl hands on none, but the door is the one to say so)
+    assert missing.extraction is None and missing.processed is not None
+    assert (missing.processed.outcome, missing.processed.reason) == ("failed", "http-404")
+    assert (article.processed.outcome, article.processed.reason) == ("stored", "article")  # type: ignore[union-attr]
     stats = pipe.stats.get_stats()
     assert stats["extract/articles"] == 1
     assert stats["extract/relevant"] == 1
     assert stats["extract/not_article/too-short"] == 1
-    assert stats["extract/not_article/http-404"] == 1
+    assert stats["extract/not_page/http-404"] == 1
+
+
+def test_a_page_without_a_record_is_counted_and_not_extracted() -> None:
+    pipe = pipeline()
+    (unarchived,) = run(pipe, PageItem(record=None, source="127.0.0.1:9", discovered_via="home"))
+    assert unarchived.processed is None
+    assert pipe.stats.get_value("extract/not_archived") == 1
+
+
+def test_the_page_is_read_from_the_record_as_archived() -> None:
+    """The body as transferred (gzip) is decoded by the door, as for any archived record."""
+    gzipped = PageItem(
+        record=response_record(
+            "http://127.0.0.1:9/a",
+            gzip.compress(ARTICLE.encode()),
+            headers=(("Content-Type", "text/html"), ("Content-Encoding", "gzip")),
+        ),
+        source="127.0.0.1:9",
+        discovered_via="home",
+        redirects=("http://127.0.0.1:9/old?utm_source=x", "http://127.0.0.1:9/older"),
+    )
+    (result,) = run(pipeline(), gzipped)
+    assert result.extraction is not None and result.extraction.article is not None
+    assert result.processed is not None
+    assert result.processed.aliases == ("http://127.0.0.1:9/older", "http://127.0.0.1:9/old")
+    assert result.processed.url == "http://127.0.0.1:9/old"
 
 
 def test_options_come_from_the_settings() -> None:

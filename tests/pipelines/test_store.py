@@ -21,9 +21,8 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import Engine, func, select
 
 from crawler.core.article import Extraction
-from crawler.core.items import PageItem, RevisitItem
+from crawler.core.items import PageItem, Processed, RevisitItem
 from crawler.core.outcomes import UrlOutcome
-from crawler.core.page import PageInput
 from crawler.core.revisit import RevisitPolicy
 from crawler.pipelines.store import StorePipeline
 from crawler.signals import capture_archived, outcomes_settled
@@ -43,6 +42,7 @@ from tests.storage.db.factories import (
     capture,
     revisit_capture,
 )
+from tests.support import response_record
 
 pytestmark = pytest.mark.filterwarnings("error::scrapy.exceptions.ScrapyDeprecationWarning")
 
@@ -54,15 +54,27 @@ class StorySpider(Spider):
     story = STORY
 
 
-def page_item(n: int) -> PageItem:
+def page_item(n: int, record: str | None = None) -> PageItem:
     url = f"{BASE}{n}"
     return PageItem(
-        page=PageInput(url, url, 200, (("Content-Type", "text/html"),), b"<html>", T0),
+        record=response_record(
+            url,
+            b"<html>",
+            record_id=record or f"<urn:uuid:r{n}>",
+            date=T0.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ),
         source=DAILY.host,
-        warc_record_id=f"<urn:uuid:r{n}>",
         discovered_via="feed",
-        extraction=Extraction(article(f"Strike day {n}."), None, EXTRACTOR, OPTIONS),
-        relevance=ON_TOPIC,
+        processed=Processed(
+            url,
+            url,
+            T0,
+            (),
+            Extraction(article(f"Strike day {n}."), None, EXTRACTOR, OPTIONS),
+            ON_TOPIC,
+            "stored",
+            "article",
+        ),
     )
 
 
@@ -175,8 +187,7 @@ def test_a_seen_page_counts_as_unchanged(db_url: str, reader: Engine) -> None:
 
     async def scenario(h: Harness) -> None:
         h.crawler.signals.send_catch_log(capture_archived, capture=capture(BASE + "1", "r1b"))
-        item = page_item(1)
-        item.warc_record_id = "<urn:uuid:r1b>"
+        item = page_item(1, "<urn:uuid:r1b>")
         await h.pipelines.process_item_async(item)
 
     again.run(scenario)

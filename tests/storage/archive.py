@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler.core.capture import Capture
 from crawler.core.story import Story, parse_story
+from crawler.services import exchange
 from storage.warc import HttpRequestData, HttpResponseData, Location, WarcWriter
 
 SITE = "http://news.example"
@@ -76,20 +77,9 @@ def _write(
     writer: WarcWriter, url: str, body: bytes, content_type: bytes, when: datetime
 ) -> Capture:
     location = writer.write_exchange(request(url), response(body, content_type), fetched_at=when)
-    return capture_of(url, when, location, content_type.decode().split(";")[0])
+    return capture_of(location)
 
 
-def capture_of(url: str, when: datetime, location: Location, content_type: str) -> Capture:
-    return Capture(
-        url=url,
-        fetched_at=when,
-        status=200,
-        content_type=content_type,
-        location=None,
-        warc_filename=location.filename,
-        warc_offset=location.offset,
-        warc_length=location.length,
-        warc_record_id=location.record_id,
-        request_record_id=location.request_record_id,
-        payload_digest=location.payload_digest,
-    )
+def capture_of(location: Location) -> Capture:
+    """The capture the crawl announces for what the writer wrote: the door's."""
+    return exchange.capture_of(exchange.Archived.written(location))

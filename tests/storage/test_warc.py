@@ -36,6 +36,7 @@ from storage.warc import (
     page_from_record,
     page_from_revisit,
     read_record,
+    record_from_warcio,
 )
 from tests.support import warcio_check
 
@@ -49,7 +50,7 @@ def all_records(path: Path) -> list[tuple[int, WarcRecord]]:
     with path.open("rb") as stream:
         iterator = ArchiveIterator(stream, check_digests="raise")
         for record in iterator:
-            loaded = WarcRecord.from_warcio(record)
+            loaded = record_from_warcio(record)
             records.append((iterator.get_record_offset(), loaded))
     return records
 
@@ -742,7 +743,7 @@ def test_page_from_revisit_is_the_original_page_as_of_the_revisit(tmp_path: Path
 
     for profile in ("server-not-modified", "identical-payload-digest"):
         record = read_record(path, locations[profile].offset)
-        page = page_from_revisit(record, path, original.offset)
+        page = page_from_revisit(record, read_record(path, original.offset))
         assert page.body == ARTICLE_HTML  # the original's payload, gzip decoded
         assert page.status == 200
         assert raw(page.headers) == ARTICLE_HEADERS
@@ -751,8 +752,8 @@ def test_page_from_revisit_is_the_original_page_as_of_the_revisit(tmp_path: Path
 
     record = read_record(path, locations["server-not-modified"].offset)
     with pytest.raises(ValueError, match="does not refer to"):
-        page_from_revisit(record, path, locations["changed"].offset)
+        page_from_revisit(record, read_record(path, locations["changed"].offset))
     with pytest.raises(ValueError, match="not a revisit record"):
-        page_from_revisit(read_record(path, original.offset), path, original.offset)
+        page_from_revisit(read_record(path, original.offset), read_record(path, original.offset))
     with pytest.raises(ValueError, match="not an HTTP response record"):
         page_from_record(record)

@@ -15,9 +15,10 @@ from storage.db import queries
 from storage.db.repository import Repository
 from storage.db.urls import url_hash
 
-from .factories import DAILY, OFF_TOPIC, OTHER, STORY, at, capture, page
+from .factories import DAILY, OFF_TOPIC, OTHER, STORY, at, capture, page, revisit_capture
 
 A = "http://news.example:8080/2025/strike"
+B = "http://news.example:8080/2025/other"
 
 
 def versions(engine: Engine, url: str = A) -> list[dict[str, Any]]:
@@ -276,3 +277,55 @@ def test_a_100_kb_url_is_stored_and_found_again(repo: Repository, story_id: int)
     [v1] = versions(repo.engine, long)
     assert v1["last_seen"] == at(5)
     assert [row["url"] for row in queries.iter_articles(repo.engine)] == [long]
+
+
+def stored_validators(engine: Engine) -> dict[str, tuple[str | None, str | None]]:
+    c = m.Capture
+    with engine.connect() as conn:
+        return {
+            record_id: (etag, last_modified)
+            for record_id, etag, last_modified in conn.execute(
+                select(c.warc_record_id, c.etag, c.last_modified)
+            )
+        }
+
+
+def test_a_304_takes_the_validators_it_omits_from_the_previous_capture(
+    repo: Repository, story_id: int
+) -> None:
+    """RFC 9110 §15.4.5: a 304 need not repeat the validators; whichever door stores it (the
+    crawl, recovery, ingest), its capture gets the previous capture's."""
+    first = capture(A, "one", etag='"v1"', last_modified="Mon, 03 Feb 2025 04:00:00 GMT")
+    repo.write_batch([first], [], story_id)
+    same_batch = [
+        revisit_capture(A, "two", "one", fetched_at=at(1), etag='W/"v2"'),
+        revisit_capture(A, "three", "one", fetched_at=at(2)),
+    ]
+    repo.write_batch(list(reversed(same_batch)), [], story_id)  # order in the batch is no matter
+    repo.write_batch([revisit_capture(B, "four", "none", fetched_at=at(3))], [], story_id)
+
+    assert stored_validators(repo.engine) == {
+        "<urn:uuid:one>": ('"v1"', "Mon, 03 Feb 2025 04:00:00 GMT"),
+        "<urn:uuid:two>": ('W/"v2"', "Mon, 03 Feb 2025 04:00:00 GMT"),
+        "<urn:uuid:three>": ('W/"v2"', "Mon, 03 Feb 2025 04:00:00 GMT"),
+        "<urn:uuid:four>": (None, None),  # nothing earlier to take them from
+    }
+
+
+def test_capture_flags_and_declared_length_are_stored(repo: Repository, story_id: int) -> None:
+    flagged = replace(
+        capture(A, "cut"), flags=("digest-mismatch", "truncated"), declared_length=88_000
+    )
+    repo.write_batch([flagged, capture(B, "sound")], [], story_id)
+    c = m.Capture
+    with repo.engine.connect() as conn:
+        rows = dict(
+            (record_id, (flags, declared))
+            for record_id, flags, declared in conn.execute(
+                select(c.warc_record_id, c.flags, c.declared_length)
+            )
+        )
+    assert rows == {
+        "<urn:uuid:cut>": ("digest-mismatch,truncated", 88_000),
+        "<urn:uuid:sound>": (None, None),
+    }
