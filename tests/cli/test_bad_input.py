@@ -197,6 +197,8 @@ CASES: list[tuple[str, str]] = [
     ("verify --db garbage", "not a database URL"),
     ("verify --repair --story {root}/bad.toml", "is required"),
     ("verify --repair --db " + READ_ONLY_URL, "cannot be written"),
+    ("verify --repair -s EXTRACT_MIN_WORD=5", "did you mean EXTRACT_MIN_WORDS?"),
+    ("ingest {warc} --data {root}/i -s EXTRACT_FAVOR=fast", "favor must be one of"),
     ("schedule {story} --every 0s", "must be longer than zero"),
     ("schedule {story} --every 1h --data {root}/s --db garbage", "not a database URL"),
     ("schedule {story} --every 1h --data {root}/s -s DOWNLOAD_DELEY=1", "did you mean"),
