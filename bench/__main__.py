@@ -14,6 +14,7 @@ BENCHMARKS = {
     "workers": "one crawl process vs one and two workers sharing a Redis frontier (pages/s)",
     "crawl": "the whole crawl on the AEB pages served locally vs fetching only vs extraction alone",
     "reextract": "newsarchive reextract on an archive of AEB pages vs extraction alone",
+    "search": "full-text search on 100k article versions: queries, --removed, index build",
     "all": "every benchmark in turn (--quick: small sizes, a few minutes)",
 }
 

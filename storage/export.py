@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import IO, Any, TextIO
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Raised whenever a column is added, removed, renamed or changes type. Version 1 is the
-unversioned JSON Lines export that had no cluster fields."""
+unversioned JSON Lines export that had no cluster fields; version 3 added `relevance_reason`."""
 SCHEMA_VERSION_KEY = "newsarchive.schema_version"
 """The Parquet key-value metadata entry holding `SCHEMA_VERSION`."""
 
@@ -45,6 +45,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("relevant", "bool", True),
     ("relevance_score", "double", True),
     ("matched_terms", "list<string>", True),
+    ("relevance_reason", "string", True),
     ("cluster_id", "int64", True),
     ("is_original", "bool", True),
     ("cluster_size", "int64", True),

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -99,6 +100,36 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help=f"SQLAlchemy database URL (default: ${DB_ENV}, else sqlite:///DIR/newsarchive.db)",
     )
+
+
+def day(value: str) -> date:
+    """An argparse type: a day as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def add_filter_options(parser: argparse.ArgumentParser, dates: str = "") -> None:
+    """--story NAME, --publisher HOST|NAME (repeatable), --since and --until DAY: which articles
+    (`storage.db.queries.ArticleFilter`); `dates` ends the help of the two dates, with
+    `{which}` for "on or after" or "on or before"."""
+    parser.add_argument("--story", metavar="NAME", help="only the articles of this story")
+    parser.add_argument(
+        "--publisher",
+        action="append",
+        default=[],
+        metavar="HOST|NAME",
+        help="only the articles of this publisher, by host:port or name (repeatable)",
+    )
+    for option, which in (("--since", "on or after"), ("--until", "on or before")):
+        parser.add_argument(
+            option,
+            type=day,
+            metavar="YYYY-MM-DD",
+            help=f"only articles published {which} this day (undated ones: first captured)"
+            + dates.format(which=which),
+        )
 
 
 def add_setting_option(parser: argparse.ArgumentParser, help_prefix: str = "") -> None:

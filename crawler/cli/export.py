@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ from crawler.cli.common import (
     CliError,
     CliParser,
     add_data_options,
+    add_filter_options,
     existing_database,
     output_file,
     writing_to,
@@ -25,13 +24,6 @@ from storage.db import queries
 from storage.db.queries import ArticleFilter, ExportRow
 
 PROG = "newsarchive export"
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 @one_error_path(PROG)
@@ -64,26 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CSV: write cells as stored, even those a spreadsheet would run as a formula "
         "(starting with =, +, -, @, tab or CR; by default they get a leading ')",
     )
-    parser.add_argument("--story", metavar="NAME", help="only the articles of this story")
-    parser.add_argument(
-        "--publisher",
-        action="append",
-        default=[],
-        metavar="HOST|NAME",
-        help="only the articles of this publisher, by host:port or name (repeatable)",
-    )
-    parser.add_argument(
-        "--since",
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="only articles published on or after this day (undated ones: first captured)",
-    )
-    parser.add_argument(
-        "--until",
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="only articles published on or before this day (undated ones: first captured)",
-    )
+    add_filter_options(parser)
     parser.add_argument(
         "--relevant-only", action="store_true", help="only articles judged relevant to a story"
     )

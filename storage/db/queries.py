@@ -13,7 +13,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, distinct, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    distinct,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from crawler.core.clusters import Cluster, ClusterMember
@@ -32,9 +42,23 @@ STREAM_ROWS = 500
 
 
 class UnknownStory(LookupError):
-    def __init__(self, name: str) -> None:
+    """No story of that name; the message lists the names there are."""
+
+    def __init__(self, name: str, known: Sequence[str] = ()) -> None:
         self.name = name
-        super().__init__(f"no story named {name!r} in the database")
+        self.known = tuple(known)
+        if self.known:
+            there = "; stories: " + ", ".join(self.known)
+        else:
+            there = "; there are no stories yet (a crawl records its story)"
+        super().__init__(f"no story named {name!r} in the database{there}")
+
+
+def unknown_story(conn: Connection, name: str) -> UnknownStory:
+    """The `UnknownStory` for `name`, naming the stories in the database."""
+    return UnknownStory(
+        name, conn.execute(select(m.Story.name).order_by(m.Story.name)).scalars().all()
+    )
 
 
 class UnknownPublisher(LookupError):
@@ -95,7 +119,7 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
     `NAME.open`, counts as present).
     """
     with engine.connect() as conn:
-        story_id = _story_id(conn, story) if story is not None else None
+        story_id = find_story_id(conn, story) if story is not None else None
         captures = _by_publisher(
             conn.execute(
                 select(m.Url.publisher_id, func.count(m.Capture.id))
@@ -219,7 +243,7 @@ def outcomes(
     `UnknownStory`, an unknown `run_id` (or one of another story) `UnknownRun`."""
     run, outcome = m.CrawlRun, m.UrlOutcome
     with engine.connect() as conn:
-        story_id = _story_id(conn, story) if story is not None else None
+        story_id = find_story_id(conn, story) if story is not None else None
         runs_query = select(
             run.id, run.story_id, run.started_at, run.finished_at, run.finish_reason
         )
@@ -495,6 +519,7 @@ def article_rows(
             link.relevant,
             link.relevance_score,
             link.matched_terms,
+            link.reason.label("relevance_reason"),
             sig.cluster_id,
             sig.is_original,
             sizes.c.size.label("cluster_size"),
@@ -514,9 +539,9 @@ def article_rows(
     story_id = None
     with engine.connect() as conn:
         if filters.story is not None:
-            story_id = _story_id(conn, filters.story)
+            story_id = find_story_id(conn, filters.story)
         if filters.publishers:
-            stmt = stmt.where(m.Url.publisher_id.in_(_publisher_ids(conn, filters.publishers)))
+            stmt = stmt.where(m.Url.publisher_id.in_(find_publisher_ids(conn, filters.publishers)))
     link_on = link.url_id == version.url_id
     if story_id is not None:
         link_on = and_(link_on, link.story_id == story_id)
@@ -527,10 +552,18 @@ def article_rows(
     stmt = stmt.outerjoin(m.Story, m.Story.id == link.story_id)
     if filters.relevant_only:
         stmt = stmt.where(link.relevant.is_(True))
-    first_captured = m.ArticleSchedule.first_seen
+    return _stream(engine, stmt.where(*date_window(filters)))
+
+
+def date_window(filters: ArticleFilter) -> list[ColumnElement[bool]]:
+    """The conditions of `since` and `until` on `article_versions` joined (outer) with
+    `article_schedule`: the version's publication date, or for an undated one the day the
+    article was first captured."""
+    version, first_captured = m.ArticleVersion, m.ArticleSchedule.first_seen
+    conditions: list[ColumnElement[bool]] = []
     if filters.since is not None:
         start = datetime.combine(filters.since, time(), UTC)
-        stmt = stmt.where(
+        conditions.append(
             or_(
                 version.published >= filters.since,
                 and_(version.published.is_(None), first_captured >= start),
@@ -538,13 +571,13 @@ def article_rows(
         )
     if filters.until is not None:
         end = datetime.combine(filters.until + timedelta(days=1), time(), UTC)
-        stmt = stmt.where(
+        conditions.append(
             or_(
                 version.published <= filters.until,
                 and_(version.published.is_(None), first_captured < end),
             )
         )
-    return _stream(engine, stmt)
+    return conditions
 
 
 @dataclass(frozen=True, slots=True)
@@ -659,13 +692,14 @@ def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRo
                 "relevant": row.relevant,
                 "relevance_score": row.relevance_score,
                 "matched_terms": row.matched_terms,
+                "relevance_reason": row.relevance_reason,
                 "cluster_id": row.cluster_id,
                 "is_original": row.is_original,
                 "cluster_size": row.cluster_size,
             }
 
 
-def _publisher_ids(conn: Connection, names: Sequence[str]) -> list[int]:
+def find_publisher_ids(conn: Connection, names: Sequence[str]) -> list[int]:
     """Ids of the publishers named by host:port or by name."""
     found: list[int] = []
     for name in names:
@@ -679,10 +713,11 @@ def _publisher_ids(conn: Connection, names: Sequence[str]) -> list[int]:
     return found
 
 
-def _story_id(conn: Connection, name: str) -> int:
+def find_story_id(conn: Connection, name: str) -> int:
+    """The id of the story `name`; `UnknownStory` (naming those there are) when there is none."""
     found = conn.execute(select(m.Story.id).where(m.Story.name == name)).scalar_one_or_none()
     if found is None:
-        raise UnknownStory(name)
+        raise unknown_story(conn, name)
     return found
 
 
@@ -716,7 +751,7 @@ def clusters(
         if not singletons:
             chosen = chosen.having(func.count() > 1)
         if story is not None:
-            story_id = _story_id(conn, story)
+            story_id = find_story_id(conn, story)
             chosen = chosen.where(
                 sig.cluster_id.in_(
                     select(sig.cluster_id)

@@ -25,7 +25,7 @@ from crawler.core.page import HTML_TYPES
 from crawler.core.urls import host_of
 from storage.db import models as m
 from storage.db.bulk import chunks
-from storage.db.queries import UnknownStory
+from storage.db.queries import unknown_story
 from storage.db.records import target_url
 from storage.db.urls import UrlRow, upsert_urls
 from storage.db.versions import (
@@ -119,7 +119,7 @@ def story_definitions(engine: Engine, name: str | None = None) -> list[StoryDefi
             stmt = stmt.where(m.Story.name == name)
         stories = conn.execute(stmt).all()
         if name is not None and not stories:
-            raise UnknownStory(name)
+            raise unknown_story(conn, name)
         sources: dict[int, set[int]] = defaultdict(set)
         for story_id, publisher_id in conn.execute(
             select(m.StorySource.story_id, m.StorySource.publisher_id)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import aliased
 
 from storage.db import models as m
-from storage.db.queries import UnknownStory
+from storage.db.queries import unknown_story
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def story_files(engine: Engine, story: str, *, relevant_only: bool = False) -> S
             select(m.Story.id, m.Story.title).where(m.Story.name == story)
         ).one_or_none()
         if found is None:
-            raise UnknownStory(story)
+            raise unknown_story(conn, story)
         story_id, title = found
         articles = select(link.url_id).where(link.story_id == story_id)
         publishers = select(m.StorySource.publisher_id).where(m.StorySource.story_id == story_id)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from storage.db import models as m
-from storage.db.queries import UnknownStory
+from storage.db.queries import unknown_story
 
 ArticleRow = tuple[str, str, str | None, date | None, datetime, bool, int]
 EditedRow = tuple[str, str, str | None, str | None, int, datetime, datetime, str, str]
@@ -45,7 +45,7 @@ def report_rows(engine: Engine, story: str, *, most_edited: int) -> ReportRows:
             select(m.Story.id, m.Story.title).where(m.Story.name == story)
         ).one_or_none()
         if found is None:
-            raise UnknownStory(story)
+            raise unknown_story(conn, story)
         story_id, title = found
         return ReportRows(
             title=title,

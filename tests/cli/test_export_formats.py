@@ -28,7 +28,7 @@ from storage.db.engine import open_database
 from storage.db.queries import ArticleFilter, ExportRow
 from storage.db.repository import Repository
 from storage.db.urls import url_hash
-from tests.storage.db.factories import OFF_TOPIC, OTHER, STORY, capture, page
+from tests.storage.db.factories import OFF_TOPIC, ON_TOPIC, OTHER, STORY, capture, page
 
 from ..services.test_clusters import dated
 
@@ -130,6 +130,19 @@ def test_jsonl_round_trip(archive: tuple[list[str], Engine], tmp_path: Path) -> 
     assert rows[0]["schema_version"] == formats.SCHEMA_VERSION
 
 
+def test_export_carries_the_relevance_reason(
+    archive: tuple[list[str], Engine], tmp_path: Path
+) -> None:
+    """Why an article is (not) relevant is in every format, as the story judgement says it."""
+    options, _ = archive
+    jsonl = read_jsonl(run_export(options, "jsonl", tmp_path))
+    reasons = {row["url"]: row["relevance_reason"] for row in jsonl}
+    assert reasons[A] == ON_TOPIC.reason
+    assert reasons[B] == OFF_TOPIC.reason == "no match"
+    csv_rows = read_csv(run_export(options, "csv", tmp_path))
+    assert {row["url"]: row["relevance_reason"] for row in csv_rows} == reasons
+
+
 def test_csv_round_trip(archive: tuple[list[str], Engine], tmp_path: Path) -> None:
     options, engine = archive
     out = run_export(options, "csv", tmp_path)
@@ -148,7 +161,9 @@ def test_parquet_round_trip(archive: tuple[list[str], Engine], tmp_path: Path) -
     options, engine = archive
     out = run_export(options, "parquet", tmp_path)
     table = pq.read_table(out)
-    assert table.schema.metadata[b"newsarchive.schema_version"] == b"2"
+    assert (
+        table.schema.metadata[b"newsarchive.schema_version"] == str(formats.SCHEMA_VERSION).encode()
+    )
     assert table.schema.names == list(formats.NAMES)
     assert str(table.schema.field("published").type) == "date32[day]"
     assert str(table.schema.field("first_seen").type) == "timestamp[us, tz=UTC]"
@@ -300,7 +315,7 @@ def test_duckdb_reads_the_export(
         assert [r[2] for r in rows] == [r["authors"] for r in expected]
         assert [r[3] for r in rows] == [r["published"] for r in expected]
     assert [r[4] for r in rows] == [r["word_count"] for r in expected]
-    assert [r[6] for r in rows] == [2] * len(expected)
+    assert [r[6] for r in rows] == [formats.SCHEMA_VERSION] * len(expected)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -351,6 +366,7 @@ def synthetic(count: int) -> Iterator[ExportRow]:
             "first_seen": when, "last_seen": when, "deleted": False, "deleted_at": None,
             "captured_at": when, "warc_filename": "f", "warc_offset": i, "warc_record_id": "r",
             "story": None, "relevant": None, "relevance_score": None, "matched_terms": None,
+            "relevance_reason": None,
             "cluster_id": i, "is_original": True, "cluster_size": 1,
         }  # fmt: skip
 

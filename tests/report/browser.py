@@ -27,9 +27,10 @@ class PageCheck:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(reachable: str | None = None) -> Iterator[Any]:
     """A headless Chromium driven by chromedriver; skips (fails under
-    NEWSARCHIVE_REQUIRE_SERVICES=1) when Selenium, Chromium or chromedriver is missing."""
+    NEWSARCHIVE_REQUIRE_SERVICES=1) when Selenium, Chromium or chromedriver is missing. No host
+    name resolves, but `reachable` (such as 127.0.0.1, for a test's own server)."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -49,7 +50,7 @@ def chromium() -> Iterator[Any]:
         "--disable-gpu",
         "--disable-dev-shm-usage",
         "--window-size=1200,1600",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--host-resolver-rules=MAP * ~NOTFOUND" + (f", EXCLUDE {reachable}" if reachable else ""),
     ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})

@@ -16,6 +16,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from storage.db.engine import make_engine
+from storage.db.fts import include_name
 from storage.db.models import Base, UTCDateTime
 
 
@@ -33,6 +34,8 @@ def run_migrations(connection: Connection) -> None:
         # SQLite cannot ALTER most things: autogenerate "move and copy" batch operations for it.
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        # The search index is not a model (storage/db/fts.py): leave it out of comparisons.
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -94,8 +94,8 @@ EXPORT_FIELDS = {
     "url", "publisher", "title", "authors", "published", "modified", "language", "site_name",
     "text", "word_count", "version", "text_sha256", "extractor", "first_seen", "last_seen",
     "deleted", "deleted_at", "captured_at", "warc_filename", "warc_offset", "warc_record_id",
-    "story", "relevant", "relevance_score", "matched_terms", "cluster_id", "is_original",
-    "cluster_size",
+    "story", "relevant", "relevance_score", "matched_terms", "relevance_reason", "cluster_id",
+    "is_original", "cluster_size",
 }  # fmt: skip
 
 
@@ -130,6 +130,7 @@ def test_export_gives_the_latest_version_with_its_capture(repo: Repository, stor
         "relevant": True,
         "relevance_score": 0.9,
         "matched_terms": ["strike", "harbour"],
+        "relevance_reason": "all",
         "cluster_id": None,  # not clustered yet
         "is_original": None,
         "cluster_size": None,
