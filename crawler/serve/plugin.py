@@ -21,6 +21,7 @@ from datasette import Response, hookimpl
 from markupsafe import Markup
 from sqlalchemy import Engine
 
+from crawler.core.record import WarcReadError
 from crawler.core.search import QueryError, parse
 from crawler.serve import replay
 from crawler.serve.diffview import diff_html
@@ -29,7 +30,7 @@ from storage.db import browse, queries
 from storage.db.engine import open_database
 from storage.db.search import MARK_END, MARK_START, search
 from storage.db.stories import story_summaries
-from storage.warc import WarcReadError, page_from_record, read_record, resolve_warc_path
+from storage.warc import page_from_record, read_record, resolve_warc_path
 
 NAME = "newsarchive"
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from storage.db.urls import url_hash
 
 from .factories import T0
 
-BEFORE = "0004_outcomes"
+BEFORE = "0005_capture_flags"
 
 
 def sqlite_objects(engine: Engine) -> dict[str, str]:
