@@ -15,28 +15,44 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
 )
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
+from twisted.python.failure import Failure
 
 from crawler import __version__
 from crawler.core.story import Story
+from crawler.setting_checks import SettingError, check_names, check_values
+from crawler.stopping import stop_crawls_on_signals
+
+__all__ = ["SettingError", "check_settings", "crawl_settings", "run_crawl"]
+logger = logging.getLogger(__name__)
 
 
-class SettingError(ValueError):
-    """A `-s NAME=VALUE` that cannot be used."""
+class CrawlFailed(RuntimeError):
+    """The crawl raised instead of ending (a component refused its settings at the start, say):
+    the traceback is in the log, the message is one line."""
 
 
 def crawl_settings(data_dir: Path, db_url: str | None, overrides: Iterable[str] = ()) -> Settings:
     """Project settings, then the data directory and database, then `-s NAME=VALUE` overrides
-    (at Scrapy's `cmdline` priority, as with `scrapy crawl -s`)."""
+    (at Scrapy's `cmdline` priority, as with `scrapy crawl -s`). A malformed override, or a
+    name that is no setting (`crawler.setting_checks`), raises `SettingError`."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("NEWSARCHIVE_DATA_DIR", str(data_dir), priority="cmdline")
     if db_url:
         settings.set("DB_URL", db_url, priority="cmdline")
+    names = []
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name.strip():
             raise SettingError(f"-s takes NAME=VALUE, got {override!r}")
-        settings.set(name.strip(), value, priority="cmdline")
+        names.append(name.strip())
+        try:
+            settings.set(name.strip(), value, priority="cmdline")
+        except (ValueError, TypeError):  # a JSON object expected (EXTENSIONS, …)
+            raise SettingError(
+                f"{name.strip()} must be a JSON object, e.g. '{{\"name\": 100}}', got {value!r}"
+            ) from None
+    check_names(names)
     if (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
         # The user agent names the tool and whoever runs it: follow NEWSARCHIVE_CONTACT_URL
         # unless USER_AGENT itself was overridden.
@@ -54,54 +70,25 @@ _UNREACHABLE = (
 )
 
 
-_INTEGERS = (
-    "DB_BATCH_SIZE",
-    "EXTRACT_WORKERS",
-    "EXTRACT_MIN_WORDS",
-    "WARC_MAX_SIZE",
-    "CLUSTER_SHINGLE_WORDS",
-    "CLUSTER_NUM_PERM",
-    "DOWNLOAD_MAXSIZE",
-    "REDIRECT_MAX_TIMES",
-    "URLLENGTH_LIMIT",
-    "NEWSARCHIVE_ROBOTSTXT_MAXSIZE",
-    "NEWSARCHIVE_SITEMAP_DEPTH",
-)
-_FLOATS = (
-    "DB_FLUSH_INTERVAL",
-    "NEWSARCHIVE_PROGRESS_INTERVAL",
-    "DOWNLOAD_DELAY",
-    "CLUSTER_THRESHOLD",
-    "NEWSARCHIVE_REDIS_HEARTBEAT",
-    "NEWSARCHIVE_REDIS_WORKER_TIMEOUT",
-    "NEWSARCHIVE_REDIS_IDLE_TIME",
-    "NEWSARCHIVE_REDIS_RUN_TTL",
-    "DOWNLOAD_TIMEOUT",
-)
+_CMDLINE = SETTINGS_PRIORITIES["cmdline"]
 
 
 def check_settings(settings: Settings) -> None:
     """Refuse, with one clear message, the settings a crawl would otherwise fail on midway:
-    malformed numbers, an unknown revisit mode or clock, bad extraction or clustering options, a
-    database that cannot be opened or whose schema is not at this newsarchive's revision.
-    Opening an empty database creates its schema."""
+    values of the wrong type or out of range, an unknown revisit mode or clock, bad extraction
+    or clustering options, a WARC prefix or directory that cannot be used, a database that
+    cannot be opened or written or whose schema is not at this newsarchive's revision. Opening
+    an empty database creates its schema (its directory must exist)."""
     from crawler.clustering.signatures import cluster_options
-    from crawler.core.datadir import settings_database_url
+    from crawler.core.datadir import settings_database_url, settings_warc_dir
     from crawler.extraction.options import ExtractOptions
     from crawler.middlewares.guard import AllowList
     from crawler.services.frontier import REVISIT_MODES, crawl_clock
-    from storage.db.engine import SchemaMismatch, open_database
+    from crawler.setting_checks import check_directory
+    from storage.db.engine import SchemaMismatch, check_writable, open_database
+    from storage.warc import check_prefix
 
-    for name in _INTEGERS:
-        try:
-            settings.getint(name)
-        except ValueError:
-            raise SettingError(f"{name} must be a whole number, got {settings[name]!r}") from None
-    for name in _FLOATS:
-        try:
-            settings.getfloat(name)
-        except ValueError:
-            raise SettingError(f"{name} must be a number, got {settings[name]!r}") from None
+    check_values(settings, [name for name in settings if settings.getpriority(name) == _CMDLINE])
     if settings.get("NEWSARCHIVE_REVISIT") not in REVISIT_MODES:
         raise SettingError(
             f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}, "
@@ -124,8 +111,13 @@ def check_settings(settings: Settings) -> None:
         raise SettingError(f"clustering settings: {exc}") from None
     try:
         AllowList(settings.getlist("NEWSARCHIVE_GUARD_ALLOW"))
+        check_prefix(settings.get("WARC_PREFIX"))
     except ValueError as exc:
         raise SettingError(str(exc)) from None
+    if settings.getbool("WARC_ENABLED"):
+        check_directory("WARC_DIR", settings_warc_dir(settings))
+    if settings.get("JOBDIR"):
+        check_directory("JOBDIR", Path(settings.get("JOBDIR")))
     redis_url = settings.get("NEWSARCHIVE_REDIS_URL")
     if redis_url:
         _check_distributed(settings, redis_url)
@@ -136,13 +128,18 @@ def check_settings(settings: Settings) -> None:
 
             # workers started together would otherwise race to create the schema
             with distributed.migration_lock(redis_url, settings.get("NEWSARCHIVE_REDIS_PREFIX")):
-                open_database(url).dispose()
+                engine = open_database(url, make_dirs=False)
         else:
-            open_database(url).dispose()
+            engine = open_database(url, make_dirs=False)
+        try:
+            if settings.getbool("DB_ENABLED"):
+                check_writable(engine)
+        finally:
+            engine.dispose()
     except SchemaMismatch as exc:
         raise SettingError(str(exc)) from None
     except Exception as exc:  # any driver's error: the message is what the user needs
-        raise SettingError(f"cannot use the database {url!r}: {exc}") from None
+        raise SettingError(" ".join(str(exc).split())) from None
 
 
 def _check_distributed(settings: Settings, url: str) -> None:
@@ -178,7 +175,10 @@ class _NoTracebackForUnreachableRobots(logging.Filter):
 
 
 def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
-    """Crawl `story` to the end (blocking: starts and stops the reactor) and return the stats."""
+    """Crawl `story` to the end (blocking: starts and stops the reactor) and return the stats.
+
+    SIGINT and SIGTERM stop it as `crawler.stopping` says; the stats then name the signal
+    (`shutdown/signal`). A crawl that raises instead of ending raises `CrawlFailed`."""
     from spiders.story import StorySpider
 
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(
@@ -186,7 +186,16 @@ def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(StorySpider)
-    process.crawl(crawler, story=story)
-    process.start()
+    failures: list[Failure] = []
+    process.crawl(crawler, story=story).addErrback(failures.append)
+    stop = stop_crawls_on_signals(process)
+    try:
+        process.start(install_signal_handlers=False)
+    finally:
+        stop.restore()
+    if failures:
+        failure = failures[0]
+        logger.error("The crawl failed:\n%s", failure.getTraceback())
+        raise CrawlFailed(f"{type(failure.value).__name__}: {failure.value}")
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())

@@ -93,15 +93,31 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def write_csv(rows: Iterable[Mapping[str, Any]], stream: TextIO) -> int:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes as the start of a formula (OWASP, "CSV Injection")."""
+
+
+def neutralised(cell: str) -> str:
+    """A text cell a spreadsheet shows as text: one that starts like a formula gets a leading
+    single quote, as OWASP recommends (`=HYPERLINK(…)` becomes `'=HYPERLINK(…)`)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], stream: TextIO, *, raw: bool = False) -> int:
     """RFC 4180 CSV: a header row, CRLF line ends, fields quoted when they hold a comma, a quote
     or a line break (quotes doubled). Null is an empty field, booleans `true`/`false`, lists a
-    JSON array, dates ISO 8601. `stream` must be opened with `newline=""`."""
+    JSON array, dates ISO 8601. Text that starts like a formula is `neutralised`, unless `raw`.
+    `stream` must be opened with `newline=""`."""
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(NAMES)
     count = 0
     for row in rows:
-        writer.writerow([_csv_value(value) for value in complete(row).values()])
+        writer.writerow(
+            [
+                _csv_value(value) if raw or not isinstance(value, str) else neutralised(value)
+                for value in complete(row).values()
+            ]
+        )
         count += 1
     return count
 

@@ -173,6 +173,13 @@ GZIP_LEVEL = 6
 0.6 % more bytes."""
 
 
+def check_prefix(prefix: str) -> None:
+    """Raise ValueError unless `prefix` can start a file name in the WARC directory (nothing that
+    would put the file elsewhere, such as `../x`)."""
+    if not prefix or any(sep in prefix for sep in ("/", "\\", os.sep)):
+        raise ValueError(f"WARC_PREFIX must be a non-empty file name part, got {prefix!r}")
+
+
 class WarcWriter:
     """Appends HTTP exchanges to size-rotated WARC/1.1 files in one directory.
 
@@ -200,8 +207,7 @@ class WarcWriter:
         gzip: bool = True,
         warcinfo: Mapping[str, str] | None = None,
     ) -> None:
-        if not prefix or any(sep in prefix for sep in ("/", "\\", os.sep)):
-            raise ValueError(f"prefix must be a non-empty file name part, got {prefix!r}")
+        check_prefix(prefix)
         if max_size <= 0:
             raise ValueError(f"max_size must be positive, got {max_size}")
         self.directory = Path(directory)

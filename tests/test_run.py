@@ -21,12 +21,13 @@ def test_defaults_are_polite(tmp_path: Path) -> None:
 
 
 def test_overrides_win_and_values_are_typed_by_scrapy(tmp_path: Path) -> None:
+    contact = "NEWSARCHIVE_CONTACT_URL=https://me.example/?a=b"  # a value may hold '='
     settings = crawl_settings(
-        tmp_path, "sqlite:///x.db", ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "A=b=c"]
+        tmp_path, "sqlite:///x.db", ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", contact]
     )
     assert settings.getfloat("DOWNLOAD_DELAY") == 0
     assert settings.getbool("AUTOTHROTTLE_ENABLED") is False
-    assert settings["A"] == "b=c"
+    assert settings["NEWSARCHIVE_CONTACT_URL"] == "https://me.example/?a=b"
     assert settings["DB_URL"] == "sqlite:///x.db"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -39,7 +40,14 @@ USAGE = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # while the verb's modules were being imported
+        sys.stderr.write("newsarchive: interrupted\n")
+        return 130
+
+
+def _main(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if args else 2
@@ -48,8 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     verb, rest = args[0], args[1:]
     if verb not in VERBS:
-        sys.stderr.write(f"newsarchive: unknown verb {verb!r}\n\n{USAGE}")
+        close = difflib.get_close_matches(verb, VERBS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        sys.stderr.write(
+            f"newsarchive: unknown verb {verb!r}: {hint}`newsarchive --help` lists them\n"
+        )
         return 2
-    module = importlib.import_module(f"crawler.cli.{verb}")
-    code: int = module.main(rest)
-    return code
+    from crawler.cli.errors import run_verb
+
+    def verb_main(verb_args: Sequence[str] | None) -> int:
+        code: int = importlib.import_module(f"crawler.cli.{verb}").main(verb_args)
+        return code
+
+    return run_verb(f"newsarchive {verb}", verb_main, rest)

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from crawler import settings
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
+from crawler.cli.errors import one_error_path
 from crawler.clustering.signatures import ClusterOptions
 from crawler.core.clusters import Cluster
 from crawler.services.clusters import ClusterUpdate, update_clusters
@@ -28,8 +29,9 @@ def _threshold(value: str) -> float:
     return number
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Group copies of the same text across publishers (syndication, wire "
         "stories) and list the groups with their publishers and dates.",

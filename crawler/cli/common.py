@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from crawler.core.datadir import DB_ENV, database_url
-from storage.db.engine import DatabaseNotFound, SchemaMismatch, open_database
+from storage.db.engine import (
+    DatabaseNotFound,
+    DatabaseUnusable,
+    SchemaMismatch,
+    check_writable,
+    open_database,
+)
 from storage.db.queries import UnknownPublisher, UnknownStory
 
 REDIS_ENV = "NEWSARCHIVE_REDIS"
@@ -23,16 +30,58 @@ REDIS_PREFIX_ENV = "NEWSARCHIVE_REDIS_PREFIX"
 
 class CliError(Exception):
     """A failure a verb reports as one line, `PROG: message`, and ends with exit status `code`
-    (2: the user asked for something that is not there, 1: something broke)."""
+    (2: a mistake in what the user asked for, or something that is not there; 1: something
+    broke, such as WARC files missing from an archive)."""
 
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(" ".join(message.split()))
         self.code = code
 
     def report(self, prog: str) -> int:
         """Write the message to standard error; the exit status for `main` to return."""
         sys.stderr.write(f"{prog}: {self}\n")
         return self.code
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (`PROG: error: …; see PROG --help`) and exit
+    status 2, as every other mistake a user can make."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}; see {self.prog} --help\n")
+
+
+def output_file(path: Path) -> Path:
+    """Check a `-o FILE` before any work: a file name in a directory that exists, not a
+    directory; a `CliError` (2) otherwise."""
+    if path.is_dir():
+        raise CliError(f"-o {path} is a directory: name a file to write", 2)
+    if not path.parent.is_dir():
+        raise CliError(f"no such directory: {path.parent}", 2)
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write in {path.parent}: permission denied", 2)
+    return path
+
+
+@contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Report a failure to write `path` (an OSError in the block) as a `CliError` that names it:
+    2 for a path the user can fix (no permission, no such directory), 1 for a full disk."""
+    try:
+        yield
+    except OSError as exc:
+        code = 1 if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT) else 2
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}", code) from exc
+
+
+def add_wait_option(parser: argparse.ArgumentParser) -> None:
+    """--wait: for the data directory's lock (crawler/cli/lock.py)."""
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another newsarchive process is writing into the data directory, wait for it "
+        "to finish (default: refuse, exit status 2)",
+    )
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -126,7 +175,7 @@ def existing_database(data_dir: Path, db: str | None) -> Iterator[Engine]:
         engine = open_database(database_url(data_dir, db), create=False)
     except DatabaseNotFound as exc:
         raise CliError(f"{exc}: run a crawl first, or point --data/--db at one", 2) from exc
-    except (SchemaMismatch, OperationalError) as exc:
+    except (SchemaMismatch, DatabaseUnusable) as exc:
         raise unusable_database(exc) from exc
     try:
         yield engine
@@ -136,22 +185,30 @@ def existing_database(data_dir: Path, db: str | None) -> Iterator[Engine]:
         engine.dispose()
 
 
-def check_schema(data_dir: Path, db: str | None) -> None:
-    """Refuse with a `CliError` a database whose schema is not at this newsarchive's revision
-    (2), or that cannot be reached (1), before starting work that would open it later; a
-    database not made yet is fine."""
+def writable_database(data_dir: Path, db: str | None) -> Engine:
+    """The engine of the database a writing verb (`ingest`, `verify --repair`) works on, made
+    if it is not there yet (its directory is not): a `CliError` (2) unless it can be opened at
+    this newsarchive's revision and written."""
     try:
-        open_database(database_url(data_dir, db), create=False).dispose()
-    except DatabaseNotFound:
-        return
-    except (SchemaMismatch, OperationalError) as exc:
+        engine = open_database(database_url(data_dir, db), make_dirs=False)
+    except (SchemaMismatch, DatabaseUnusable) as exc:
         raise unusable_database(exc) from exc
+    return takes_writes(engine)
 
 
-def unusable_database(exc: SchemaMismatch | OperationalError) -> CliError:
-    """The `CliError` for a database that cannot be used: a schema at another revision than
-    this newsarchive's (2: `newsarchive db upgrade` or another newsarchive is the answer), or
-    one that cannot be reached (1)."""
-    if isinstance(exc, SchemaMismatch):
-        return CliError(str(exc), 2)
-    return CliError(f"cannot open the database: {exc.orig}", 1)
+def takes_writes(engine: Engine) -> Engine:
+    """`engine`, once `check_writable` has passed; else it is disposed of and a `CliError` (2)
+    says why the database cannot be written."""
+    try:
+        check_writable(engine)
+    except DatabaseUnusable as exc:
+        engine.dispose()
+        raise unusable_database(exc) from exc
+    return engine
+
+
+def unusable_database(exc: SchemaMismatch | DatabaseUnusable) -> CliError:
+    """The `CliError` (2) for a database that cannot be used: a schema at another revision than
+    this newsarchive's (`newsarchive db upgrade`, or another newsarchive, is the answer), a URL,
+    driver, server or file that does not work."""
+    return CliError(str(exc), 2)

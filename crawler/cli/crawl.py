@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from crawler.cli.common import (
+    CliError,
+    CliParser,
     add_data_options,
     add_redis_option,
     add_setting_option,
+    add_wait_option,
     redis_prefix,
 )
+from crawler.cli.errors import one_error_path
+from crawler.cli.lock import data_dir_lock
 from crawler.core.datadir import database_url
-from crawler.core.story import StoryError, load_story
-from crawler.run import SettingError, check_settings, crawl_settings, run_crawl
+from crawler.core.story import load_story
+from crawler.run import CrawlFailed, check_settings, crawl_settings, run_crawl
+from crawler.stopping import SIGNAL_STAT, exit_status
+
+PROG = "newsarchive crawl"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="newsarchive crawl",
+    parser = CliParser(
+        prog=PROG,
         description="Crawl the sources of a story: every response is archived to WARC files, "
         "every article extracted and stored. Run it again to pick up new coverage.",
     )
@@ -43,21 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-L", "--loglevel", default=None, help="log level (default: INFO, or LOG_LEVEL)"
     )
+    add_wait_option(parser)
     return parser
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit status: 0 finished, 1 failed or no source could be fetched, 2 a mistake in the
+    story file, options or settings, or the data directory in use; 128 + N stopped by signal N
+    (130: Ctrl-C)."""
     args = build_parser().parse_args(argv)
-    try:
-        story = load_story(args.story)
-    except StoryError as exc:
-        print(f"newsarchive crawl: {exc}", file=sys.stderr)
-        return 2
-    try:
-        settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings)
-    except SettingError as exc:
-        print(f"newsarchive crawl: {exc}", file=sys.stderr)
-        return 2
+    story = load_story(args.story)
+    settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings)
     if args.revisit:
         settings.set("NEWSARCHIVE_REVISIT", args.revisit, priority="cmdline")
     if args.loglevel:
@@ -68,14 +74,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         distributed.enable(settings, args.redis)
         # $NEWSARCHIVE_REDIS_PREFIX replaces the default; -s NEWSARCHIVE_REDIS_PREFIX wins over it
         settings.set("NEWSARCHIVE_REDIS_PREFIX", redis_prefix(), priority="project")
-    try:
+    # distributed workers on one machine may share a data directory (crawler/cli/lock.py)
+    verb = "crawl --redis" if args.redis else "crawl"
+    with data_dir_lock(args.data, verb, wait=args.wait, shared=bool(args.redis)):
         check_settings(settings)
-    except SettingError as exc:
-        print(f"newsarchive crawl: {exc}", file=sys.stderr)
-        return 2
-    stats = run_crawl(story, settings)
+        try:
+            stats = run_crawl(story, settings)
+        except CrawlFailed as exc:
+            raise CliError(f"the crawl failed: {exc} (see the log above)", 1) from exc
+    return crawl_status(stats, story.name)
+
+
+def crawl_status(stats: Mapping[str, Any], story: str) -> int:
+    """The exit status of a crawl of `story` that ended with these stats."""
+    stopped_by = stats.get(SIGNAL_STAT)
+    if isinstance(stopped_by, str):
+        return exit_status(signal.Signals[stopped_by])
     if not stats.get("downloader/response_count"):
-        print(f"newsarchive crawl: {nothing_fetched(stats, story.name)}", file=sys.stderr)
+        print(f"{PROG}: {nothing_fetched(stats, story)}", file=sys.stderr)
         return 1
     return 0 if stats.get("finish_reason") == "finished" else 1
 

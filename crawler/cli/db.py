@@ -9,16 +9,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from sqlalchemy import make_url
-from sqlalchemy.exc import OperationalError
-
-from crawler.cli.common import CliError, add_data_options, unusable_database
+from crawler.cli.common import CliError, CliParser, add_data_options, unusable_database
+from crawler.cli.errors import one_error_path
 from crawler.core.datadir import database_url
 from storage.db.engine import (
     DatabaseNotFound,
+    DatabaseUnusable,
     SchemaMismatch,
     SchemaState,
     open_database,
+    parse_url,
     schema_state,
     upgrade_database,
 )
@@ -27,7 +27,7 @@ PROG = "newsarchive db"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG, description="Show or upgrade the revision of the database's schema."
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -47,11 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     url = database_url(args.data, args.db)
-    shown = make_url(url).render_as_string(hide_password=True)
     try:
+        shown = parse_url(url).render_as_string(hide_password=True)
         if args.action == "upgrade":
             print(f"{shown}: {run_upgrade(url)}")
         else:
@@ -65,7 +66,7 @@ def run_upgrade(url: str) -> str:
     """Bring the database at `url` to the latest revision; what was done, in words."""
     try:
         before, after = upgrade_database(url)
-    except (SchemaMismatch, OperationalError) as exc:
+    except (SchemaMismatch, DatabaseUnusable) as exc:
         raise unusable_database(exc) from exc
     if not before.current:
         return f"created at revision {', '.join(after.current)}"
@@ -82,7 +83,7 @@ def current_state(url: str) -> SchemaState:
         return exc.state
     except DatabaseNotFound as exc:
         raise CliError(f"{exc}: run a crawl or `newsarchive db upgrade` first", 2) from exc
-    except OperationalError as exc:
+    except DatabaseUnusable as exc:
         raise unusable_database(exc) from exc
     try:
         return schema_state(engine)

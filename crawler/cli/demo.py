@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.core.datadir import warc_dir
+from crawler.cli.common import CliError, CliParser
+from crawler.cli.crawl import crawl_status
+from crawler.cli.errors import one_error_path
+from crawler.cli.lock import data_dir_lock
+from crawler.core.datadir import lock_file, warc_dir
 from crawler.core.story import load_story
-from crawler.run import crawl_settings, run_crawl
+from crawler.run import check_settings, crawl_settings, run_crawl
 from crawler.simweb import SimWeb
 
 MARKER = ".newsarchive-demo"
@@ -28,10 +31,12 @@ LOCAL_SETTINGS = [
     "NEWSARCHIVE_PROGRESS_INTERVAL=2",
 ]
 
+PROG = "newsarchive demo"
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="newsarchive demo",
+    parser = CliParser(
+        prog=PROG,
         description="Serve the built-in simulated news web on 127.0.0.1 and crawl the demo "
         "story from it. Nothing leaves this machine.",
     )
@@ -55,38 +60,55 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def prepare(data: Path) -> str | None:
-    """Make `data` ready for a fresh demo; the reason it cannot be used, if so."""
-    if data.exists() and any(data.iterdir()):
-        if not (data / MARKER).exists():
-            return f"{data} is not empty and was not made by the demo: choose another --data"
-        shutil.rmtree(data)
-    data.mkdir(parents=True, exist_ok=True)
-    (data / MARKER).write_text("made by `newsarchive demo`; rerunning the demo replaces it\n")
+    """Why `data` cannot hold a fresh demo, or None: it must be a directory that is empty (but
+    for its lock) or made by an earlier demo."""
+    if data.exists() and not data.is_dir():
+        return f"{data} is not a directory: choose another --data"
+    others = data.exists() and any(p != lock_file(data) for p in data.iterdir())
+    if others and not (data / MARKER).exists():
+        return f"{data} is not empty and was not made by the demo: choose another --data"
     return None
 
 
+def clear(data: Path) -> None:
+    """Empty a demo's directory, but for the lock this demo holds, and mark it as the demo's."""
+    for path in data.iterdir():
+        if path == lock_file(data):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    (data / MARKER).write_text("made by `newsarchive demo`; rerunning the demo replaces it\n")
+
+
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.extra < 0:
+        raise CliError(f"--extra must be 0 or more, got {args.extra}", 2)
     problem = prepare(args.data)
     if problem:
-        print(f"newsarchive demo: {problem}", file=sys.stderr)
-        return 2
-    with SimWeb(extra_articles=args.extra) as web:
-        story_path = args.data / "story.toml"
-        story_path.write_text(web.story_toml())
-        story = load_story(story_path)
-        print(f"Simulated news web: {len(web.publishers)} publishers on 127.0.0.1")
-        for publisher in web.publishers:
-            print(f"  {publisher.name:<24} {publisher.base_url}")
-        # always the demo's own SQLite file, whatever $NEWSARCHIVE_DB says
-        db_url = f"sqlite:///{(args.data / 'newsarchive.db').resolve()}"
-        settings = crawl_settings(args.data, db_url, LOCAL_SETTINGS)
-        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
-        started = time.monotonic()
-        stats = run_crawl(story, settings)
-        elapsed = time.monotonic() - started
-    report(args.data, db_url, story.name, stats, elapsed)
-    return 0 if stats.get("finish_reason") == "finished" else 1
+        raise CliError(problem, 2)
+    # always the demo's own SQLite file, whatever $NEWSARCHIVE_DB says
+    db_url = f"sqlite:///{(args.data / 'newsarchive.db').resolve()}"
+    settings = crawl_settings(args.data, db_url, LOCAL_SETTINGS)
+    settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    with data_dir_lock(args.data, "demo"):
+        clear(args.data)
+        check_settings(settings)
+        with SimWeb(extra_articles=args.extra) as web:
+            story_path = args.data / "story.toml"
+            story_path.write_text(web.story_toml())
+            story = load_story(story_path)
+            print(f"Simulated news web: {len(web.publishers)} publishers on 127.0.0.1")
+            for publisher in web.publishers:
+                print(f"  {publisher.name:<24} {publisher.base_url}")
+            started = time.monotonic()
+            stats = run_crawl(story, settings)
+            elapsed = time.monotonic() - started
+        report(args.data, db_url, story.name, stats, elapsed)
+    return crawl_status(stats, story.name)
 
 
 def report(data: Path, db_url: str, story: str, stats: dict[str, object], elapsed: float) -> None:

@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
+from crawler.cli.errors import one_error_path
 from crawler.cli.history import load_history, when
 from crawler.versions.diff import VersionDiff, as_json, render, version_diff
 from storage.db.queries import (
@@ -24,8 +25,9 @@ from storage.db.queries import (
 PROG = "newsarchive diff"
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Show word by word how an article's title and text changed between two "
         "versions: in colour on a terminal, else as [-removed-]{+added+}.",

@@ -3,13 +3,21 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, add_filter_options, existing_database
+from crawler.cli.common import (
+    CliError,
+    CliParser,
+    add_data_options,
+    add_filter_options,
+    existing_database,
+    output_file,
+    writing_to,
+)
+from crawler.cli.errors import one_error_path
 from storage import export as formats
 from storage.atomic import replacing
 from storage.db import queries
@@ -18,8 +26,9 @@ from storage.db.queries import ArticleFilter, ExportRow
 PROG = "newsarchive export"
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Write the latest version of each stored article (or every version) as JSON "
         "Lines, CSV or Parquet.",
@@ -28,9 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--format",
         choices=formats.FORMATS,
-        default="jsonl",
-        help="jsonl (default): one JSON object per line; csv: RFC 4180 with a header row; "
-        "parquet: typed columns (needs -o)",
+        default=None,
+        help="jsonl: one JSON object per line; csv: RFC 4180 with a header row; parquet: typed "
+        "columns (needs -o). Default: from -o's suffix (.jsonl, .ndjson, .csv, .parquet), else "
+        "jsonl",
     )
     parser.add_argument(
         "-o",
@@ -39,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="FILE",
         help="where to write ('-', the default, is standard output); a file appears only once "
         "the export is complete",
+    )
+    parser.add_argument(
+        "--csv-raw",
+        action="store_true",
+        help="CSV: write cells as stored, even those a spreadsheet would run as a formula "
+        "(starting with =, +, -, @, tab or CR; by default they get a leading ')",
     )
     add_filter_options(parser)
     parser.add_argument(
@@ -50,11 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="one row per version of each article, oldest first, instead of only the latest",
     )
     args = parser.parse_args(argv)
-    output = None if args.output == "-" else Path(args.output)
-    if output is not None and not output.parent.is_dir():
-        sys.stderr.write(f"{PROG}: no such directory: {output.parent}\n")
-        return 2
-    if output is None and args.format == "parquet":
+    output = None if args.output == "-" else output_file(Path(args.output))
+    fmt = output_format(args.format, output)
+    if args.csv_raw and fmt != "csv":
+        raise CliError(f"--csv-raw is for CSV, and this export is {fmt}", 2)
+    if output is None and fmt == "parquet":
         sys.stderr.write(f"{PROG}: --format parquet needs -o FILE\n")
         return 2
     filters = ArticleFilter(
@@ -69,9 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with existing_database(args.data, args.db) as engine:
             rows = queries.article_rows(engine, filters, all_versions=args.all_versions)
             if output is None:
-                count = write(args.format, rows, sys.stdout)
+                count = write(fmt, rows, sys.stdout, csv_raw=args.csv_raw)
             else:
-                count = write_atomically(args.format, rows, output)
+                count = write_atomically(fmt, rows, output, csv_raw=args.csv_raw)
     except CliError as exc:
         return exc.report(PROG)
     where = "standard output" if output is None else str(output)
@@ -80,13 +96,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def write(fmt: str, rows: Iterable[ExportRow], stream: Any) -> int:
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+"""The format a file name's suffix stands for."""
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".br")
+
+
+def output_format(fmt: str | None, output: Path | None) -> str:
+    """The export's format: `--format` if given, else the one `-o`'s suffix names, else jsonl.
+    A `--format` that contradicts the suffix, a suffix that names no format, or one of a
+    compressed file (which the export would not compress) is a `CliError` (2)."""
+    if output is None:
+        return fmt or "jsonl"
+    suffix = output.suffix.lower()
+    if suffix in COMPRESSED:
+        raise CliError(
+            f"-o {output.name}: the export is not compressed; write to standard output and "
+            f"compress that, e.g. `newsarchive export … | gzip > {output.name}`",
+            2,
+        )
+    named = SUFFIXES.get(suffix)
+    if fmt is None:
+        if named is None and suffix:
+            raise CliError(
+                f"-o {output.name}: {suffix} is none of the export's formats' suffixes "
+                f"({', '.join(SUFFIXES)}): give --format to write that file anyway",
+                2,
+            )
+        return named or "jsonl"
+    if named is not None and named != fmt:
+        raise CliError(f"--format {fmt} does not match -o {output.name}: change one of them", 2)
+    return fmt
+
+
+def write(fmt: str, rows: Iterable[ExportRow], stream: Any, *, csv_raw: bool = False) -> int:
     """Write `rows` in format `fmt` to `stream`: a text stream for jsonl and csv (opened with
     `newline=""` for csv), a binary one for parquet."""
     if fmt == "jsonl":
         return formats.write_jsonl(rows, stream)
     if fmt == "csv":
-        return formats.write_csv(rows, stream)
+        return formats.write_csv(rows, stream, raw=csv_raw)
     return formats.write_parquet(rows, stream)
 
 
@@ -97,8 +145,10 @@ _OPEN: dict[str, dict[str, str]] = {
 }
 
 
-def write_atomically(fmt: str, rows: Iterable[ExportRow], path: Path) -> int:
+def write_atomically(
+    fmt: str, rows: Iterable[ExportRow], path: Path, *, csv_raw: bool = False
+) -> int:
     """Write to a hidden temporary file beside `path` and rename it into place when complete, so
     an interrupted export leaves `path` as it was."""
-    with replacing(path, **_OPEN[fmt]) as stream:
-        return write(fmt, rows, stream)
+    with writing_to(path), replacing(path, **_OPEN[fmt]) as stream:
+        return write(fmt, rows, stream, csv_raw=csv_raw)

@@ -13,16 +13,20 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from crawler.cli.common import CliParser
+from crawler.cli.errors import one_error_path
 from crawler.core.article import Article
 from crawler.core.page import PageInput
 from crawler.extraction.extract import extract
 from crawler.extraction.options import FAVORS, ExtractOptions
 
+PROG = "newsarchive extract"
+
 
 def _parser() -> argparse.ArgumentParser:
     defaults = ExtractOptions()
-    parser = argparse.ArgumentParser(
-        prog="newsarchive extract",
+    parser = CliParser(
+        prog=PROG,
         description="Extract the article from one HTML file and print it as JSON. "
         "Exit status: 0 article printed, 1 not an article, 2 the file cannot be read.",
     )
@@ -73,6 +77,7 @@ def _as_json(url: str, article: Article, extractor: str) -> dict[str, object]:
     }
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -11,7 +10,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
+from crawler.cli.errors import one_error_path
 from crawler.versions.diff import word_diff
 from storage.db import queries
 from storage.db.queries import ArticleHistory, UnknownUrl, VersionRow
@@ -19,8 +19,9 @@ from storage.db.queries import ArticleHistory, UnknownUrl, VersionRow
 PROG = "newsarchive history"
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="List the versions of an article: when each was first and last seen, and "
         "how many words it added and removed.",

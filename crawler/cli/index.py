@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from crawler.cli.common import CliParser, output_file
+from crawler.cli.errors import one_error_path
 from crawler.core.datadir import warc_dir
 from storage.cdxj import update_index
 
 PROG = "newsarchive index"
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Write a sorted CDXJ index of every WARC file in DIR/warc, as pywb and "
         "ReplayWeb.page read it. Only files the previous index does not name are read.",
@@ -42,9 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not source.is_dir():
         sys.stderr.write(f"{PROG}: no WARC directory {source}: run a crawl first\n")
         return 2
-    if args.output is not None and not output.parent.is_dir():
-        sys.stderr.write(f"{PROG}: no such directory: {output.parent}\n")
-        return 2
+    if args.output is not None:
+        output_file(output)
     update = update_index(source, output, rebuild=args.rebuild)
     dropped = f", {len(update.dropped)} gone" if update.dropped else ""
     sys.stderr.write(

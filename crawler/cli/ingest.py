@@ -17,14 +17,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
-
-from crawler.cli.common import CliError, add_data_options
+from crawler.cli.common import (
+    CliError,
+    CliParser,
+    add_data_options,
+    add_wait_option,
+    writable_database,
+)
+from crawler.cli.errors import one_error_path
+from crawler.cli.lock import data_dir_lock
 from crawler.cli.options import add_extract_options, extract_options
-from crawler.core.datadir import database_url, warc_dir
-from crawler.core.story import StoryError, load_story
+from crawler.core.datadir import warc_dir
+from crawler.core.story import load_story
 from crawler.services.ingest import Ingester, ingest_files
-from storage.db.engine import open_database
+from crawler.stopping import finish_then_stop
 from storage.db.repository import Repository
 from storage.recompress import gzipped_whole, recompress
 
@@ -32,7 +38,7 @@ PROG = "newsarchive ingest"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Add the response, resource and revisit records of WARC (1.0, 1.1, 0.17, "
         "0.18) and ARC files to the database, their pages extracted as in a crawl (with the "
@@ -71,49 +77,60 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="print progress on standard error this often (0: never; default 5)",
     )
+    add_wait_option(parser)
     return parser
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        files = _check_files(args.files)
-        options, _ = extract_options(args)
-        story = load_story(args.story) if args.story is not None else None
-        directory = warc_dir(args.data)
-        pairs = []
-        for path in files:
-            copy = _recompressed(path, directory)  # with or without --copy: a copy is needed
-            if copy is not None:
-                pairs.append((copy, copy.name))
-            elif args.copy:
-                pairs.append((_copy_in(path, directory), path.name))
-            else:
-                pairs.append((path, str(path)))
-    except StoryError as exc:
-        return CliError(str(exc), 2).report(PROG)
-    except CliError as exc:
-        return exc.report(PROG)
-    args.data.mkdir(parents=True, exist_ok=True)
-    try:
-        engine = open_database(database_url(args.data, args.db))
-    except OperationalError as exc:
-        return CliError(f"cannot open the database: {exc.orig}", 1).report(PROG)
-    ingester = Ingester(
-        Repository(engine),
-        warc_dir=directory,
-        story=story,
-        options=options,
-        workers=args.workers,
-        batch_size=args.batch_size,
-        progress_interval=args.progress,
-    )
-    try:
-        reports = ingest_files(ingester, pairs, out=print)
-    finally:
-        ingester.close()
-        engine.dispose()
+    if args.workers < 1 or args.batch_size < 1:
+        raise CliError("--workers and --batch-size must be 1 or more", 2)
+    files = _check_files(args.files)
+    options, _ = extract_options(args)
+    story = load_story(args.story) if args.story is not None else None
+    directory = warc_dir(args.data)
+    with data_dir_lock(args.data, "ingest", wait=args.wait):
+        engine = writable_database(args.data, args.db)  # refused before any file is copied
+        try:
+            pairs = _targets(files, directory, copy=args.copy)
+            with finish_then_stop(PROG) as stop:
+                ingester = Ingester(
+                    Repository(engine),
+                    warc_dir=directory,
+                    story=story,
+                    options=options,
+                    workers=args.workers,
+                    batch_size=args.batch_size,
+                    progress_interval=args.progress,
+                    stop=lambda: stop.requested,
+                )
+                try:
+                    reports = ingest_files(ingester, pairs, out=print)
+                finally:
+                    ingester.close()
+        finally:
+            engine.dispose()
+    if stop.status is not None:
+        sys.stderr.write(f"{PROG}: interrupted; ingest the same files again to go on\n")
+        return stop.status
     return 0 if all(r.clean for r in reports) else 1
+
+
+def _targets(files: Sequence[Path], directory: Path, *, copy: bool) -> list[tuple[Path, str]]:
+    """Each file to read, with the name its captures record: a recompressed copy of a file
+    gzipped whole (with or without --copy: a copy is needed), the copy made by --copy, else the
+    file where it is."""
+    pairs = []
+    for path in files:
+        recompressed = _recompressed(path, directory)
+        if recompressed is not None:
+            pairs.append((recompressed, recompressed.name))
+        elif copy:
+            pairs.append((_copy_in(path, directory), path.name))
+        else:
+            pairs.append((path, str(path)))
+    return pairs
 
 
 def _check_files(paths: Sequence[Path]) -> list[Path]:

@@ -9,18 +9,29 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from crawler import settings as defaults
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import (
+    CliError,
+    CliParser,
+    add_data_options,
+    add_wait_option,
+    existing_database,
+)
+from crawler.cli.errors import one_error_path
+from crawler.cli.lock import data_dir_lock
 from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import warc_dir as warc_directory
 from crawler.extraction.extract import extractor_name
 from crawler.extraction.options import ExtractOptions
 from crawler.services.reextract import Summary, reextract
+from crawler.stopping import finish_then_stop
+from storage.db.engine import check_writable
+from storage.db.reextract import story_definitions
 
 PROG = "newsarchive reextract"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Extract every archived HTML response again from the WARC files (no "
         "network), with this version of the extractor and the extraction options given, and "
@@ -51,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="extraction processes (default: EXTRACT_WORKERS, else one per core)",
     )
     add_extract_options(parser)
+    add_wait_option(parser)
     parser.add_argument(
         "--batch-size",
         type=int,
@@ -86,16 +98,25 @@ def _moment(value: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        chosen, workers = extract_options(args, args.workers)
-        if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
-            raise CliError("--batch-size and --limit must be 1 or more", 2)
+    chosen, workers = extract_options(args, args.workers)
+    if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
+        raise CliError("--batch-size and --limit must be 1 or more", 2)
+    if workers < 0:
+        raise CliError(f"--workers must be 0 (one per core) or more, got {workers}", 2)
+    with (
+        data_dir_lock(args.data, "reextract", wait=args.wait, create=False),
+        existing_database(args.data, args.db) as engine,
+    ):
+        check_writable(engine)
+        if args.story is not None:
+            story_definitions(engine, args.story)  # an unknown story: one line, before any work
         sys.stderr.write(
             f"{PROG}: {extractor_name()}, options {chosen.digest} ({_described(chosen)})\n"
         )
-        with existing_database(args.data, args.db) as engine:
+        with finish_then_stop(PROG) as stop:
             summary = reextract(
                 engine,
                 warc_directory(args.data),
@@ -107,13 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 batch_size=args.batch_size,
                 limit=args.limit,
                 progress_interval=args.progress,
+                stop=lambda: stop.requested,
             )
-    except CliError as exc:
-        return exc.report(PROG)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted; run it again to go on where it stopped\n")
-        return 130
     sys.stdout.write(report(summary))
+    if stop.status is not None:
+        sys.stderr.write(f"{PROG}: interrupted; run it again to go on where it stopped\n")
+        return stop.status
     return 1 if summary.errors else 0
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import (
+    CliError,
+    CliParser,
+    add_data_options,
+    existing_database,
+    output_file,
+    writing_to,
+)
+from crawler.cli.errors import one_error_path
 from crawler.report.render import render_report
 from crawler.services.report import MOST_EDITED, report_data
 from storage.atomic import replacing
@@ -15,8 +22,9 @@ from storage.atomic import replacing
 PROG = "newsarchive report"
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Write one self-contained HTML page about a story: a coverage timeline, "
         "the publishers, syndication clusters, the most edited articles with their changes, and "
@@ -38,16 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.most_edited < 0:
         parser.error("--most-edited must be 0 or more")
 
+    output_file(args.output)
     try:
         with existing_database(args.data, args.db) as engine:
             data = report_data(engine, args.story, most_edited=args.most_edited)
         html = render_report(data)
-        try:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            with replacing(args.output) as stream:
-                stream.write(html)
-        except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}", 1) from exc
+        with writing_to(args.output), replacing(args.output) as stream:
+            stream.write(html)
     except CliError as exc:
         return exc.report(PROG)
     sys.stderr.write(

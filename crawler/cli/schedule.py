@@ -4,7 +4,10 @@ Each round is `newsarchive crawl` in a child process, because Twisted's reactor 
 started twice in one process. The child runs in a process group of its own, so that Ctrl-C in
 the terminal reaches only this loop: the first SIGINT or SIGTERM lets the running round finish
 (its WARC file closed properly) and ends the loop, or ends it at once between rounds; a second one
-is passed on to the crawl as SIGINT, which Scrapy takes as "stop gracefully now".
+is passed on to the crawl as SIGINT, on which it finishes the pages in flight and stops.
+
+The schedule holds the data directory's lock for its whole life and hands it to each round
+(crawler/cli/lock.py): a second schedule or crawl of the same data directory is refused.
 """
 
 from __future__ import annotations
@@ -22,10 +25,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, add_setting_option, check_schema
+from crawler.cli.common import CliParser, add_data_options, add_setting_option, add_wait_option
+from crawler.cli.errors import one_error_path
+from crawler.cli.lock import LOCK_FD_ENV, data_dir_lock
+from crawler.core.datadir import database_url
 from crawler.core.revisit import parse_duration
-from crawler.core.story import StoryError, load_story
+from crawler.core.story import load_story
+from crawler.run import check_settings, crawl_settings
+from crawler.stopping import exit_status
 
 PROG = "newsarchive schedule"
 CRAWL_COMMAND: tuple[str, ...] = (sys.executable, "-m", "crawler", "crawl")
@@ -52,7 +61,7 @@ def positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Crawl a story again and again: each round runs `newsarchive crawl` with "
         "the options given, then waits until the next round is due. SIGINT or SIGTERM stops "
@@ -77,23 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rounds", type=positive, metavar="N", help="stop after N rounds (default: never)"
     )
+    add_wait_option(parser)
     return parser
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        load_story(args.story)  # each round reads it again: edits apply from the next round
-    except StoryError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    try:
-        check_schema(args.data, args.db)  # rather than every round failing on it
-    except CliError as exc:
-        return exc.report(PROG)
-    command = [*CRAWL_COMMAND, *crawl_options(args)]
-    with Stopper() as stopper:
-        return Schedule(command, args.every, args.rounds, stopper).run()
+    load_story(args.story)  # each round reads it again: edits apply from the next round
+    settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings)
+    with data_dir_lock(args.data, "schedule", wait=args.wait) as lock:
+        check_settings(settings)  # rather than every round failing on it
+        command = [*CRAWL_COMMAND, *crawl_options(args)]
+        with Stopper() as stopper:
+            return Schedule(command, args.every, args.rounds, stopper, lock).run()
 
 
 def crawl_options(args: argparse.Namespace) -> list[str]:
@@ -131,6 +137,8 @@ class Stopper:
 
     def __init__(self) -> None:
         self.requests = 0
+        self.signum: int | None = None
+        """The first signal received."""
         self.child: subprocess.Popen[bytes] | None = None
         self._wake, self._wakeup = socket.socketpair()
 
@@ -152,8 +160,15 @@ class Stopper:
     def stopping(self) -> bool:
         return self.requests > 0
 
+    @property
+    def status(self) -> int:
+        """The schedule's exit status once stopped: 128 + the first signal's number."""
+        return exit_status(self.signum or signal.SIGINT)
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.requests += 1
+        if self.signum is None:
+            self.signum = signum
         name = signal.Signals(signum).name
         if self.child is None:
             message = f"{name}: stopping"
@@ -180,16 +195,23 @@ class Schedule:
     rather than overlapping it, since two crawls of one story would fetch and store twice."""
 
     def __init__(
-        self, command: list[str], every: timedelta, rounds: int | None, stopper: Stopper
+        self,
+        command: list[str],
+        every: timedelta,
+        rounds: int | None,
+        stopper: Stopper,
+        lock: int | None = None,
     ) -> None:
         self.command = command
         self.every = every
         self.rounds = rounds
         self.stopper = stopper
+        self.lock = lock
+        """The data directory's lock, which each round's crawl inherits (crawler/cli/lock.py)."""
 
     def run(self) -> int:
-        """Run rounds until stopped or `rounds` are done. 0 when stopped by a signal; after
-        `rounds`, 0 if the last round succeeded, else 1."""
+        """Run rounds until stopped or `rounds` are done. Stopped by a signal: 128 + its number
+        (130 for SIGINT); after `rounds`, 0 if the last round succeeded, else 1."""
         log(f"every {self.every}: {shlex.join(self.command)}")
         for number in itertools.count(1):
             started = time.monotonic()
@@ -204,14 +226,18 @@ class Schedule:
             if self.stopper.stopping:
                 break
         log("stopped")
-        return 0
+        return self.stopper.status
 
     def round(self, number: int) -> int:
         """Run one crawl to its end, with its output going where ours goes; its exit status."""
         log(f"round {number} started")
         started = time.monotonic()
         # stdin closed: a background process group reading the terminal would be stopped.
-        child = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, process_group=0)
+        inherit: dict[str, Any] = {}
+        if self.lock is not None:
+            env = {**os.environ, LOCK_FD_ENV: str(self.lock)}
+            inherit = {"pass_fds": (self.lock,), "env": env}
+        child = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, process_group=0, **inherit)
         self.stopper.child = child
         try:
             code = child.wait()

@@ -3,13 +3,19 @@ edits that added or removed a match (docs/search.md)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, add_filter_options, existing_database
+from crawler.cli.common import (
+    CliError,
+    CliParser,
+    add_data_options,
+    add_filter_options,
+    existing_database,
+)
+from crawler.cli.errors import one_error_path
 from crawler.cli.history import when
 from crawler.core.search import QueryError, parse
 from crawler.services.search import Change, ChangeKind, changes
@@ -23,8 +29,9 @@ BOLD_YELLOW = "\x1b[1;33m"
 RESET = "\x1b[0m"
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Search the title and text of the archived articles: their current "
         "versions, every version, or the edits that added or removed a match.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import errno
 import socket
 import sys
@@ -11,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
+from crawler.cli.errors import one_error_path
 from crawler.core.datadir import database_url, warc_dir
 
 PROG = "newsarchive serve"
@@ -21,8 +21,9 @@ HOST = "127.0.0.1"
 """Only this machine: the archive is not published by accident."""
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Browse the archive in a web browser: stories, publishers, articles, their "
         "versions and diffs, captures, the archived pages replayed, and search. Runs Datasette "

@@ -3,7 +3,6 @@ every URL the last crawl of each story met."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter
@@ -11,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
+from crawler.cli.errors import one_error_path
 from crawler.core.datadir import warc_dir
 from storage.db import queries
 from storage.db.flags import flagged_files
@@ -21,8 +21,9 @@ PROG = "newsarchive status"
 COLUMNS = ("captures", "articles", "relevant", "WARC files", "WARC size")
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG, description="Counts of captures, articles and WARC files, per publisher."
     )
     add_data_options(parser)

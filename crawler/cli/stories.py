@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
+from crawler.cli.errors import one_error_path
 from crawler.cli.history import when
 from storage.db.stories import StorySummary, story_summaries
 
@@ -17,8 +17,9 @@ PROG = "newsarchive stories"
 HEADER = ("story", "publishers", "articles", "relevant", "versions", "captures", "last crawl")
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="List the stories in the database: publishers watched, articles judged, "
         "relevant ones, their versions, the publishers' captures, and the last crawl.",

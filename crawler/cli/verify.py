@@ -7,19 +7,28 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
-from crawler.cli.common import CliError, add_data_options
+from crawler.cli.common import (
+    CliError,
+    CliParser,
+    add_data_options,
+    add_wait_option,
+    takes_writes,
+    unusable_database,
+)
+from crawler.cli.errors import one_error_path
+from crawler.cli.lock import data_dir_lock
 from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import database_url, warc_dir
 from crawler.core.story import Story, StoryError, load_story
 from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import is_capture
 from crawler.services.recover import Reconciled, Reconciler
-from storage.db.engine import DatabaseNotFound, open_database
+from storage.db.engine import DatabaseNotFound, DatabaseUnusable, open_database
 from storage.recover import RecoveredFile, files_to_reconcile, recover_open_files
 from storage.verify import Report, verify
 
@@ -42,7 +51,7 @@ class Progress:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Check every WARC file (records whole, mandatory headers, digests), every "
         "capture's pointer into them, revisits' references and unfinished files. Exit status: "
@@ -63,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         "and linked to the story as in a crawl",
     )
     add_extract_options(parser)
+    add_wait_option(parser)
     return parser
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     directory = warc_dir(args.data)
@@ -74,12 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CliError(f"no WARC directory {directory}: point --data at a crawl's data", 2)
         story = _story(args.story) if args.story else None
         options, _ = extract_options(args)
-        engine = _database(args.data, args.db)
-        try:
-            return _run(directory, engine, story, options, repair=args.repair)
-        finally:
-            if engine is not None:
-                engine.dispose()
+        # only a repair writes: a check may run beside a crawl
+        lock = data_dir_lock(args.data, "verify --repair", wait=args.wait)
+        with lock if args.repair else nullcontext():
+            engine = _database(args.data, args.db, writable=args.repair)
+            try:
+                return _run(directory, engine, story, options, repair=args.repair)
+            finally:
+                if engine is not None:
+                    engine.dispose()
     except CliError as exc:
         return exc.report(PROG)
 
@@ -91,17 +105,18 @@ def _story(path: Path) -> Story:
         raise CliError(str(exc), 2) from exc
 
 
-def _database(data: Path, db: str | None) -> Engine | None:
+def _database(data: Path, db: str | None, *, writable: bool) -> Engine | None:
     """The crawl's database, or None (with a note) when there is none: the files alone are
-    checked then."""
+    checked then. A repair needs to write it."""
     url = database_url(data, db)
     try:
-        return open_database(url, create=False)
+        engine = open_database(url, create=False)
     except DatabaseNotFound as exc:
         sys.stderr.write(f"{PROG}: {exc}: checking the WARC files only\n")
         return None
-    except OperationalError as exc:
-        raise CliError(f"cannot open the database: {exc.orig}", 1) from exc
+    except DatabaseUnusable as exc:
+        raise unusable_database(exc) from exc
+    return takes_writes(engine) if writable else engine
 
 
 def _run(

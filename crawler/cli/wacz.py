@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from crawler import __version__
-from crawler.cli.common import CliError, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database, output_file
+from crawler.cli.errors import one_error_path
 from crawler.cli.index import count_warc_files
 from crawler.core.datadir import warc_dir
 from storage.db.replay import StoryFiles, story_files
@@ -19,8 +19,9 @@ from storage.warc import OPEN_SUFFIX
 PROG = "newsarchive wacz"
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Package a story's WARC files, their index and its articles as a WACZ file.",
     )
@@ -35,9 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="list only the articles judged relevant as pages (the WARC files are the same)",
     )
     args = parser.parse_args(argv)
-    if not args.output.parent.is_dir():
-        sys.stderr.write(f"{PROG}: no such directory: {args.output.parent}\n")
-        return 2
+    output_file(args.output)
     try:
         with existing_database(args.data, args.db) as engine:
             files = story_files(engine, args.story, relevant_only=args.relevant_only)

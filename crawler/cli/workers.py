@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from crawler.cli.common import CliError, add_redis_option, redis_prefix
+from crawler.cli.common import CliError, CliParser, add_redis_option, redis_prefix
+from crawler.cli.errors import one_error_path
 
 if TYPE_CHECKING:
     from crawler.distributed.runs import FrontierInfo
@@ -18,7 +19,7 @@ PROG = "newsarchive workers"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Show the runs of distributed crawls (running, interrupted, finished but not "
         "cleaned up; when their keys expire), their workers (host, pid, started, last heartbeat, "
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -54,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         distributed.check(args.redis)
     except distributed.RedisUnavailable as exc:
-        raise CliError(str(exc), 1) from None
+        raise CliError(str(exc), 2) from None
     import redis
 
     from crawler.distributed.coordinator import Keys

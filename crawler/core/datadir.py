@@ -45,3 +45,9 @@ def warc_dir(data_dir: Path) -> Path:
 def settings_warc_dir(settings: SettingsLike) -> Path:
     """The WARC directory of a crawl with these Scrapy settings (`WARC_DIR`, else DIR/warc)."""
     return Path(settings.get("WARC_DIR") or warc_dir(settings_data_dir(settings)))
+
+
+def lock_file(data_dir: Path) -> Path:
+    """The file whose `flock` one writing process of the data directory holds (a crawl,
+    `schedule`, `ingest`, `reextract`, `verify --repair`); it names that process."""
+    return data_dir / "newsarchive.lock"

@@ -122,7 +122,8 @@ def load_story(path: str | Path) -> Story:
 def parse_story(raw: bytes | str, path: str | Path = "<story>") -> Story:
     """Validate story TOML given as text; `path` is only used in error messages."""
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        # utf-8-sig: a byte order mark, which some editors write at the start, is not TOML
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise StoryError(path, None, f"not UTF-8 text (byte {exc.start})") from exc
     try:

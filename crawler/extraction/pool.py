@@ -4,6 +4,12 @@ Extraction is CPU-bound, so it runs in worker processes. They are started by mul
 fork server (forking a process that runs threads or a reactor is unsafe), quiet trafilatura's
 logging (outcomes are counted instead), and exit when the process that started them dies, even
 by SIGKILL, instead of waiting for work for ever and keeping the fork server alive.
+
+Ctrl-C in a terminal sends SIGINT to the whole process group, workers included. A worker that
+took it as a KeyboardInterrupt would hand the page it was extracting back as that exception and
+break the pool; so workers ignore SIGINT, and the process that started them decides when to
+stop: it lets the pages in flight finish, and the workers end with it. (SIGTERM still ends a
+worker: the pool itself terminates its workers with it once one has died.)
 """
 
 from __future__ import annotations
@@ -12,14 +18,29 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
 
 
-def extraction_pool(workers: int) -> ProcessPoolExecutor:
+class ExtractionPool(ProcessPoolExecutor):
+    """A process pool that, left by an exception (a second Ctrl-C, say), drops the work not
+    started yet instead of doing it all first; the work in flight still finishes."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.shutdown(wait=True, cancel_futures=exc_type is not None)
+
+
+def extraction_pool(workers: int) -> ExtractionPool:
     """A pool of `workers` extraction processes (at least one) tied to this process's life."""
-    return ProcessPoolExecutor(
+    return ExtractionPool(
         max_workers=max(1, workers),
         mp_context=multiprocessing.get_context("forkserver"),
         initializer=_start_worker,
@@ -28,7 +49,8 @@ def extraction_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _start_worker(parent_pid: int) -> None:
-    """In a worker: quiet the extractors and die with the parent."""
+    """In a worker: ignore Ctrl-C, quiet the extractors and die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     quiet_extractors()
     threading.Thread(
         target=_exit_with, args=(parent_pid,), name="exit-with-parent", daemon=True

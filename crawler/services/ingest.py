@@ -124,8 +124,12 @@ class Ingester:
         parser: Parser | None = None,
         progress_interval: float = 5.0,
         err: TextIO | None = None,
+        stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.repo = repo
+        self.stop = stop
+        """True once the run is to stop (a Ctrl-C): after the batch being written, a file is
+        left with `error` set, and no other file is started."""
         self.warc_dir = warc_dir
         self.story = story
         self.options = options or ExtractOptions()
@@ -164,6 +168,9 @@ class Ingester:
                 if len(batch) >= self.batch_size:
                     self._write(report, batch)
                     batch = []
+                    if self.stop():
+                        report.error = "interrupted: ingest it again to go on"
+                        break
                 now = time.monotonic()
                 if self.progress_interval and now - last_shown >= self.progress_interval:
                     last_shown = now
@@ -256,7 +263,11 @@ def ingest_files(
     out: Callable[[str], None],
 ) -> list[FileReport]:
     """Ingest each (path, stored name), resolve deferred revisits, and print each summary."""
-    reports = [ingester.ingest(path, name) for path, name in files]
+    reports = []
+    for path, name in files:
+        if ingester.stop():
+            break
+        reports.append(ingester.ingest(path, name))
     ingester.finish()
     for report in reports:
         out(report.summary())

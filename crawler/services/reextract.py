@@ -175,12 +175,14 @@ def reextract(
     batch_size: int = 500,
     limit: int | None = None,
     progress_interval: float = 10.0,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Summary:
     """Extract the selected captures again with `options` and store what changed.
 
     `force` extracts captures that this extractor and these options extracted already, too.
     `limit` stops after the batch in which that many captures were taken (batches hold whole
-    articles). An unknown `story` raises `UnknownStory`.
+    articles). Once `stop()` is true (a Ctrl-C) no batch is started: the one being extracted is
+    still written. An unknown `story` raises `UnknownStory`.
     """
     summary = Summary()
     definitions = story_definitions(engine, story)
@@ -196,6 +198,8 @@ def reextract(
     with extraction_pool(workers or os.cpu_count() or 1) as pool:
         running: tuple[list[CaptureToExtract], list[Future[list[Done]]], list[Done]] | None = None
         for batch in _batches(captures, batch_size, limit):
+            if stop():
+                break
             submitted = _submit(pool, batch, warc_dir, options, summary)
             if running is not None:
                 _write(repo, *running, stories, summary)

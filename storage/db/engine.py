@@ -22,9 +22,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, column, create_engine, event, false, func, select, table
+from sqlalchemy import update as update_rows
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -43,6 +44,17 @@ that a fresh try of the whole transaction sees the outcome of."""
 _WRITE = "newsarchive_write"
 """Execution option marking a connection whose transaction will write (BEGIN IMMEDIATE on
 SQLite)."""
+
+
+class DatabaseUnusable(RuntimeError):
+    """The database at a URL cannot be used: the URL does not parse, names a driver that is not
+    installed or a directory that does not exist, the server does not answer, the file is not a
+    database, or (`check_writable`) it cannot be written. The message is one line."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot use the database {url}: {reason}")
 
 
 class DatabaseNotFound(LookupError):
@@ -90,21 +102,23 @@ class SchemaMismatch(RuntimeError):
         super().__init__(message)
 
 
-def open_database(url: str, *, create: bool = True) -> Engine:
+def open_database(url: str, *, create: bool = True, make_dirs: bool = True) -> Engine:
     """An engine for `url` whose schema is at the latest migration.
 
     An empty database is created at the latest migration; with `create=False` it raises
     `DatabaseNotFound` instead, as does a SQLite file that does not exist: read-only commands must
-    not leave empty files. An existing database at another revision raises `SchemaMismatch`.
+    not leave empty files. A SQLite file's directory is made when missing, unless `make_dirs` is
+    false (the verbs: a mistyped --db must not leave directories behind). An existing database at
+    another revision raises `SchemaMismatch`; one that cannot be used, `DatabaseUnusable`.
     """
-    sa_url = make_url(url)
+    sa_url = parse_url(url)
     shown = sa_url.render_as_string(hide_password=True)
     path = _sqlite_path(sa_url)
     if path is not None:
         if not create and not path.exists():
             raise DatabaseNotFound(shown)
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(sa_url)
+        _sqlite_directory(path, shown, make=make_dirs)
+    engine = _engine(sa_url, shown)
     try:
         state = schema_state(engine)
         if not state.current:
@@ -113,10 +127,75 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             state = _create(engine)
         if not state.at_head:
             raise SchemaMismatch(shown, state)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseUnusable(shown, error_text(exc)) from exc
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def parse_url(url: str) -> URL:
+    """`url` as a SQLAlchemy URL; `DatabaseUnusable` when it is not one."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise DatabaseUnusable(
+            repr(url), "not a database URL (sqlite:///FILE, postgresql+psycopg://USER@HOST/DB)"
+        ) from None
+
+
+def check_writable(engine: Engine) -> None:
+    """Raise `DatabaseUnusable` unless the database takes writes: a read-only SQLite file, a
+    read-only PostgreSQL session or role fail here, before a crawl starts, rather than at its
+    first write. The probe is an UPDATE of no row, rolled back."""
+    version = table("alembic_version", column("version_num"))
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin() as transaction:
+                conn.execute(
+                    update_rows(version).where(false()).values(version_num=version.c.version_num)
+                )
+                transaction.rollback()
+    except DBAPIError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnusable(shown, f"it cannot be written: {error_text(exc)}") from exc
+
+
+def error_text(exc: DBAPIError) -> str:
+    """The driver's message of a database error, on one line (psycopg's have several)."""
+    return " ".join(str(exc.orig if exc.orig is not None else exc).split())
+
+
+def _sqlite_directory(path: Path, shown: str, *, make: bool) -> None:
+    """Make sure a SQLite file can be made at `path`: its directory exists (made if `make`)."""
+    if path.is_dir():
+        raise DatabaseUnusable(shown, f"{path} is a directory")
+    if path.parent.is_dir():
+        return
+    if not make:
+        raise DatabaseUnusable(shown, f"no such directory: {path.parent}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnusable(shown, f"cannot make {path.parent}: {exc.strerror}") from exc
+
+
+def _engine(url: URL, shown: str) -> Engine:
+    """`make_engine`, with a dialect or driver that is not installed as `DatabaseUnusable`."""
+    try:
+        return make_engine(url)
+    except NoSuchModuleError:
+        raise DatabaseUnusable(shown, f"no database dialect {url.drivername!r}") from None
+    except ImportError as exc:
+        extra = (
+            "; pip install 'newsarchive[postgres]'"
+            if url.get_backend_name() == "postgresql"
+            else ""
+        )
+        raise DatabaseUnusable(shown, f"its driver is not installed ({exc}){extra}") from None
 
 
 def make_engine(url: str | URL) -> Engine:
@@ -151,14 +230,18 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
 
 
 def upgrade_database(url: str) -> tuple[SchemaState, SchemaState]:
-    """`upgrade` the database at `url`, which may be empty (or a SQLite file not made yet)."""
-    sa_url = make_url(url)
+    """`upgrade` the database at `url`, which may be empty (or a SQLite file not made yet, in a
+    directory that exists: none is made)."""
+    sa_url = parse_url(url)
+    shown = sa_url.render_as_string(hide_password=True)
     path = _sqlite_path(sa_url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(sa_url)
+        _sqlite_directory(path, shown, make=False)
+    engine = _engine(sa_url, shown)
     try:
         return upgrade(engine)
+    except DBAPIError as exc:
+        raise DatabaseUnusable(shown, error_text(exc)) from exc
     finally:
         engine.dispose()
 

@@ -75,9 +75,12 @@ def test_two_rounds_pass_the_options_through(
     data = tmp_path / "data"
     args = [str(story), "--every", "1s", "--rounds", "2", "--data", str(data), "--db", "sqlite://"]
     started = time.monotonic()
-    assert schedule.main([*args, "--revisit", "all", "-s", "DOWNLOAD_DELAY=0", "-s", "X=1"]) == 0
+    settings = ["-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=1"]
+    assert schedule.main([*args, "--revisit", "all", *settings]) == 0
     assert time.monotonic() - started >= 1  # the second round waited until it was due
-    options = f"{story} --data {data} --db sqlite:// --revisit all -s DOWNLOAD_DELAY=0 -s X=1"
+    options = (
+        f"{story} --data {data} --db sqlite:// --revisit all -s DOWNLOAD_DELAY=0 -s RETRY_TIMES=1"
+    )
     assert lines(notes) == [f"start {options}", "done", f"start {options}", "done"]
     log = capfd.readouterr().err
     for expected in ("round 1 started", "round 1 finished: exit status 0 after", "next round at",
@@ -90,7 +93,8 @@ def test_failed_rounds_are_logged_and_the_loop_goes_on(
     story: Path, notes: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(schedule, "CRAWL_COMMAND", fake_crawl(notes, code=3))
-    assert schedule.main([str(story), "--every", "0.1s", "--rounds", "2"]) == 1
+    data = ["--data", str(story.parent / "data")]
+    assert schedule.main([str(story), "--every", "0.1s", "--rounds", "2", *data]) == 1
     assert lines(notes).count("done") == 2
     log = capfd.readouterr().err
     assert "round 1 failed: exit status 3 after" in log
@@ -101,14 +105,18 @@ def test_bad_options_run_no_round(
     story: Path, notes: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(schedule, "CRAWL_COMMAND", fake_crawl(notes))
+    data = ["--data", str(story.parent / "data")]
+    assert schedule.main([str(story), "--every", "1h", *data, "-s", "DOWNLOAD_DELEY=0"]) == 2
+    assert "unknown setting DOWNLOAD_DELEY: did you mean DOWNLOAD_DELAY?" in capfd.readouterr().err
     story.write_text("name = 'Not A Slug'\n")
-    assert schedule.main([str(story), "--every", "1h"]) == 2
+    assert schedule.main([str(story), "--every", "1h", *data]) == 2
     assert "name: must be a slug" in capfd.readouterr().err
     for every in ("0s", "soon"):
         with pytest.raises(SystemExit) as exited:
-            schedule.main([str(story), "--every", every])
+            schedule.main([str(story), "--every", every, *data])
         assert exited.value.code == 2
     assert not notes.exists()
+    assert not (story.parent / "data").exists()
 
 
 # --- signals -------------------------------------------------------------------------------------
@@ -121,8 +129,9 @@ def run(story: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
 
     def start(crawl: tuple[str, str], *options: str) -> subprocess.Popen[str]:
+        data = ("--data", str(story.parent / "data"))
         process = subprocess.Popen(
-            [sys.executable, "-c", RUN_SCHEDULE, *crawl, str(story), *options],
+            [sys.executable, "-c", RUN_SCHEDULE, *crawl, str(story), *data, *options],
             cwd=ROOT,
             stderr=subprocess.PIPE,
             text=True,
@@ -167,7 +176,7 @@ def test_a_signal_between_rounds_stops_at_once(
     time.sleep(0.3)  # into the sleep that follows the line (a signal before it is no test)
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=5) == 0
+    assert process.wait(timeout=5) == 128 + signal.SIGTERM
     assert time.monotonic() - sent < 1
     assert [line.split()[0] for line in lines(notes)] == ["start", "done"]
     rest = process.communicate()[1]
@@ -182,7 +191,7 @@ def test_a_signal_during_a_round_lets_it_finish_then_stops(
     process = run(fake_crawl(notes, seconds=1.5), "--every", "1s")
     wait_for(lambda: bool(lines(notes)))
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
+    assert process.wait(timeout=10) == 128 + signal.SIGTERM
     assert [line.split()[0] for line in lines(notes)] == ["start", "done"]  # no second round
     log = process.communicate()[1]
     assert "SIGTERM: stopping when this round has finished" in log
@@ -202,7 +211,7 @@ def test_ctrl_c_twice_passes_sigint_to_the_crawl(
     assert process.poll() is None
     assert len(lines(notes)) == 1  # the crawl, in a group of its own, did not get it
     os.killpg(process.pid, signal.SIGINT)
-    assert process.wait(timeout=10) == 0
+    assert process.wait(timeout=10) == 130
     assert [line.split()[0] for line in lines(notes)] == ["start", "interrupted"]
     log = process.communicate()[1]
     assert "SIGINT: asking the crawl to stop now (SIGINT)" in log
