@@ -11,6 +11,7 @@ BENCHMARKS = {
     "warcread": "reading WARC files: warcio vs fastwarc vs the ingest scanner (MB/s)",
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
     "extract-quality": "extraction precision/recall/F1 on the AEB pages, ours vs plain trafilatura",
+    "access": "walls found on open articles (false positives) and the detector's CPU per page",
     "workers": "one crawl process vs one and two workers sharing a Redis frontier (pages/s)",
     "crawl": "the whole crawl on the AEB pages served locally vs fetching only vs extraction alone",
     "reextract": "newsarchive reextract on an archive of AEB pages vs extraction alone",

@@ -24,6 +24,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "warcread": (["--pages", "2000", "--repeat", "3"], ["--pages", "200", "--repeat", "1"]),
     "clusters": (["--extra", "500"], ["--extra", "100"]),
     "extract-quality": (["--repeat", "3"], ["--repeat", "1"]),
+    "access": ([], ["--limit", "40"]),
     "crawl": (["--pages", "1000"], ["--quick"]),
     "reextract": (["--pages", "1000"], ["--quick"]),
     "workers": (["--extra", "1000"], ["--extra", "100"]),

@@ -145,3 +145,74 @@ def test_an_invalid_revisit_table_is_a_clear_error(table: str, field: str, words
         parse_story(VALID.replace("[match]", f"[revisit]\n{table}\n\n[match]"))
     assert caught.value.field == field
     assert words in str(caught.value)
+
+
+def test_archive_and_versions_defaults() -> None:
+    story = parse_story(VALID)
+    assert story.archive.noarchive == "flag"
+    assert story.versions.ignore == ()
+    assert story.versions.min_changed_words == 1
+    assert story.versions.truncated_below == 0.5
+
+
+def test_archive_and_versions_tables() -> None:
+    story = parse_story(
+        VALID.replace(
+            "[match]",
+            '[archive]\nnoarchive = "obey"\n\n'
+            "[versions]\n"
+            "ignore = ['[\\d,]+ views', \"Updated \\\\d+ minutes? ago\"]\n"
+            "min_changed_words = 3\ntruncated_below = 1\n\n[match]",
+        )
+    )
+    assert story.archive.noarchive == "obey"
+    rules = story.versions
+    assert [p.pattern for p in rules.ignore] == [r"[\d,]+ views", r"Updated \d+ minutes? ago"]
+    assert rules.ignored("1,234 VIEWS") and rules.ignored("updated 5 minutes ago")
+    assert not rules.ignored("The video had 1,234 views.")  # a whole line, not a part of one
+    assert (rules.min_changed_words, rules.truncated_below) == (3, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "words"),
+    [
+        ('[archive]\nnoarchive = "skip"', "archive.noarchive", '"flag", "obey", "ignore"'),
+        ("[archive]\nnoarchive = true", "archive.noarchive", "must be one of"),
+        ('[archive]\nrobots = "obey"', "archive.robots", "unknown field"),
+        ('archive = "obey"', "archive", "must be a table"),
+        ('[versions]\nignore = "views"', "versions.ignore", "list of strings"),
+        ('[versions]\nignore = ["ok", ""]', "versions.ignore[1]", "non-empty string"),
+        ('[versions]\nignore = ["ok", "(views"]', "versions.ignore[1]", "not a regular expression"),
+        ('[versions]\nignore = [".*"]', "versions.ignore[0]", "every paragraph"),
+        ("[versions]\nmin_changed_words = 0", "versions.min_changed_words", "at least 1"),
+        ("[versions]\nmin_changed_words = 1.5", "versions.min_changed_words", "whole number"),
+        ("[versions]\ntruncated_below = 0", "versions.truncated_below", "more than 0"),
+        ("[versions]\nsame_paragraph = 0.5", "versions.same_paragraph", "unknown field"),
+        ("[versions]\ntruncated_below = 2", "versions.truncated_below", "at most 1"),
+        ('[versions]\ntruncated_below = "half"', "versions.truncated_below", "must be a number"),
+        ("[versions]\nignored = []", "versions.ignored", "unknown field"),
+    ],
+)
+def test_an_invalid_archive_or_versions_table_is_a_clear_error(
+    table: str, field: str, words: str
+) -> None:
+    with pytest.raises(StoryError) as caught:
+        parse_story(VALID.replace("[match]", f"{table}\n\n[match]"))
+    assert caught.value.field == field
+    assert words in str(caught.value)
+
+
+def test_a_bad_ignore_pattern_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "story.toml"
+    path.write_text(
+        VALID.replace(
+            "[match]", "[versions]\nignore = [\n  'fine',\n  '(\\d+ views',\n]\n\n[match]"
+        )
+    )
+    with pytest.raises(StoryError) as caught:
+        load_story(path)
+    line = path.read_text().splitlines().index("  '(\\d+ views',") + 1
+    assert str(caught.value) == (
+        f"{path}: versions.ignore[1]: is not a regular expression: missing ), unterminated "
+        f"subpattern (position 0) in '(\\d+ views', on line {line}"
+    )

@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.core.revisit import RevisitPolicy, parse_duration
+from crawler.core.rights import NOARCHIVE_POLICIES, ArchivePolicy
 from crawler.core.urls import host_of, normalise_url
+from crawler.core.versioning import VersionRules, compile_ignore
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
@@ -67,6 +69,8 @@ class Story:
     since: date | None = None
     until: date | None = None
     revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
+    archive: ArchivePolicy = field(default_factory=ArchivePolicy)
+    versions: VersionRules = field(default_factory=VersionRules)
     definition: str | None = field(default=None, compare=False, repr=False)
     """The TOML text the story was read from (None for a story built in code): the database keeps
     it, so that re-extraction can judge relevance again without the file."""
@@ -85,8 +89,22 @@ class Story:
         return next((s for s in self.sources if s.host == host), None)
 
 
-_TOP_KEYS = {"name", "title", "since", "until", "match", "sources", "revisit"}
+_TOP_KEYS = {
+    "name",
+    "title",
+    "since",
+    "until",
+    "match",
+    "sources",
+    "revisit",
+    "archive",
+    "versions",
+}
 _REVISIT_KEYS = {"first", "factor", "max", "age_factor", "stop_after"}
+_ARCHIVE_KEYS = {"noarchive"}
+_VERSIONS_KEYS = {"ignore", "min_changed_words", "truncated_below"}
+_PROSE = "Officials said on Tuesday that the plan would be published in full next week."
+"""A line of ordinary prose: an ignore pattern that matches it would leave out every paragraph."""
 _MATCH_KEYS = {"all", "any", "none"}
 _SOURCE_KEYS = {"name", "url", "feeds", "sitemaps", "follow"}
 
@@ -112,12 +130,13 @@ def parse_story(raw: bytes | str, path: str | Path = "<story>") -> Story:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StoryError(path, None, f"not valid TOML: {exc}") from exc
-    return replace(_Parser(path).story(data), definition=text)
+    return replace(_Parser(path, text).story(data), definition=text)
 
 
 class _Parser:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, text: str = "") -> None:
         self.path = path
+        self.text = text
 
     def fail(self, fieldname: str | None, problem: str) -> StoryError:
         return StoryError(self.path, fieldname, problem)
@@ -227,6 +246,8 @@ class _Parser:
             since=since,
             until=until,
             revisit=self.revisit(data.get("revisit", {})),
+            archive=self.archive(data.get("archive", {})),
+            versions=self.versions(data.get("versions", {})),
         )
 
     def revisit(self, table: Any) -> RevisitPolicy:
@@ -251,6 +272,64 @@ class _Parser:
             return RevisitPolicy(**values)
         except ValueError as exc:
             raise self.fail("revisit", str(exc)) from exc
+
+    def archive(self, table: Any) -> ArchivePolicy:
+        if not isinstance(table, dict):
+            raise self.fail("archive", "must be a table ([archive])")
+        self.unknown_keys(table, _ARCHIVE_KEYS, "archive.")
+        policy = table.get("noarchive", "flag")
+        if policy not in NOARCHIVE_POLICIES:
+            choices = ", ".join(f'"{p}"' for p in NOARCHIVE_POLICIES)
+            raise self.fail("archive.noarchive", f"must be one of {choices}, got {policy!r}")
+        return ArchivePolicy(noarchive=policy)
+
+    def versions(self, table: Any) -> VersionRules:
+        if not isinstance(table, dict):
+            raise self.fail("versions", "must be a table ([versions])")
+        self.unknown_keys(table, _VERSIONS_KEYS, "versions.")
+        values: dict[str, Any] = {}
+        patterns = self.string_list(table.get("ignore"), "versions.ignore")
+        values["ignore"] = tuple(self.ignore(p, i) for i, p in enumerate(patterns))
+        if "min_changed_words" in table:
+            count = table["min_changed_words"]
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                problem = f"must be a whole number of at least 1, got {count!r}"
+                raise self.fail("versions.min_changed_words", problem)
+            values["min_changed_words"] = count
+        for key in ("truncated_below",):
+            if key in table:
+                share = table[key]
+                if (
+                    isinstance(share, bool)
+                    or not isinstance(share, int | float)
+                    or not 0 < share <= 1
+                ):
+                    problem = f"must be a number more than 0 and at most 1, got {share!r}"
+                    raise self.fail(f"versions.{key}", problem)
+                values[key] = float(share)
+        return VersionRules(**values)
+
+    def ignore(self, pattern: str, index: int) -> re.Pattern[str]:
+        fieldname = f"versions.ignore[{index}]"
+        try:
+            compiled = compile_ignore(pattern)
+        except re.error as exc:
+            where = f" (position {exc.pos})" if exc.pos is not None else ""
+            problem = f"is not a regular expression: {exc.msg}{where} in '{pattern}'"
+            raise self.fail(fieldname, problem + self.line_of(pattern)) from exc
+        if compiled.fullmatch(_PROSE):
+            problem = f"'{pattern}' matches a whole line of ordinary prose: it would leave out "
+            raise self.fail(fieldname, problem + "every paragraph" + self.line_of(pattern))
+        return compiled
+
+    def line_of(self, value: str) -> str:
+        """', on line N' of the story file where `value` is written, if it is found there."""
+        basic = value.replace("\\", "\\\\").replace('"', '\\"')
+        quoted = (f"'{value}'", f'"{basic}"')
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            if any(form in line for form in quoted):
+                return f", on line {number}"
+        return ""
 
     def source(self, item: Any, index: int) -> Source:
         prefix = f"sources[{index}]"

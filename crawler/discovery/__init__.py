@@ -17,6 +17,10 @@ class Lead:
     """`<lastmod>` / `<updated>`: the page changed then, so it was published no later."""
     title: str | None = None
     keywords: tuple[str, ...] = field(default=())
+    description: str | None = None
+    """What a feed says of the article, as plain text: its full text (`content:encoded`, Atom
+    `content`) or its summary (RSS `description`, Atom `summary`). A page that shows less is cut
+    (crawler/versions/access.py)."""
 
     def hints(self) -> dict[str, str]:
         """What to carry to the stored page, as strings."""
@@ -29,6 +33,8 @@ class Lead:
             out["title"] = self.title
         if self.keywords:
             out["keywords"] = ", ".join(self.keywords)
+        if self.description:
+            out["description"] = self.description
         return out
 
     def outside(self, since: date | None, until: date | None) -> str | None:

@@ -59,3 +59,24 @@ def test_a_billion_laughs_feed_is_read_without_expanding_its_entities() -> None:
     assert time.monotonic() - started < 1
     assert [lead.url for lead in leads] == ["http://127.0.0.1:8001/a"]
     assert len(leads[0].title or "") < 100
+
+
+def test_descriptions_as_plain_text_full_text_first() -> None:
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Courier</title><link>http://127.0.0.1:9/</link>
+<item><link>http://127.0.0.1:9/a</link><description>A short &lt;b&gt;teaser&lt;/b&gt;.</description>
+  <content:encoded><![CDATA[<p>The whole</p><p>article text.</p>]]></content:encoded></item>
+<item><link>http://127.0.0.1:9/b</link><description>Only a   summary.</description></item>
+<item><link>http://127.0.0.1:9/c</link></item>
+</channel></rss>"""
+    a, b, c = parse_feed(body, "http://127.0.0.1:9/rss.xml", "application/rss+xml")
+    assert a.description == "The whole article text."
+    assert b.description == "Only a summary."
+    assert c.description is None
+    assert b.hints()["description"] == "Only a summary."
+    (atom,) = parse_feed(
+        ATOM.replace(b"</entry>", b"<summary>An Atom summary.</summary></entry>"),
+        "http://127.0.0.1:9/atom.xml",
+    )
+    assert atom.description == "An Atom summary."

@@ -11,8 +11,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from crawler.core.page import PageInput
+from crawler.core.rights import page_rights
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
+from crawler.extraction.access import check_access
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 
@@ -89,9 +91,13 @@ def _page(body: bytes, content_type: str = "text/html") -> PageInput:
 
 
 def _timed_extract(page: PageInput, options: ExtractOptions) -> str | None:
+    """The extraction's reason, after the access and rights checks that follow it ran too."""
     started = time.monotonic()
     extraction = extract(page, options)
+    access = check_access(page, extraction)
+    page_rights(page)
     assert time.monotonic() - started < TIME_LIMIT_S
+    assert "error" not in {e.reason for e in access.evidence}, access.reason
     return extraction.reason
 
 
@@ -112,6 +118,7 @@ def test_extract_never_crashes_on_html(body: bytes, options: ExtractOptions) -> 
     st.sampled_from(["text/html", "text/html; charset=bogus", "application/xhtml+xml"]),
 )
 @example(b"\xff\xfe<\x00h\x00", "text/html")
+@example(b"<html><body><p>a\x0bb</p><div>c\x01</div></body></html>", "text/html")
 @example(b"<?xml version='1.0' encoding='bogus'?><html/>", "application/xhtml+xml")
 def test_extract_never_crashes_on_bytes(body: bytes, content_type: str) -> None:
     reason = _timed_extract(_page(body, content_type), ExtractOptions(min_words=0))
