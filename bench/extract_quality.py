@@ -24,7 +24,10 @@ extracting, and the bench fails if anything tried to open one: extraction must b
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
+import multiprocessing
 import os
 import platform
 import socket
@@ -40,6 +43,7 @@ import trafilatura
 
 from bench import aeb, corpora
 from crawler.core.page import PageInput, decode_html
+from crawler.extraction import extract as extract_module
 from crawler.extraction.extract import extract, extractor_name
 from crawler.extraction.options import ExtractOptions
 
@@ -97,11 +101,16 @@ def ours(page: aeb.Page) -> str:
     )
 
 
-def trafilatura_setting(**kwargs: Any) -> Callable[[Prepared], str]:
-    def run(page: Prepared) -> str:
-        return trafilatura.extract(page.html, url=page.url, **kwargs) or ""
+def _ours_prepared(page: Prepared, options: ExtractOptions) -> str:
+    return ours_on(page.page, options)
 
-    return run
+
+def _trafilatura(page: Prepared, **kwargs: Any) -> str:
+    return trafilatura.extract(page.html, url=page.url, **kwargs) or ""
+
+
+def trafilatura_setting(**kwargs: Any) -> Callable[[Prepared], str]:
+    return functools.partial(_trafilatura, **kwargs)
 
 
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -114,11 +123,51 @@ SETTINGS: dict[str, dict[str, Any]] = {
 SYSTEMS = ("ours", *SETTINGS)
 
 
-def systems_for(corpus: corpora.Corpus, names: Sequence[str]) -> dict[str, Extractor]:
+def _unchanged_text(text: str, *args: object) -> str:
+    return text
+
+
+def _none(*args: object) -> int:
+    return 0
+
+
+RULES: dict[str, tuple[str, Callable[..., object]]] = {
+    "promotions": ("prune_promotions", _none),
+    "teasers": ("prune_teasers", _none),
+    "split-body": ("join_split_body", _none),
+    "embedded-posts": ("unwrap_embedded_posts", _none),
+    "balanced-fallback": ("_declares_an_article", lambda tree: False),
+    "syndication-footer": ("strip_syndication_footer", _unchanged_text),
+    "headline": ("strip_headline", _unchanged_text),
+    "link-blocks": ("link_blocks", lambda tree: frozenset()),
+}
+"""Our rules that `--without NAME` switches off (the name in `crawler.extraction.extract` and
+what stands in for it), to see what each one is worth on every corpus."""
+WITHOUT_OPTIONS = {"precision": {"favor": "balanced"}}
+"""Rules that are options: `--without precision` extracts with `favor='balanced'`."""
+
+
+@contextmanager
+def without(rules: Sequence[str]) -> Iterator[ExtractOptions]:
+    """Our rules `rules` switched off while inside; yields the options to extract with."""
+    values: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        for rule in rules:
+            if rule in WITHOUT_OPTIONS:
+                values.update(WITHOUT_OPTIONS[rule])
+                continue
+            name, stand_in = RULES[rule]
+            stack.enter_context(mock.patch.object(extract_module, name, stand_in))
+        yield ExtractOptions.from_mapping(values)
+
+
+def systems_for(
+    corpus: corpora.Corpus, names: Sequence[str], options: ExtractOptions | None = None
+) -> dict[str, Extractor]:
     out: dict[str, Extractor] = {}
     for name in names:
         if name == "ours":
-            out[name] = lambda p: ours_on(p.page)
+            out[name] = functools.partial(_ours_prepared, options=options or ExtractOptions())
         else:
             extra = {"include_comments": False} if corpus.kind == "snippets" else {}
             out[name] = trafilatura_setting(**SETTINGS[name], **extra)
@@ -140,6 +189,30 @@ def no_network() -> Iterator[list[str]]:
         mock.patch.object(socket, "getaddrinfo", refuse),
     ):
         yield attempts
+
+
+_WORKER_EXTRACTOR: list[Extractor] = []
+
+
+def _timed(page: Prepared) -> tuple[str, str, float]:
+    with no_network() as attempts:
+        started = time.process_time()
+        text = _WORKER_EXTRACTOR[0](page)
+        seconds = time.process_time() - started
+    if attempts:
+        raise RuntimeError(f"tried to use the network: {attempts[:3]}")
+    return page.id, text, seconds
+
+
+def run_parallel(
+    extractor: Extractor, pages: list[Prepared], workers: int
+) -> tuple[dict[str, str], float]:
+    """Predictions in `workers` forked processes, and the mean CPU seconds per page (each call
+    timed in its worker, so the figure is comparable with `run`'s, pool overhead aside)."""
+    _WORKER_EXTRACTOR[:] = [extractor]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        done = pool.map(_timed, pages, chunksize=4)
+    return {key: text for key, text, _ in done}, sum(s for *_, s in done) / max(1, len(done))
 
 
 def run(extractor: Extractor, pages: list[Prepared], repeat: int) -> tuple[dict[str, str], float]:
@@ -188,6 +261,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--repeat", type=int, default=1, help="passes to time (the fastest counts)")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="extract in this many forked processes (CPU is then timed page by page; "
+        "--repeat is ignored)",
+    )
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=sorted({*RULES, *WITHOUT_OPTIONS}),
+        help="switch one of our rules off (repeatable), to see what it is worth",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="where to write the results (default bench/results/extract-quality.json)",
+    )
+    parser.add_argument(
         "--predictions",
         type=Path,
         default=None,
@@ -233,17 +327,29 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"extract-quality: no corpus named {', '.join(args.only)}")
     if note:
         print(f"note: {note}")
+    if args.without:
+        print(f"ours without: {', '.join(args.without)}")
+    with without(args.without) as options:
+        return _score_all(args, dirs, names, options)
+
+
+def _score_all(
+    args: argparse.Namespace, dirs: list[Path], names: list[str], options: ExtractOptions
+) -> int:
 
     results: dict[str, dict[str, Any]] = {}
     for directory in dirs:
         corpus = corpora.load(directory, "aeb" if directory == aeb.DEFAULT_DIR else None)
         prepared = prepare(corpus)
         rows: dict[str, dict[str, Any]] = {}
-        for name, extractor in systems_for(corpus, names).items():
-            with no_network() as attempts:
-                predictions, seconds = run(extractor, prepared, args.repeat)
-            if attempts:
-                raise SystemExit(f"{name} tried to use the network: {attempts[:3]}")
+        for name, extractor in systems_for(corpus, names, options).items():
+            if args.workers > 1:
+                predictions, seconds = run_parallel(extractor, prepared, args.workers)
+            else:
+                with no_network() as attempts:
+                    predictions, seconds = run(extractor, prepared, args.repeat)
+                if attempts:
+                    raise SystemExit(f"{name} tried to use the network: {attempts[:3]}")
             rows[name] = {**report(corpus, predictions), "ms_per_page": seconds * 1000}
             if args.predictions:
                 out = args.predictions / corpus.name
@@ -252,8 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         results[corpus.name] = {"kind": corpus.kind, "pages": len(corpus.pages), "systems": rows}
         print_corpus(corpus, rows)
 
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "extract-quality.json"
+    out = args.output or RESULTS / "extract-quality.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {
@@ -262,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                 "trafilatura": trafilatura.__version__,
                 "corpora": {d.name: str(d) for d in dirs},
                 "repeat": args.repeat,
+                "workers": args.workers,
+                "without": args.without,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "results": results,
             },
