@@ -31,9 +31,11 @@ from crawler.core.normalise import count_words, text_digest
 from crawler.core.page import PageInput, decode_html, not_extractable
 from crawler.extraction.body import join_split_body, unwrap_embedded_posts
 from crawler.extraction.boilerplate import (
+    appeal_blocks,
     link_blocks,
     prune_promotions,
     prune_teasers,
+    strip_appeals,
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
@@ -43,7 +45,8 @@ from crawler.extraction.structured import declared_body, widen
 
 RULES_VERSION = 3
 """The version of our extraction rules, raised whenever they change what is extracted from the
-same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence)."""
+same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
+appeals to subscribe or donate)."""
 _EXTRACTOR = (
     f"newsarchive {__version__} (rules {RULES_VERSION}) / trafilatura {trafilatura.__version__}"
 )
@@ -169,6 +172,7 @@ def _main_text(
     headlines = [title, *(h1.text_content() for h1 in tree.iter("h1"))]
     text = strip_headline(strip_syndication_footer(document.text), headlines)
     text = strip_link_blocks(text, link_blocks(tree))
+    text = strip_appeals(text, appeal_blocks(tree, url))
     declared = declared_body(tree)
     if declared:
         text = widen(text, tree, declared)
