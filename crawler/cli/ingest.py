@@ -22,6 +22,7 @@ from crawler.cli.common import (
     CliParser,
     add_data_options,
     add_wait_option,
+    own_id,
     writable_database,
 )
 from crawler.cli.errors import one_error_path
@@ -104,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     batch_size=args.batch_size,
                     progress_interval=args.progress,
                     stop=lambda: stop.requested,
+                    data_dir=own_id(args.data),
                 )
                 try:
                     reports = ingest_files(ingester, pairs, out=print)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, select, update
 
 from crawler.cli import ingest
 from crawler.cli.verify import main
+from crawler.core.datadir import data_dir_id
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.db.repository import Repository
@@ -47,7 +48,7 @@ def make_archive(tmp_path: Path, db_url: str, *, gzip: bool = True) -> Archive:
     data = tmp_path / "data"
     written = write_archive(data / "warc", pages=3, gzip=gzip)
     engine = open_database(db_url)
-    Repository(engine).write_batch(written.captures, [], None)
+    Repository(engine).write_batch(written.captures, [], None, data_dir=data_dir_id(data))
     return Archive(data, db_url, engine, written)
 
 
