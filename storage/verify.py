@@ -4,7 +4,8 @@ Every WARC file is read record by record (`storage.warcscan`): each gzip member 
 each record must parse, carry the fields WARC 1.1 makes mandatory for its type, hold all the bytes
 it declares, and match its WARC-Block-Digest and WARC-Payload-Digest. Every capture row must point
 at a record that is there: the file exists, the record at its offset has its record ID and length,
-and the same payload digest. Every revisit record must refer to a response record in the archive,
+and the same payload digest. Every revisit record must refer to a response record in the archive
+(or, in a database shared with other data directories, the record of one of their captures),
 every record that is a capture (the door's rule, `captured`) must have a capture row, and no
 `.open` file may be left by a crashed crawl.
 
@@ -216,12 +217,34 @@ class Verifier:
         for name, path in self._files.items():
             if name not in scanned and name not in skipped:
                 self._check_captures(name, self._scan(name, path), [])
-        for file, offset, refers_to in self._revisits:
-            if _short_hash(refers_to) not in self._responses:
+        unresolved = [r for r in self._revisits if _short_hash(r[2]) not in self._responses]
+        # in a database shared by several data directories, a revisit may refer to another's
+        elsewhere = self._stored({refers_to for _, _, refers_to in unresolved})
+        for file, offset, refers_to in unresolved:
+            if refers_to not in elsewhere:
                 self._problem(
                     file, offset, f"revisit refers to {refers_to}, which is in no response record"
                 )
         return self.report
+
+    def _stored(self, record_ids: set[str]) -> set[str]:
+        """Those of `record_ids` that are the records of captures (of other data directories'
+        files: this one's are in `_responses`)."""
+        if self.engine is None or not record_ids:
+            return set()
+        found: set[str] = set()
+        ids = sorted(record_ids)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                found.update(
+                    conn.execute(
+                        select(m.Capture.warc_record_id).where(
+                            m.Capture.warc_record_id.in_(ids[start : start + 500]),
+                            m.Capture.record_type != "revisit",
+                        )
+                    ).scalars()
+                )
+        return found
 
     def _captures_by_file(self) -> Iterator[tuple[str, Iterator[_CaptureRow]]]:
         if self.engine is None:

@@ -109,7 +109,7 @@ def lost_writes(stats: Mapping[str, Any]) -> str:
     lost = []
     if records:
         lost.append(
-            f"{records} responses could not be archived (not fetched again until the next crawl)"
+            f"{records} responses could not be archived (the next crawl fetches them again)"
         )
     if rows:
         lost.append(

@@ -100,12 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # only a repair writes: a check may run beside a crawl
         lock = data_dir_lock(args.data, "verify --repair", wait=args.wait)
         with lock if args.repair else nullcontext():
+            data_dir = own_id(args.data, create=args.repair)
             engine = _database(args.data, args.db, writable=args.repair)
             try:
                 scope = None
                 if engine is not None:
                     scope = Scope(
-                        owners(engine, own_id(args.data, create=args.repair)),
+                        owners(engine, data_dir),
                         own_database=_own_database(args.data, args.db),
                         claim=args.claim_unknown,
                     )
