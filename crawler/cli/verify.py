@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--claim-unknown",
         action="store_true",
         help="with --repair: count captures whose missing WARC file no data directory "
-        "registered (written before newsarchive 0010, into a database shared with other data "
-        "directories) as this data directory's, so that they can be removed",
+        "registered (written before data directories had ids, into a database shared with "
+        "other data directories) as this data directory's, so that they can be removed",
     )
     parser.add_argument(
         "--story",

@@ -86,7 +86,8 @@ def test_a_full_disk_fails_the_crawl_and_the_next_one_catches_up(
         assert crawl.returncode == 1, stderr[-3000:]
         assert "No space left on device" in stderr or "disk is full" in stderr, stderr[-3000:]
         last = stderr.strip().splitlines()[-1]
-        print(last)
+        with capsys.disabled():
+            print(f"\nthe full disk's crawl ended with: {last}")
         assert last.startswith("newsarchive crawl: ") and "could not be" in last, last
         assert "Traceback" not in last
 
