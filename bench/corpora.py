@@ -4,8 +4,9 @@ A corpus is a directory with `ground-truth.json` and `html/<id>.html.gz` (the la
 every set in the project's shared `bench/` folder; see its README). Two kinds of reference:
 
 - **full text** (`articleBody`): scored with AEB's metric (bench/aeb.py: 4-token shingles,
-  precision and recall averaged over pages, F1 of the averages). CJK characters are one token
-  each (`aeb.tokens`), so that Chinese and Japanese pages are not one token per sentence;
+  precision and recall averaged over pages, F1 of the averages). On every corpus but AEB (scored
+  exactly as its README says) CJK characters are one token each (`aeb.tokens(split_cjk=True)`),
+  so that Chinese and Japanese pages are not one token per sentence;
 - **snippets** (`with` / `without`, trafilatura's evaluation corpus): scored the way trafilatura
   scores it (its `tests/eval_common.py`): spacing collapsed, a `with` snippet found in the
   extraction is a true positive (else a false negative), a `without` snippet found is a false
@@ -215,8 +216,13 @@ def score(
     pages = [p for p in corpus.pages if wanted is None or p.id in wanted]
     if corpus.kind == "snippets":
         return snippet_score(snippet_counts(predictions.get(p.id, ""), p) for p in pages)
-    result = aeb.aggregate(aeb.score_page(predictions.get(p.id, ""), p.truth) for p in pages)
+    split = _split_cjk(corpus)
+    result = aeb.aggregate(aeb.score_page(predictions.get(p.id, ""), p.truth, split) for p in pages)
     return Score(result.precision, result.recall, result.f1, result.pages)
+
+
+def _split_cjk(corpus: Corpus) -> bool:
+    return not corpus.name.startswith("aeb")
 
 
 def page_scores(corpus: Corpus, predictions: Mapping[str, str]) -> dict[str, list[float]]:
@@ -228,6 +234,6 @@ def page_scores(corpus: Corpus, predictions: Mapping[str, str]) -> dict[str, lis
             c = snippet_counts(prediction, page)
             out[page.id] = [c.tp, c.fn, c.fp, c.tn]
         else:
-            s = aeb.score_page(prediction, page.truth)
+            s = aeb.score_page(prediction, page.truth, _split_cjk(corpus))
             out[page.id] = [round(s.precision, 4), round(s.recall, 4)]
     return out

@@ -228,29 +228,52 @@ _APPEAL_HREF = re.compile(
     r"|inbox|mail|account|login|premium",
     re.IGNORECASE,
 )
-_APPEAL_BLOCKS = ("p", "li", "h2", "h3", "h4", "div", "span", "aside", "section")
 _QUOTE_MARKS = "\"\u201c\u201e\u00ab\u2018'"
 
 
 def appeal_blocks(tree: HtmlElement, url: str | None) -> frozenset[str]:
     """The texts (as `structured.key` gives them) of the page's appeals to the reader to
-    subscribe, sign up, donate or join: see the module's rules."""
+    subscribe, sign up, donate or join: see the module's rules.
+
+    Found from the links: each link to such a page of the site itself, then the innermost block
+    around it (a paragraph, list item, subheading, or a box without paragraphs)."""
     site = _site(url or "")
     found = set()
-    for element in tree.iter(*_APPEAL_BLOCKS):
-        if not any(
-            _links_to_an_appeal(a.get("href") or "", url or "", site) for a in element.iter("a")
-        ):
+    judged: set[HtmlElement] = set()
+    for link in tree.iter("a"):
+        if not _links_to_an_appeal(link.get("href") or "", url or "", site):
             continue
-        if element.tag in ("div", "span", "aside", "section") and element.find(".//p") is not None:
-            continue  # a container of paragraphs: its paragraphs are judged one by one
-        text = " ".join(element.text_content().split())
+        block = _block_around(link)
+        if block is None or block in judged:
+            continue
+        judged.add(block)
+        text = " ".join(block.text_content().split())
         if not 3 <= len(text.split()) <= APPEAL_MAX_WORDS or text[:1] in _QUOTE_MARKS:
             continue
         if _APPEAL_CALL.search(text) and (_READER.search(text) or _IMPERATIVE.search(text)):
             found.add(key(text))
     found.discard("")
     return frozenset(found)
+
+
+_PARAGRAPH_LIKE = frozenset({"p", "li", "h2", "h3", "h4"})
+_BOXES = frozenset({"div", "span", "aside", "section"})
+
+
+def _block_around(link: HtmlElement) -> HtmlElement | None:
+    """The innermost paragraph-like element holding `link`, or the outermost box around it that
+    holds no paragraph (None when the link sits in neither)."""
+    box = None
+    for ancestor in link.iterancestors():
+        if ancestor.tag in _PARAGRAPH_LIKE:
+            return ancestor
+        if ancestor.tag in _BOXES:
+            if ancestor.find(".//p") is not None:
+                return box
+            box = ancestor
+        elif ancestor.tag in ("body", "article", "main"):
+            return box
+    return box
 
 
 def _site(url: str) -> str:

@@ -32,11 +32,19 @@ def test_every_sample_corpus_loads_with_its_kind() -> None:
 
 
 def test_cjk_characters_are_tokens_of_their_own() -> None:
-    assert aeb.tokens("Xinhua 新华社 reports") == ["Xinhua", "新", "华", "社", "reports"]
-    assert aeb.tokens("日本語のテキスト") == list("日本語のテキスト")
+    assert aeb.tokens("Xinhua 新华社 reports", split_cjk=True) == [
+        "Xinhua",
+        "新",
+        "华",
+        "社",
+        "reports",
+    ]
+    assert aeb.tokens("日本語のテキスト・", split_cjk=True) == list("日本語のテキスト")
+    assert aeb.tokens("Xinhua 新华社 reports") == ["Xinhua", "新华社", "reports"]  # AEB's README
     # a Chinese sentence shares shingles with a prediction that holds part of it
     truth, prediction = "中国科学院今天发布了新的研究报告", "今天发布了新的研究"
-    assert aeb.score_page(prediction, truth).matches > 0
+    assert aeb.score_page(prediction, truth, split_cjk=True).matches > 0
+    assert aeb.score_page(prediction, truth).matches == 0
 
 
 def test_snippets_are_scored_as_trafilatura_scores_them() -> None:
