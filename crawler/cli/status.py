@@ -37,7 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs.add_argument(
         "--all-runs", action="store_true", help="URL outcomes of all crawl runs together"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: aligned tables (default); json: the same counts as one object",
+    )
     args = parser.parse_args(argv)
 
     try:

@@ -13,10 +13,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from crawler.cli.common import (
+    STORY_RULE,
     CliError,
     CliParser,
     add_data_options,
     add_wait_option,
+    is_story_file,
+    story_option,
     takes_writes,
     unusable_database,
 )
@@ -24,7 +27,7 @@ from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
 from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import database_url, warc_dir
-from crawler.core.story import Story, StoryError, load_story
+from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import is_capture
 from crawler.services.recover import Reconciled, Reconciler
@@ -66,10 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--story",
-        type=Path,
-        metavar="FILE",
-        help="with --repair: the story file, so that recovered pages are judged for relevance "
-        "and linked to the story as in a crawl",
+        metavar="NAME|FILE",
+        help="with --repair: the story, so that recovered pages are judged for relevance and "
+        f"linked to it as in a crawl; {STORY_RULE}",
     )
     add_extract_options(parser)
     add_wait_option(parser)
@@ -83,26 +85,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not directory.is_dir():
             raise CliError(f"no WARC directory {directory}: point --data at a crawl's data", 2)
-        story = _story(args.story) if args.story else None
+        # a story file is read before any work; a story's name once the database is open
+        story = story_option(None, args.story) if args.story and is_story_file(args.story) else None
         options, _ = extract_options(args)
         # only a repair writes: a check may run beside a crawl
         lock = data_dir_lock(args.data, "verify --repair", wait=args.wait)
         with lock if args.repair else nullcontext():
             engine = _database(args.data, args.db, writable=args.repair)
             try:
+                if args.story and story is None:
+                    story = story_option(engine, args.story)
                 return _run(directory, engine, story, options, repair=args.repair)
             finally:
                 if engine is not None:
                     engine.dispose()
     except CliError as exc:
         return exc.report(PROG)
-
-
-def _story(path: Path) -> Story:
-    try:
-        return load_story(path)
-    except StoryError as exc:
-        raise CliError(str(exc), 2) from exc
 
 
 def _database(data: Path, db: str | None, *, writable: bool) -> Engine | None:
