@@ -167,6 +167,8 @@ CASES: list[tuple[str, str]] = [
     ("report --story harbour-strike -o {root}", "is a directory"),
     ("report --story nope -o {root}/r.html", "no story named 'nope'"),
     ("report --story harbour-strike -o {root}/nowhere/r.html", "no such directory"),
+    ("report --story harbour-strike -o {root}/r.html --replay http://h/", "must contain {url}"),
+    ("report --story harbour-strike -o {root}/r.html --replay http://h/{{id}}", "unknown field"),
     ("wacz --story harbour-strike -o {root}", "is a directory"),
     ("wacz --story nope -o {root}/x.wacz", "no story named 'nope'"),
     ("db", "required"),
