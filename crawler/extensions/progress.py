@@ -197,7 +197,7 @@ class ProgressExtension:
         elif self.mode == "lines":
             self._task = task.LoopingCall(self._print_line)
             self._task.start(self.interval, now=False)
-        else:  # no console: the log has the lines (shown with -L INFO)
+        elif self.interval > 0:  # no console: the log has the lines (shown with -L INFO)
             self._task = task.LoopingCall(lambda: logger.info("Progress: %s", self.line()))
             self._task.start(self.interval, now=False)
 
