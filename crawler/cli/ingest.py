@@ -24,6 +24,7 @@ from crawler.cli.common import (
     add_data_options,
     add_wait_option,
     is_story_file,
+    own_id,
     story_option,
     writable_database,
 )
@@ -93,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     story = story_option(None, args.story) if args.story and is_story_file(args.story) else None
     directory = warc_dir(args.data)
     with data_dir_lock(args.data, "ingest", wait=args.wait):
+        data_dir = own_id(args.data)
         engine = writable_database(args.data, args.db)  # refused before any file is copied
         try:
             if args.story and story is None:
@@ -108,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     batch_size=args.batch_size,
                     progress_interval=args.progress,
                     stop=lambda: stop.requested,
+                    data_dir=data_dir,
                 )
                 try:
                     reports = ingest_files(ingester, pairs, out=print)
