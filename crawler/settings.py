@@ -79,6 +79,10 @@ NEWSARCHIVE_GUARD_ENABLED = True
 NEWSARCHIVE_GUARD_ALLOW: list[str] = []
 """Networks ('10.1.0.0/16'), hosts ('intranet.example') or 'host:port's the guard lets through."""
 
+# The duplicate filter knows a request by its identity, the normalised URL (crawler/identity.py):
+# a URL is requested as published, and a second published form of it is not fetched again.
+REQUEST_FINGERPRINTER_CLASS = "crawler.identity.IdentityFingerprinter"
+
 # --- components ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Outermost: its process_exception sees every refusal and, below RetryMiddleware (550), a

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -29,20 +29,30 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import settings as defaults
-from crawler.core import meta
+from crawler.core import meta as keys
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome
 from crawler.core.page import not_a_page
 from crawler.core.story import Source, Story, load_story
-from crawler.core.urls import host_of, normalise_url
+from crawler.core.urls import host_of, normalise_url, published_url
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.extensions.outcomes import failure_outcome
+from crawler.identity import url_key
 from crawler.refusals import Refused
 from crawler.services import frontier
 from crawler.signals import report
 from storage.db.frontier import Frontier
+
+
+class Target(NamedTuple):
+    """A URL to request: as it was published (requested as it is), and its identity."""
+
+    published: str
+    identity: str
+    """The normalised URL (`meta.IDENTITY`): dedup, the frontier, outcomes, the database."""
+
 
 GONE = (404, 410)
 MOVED = (301, 302, 303, 307, 308)
@@ -104,12 +114,13 @@ class StorySpider(scrapy.Spider):
             if url in self._homes:
                 continue  # a home page is fetched every round anyway, with its links followed
             self.crawler.stats.inc_value("discovery/revisits")
-            yield self._request(
-                url, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
-            )
+            yield self._revisit(url, source)
         for source in self.story.sources:
             home = self._page_request(
-                normalise_url(source.url), source, via="home", follow=source.follow
+                Target(published_url(source.url), normalise_url(source.url)),
+                source,
+                via="home",
+                follow=source.follow,
             )
             if home is not None:
                 yield home
@@ -125,25 +136,32 @@ class StorySpider(scrapy.Spider):
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _normal(self, url: str, source: Source, *, same_site: bool = True) -> str | None:
-        """`url` normalised, or None (counted) when it is malformed or, if `same_site`, on
-        another host than the source's."""
+    def _normal(self, url: str, source: Source, *, same_site: bool = True) -> Target | None:
+        """`url` as published and its identity, or None (counted) when it is malformed or, if
+        `same_site`, on another host than the source's."""
         try:
-            normal = normalise_url(url)
+            target = Target(published_url(url), normalise_url(url))
         except ValueError:
             self.crawler.stats.inc_value("discovery/invalid_url")
             self.logger.debug("Not a valid URL: %r", url)
             self._passed_over(url, source, "invalid-url")
             return None
-        if same_site and host_of(normal) != source.host:
+        if same_site and host_of(target.identity) != source.host:
             self.crawler.stats.inc_value("discovery/offsite")
-            self._passed_over(normal, source, "off-site", f"not on {source.host}")
+            self._passed_over(target.identity, source, "off-site", f"not on {source.host}")
             return None
-        return normal
+        return target
+
+    def _revisit(self, url: str, source: Source) -> Request:
+        """A revisit of a known article (by its identity), to the URL it was last published as."""
+        target = Target(self._frontier.published.get(url, url), url)
+        return self._request(
+            target, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
+        )
 
     def _request(
         self,
-        url: str,
+        target: Target,
         source: Source,
         callback: Any,
         *,
@@ -151,7 +169,7 @@ class StorySpider(scrapy.Spider):
         meta: dict[str, Any] | None = None,
         conditional: bool = False,
     ) -> Request:
-        """A request for a normalised URL.
+        """A request for `target` as published, its identity in `meta.IDENTITY`.
 
         A listing (home, section, feed, sitemap) or a revisit carries the URL's previous capture,
         so that the same bytes again are archived as a revisit record. Only a revisit of a known
@@ -159,26 +177,40 @@ class StorySpider(scrapy.Spider):
         needed for its links; a leaf page never stored as an article must be extracted again.
         """
         # One download slot per publisher (host:port), so politeness settings apply per source.
-        meta = {"source": source.host, "via": via, "download_slot": source.host, **(meta or {})}
+        meta = {
+            keys.IDENTITY: target.identity,
+            "source": source.host,
+            "via": via,
+            "download_slot": source.host,
+            **(meta or {}),
+        }
         headers: dict[str, str] = {}
-        previous = self._frontier.previous.get(url)
+        previous = self._frontier.previous.get(target.identity)
         if previous is not None and (conditional or meta.get("follow", 1) > 0):
             meta["previous"] = previous
             if conditional:
                 headers = previous.conditional_headers()
-        return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers)
+        return Request(
+            target.published, callback=callback, errback=self.on_error, meta=meta, headers=headers
+        )
 
     def _page_request(
-        self, url: str, source: Source, *, via: str, follow: int, lead: Lead | None = None
+        self, target: Target, source: Source, *, via: str, follow: int, lead: Lead | None = None
     ) -> Request | None:
         """A request for a page, a revisit if the frontier says it is due, or None for a known
         article it says to leave alone. Home pages are always fetched: their links are how new
         articles are found."""
+        url = target.identity
         if url not in self._homes:
             if url in self._due:
                 # found by discovery before its revisit left the start queue: it is that revisit
                 return self._request(
-                    url, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
+                    target,
+                    source,
+                    self.parse_page,
+                    via="revisit",
+                    meta=REVISIT_META,
+                    conditional=True,
                 )
             reason = self._frontier.skip.get(url)
             if reason is not None:
@@ -188,7 +220,7 @@ class StorySpider(scrapy.Spider):
         meta: dict[str, Any] = {"follow": follow}
         if lead is not None:
             meta["hints"] = lead.hints()
-        return self._request(url, source, self.parse_page, via=via, meta=meta)
+        return self._request(target, source, self.parse_page, via=via, meta=meta)
 
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
         """Follow the `Sitemap:` lines of a source's robots.txt (fetched once, by Scrapy's
@@ -238,10 +270,10 @@ class StorySpider(scrapy.Spider):
         follow: int = response.meta.get("follow", 0)
         if follow <= 0 or not isinstance(response, TextResponse):
             return
-        for url in filter(
+        for target in filter(
             None, (self._normal(link.url, source) for link in self._links.extract_links(response))
         ):
-            request = self._page_request(url, source, via="link", follow=follow - 1)
+            request = self._page_request(target, source, via="link", follow=follow - 1)
             if request is not None:
                 yield request
 
@@ -288,12 +320,15 @@ class StorySpider(scrapy.Spider):
         indexes below where the crawl started (`discovery/skipped/sitemap_depth`)."""
         parents: list[str] = response.meta.get("sitemap_chain", [])
         depth = len(parents) + 1
-        chain = [*parents, *response.meta.get("redirect_urls", ()), response.url]
+        chain = [
+            url_key(url)
+            for url in (*parents, *response.meta.get("redirect_urls", ()), response.url)
+        ]
         max_depth = self.crawler.settings.getint(
             "NEWSARCHIVE_SITEMAP_DEPTH", defaults.NEWSARCHIVE_SITEMAP_DEPTH
         )
         for child in filter(None, (self._normal(c, source) for c in children)):
-            if child in chain:
+            if child.identity in chain:
                 self.crawler.stats.inc_value("discovery/sitemap_loop")
                 self.logger.warning(
                     "Not following %s: sitemap index %s lists itself or its parent",
@@ -315,16 +350,16 @@ class StorySpider(scrapy.Spider):
         """Article leads from a listing, minus those certainly outside the story's window:
         those are never fetched."""
         for lead in leads:
-            url = self._normal(lead.url, source)
-            if url is None:
+            target = self._normal(lead.url, source)
+            if target is None:
                 continue
             why = lead.outside(self.story.since, self.story.until)
             if why:
                 self.crawler.stats.inc_value("discovery/skipped/out_of_window")
-                self.logger.debug("Skipping %s: %s (story window)", url, why)
-                self._passed_over(url, source, "out-of-window", why)
+                self.logger.debug("Skipping %s: %s (story window)", target.published, why)
+                self._passed_over(target.identity, source, "out-of-window", why)
                 continue
-            request = self._page_request(url, source, via=via, follow=0, lead=lead)
+            request = self._page_request(target, source, via=via, follow=0, lead=lead)
             if request is not None:
                 yield request
 
@@ -334,7 +369,7 @@ class StorySpider(scrapy.Spider):
         """The page for the extract pipeline: the record the WARC extension wrote for it (the
         door reads the page from there), and what discovery knew."""
         return PageItem(
-            record=response.meta.get(meta.WARC_RECORD),
+            record=response.meta.get(keys.WARC_RECORD),
             source=source.host,
             discovered_via=response.meta.get("via", "link"),
             redirects=tuple(response.meta.get("redirect_urls", [])),
@@ -347,8 +382,8 @@ class StorySpider(scrapy.Spider):
         self.crawler.stats.inc_value("discovery/revisited/moved")
         location = response.headers.get(b"Location")
         moved_to = location and urljoin(response.url, location.decode("latin-1"))
-        target = moved_to and self._normal(moved_to, source)
-        where = target or moved_to or "no Location"
+        target = self._normal(moved_to, source) if moved_to else None
+        where = (target and target.identity) or moved_to or "no Location"
         self._outcome(response.url, source, "redirected", "redirect", where)
         if target:
             request = self._page_request(target, source, via="link", follow=0)

@@ -1,13 +1,18 @@
 """The `request.meta` keys newsarchive's components share, named once.
 
-A request carries what discovery knew when it made it (`SOURCE`, `VIA`, `FOLLOW`, `HINTS`…), what
-the revisit policy attached (`PREVIOUS`) and what the WARC extension wrote (`WARC_RECORD_ID`,
-`FETCHED_AT`, `UNCHANGED`). Components read and write them through these names only, so that a
-misspelt key is a NameError and not a silent miss.
+A request carries what discovery knew when it made it (`IDENTITY`, `SOURCE`, `VIA`, `FOLLOW`,
+`HINTS`…), what the revisit policy attached (`PREVIOUS`) and what the WARC extension wrote
+(`WARC_RECORD_ID`, `FETCHED_AT`, `UNCHANGED`). Components read and write them through these
+names only, so that a misspelt key is a NameError and not a silent miss.
 """
 
 from __future__ import annotations
 
+IDENTITY = "identity"
+"""The normalised URL (`crawler.core.urls.normalise_url`) the request stands for: its identity for
+the duplicate filter, the frontier, outcomes and the database. The request itself goes to the URL
+as the feed, sitemap or link published it (tracking parameters and all); a redirect's request gets
+the identity of its own URL."""
 SOURCE = "source"
 """host:port of the story source (publisher) the request was made for."""
 VIA = "via"

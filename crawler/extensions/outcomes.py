@@ -41,7 +41,8 @@ from crawler.core.datadir import settings_database_url
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome, OutcomeBook, Stage, UrlOutcome
 from crawler.core.story import Story
-from crawler.core.urls import host_of, normalise_url
+from crawler.core.urls import host_of
+from crawler.identity import url_key
 from crawler.signals import outcomes_settled, report, url_outcome
 from storage.db.engine import open_database, write_transaction
 from storage.db.repository import Repository
@@ -95,14 +96,6 @@ def failure_outcome(error: BaseException) -> tuple[Outcome, str, str]:
         if isinstance(error, kind):
             return "failed", reason, message
     return "failed", "error", f"{type(error).__name__}: {message}"
-
-
-def url_key(url: str) -> str:
-    """The URL as outcomes are kept: normalised, or as it is when it is not a URL at all."""
-    try:
-        return normalise_url(url)
-    except ValueError:
-        return url
 
 
 def _is_robots_txt(request: Request) -> bool:

@@ -18,6 +18,7 @@ from crawler.core.datadir import settings_database_url
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
+from crawler.identity import identity_of
 from crawler.services.exchange import Archived, capture_of
 from crawler.services.recover import Reconciler
 from crawler.signals import capture_archived
@@ -124,7 +125,7 @@ class WarcExtension:
         fetched_at = datetime.now(UTC)
         stats = self.crawler.stats
         previous: PreviousCapture | None = request.meta.get("previous")
-        if previous is not None and previous.url != request.url:
+        if previous is not None and previous.url != identity_of(request):
             # Scrapy copies meta into a redirect's new request: the previous capture belongs to
             # the URL that redirected, not to this one.
             previous = None

@@ -15,20 +15,24 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import AsyncioLoopingCall, is_asyncio_available
 from sqlalchemy import make_url
 
 from crawler import settings as defaults
 from crawler.clustering.signatures import ClusterOptions, cluster_options
+from crawler.core import meta
 from crawler.core.capture import Capture
 from crawler.core.datadir import settings_database_url
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
 from crawler.core.story import Story
+from crawler.core.urls import PublishedForm, published_form
 from crawler.services import door
 from crawler.services.clusters import update_clusters
 from crawler.signals import capture_archived, outcomes_settled, stored_through
@@ -37,6 +41,7 @@ from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -70,9 +75,16 @@ class _Batch:
     pages: list[PageRecord] = field(default_factory=list)
     revisits: list[RevisitRecord] = field(default_factory=list)
     outcomes: list[UrlOutcome] = field(default_factory=list)
+    forms: list[PublishedForm] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.captures) + len(self.pages) + len(self.revisits) + len(self.outcomes)
+        return (
+            len(self.captures)
+            + len(self.pages)
+            + len(self.revisits)
+            + len(self.outcomes)
+            + len(self.forms)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +146,8 @@ class StorePipeline:
         )
         crawler.signals.connect(pipeline.capture_archived, signal=capture_archived)
         crawler.signals.connect(pipeline.outcomes_settled, signal=outcomes_settled)
+        crawler.signals.connect(pipeline.request_met, signal=signals.request_scheduled)
+        crawler.signals.connect(pipeline.request_met, signal=signals.request_dropped)
         return pipeline
 
     async def open_spider(self) -> None:
@@ -162,6 +176,16 @@ class StorePipeline:
     def capture_archived(self, capture: Capture) -> None:
         self._batch.captures.append(capture)
         self._flush_if_full()
+
+    def request_met(self, request: Request) -> None:
+        """A request discovery made, scheduled or refused as a duplicate: the URL's published
+        form, when it is not the normalised one, is recorded as an alias."""
+        if request.meta.get(meta.IDENTITY) is None:
+            return  # not discovery's (robots.txt)
+        form = published_form(request.url, datetime.now(UTC))
+        if form is not None:
+            self._batch.forms.append(form)
+            self._flush_if_full()
 
     def outcomes_settled(self, run_id: int, outcomes: list[UrlOutcome]) -> bool:
         """Take URL outcomes into the batches while the writer runs; False tells the outcomes
@@ -249,6 +273,7 @@ class StorePipeline:
                     policy=self._policy,
                     outcomes=batch.outcomes,
                     run_id=self._run_id,
+                    forms=batch.forms,
                 )
             except Exception as exc:
                 errors.append(exc)
