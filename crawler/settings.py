@@ -98,6 +98,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.limits.RedirectMiddleware": 600,
 }
 EXTENSIONS = {
+    # First: the one database owner (engine, database thread), which recovers a crashed crawl's
+    # WARC files before the WARC extension opens a new one.
+    "crawler.extensions.database.Database": 50,
     "crawler.extensions.warc.WarcExtension": 100,
     "crawler.extensions.outcomes.OutcomesExtension": 200,
     "crawler.extensions.progress.ProgressExtension": 500,

@@ -12,7 +12,6 @@ unchanged page is archived as a revisit record and not extracted again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -38,6 +37,7 @@ from crawler.core.urls import host_of, normalise_url, published_url
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
+from crawler.extensions.database import database_of
 from crawler.extensions.outcomes import failure_outcome
 from crawler.identity import url_key
 from crawler.refusals import Refused
@@ -97,7 +97,8 @@ class StorySpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        self._frontier = await asyncio.to_thread(frontier.load, self.crawler.settings, self.story)
+        database = database_of(self.crawler)
+        self._frontier = await database.run(frontier.load, self.crawler.settings, self.story)
         self._due = set(self._frontier.due)
         due = self._frontier.due
         if due or self._frontier.skip:

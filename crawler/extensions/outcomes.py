@@ -3,13 +3,12 @@
 The extension follows each URL through the crawl's signals and keeps its outcome by the rules of
 `crawler.core.outcomes.OutcomeBook`; the spider reports what only it knows (URLs it passes over,
 feeds it could not read) with the `url_outcome` signal. Outcomes are counted in
-`outcome/<reason>` stats and written to `url_outcomes`, under a `crawl_runs` row, by one thread
-of their own.
+`outcome/<reason>` stats and written to `url_outcomes`, under a `crawl_runs` row, in the
+database thread of the crawl's database owner (`crawler.extensions.database`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
@@ -37,14 +36,14 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import settings as defaults
-from crawler.core.datadir import settings_database_url
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome, OutcomeBook, Stage, UrlOutcome
 from crawler.core.story import Story
 from crawler.core.urls import host_of
+from crawler.extensions.database import Database, database_of
 from crawler.identity import url_key
 from crawler.signals import outcomes_settled, report, url_outcome
-from storage.db.engine import open_database, write_transaction
+from storage.db.engine import write_transaction
 from storage.db.repository import Repository
 from storage.db.runs import finish_run, insert_outcomes, start_run
 
@@ -120,15 +119,14 @@ class OutcomesExtension:
     its end and stats. `NEWSARCHIVE_OUTCOMES = False` turns it off.
     """
 
-    def __init__(self, crawler: Crawler, story: Story, db_url: str) -> None:
+    def __init__(self, crawler: Crawler, story: Story) -> None:
         self.crawler = crawler
         self.story = story
-        self.db_url = db_url
         self.book = OutcomeBook()
         self.counts: Counter[str] = Counter()
         """Outcomes settled so far, by outcome."""
         self._unsent: list[UrlOutcome] = []
-        self._engine: Engine | None = None
+        self._database: Database | None = None
         self._run_id: int | None = None
         self._onsite: re.Pattern[str] | None = None
 
@@ -140,7 +138,7 @@ class OutcomesExtension:
         story = getattr(crawler.spider, "story", None)
         if not isinstance(story, Story):
             raise NotConfigured("URL outcomes are kept for a story's crawl")
-        extension = cls(crawler, story, settings_database_url(settings))
+        extension = cls(crawler, story)
         connect = crawler.signals.connect
         connect(extension.url_outcome, signal=url_outcome)
         connect(extension.request_scheduled, signal=signals.request_scheduled)
@@ -298,8 +296,10 @@ class OutcomesExtension:
         signal, and nothing else writes yet: the first request comes after it."""
         allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
         self._onsite = _offsite_pattern(allowed)
+        database = database_of(self.crawler)
         try:
-            self._engine, self._run_id = await asyncio.to_thread(self._open, datetime.now(UTC))
+            self._run_id = await database.run(self._open, self.story, datetime.now(UTC))
+            self._database = database
         except Exception:
             logger.exception("Cannot record the crawl run: URL outcomes are only counted")
 
@@ -316,13 +316,13 @@ class OutcomesExtension:
             len(self.book),
             ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items())),
         )
-        if self._engine is None or self._run_id is None:
+        if self._database is None or self._run_id is None:
             return
         assert self.crawler.stats is not None
         stats = dict(self.crawler.stats.get_stats())
         rows, self._unsent = self._unsent, []
         try:
-            await asyncio.to_thread(self._close, self._engine, self._run_id, rows, reason, stats)
+            await self._database.run(self._close, self._run_id, rows, reason, stats)
         except Exception:
             self.crawler.stats.inc_value("db/errors")
             self.crawler.stats.inc_value("db/lost", len(rows))
@@ -332,15 +332,10 @@ class OutcomesExtension:
                 self._run_id,
             )
 
-    def _open(self, started_at: datetime) -> tuple[Engine, int]:
-        engine = open_database(self.db_url)
-        try:
-            story_id = Repository(engine).ensure_story(self.story)
-            run_id = start_run(engine, story_id, started_at, socket.gethostname(), os.getpid())
-        except BaseException:
-            engine.dispose()
-            raise
-        return engine, run_id
+    @staticmethod
+    def _open(engine: Engine, story: Story, started_at: datetime) -> int:
+        story_id = Repository(engine).ensure_story(story)
+        return start_run(engine, story_id, started_at, socket.gethostname(), os.getpid())
 
     @staticmethod
     def _close(
@@ -350,11 +345,8 @@ class OutcomesExtension:
         reason: str,
         stats: dict[str, Any],
     ) -> None:
-        try:
-            write_transaction(engine, lambda conn: insert_outcomes(conn, run_id, rows))
-            finish_run(engine, run_id, datetime.now(UTC), reason, stats)
-        finally:
-            engine.dispose()
+        write_transaction(engine, lambda conn: insert_outcomes(conn, run_id, rows))
+        finish_run(engine, run_id, datetime.now(UTC), reason, stats)
 
 
 class OutcomesMiddleware:

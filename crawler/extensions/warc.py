@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
@@ -14,18 +13,12 @@ from scrapy.exceptions import NotConfigured
 
 from crawler import settings as defaults
 from crawler.core import meta
-from crawler.core.datadir import settings_database_url
+from crawler.core.datadir import settings_warc_dir
 from crawler.core.revisit import PreviousCapture
-from crawler.core.story import Story
-from crawler.extraction.options import ExtractOptions
 from crawler.identity import identity_of
 from crawler.services.exchange import Archived, capture_of
-from crawler.services.recover import Reconciler
 from crawler.signals import capture_archived
-from storage.db.engine import open_database
-from storage.recover import files_to_reconcile, recover_open_files
 from storage.warc import (
-    OPEN_SUFFIX,
     HttpRequestData,
     HttpResponseData,
     RevisitProfile,
@@ -80,6 +73,9 @@ class WarcExtension:
     counted in `warc/errors`; the crawl goes on. Writing happens on the reactor thread, inside the
     signal handler (about 1 ms for a typical gzip-encoded page, 6 ms for 100 kB of uncompressed
     HTML: warcio gzips at level 9).
+
+    The `.open` files a crashed crawl left are recovered before this extension is built, by the
+    database extension (`crawler.extensions.database`), which also reconciles the database.
     """
 
     def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
@@ -92,8 +88,7 @@ class WarcExtension:
         settings = crawler.settings
         if not settings.getbool("WARC_ENABLED", defaults.WARC_ENABLED):
             raise NotConfigured("WARC_ENABLED is off")
-        data_dir = settings.get("NEWSARCHIVE_DATA_DIR", defaults.NEWSARCHIVE_DATA_DIR)
-        directory = settings.get("WARC_DIR") or Path(data_dir) / "warc"
+        directory = settings_warc_dir(settings)
         warcinfo = {
             "http-header-user-agent": settings.get("USER_AGENT") or "",
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
@@ -101,8 +96,6 @@ class WarcExtension:
         story = getattr(crawler.spider, "story", None)
         if story is not None:
             warcinfo = {"isPartOf": str(story.name), **warcinfo}
-        if settings.getbool("WARC_RECOVER", defaults.WARC_RECOVER):
-            recover(crawler, Path(directory), story)
         writer = WarcWriter(
             directory,
             prefix=settings.get("WARC_PREFIX", defaults.WARC_PREFIX),
@@ -183,56 +176,6 @@ class WarcExtension:
     def close(self) -> None:
         """Finish the current WARC file; both spider_closed and engine_stopped call it."""
         self.writer.close()
-
-
-def recover(crawler: Crawler, directory: Path, story: Story | None) -> None:
-    """Before the crawl writes anything: finish the `.open` files a crashed crawl left in
-    `directory`, and when this crawl stores to a database, give it the captures and pages it
-    lacks for them (`storage.recover`). Counted in `recovery/*` stats."""
-    stats = crawler.stats
-    assert stats is not None
-    recovered = recover_open_files(directory)
-    for file in recovered:
-        if file.changed:
-            stats.inc_value("recovery/files")
-            stats.inc_value("recovery/bytes_cut", file.cut)
-            logger.warning(
-                "Recovered %s left by a crashed crawl: %d complete records kept, %d bytes cut%s",
-                file.name + OPEN_SUFFIX,
-                file.records,
-                file.cut,
-                f" ({file.reason})" if file.reason else "",
-            )
-        elif file.status != "in-use":
-            stats.inc_value("recovery/unrecoverable")
-            logger.error("Cannot recover %s: %s", file.name + OPEN_SUFFIX, file.reason)
-    names = files_to_reconcile(directory, recovered)
-    settings = crawler.settings
-    if not names or not settings.getwithbase("ITEM_PIPELINES").get(_STORE):
-        return
-    engine = open_database(settings_database_url(settings))
-    try:
-        done = Reconciler(
-            engine, directory, ExtractOptions.from_settings(settings), story
-        ).reconcile(names)
-    finally:
-        engine.dispose()
-    stats.inc_value("recovery/captures_added", done.captures_added)
-    stats.inc_value("recovery/pages_added", done.pages_added)
-    stats.inc_value("recovery/captures_moved", done.captures_repointed)
-    stats.inc_value("recovery/captures_dropped", len(done.captures_dropped))
-    logger.warning(
-        "Reconciled the database with %s: %d captures and %d pages stored, %d captures moved, "
-        "%d removed",
-        ", ".join(names),
-        done.captures_added,
-        done.pages_added,
-        done.captures_repointed,
-        len(done.captures_dropped),
-    )
-
-
-_STORE = "crawler.pipelines.store.StorePipeline"
 
 
 def _header_lines(headers: Headers) -> list[tuple[bytes, bytes]]:

@@ -1,10 +1,12 @@
 """The store pipeline: during a crawl, the only writer to the database.
 
-Captures (announced by the WARC extension), pages and revisits (items) and URL outcomes (handed
-over by the outcomes extension) are buffered on the reactor thread and written in batches by one
-dedicated thread, so the reactor never waits for the database. One thread also keeps the batches
-in order (a page's capture is stored in the same batch or before), and is the only writer while
-the crawl runs, which SQLite needs: a second writer's commit makes a batch's transaction fail.
+Captures (announced by the WARC extension), pages and revisits (items), URL outcomes (handed
+over by the outcomes extension) and published forms of URLs are buffered on the reactor thread
+and written in batches in the database thread of the crawl's database owner
+(`crawler.extensions.database`), so the reactor never waits for the database. One thread also
+keeps the batches in order (a page's capture is stored in the same batch or before), and is the
+only writer while the crawl runs, which SQLite needs: a second writer's commit makes a batch's
+transaction fail.
 """
 
 from __future__ import annotations
@@ -12,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -27,27 +28,24 @@ from crawler import settings as defaults
 from crawler.clustering.signatures import ClusterOptions, cluster_options
 from crawler.core import meta
 from crawler.core.capture import Capture
-from crawler.core.datadir import settings_database_url
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
 from crawler.core.story import Story
 from crawler.core.urls import PublishedForm, published_form
+from crawler.extensions.database import Database, database_of
 from crawler.services import door
 from crawler.services.clusters import update_clusters
 from crawler.signals import capture_archived, outcomes_settled, stored_through
-from storage.db.engine import open_database
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from sqlalchemy import Engine
 
 logger = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def page_record(item: PageItem) -> PageRecord | None:
@@ -113,20 +111,18 @@ class StorePipeline:
     def __init__(
         self,
         crawler: Crawler,
-        db_url: str,
         batch_size: int,
         flush_interval: float,
         clusters: ClusterOptions | None = None,
     ) -> None:
         self.crawler = crawler
         self.clusters = clusters
-        self.db_url = db_url
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
         self._batch = _Batch()
         self._writes: set[asyncio.Task[None]] = set()
-        self._executor: ThreadPoolExecutor | None = None
-        self._repo: Repository | None = None
+        self._database: Database | None = None
+        """Set while the pipeline is open: whose thread writes the batches."""
         self._story_id: int | None = None
         self._policy: RevisitPolicy = DEFAULT_POLICY
         self._timer: AsyncioLoopingCall | None = None
@@ -139,7 +135,6 @@ class StorePipeline:
             raise NotConfigured("DB_ENABLED is off")
         pipeline = cls(
             crawler,
-            settings_database_url(settings),
             settings.getint("DB_BATCH_SIZE", defaults.DB_BATCH_SIZE),
             settings.getfloat("DB_FLUSH_INTERVAL", defaults.DB_FLUSH_INTERVAL),
             cluster_options(settings),
@@ -152,7 +147,7 @@ class StorePipeline:
 
     async def open_spider(self) -> None:
         """Open the database (creating an empty one) and record the story and its publishers, in
-        the writer thread like every other database call."""
+        the database thread like every other database call."""
         if not is_asyncio_available():
             raise RuntimeError(
                 "StorePipeline needs asyncio: set TWISTED_REACTOR to "
@@ -161,14 +156,10 @@ class StorePipeline:
         story: Story | None = getattr(self.crawler.spider, "story", None)
         if story is not None:
             self._policy = story.revisit
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-db")
-        try:
-            self._repo, self._story_id = await self._in_writer(self._open, story)
-        except BaseException:
-            self._executor.shutdown(wait=False)
-            self._executor = None
-            raise
-        logger.info("Storing in %s", make_url(self.db_url).render_as_string(hide_password=True))
+        database = database_of(self.crawler)
+        self._story_id = await database.run(self._open, story)
+        self._database = database
+        logger.info("Storing in %s", make_url(database.url).render_as_string(hide_password=True))
         if self.flush_interval > 0:
             self._timer = AsyncioLoopingCall(self._flush)
             self._timer.start(self.flush_interval, now=False)
@@ -190,7 +181,7 @@ class StorePipeline:
     def outcomes_settled(self, run_id: int, outcomes: list[UrlOutcome]) -> bool:
         """Take URL outcomes into the batches while the writer runs; False tells the outcomes
         extension to write them itself."""
-        if self._executor is None or (self._run_id is not None and run_id != self._run_id):
+        if self._database is None or (self._run_id is not None and run_id != self._run_id):
             return False
         self._run_id = run_id
         self._batch.outcomes.extend(outcomes)
@@ -215,20 +206,16 @@ class StorePipeline:
         self._flush()
         if self._writes:
             await asyncio.gather(*self._writes)
-        if self._executor is not None:
-            if self._repo is not None:
-                if self.clusters is not None:
-                    await self._update_clusters(self._repo, self.clusters)
-                await self._in_writer(self._repo.engine.dispose)
-            self._executor.shutdown()
-            self._executor = None
+        database, self._database = self._database, None
+        if database is not None and self.clusters is not None:
+            await self._update_clusters(database, self.clusters)
 
-    async def _update_clusters(self, repo: Repository, options: ClusterOptions) -> None:
+    async def _update_clusters(self, database: Database, options: ClusterOptions) -> None:
         """Cluster what this crawl stored; a failure is logged and counted, the data stays."""
         stats = self.crawler.stats
         assert stats is not None
         try:
-            update = await self._in_writer(update_clusters, repo.engine, options)
+            update = await database.run(update_clusters, options)
         except Exception as exc:
             stats.inc_value("clusters/errors")
             logger.error("Updating the syndication clusters failed: %s", exc, exc_info=exc)
@@ -236,36 +223,38 @@ class StorePipeline:
         stats.set_value("clusters/signed", update.signed)
         stats.set_value("clusters/reassigned", update.changed)
 
-    def _open(self, story: Story | None) -> tuple[Repository, int | None]:
-        repo = Repository(open_database(self.db_url))
-        return repo, repo.ensure_story(story) if story is not None else None
+    @staticmethod
+    def _open(engine: Engine, story: Story | None) -> int | None:
+        return Repository(engine).ensure_story(story) if story is not None else None
 
     def _flush_if_full(self) -> None:
         if len(self._batch) >= self.batch_size:
             self._flush()
 
     def _flush(self) -> None:
-        """Hand the buffered rows to the writer thread (rows stay buffered until it exists)."""
-        if self._executor is None:
+        """Hand the buffered rows to the database thread (rows stay buffered until the pipeline
+        is open)."""
+        if self._database is None:
             return
         if not self._batch:
             if not self._writes:  # nothing buffered, nothing being written: all is stored
                 self._announce(time.monotonic())
             return
         batch, self._batch = self._batch, _Batch()
-        written = asyncio.wrap_future(self._executor.submit(self._write, batch))
+        written = asyncio.wrap_future(self._database.submit(self._write, batch))
         handed = time.monotonic()
         task = asyncio.get_running_loop().create_task(self._record(written, batch, handed))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
 
-    def _write(self, batch: _Batch) -> _Outcome:
-        """Runs in the writer thread; the outcome goes back to the reactor thread for the stats."""
-        assert self._repo is not None
+    def _write(self, engine: Engine, batch: _Batch) -> _Outcome:
+        """Runs in the database thread; the outcome goes back to the reactor thread for the
+        stats."""
+        repo = Repository(engine)
         errors: list[Exception] = []
         for attempt in range(1, self.attempts + 1):
             try:
-                result = self._repo.write_batch(
+                result = repo.write_batch(
                     batch.captures,
                     batch.pages,
                     self._story_id,
@@ -335,7 +324,3 @@ class StorePipeline:
             stats.inc_value("db/outcomes", result.outcomes)
         if result.duplicate_captures:
             stats.inc_value("db/captures/duplicate", result.duplicate_captures)
-
-    async def _in_writer(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        assert self._executor is not None
-        return await asyncio.wrap_future(self._executor.submit(func, *args, **kwargs))
