@@ -91,11 +91,19 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Next, so that every request (robots.txt ones too) meets the guard before anything else.
     "crawler.middlewares.guard.AddressGuardMiddleware": 40,
     "crawler.middlewares.limits.LimitsMiddleware": 45,
+    # What a recrawl does with a known URL: a revisit (conditional, with its previous capture)
+    # or left alone; before robots.txt and the download slots, so a refused one waits for nothing.
+    "crawler.middlewares.revisits.RevisitMiddleware": 50,
     # Scrapy's own, refusing with a reason (crawler/refusals.py):
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.limits.DecompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.limits.RedirectMiddleware": 600,
+}
+SPIDER_MIDDLEWARES = {
+    # The due revisits first, then the spider's start requests (a distributed worker's seeding
+    # middleware, at 100, queues both once).
+    "crawler.middlewares.revisits.RevisitStartMiddleware": 800,
 }
 EXTENSIONS = {
     # First: the one database owner (engine, database thread), which recovers a crashed crawl's

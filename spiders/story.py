@@ -4,10 +4,11 @@ It turns a story's sources into requests (home pages, feeds, sitemaps, robots.tx
 lines, same-site links to the source's `follow` depth) and hands every HTML page on as a
 `PageItem`. Archiving, extraction and storage happen in the WARC extension and the pipelines.
 
-On a recrawl it starts from the frontier the database keeps: articles due for a revisit are
-fetched first, known articles that are not due are left alone, and every request for a URL
-captured before carries that capture (`meta["previous"]`) and its validators, so that an
-unchanged page is archived as a revisit record and not extracted again.
+Every request goes to the URL as it was published, its normalised form in `meta.IDENTITY`.
+On a recrawl, what becomes of a request for a known URL (a revisit, conditional and carrying the
+previous capture, or left alone) is the revisit middleware's decision
+(`crawler.middlewares.revisits`), which also starts the crawl with the due revisits; the spider
+only discovers, and hands the answers on.
 """
 
 from __future__ import annotations
@@ -37,13 +38,9 @@ from crawler.core.urls import host_of, normalise_url, published_url
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
-from crawler.extensions.database import database_of
-from crawler.extensions.outcomes import failure_outcome
 from crawler.identity import url_key
-from crawler.refusals import Refused
-from crawler.services import frontier
+from crawler.refusals import Refused, failure_outcome
 from crawler.signals import report
-from storage.db.frontier import Frontier
 
 
 class Target(NamedTuple):
@@ -56,13 +53,6 @@ class Target(NamedTuple):
 
 GONE = (404, 410)
 MOVED = (301, 302, 303, 307, 308)
-REVISIT_META: dict[str, Any] = {
-    "follow": 0,
-    "dont_redirect": True,
-    "handle_httpstatus_list": [304, *GONE, *MOVED],
-}
-"""A revisit of a known article: no links followed; 304, 404, 410 and redirects reach the
-callback (a redirect is followed there, as a new request without the old page's validators)."""
 
 
 class StorySpider(scrapy.Spider):
@@ -75,10 +65,6 @@ class StorySpider(scrapy.Spider):
         self.story: Story = load_story(story) if isinstance(story, str) else story
         self._sources = {source.host: source for source in self.story.sources}
         self._links = LinkExtractor(deny_extensions=[], unique=True)
-        self._frontier = Frontier()
-        self._due: set[str] = set()
-        self._homes = {normalise_url(source.url) for source in self.story.sources}
-        """Entry points: fetched every round with their links followed, articles or not."""
         # Scrapy's offsite middleware then drops redirects to other hosts too. Hosts, not
         # host:port: the finer per-publisher check is done on every URL the spider makes.
         self.allowed_domains = sorted(
@@ -97,25 +83,6 @@ class StorySpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        database = database_of(self.crawler)
-        self._frontier = await database.run(frontier.load, self.crawler.settings, self.story)
-        self._due = set(self._frontier.due)
-        due = self._frontier.due
-        if due or self._frontier.skip:
-            self.logger.info(
-                "Revisiting %d known articles now; %d others are not fetched this round",
-                len(due),
-                len(self._frontier.skip),
-            )
-        for url in due:
-            source = self.story.source_for(url)
-            if source is None:
-                self._passed_over(url, None, "not-in-story", "its publisher left the story file")
-                continue
-            if url in self._homes:
-                continue  # a home page is fetched every round anyway, with its links followed
-            self.crawler.stats.inc_value("discovery/revisits")
-            yield self._revisit(url, source)
         for source in self.story.sources:
             home = self._page_request(
                 Target(published_url(source.url), normalise_url(source.url)),
@@ -153,12 +120,10 @@ class StorySpider(scrapy.Spider):
             return None
         return target
 
-    def _revisit(self, url: str, source: Source) -> Request:
-        """A revisit of a known article (by its identity), to the URL it was last published as."""
-        target = Target(self._frontier.published.get(url, url), url)
-        return self._request(
-            target, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
-        )
+    def revisit_request(self, published: str, identity: str, source: Source) -> Request:
+        """A request for a known article due for a revisit (the revisit middleware makes its
+        policy's requests through this)."""
+        return self._request(Target(published, identity), source, self.parse_page, via="revisit")
 
     def _request(
         self,
@@ -168,59 +133,25 @@ class StorySpider(scrapy.Spider):
         *,
         via: str,
         meta: dict[str, Any] | None = None,
-        conditional: bool = False,
     ) -> Request:
-        """A request for `target` as published, its identity in `meta.IDENTITY`.
-
-        A listing (home, section, feed, sitemap) or a revisit carries the URL's previous capture,
-        so that the same bytes again are archived as a revisit record. Only a revisit of a known
-        article is conditional (`If-None-Match`…): a 304 has no body, and a listing's body is
-        needed for its links; a leaf page never stored as an article must be extracted again.
-        """
-        # One download slot per publisher (host:port), so politeness settings apply per source.
+        """A request for `target` as published, its identity in `meta.IDENTITY`, one download
+        slot per publisher (host:port), so that politeness settings apply per source."""
         meta = {
             keys.IDENTITY: target.identity,
-            "source": source.host,
-            "via": via,
-            "download_slot": source.host,
+            keys.SOURCE: source.host,
+            keys.VIA: via,
+            keys.DOWNLOAD_SLOT: source.host,
             **(meta or {}),
         }
-        headers: dict[str, str] = {}
-        previous = self._frontier.previous.get(target.identity)
-        if previous is not None and (conditional or meta.get("follow", 1) > 0):
-            meta["previous"] = previous
-            if conditional:
-                headers = previous.conditional_headers()
-        return Request(
-            target.published, callback=callback, errback=self.on_error, meta=meta, headers=headers
-        )
+        return Request(target.published, callback=callback, errback=self.on_error, meta=meta)
 
     def _page_request(
         self, target: Target, source: Source, *, via: str, follow: int, lead: Lead | None = None
     ) -> Request | None:
-        """A request for a page, a revisit if the frontier says it is due, or None for a known
-        article it says to leave alone. Home pages are always fetched: their links are how new
-        articles are found."""
-        url = target.identity
-        if url not in self._homes:
-            if url in self._due:
-                # found by discovery before its revisit left the start queue: it is that revisit
-                return self._request(
-                    target,
-                    source,
-                    self.parse_page,
-                    via="revisit",
-                    meta=REVISIT_META,
-                    conditional=True,
-                )
-            reason = self._frontier.skip.get(url)
-            if reason is not None:
-                self.crawler.stats.inc_value(f"discovery/skipped/{reason}")
-                self._passed_over(url, source, "known" if reason == "known" else f"known-{reason}")
-                return None
-        meta: dict[str, Any] = {"follow": follow}
+        """A request for a page (a known article's fate is the revisit middleware's)."""
+        meta: dict[str, Any] = {keys.FOLLOW: follow}
         if lead is not None:
-            meta["hints"] = lead.hints()
+            meta[keys.HINTS] = lead.hints()
         return self._request(target, source, self.parse_page, via=via, meta=meta)
 
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
@@ -242,9 +173,9 @@ class StorySpider(scrapy.Spider):
         """An HTML page goes on to extraction; its same-site links are followed to the depth
         left. Anything else was archived and stops here. An unchanged page (archived as a
         revisit record) is not extracted again; a revisited article that is gone is reported."""
-        source = self._sources[response.meta["source"]]
-        unchanged = response.meta.get("unchanged")
-        if response.meta.get("via") == "revisit":
+        source = self._sources[response.meta[keys.SOURCE]]
+        unchanged = response.meta.get(keys.UNCHANGED)
+        if response.meta.get(keys.VIA) == "revisit":
             if response.status in MOVED:
                 yield from self._moved(response, source)
                 return
@@ -268,7 +199,7 @@ class StorySpider(scrapy.Spider):
             self._outcome(response.url, source, "archived", "unchanged", "same payload digest")
         else:
             yield self._item(response, source)
-        follow: int = response.meta.get("follow", 0)
+        follow: int = response.meta.get(keys.FOLLOW, 0)
         if follow <= 0 or not isinstance(response, TextResponse):
             return
         for target in filter(
@@ -279,7 +210,7 @@ class StorySpider(scrapy.Spider):
                 yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        source = self._sources[response.meta["source"]]
+        source = self._sources[response.meta[keys.SOURCE]]
         if response.status == 304:
             # unchanged since the last crawl: its entries are known
             self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
@@ -297,7 +228,7 @@ class StorySpider(scrapy.Spider):
         yield from self._follow_leads(leads, source, via="feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        source = self._sources[response.meta["source"]]
+        source = self._sources[response.meta[keys.SOURCE]]
         if response.status == 304:
             self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
             return
@@ -319,11 +250,11 @@ class StorySpider(scrapy.Spider):
         """The sitemaps an index lists, but none of its own chain (an index listing itself or
         an ancestor: `discovery/sitemap_loop`) and none deeper than NEWSARCHIVE_SITEMAP_DEPTH
         indexes below where the crawl started (`discovery/skipped/sitemap_depth`)."""
-        parents: list[str] = response.meta.get("sitemap_chain", [])
+        parents: list[str] = response.meta.get(keys.SITEMAP_CHAIN, [])
         depth = len(parents) + 1
         chain = [
             url_key(url)
-            for url in (*parents, *response.meta.get("redirect_urls", ()), response.url)
+            for url in (*parents, *response.meta.get(keys.REDIRECT_URLS, ()), response.url)
         ]
         max_depth = self.crawler.settings.getint(
             "NEWSARCHIVE_SITEMAP_DEPTH", defaults.NEWSARCHIVE_SITEMAP_DEPTH
@@ -342,7 +273,7 @@ class StorySpider(scrapy.Spider):
                     "Not following %s: sitemap indexes nested deeper than %d", child, max_depth
                 )
             else:
-                meta = {"sitemap_chain": [*parents, response.url]}
+                meta = {keys.SITEMAP_CHAIN: [*parents, response.url]}
                 yield self._request(child, source, self.parse_sitemap, via="sitemap", meta=meta)
 
     def _follow_leads(
@@ -372,9 +303,9 @@ class StorySpider(scrapy.Spider):
         return PageItem(
             record=response.meta.get(keys.WARC_RECORD),
             source=source.host,
-            discovered_via=response.meta.get("via", "link"),
-            redirects=tuple(response.meta.get("redirect_urls", [])),
-            hints=response.meta.get("hints", {}),
+            discovered_via=response.meta.get(keys.VIA, "link"),
+            redirects=tuple(response.meta.get(keys.REDIRECT_URLS, [])),
+            hints=response.meta.get(keys.HINTS, {}),
             url=response.url,
         )
 
@@ -396,8 +327,8 @@ class StorySpider(scrapy.Spider):
         return RevisitItem(
             url=response.url,
             source=source.host,
-            warc_record_id=response.meta.get("warc_record_id"),
-            fetched_at=response.meta.get("fetched_at") or datetime.now(UTC),
+            warc_record_id=response.meta.get(keys.WARC_RECORD_ID),
+            fetched_at=response.meta.get(keys.FETCHED_AT) or datetime.now(UTC),
             status=response.status,
             outcome=outcome,  # type: ignore[arg-type]
         )
@@ -405,7 +336,7 @@ class StorySpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Say clearly what failed and go on with the rest of the crawl."""
         request: Request = failure.request  # type: ignore[attr-defined]
-        source = self._sources.get(request.meta.get("source", ""))
+        source = self._sources.get(request.meta.get(keys.SOURCE, ""))
         error = failure.value
         assert error is not None
         outcome, slug, detail = failure_outcome(error)

@@ -22,18 +22,9 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
     NotConfigured,
-    ResponseDataLossError,
-    UnsupportedURLSchemeError,
 )
 from scrapy.http.request import NO_CALLBACK
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import settings as defaults
 from crawler.core.items import PageItem, RevisitItem
@@ -42,7 +33,8 @@ from crawler.core.story import Story
 from crawler.core.urls import host_of
 from crawler.extensions.database import Database, database_of
 from crawler.identity import url_key
-from crawler.signals import outcomes_settled, report, url_outcome
+from crawler.refusals import Refused, failure_outcome
+from crawler.signals import outcomes_settled, report, request_refused, url_outcome
 from storage.db.engine import write_transaction
 from storage.db.repository import Repository
 from storage.db.runs import finish_run, insert_outcomes, start_run
@@ -54,47 +46,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
-
-_DOWNLOAD_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
-    (CannotResolveHostError, "dns"),
-    (DownloadConnectionRefusedError, "connection-refused"),
-    (DownloadTimeoutError, "timeout"),
-    (TimeoutError, "timeout"),
-    (ResponseDataLossError, "data-loss"),
-    (UnsupportedURLSchemeError, "unsupported-scheme"),
-    (DownloadFailedError, "download-failed"),
-    (ConnectionError, "connection-error"),
-)
-
-
-def failure_outcome(error: BaseException) -> tuple[Outcome, str, str]:
-    """(outcome, reason, detail) of a request that ended in `error`.
-
-    An exception with a `reason` string names its own reason (a refusal raised as an
-    `IgnoreRequest` subclass is a skip, any other exception a failure); otherwise the reason
-    comes from the exception's type: an HTTP error status, robots.txt, DNS, a refused connection…
-    """
-    message = str(error) or type(error).__name__
-    skipped = isinstance(error, IgnoreRequest)
-    own = getattr(error, "reason", None)
-    if isinstance(own, str) and own:
-        return ("skipped" if skipped else "failed"), own, message
-    if isinstance(error, HttpError) and error.response is not None:
-        status = error.response.status
-        return "failed", f"http-{status}", f"answered HTTP {status}"
-    if skipped:
-        if "robots.txt" in message:
-            return "skipped", "robots", message
-        if "offsite" in message.lower():
-            return "skipped", "off-site", message
-        return "skipped", "ignored", message
-    if isinstance(error, DownloadCancelledError):
-        too_large = "max size" in message or "maxsize" in message
-        return "failed", "too-large" if too_large else "cancelled", message
-    for kind, reason in _DOWNLOAD_ERRORS:
-        if isinstance(error, kind):
-            return "failed", reason, message
-    return "failed", "error", f"{type(error).__name__}: {message}"
 
 
 def _is_robots_txt(request: Request) -> bool:
@@ -143,6 +94,7 @@ class OutcomesExtension:
         connect(extension.url_outcome, signal=url_outcome)
         connect(extension.request_scheduled, signal=signals.request_scheduled)
         connect(extension.request_dropped, signal=signals.request_dropped)
+        connect(extension.request_refused, signal=request_refused)
         connect(extension.response_received, signal=signals.response_received)
         connect(extension.item_scraped, signal=signals.item_scraped)
         connect(extension.item_dropped, signal=signals.item_dropped)
@@ -182,6 +134,13 @@ class OutcomesExtension:
         self.book.provisional(
             key, Stage.SCHEDULED, "skipped", reason, detail=detail, source=_source(request, key)
         )
+
+    def request_refused(self, request: Request, refusal: Refused) -> None:
+        """A request refused where no errback hears of it (the address guard at scheduling):
+        the refusal is the URL's outcome ('blocked-address'), not 'off-site' or 'not-fetched'."""
+        outcome, reason, detail = failure_outcome(refusal)
+        key = url_key(request.url)
+        self.settle(key, outcome, reason, detail=detail, source=_source(request, key))
 
     def request_dropped(self, request: Request) -> None:
         self._redirects(request)
