@@ -117,3 +117,27 @@ def test_history_and_export_use_the_identity(
     assert done.returncode == 0, done.stderr
     urls = {json.loads(line)["url"] for line in out.read_text().splitlines()}
     assert urls == set(site.normalised_urls())
+
+
+def test_ingest_maps_the_published_records_to_the_same_identity(
+    tracked: tuple[CrawlRun, TrackingSite], tmp_path: Path
+) -> None:
+    """The door (`crawler.services.exchange`) files a record whose target URI is a published
+    form under its normalised URL, and records the form, whoever reads it."""
+    run, site = tracked
+    data = tmp_path / "b"
+    files = sorted(str(p) for p in (run.data / "warc").glob("*.warc.gz"))
+    done = run_newsarchive(
+        "ingest", *files, "--data", str(data), "--story", str(run.story), "--progress", "0"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    engine = open_database(f"sqlite:///{data / 'newsarchive.db'}")
+    with Session(engine) as session:
+        stored = set(
+            session.scalars(select(Url.url).join(ArticleVersion, ArticleVersion.url_id == Url.id))
+        )
+        forms = {f: u for f, u in session.execute(select(UrlForm.form, Url.url).join(Url))}
+    engine.dispose()
+    assert stored == set(site.normalised_urls())
+    fetched = {form: url for form, url in forms.items() if "/story/" in form}
+    assert set(fetched.values()) == set(site.normalised_urls())  # the forms that were archived
