@@ -21,12 +21,11 @@ from scrapy import signals
 from sqlalchemy import Engine
 
 from crawler import settings as defaults
-from crawler.core.datadir import settings_database_url, settings_warc_dir
+from crawler.core.datadir import settings_data_dir_id, settings_database_url, settings_warc_dir
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
-from crawler.services.recover import Reconciler
+from crawler.services.recover import recover as recover_data_dir
 from storage.db.engine import open_database
-from storage.recover import files_to_reconcile, recover_open_files
 from storage.warc import OPEN_SUFFIX
 
 if TYPE_CHECKING:
@@ -112,12 +111,20 @@ class Database:
 
     def recover(self, directory: Path, story: Story | None) -> None:
         """Before the crawl writes anything: finish the `.open` files a crashed crawl left in
-        `directory`, and when this crawl stores to the database, give it the captures and pages
-        it lacks for them (`crawler.services.recover`). Counted in `recovery/*` stats."""
+        `directory`, and when this crawl stores to the database, reconcile it with every closed
+        file of the data directory it has not caught up with
+        (`crawler.services.recover.recover`). Counted in `recovery/*` stats."""
         stats = self.crawler.stats
         assert stats is not None
-        recovered = recover_open_files(directory)
-        for file in recovered:
+        settings = self.crawler.settings
+        recovery = recover_data_dir(
+            directory,
+            self.engine if self.stores else None,
+            settings_data_dir_id(settings) if self.stores else None,
+            ExtractOptions.from_settings(settings),
+            story,
+        )
+        for file in recovery.files:
             if file.changed:
                 stats.inc_value("recovery/files")
                 stats.inc_value("recovery/bytes_cut", file.cut)
@@ -132,19 +139,18 @@ class Database:
             elif file.status != "in-use":
                 stats.inc_value("recovery/unrecoverable")
                 logger.error("Cannot recover %s: %s", file.name + OPEN_SUFFIX, file.reason)
-        names = files_to_reconcile(directory, recovered)
-        if not names or not self.stores:
+        if not recovery.reconciled:
             return
-        options = ExtractOptions.from_settings(self.crawler.settings)
-        done = Reconciler(self.engine, directory, options, story).reconcile(names)
+        done = recovery.done
         stats.inc_value("recovery/captures_added", done.captures_added)
         stats.inc_value("recovery/pages_added", done.pages_added)
         stats.inc_value("recovery/captures_moved", done.captures_repointed)
         stats.inc_value("recovery/captures_dropped", len(done.captures_dropped))
-        logger.warning(
+        log = logger.warning if done else logger.info
+        log(
             "Reconciled the database with %s: %d captures and %d pages stored, "
             "%d captures moved, %d removed",
-            ", ".join(names),
+            ", ".join(recovery.reconciled),
             done.captures_added,
             done.pages_added,
             done.captures_repointed,

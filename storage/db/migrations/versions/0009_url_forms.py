@@ -2,7 +2,7 @@
 all), recorded as aliases of the normalised URL; a crawl requests a URL as published.
 
 Revision ID: 0009_url_forms
-Revises: 0007_search
+Revises: 0010_warc_files (re-chained after main's 0010 when merging main)
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_url_forms"
-down_revision: str | Sequence[str] | None = "0007_search"
+down_revision: str | Sequence[str] | None = "0010_warc_files"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
