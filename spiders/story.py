@@ -84,14 +84,12 @@ class StorySpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.story.sources:
-            home = self._page_request(
+            yield self._page_request(
                 Target(published_url(source.url), normalise_url(source.url)),
                 source,
                 via="home",
                 follow=source.follow,
             )
-            if home is not None:
-                yield home
             # feeds and sitemaps the story file names may live on other hosts (a feed service)
             for feed in filter(
                 None, (self._normal(f, source, same_site=False) for f in source.feeds)
@@ -147,7 +145,7 @@ class StorySpider(scrapy.Spider):
 
     def _page_request(
         self, target: Target, source: Source, *, via: str, follow: int, lead: Lead | None = None
-    ) -> Request | None:
+    ) -> Request:
         """A request for a page (a known article's fate is the revisit middleware's)."""
         meta: dict[str, Any] = {keys.FOLLOW: follow}
         if lead is not None:
@@ -205,9 +203,7 @@ class StorySpider(scrapy.Spider):
         for target in filter(
             None, (self._normal(link.url, source) for link in self._links.extract_links(response))
         ):
-            request = self._page_request(target, source, via="link", follow=follow - 1)
-            if request is not None:
-                yield request
+            yield self._page_request(target, source, via="link", follow=follow - 1)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         source = self._sources[response.meta[keys.SOURCE]]
@@ -291,9 +287,7 @@ class StorySpider(scrapy.Spider):
                 self.logger.debug("Skipping %s: %s (story window)", target.published, why)
                 self._passed_over(target.identity, source, "out-of-window", why)
                 continue
-            request = self._page_request(target, source, via=via, follow=0, lead=lead)
-            if request is not None:
-                yield request
+            yield self._page_request(target, source, via=via, follow=0, lead=lead)
 
     # -- items and errors ----------------------------------------------------------------------
 
@@ -318,9 +312,7 @@ class StorySpider(scrapy.Spider):
         where = (target and target.identity) or moved_to or "no Location"
         self._outcome(response.url, source, "redirected", "redirect", where)
         if target:
-            request = self._page_request(target, source, via="link", follow=0)
-            if request is not None:
-                yield request
+            yield self._page_request(target, source, via="link", follow=0)
 
     def _revisit_item(self, response: Response, source: Source, outcome: str) -> RevisitItem:
         self.crawler.stats.inc_value(f"discovery/revisited/{outcome}")
