@@ -82,6 +82,10 @@ NEWSARCHIVE_GUARD_ENABLED = True
 NEWSARCHIVE_GUARD_ALLOW: list[str] = []
 """Networks ('10.1.0.0/16'), hosts ('intranet.example') or 'host:port's the guard lets through."""
 
+# The duplicate filter knows a request by its identity, the normalised URL (crawler/identity.py):
+# a URL is requested as published, and a second published form of it is not fetched again.
+REQUEST_FINGERPRINTER_CLASS = "crawler.identity.IdentityFingerprinter"
+
 # --- components ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Outermost: its process_exception sees every refusal and, below RetryMiddleware (550), a
@@ -90,13 +94,24 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Next, so that every request (robots.txt ones too) meets the guard before anything else.
     "crawler.middlewares.guard.AddressGuardMiddleware": 40,
     "crawler.middlewares.limits.LimitsMiddleware": 45,
+    # What a recrawl does with a known URL: a revisit (conditional, with its previous capture)
+    # or left alone; before robots.txt and the download slots, so a refused one waits for nothing.
+    "crawler.middlewares.revisits.RevisitMiddleware": 50,
     # Scrapy's own, refusing with a reason (crawler/refusals.py):
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.limits.DecompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.limits.RedirectMiddleware": 600,
 }
+SPIDER_MIDDLEWARES = {
+    # The due revisits first, then the spider's start requests (a distributed worker's seeding
+    # middleware, at 100, queues both once).
+    "crawler.middlewares.revisits.RevisitStartMiddleware": 800,
+}
 EXTENSIONS = {
+    # First: the one database owner (engine, database thread), which recovers a crashed crawl's
+    # WARC files before the WARC extension opens a new one.
+    "crawler.extensions.database.Database": 50,
     "crawler.extensions.warc.WarcExtension": 100,
     "crawler.extensions.outcomes.OutcomesExtension": 200,
     "crawler.extensions.progress.ProgressExtension": 500,

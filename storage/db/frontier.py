@@ -36,6 +36,9 @@ class Frontier:
     """Known article URLs and their aliases that discovery must not fetch this round, and why:
     'not-due', 'stopped' (the policy has stopped revisiting it), 'gone' (answered 404 or 410),
     or in mode 'none' 'known' for all of them."""
+    published: dict[str, str] = field(default_factory=dict)
+    """By URL, the form it was last published as (`url_forms`), when that is not the URL
+    itself: a revisit requests that."""
 
 
 ArticleState = Literal["due", "not-due", "stopped", "gone"]
@@ -72,6 +75,7 @@ def load_frontier(
         ).scalar_one_or_none()
         if story_id is None:
             return Frontier(previous=previous)
+        published = _published(conn, story_id, publisher_ids)
         articles = _scheduled_articles(conn, story_id, publisher_ids, now)
         aliases = _aliases(conn, story_id, publisher_ids)
 
@@ -87,7 +91,7 @@ def load_frontier(
     due_urls = [a.fetch_url for a in due]
     for url in due_urls:
         skip.pop(url, None)  # a fetch URL since made an alias of another article is still due
-    return Frontier(previous=previous, due=due_urls, skip=skip)
+    return Frontier(previous=previous, due=due_urls, skip=skip, published=published)
 
 
 def _reason(state: ArticleState, mode: RevisitMode) -> SkipReason | None:
@@ -184,6 +188,21 @@ def _scheduled_articles(
         .order_by(s.next_due_at.asc().nulls_last(), s.url_id)
     )
     return [_Article(url_id, url, fetch_url, state) for url_id, url, fetch_url, state in rows]
+
+
+def _published(conn: Connection, story_id: int, publisher_ids: Sequence[int]) -> dict[str, str]:
+    """{fetch URL of a scheduled article: the form it was last published as}."""
+    s, f = m.ArticleSchedule, m.UrlForm
+    fetch = aliased(m.Url, name="fetch")
+    scheduled = _scheduled(story_id, publisher_ids).subquery("scheduled")
+    rows = conn.execute(
+        select(fetch.url, f.form)
+        .join(s, s.fetch_url_id == fetch.id)
+        .join(scheduled, scheduled.c.url_id == s.url_id)
+        .join(f, f.url_id == fetch.id)
+        .order_by(f.last_seen, f.id)
+    )
+    return {url: form for url, form in rows}  # the last seen last: it wins
 
 
 def _aliases(

@@ -329,3 +329,22 @@ def test_capture_flags_and_declared_length_are_stored(repo: Repository, story_id
         "<urn:uuid:cut>": ("digest-mismatch,truncated", 88_000),
         "<urn:uuid:sound>": (None, None),
     }
+
+
+def test_published_forms_are_aliases_of_the_normalised_url(repo: Repository, story_id: int) -> None:
+    """From a capture's target URI (whichever door archived it) and from discovery."""
+    from crawler.core.urls import PublishedForm
+
+    plain = "http://news.example:8080/a/"
+    feed, home = plain + "?utm_source=RSS_Feed&utm_medium=RSS", plain + "?utm_medium=RSS"
+    repo.write_batch([capture(feed, "r1")], [page(feed, "r1", final_url=feed)], story_id)
+    repo.write_batch([], [], story_id, forms=[PublishedForm(home, plain, at(5))])
+    repo.write_batch([], [], story_id, forms=[PublishedForm(home, plain, at(9))])
+    with repo.engine.connect() as conn:
+        rows = conn.execute(
+            select(m.UrlForm.form, m.Url.url, m.UrlForm.first_seen, m.UrlForm.last_seen).join(m.Url)
+        ).all()
+        urls = conn.execute(select(m.Url.url)).scalars().all()
+    assert sorted((form, url) for form, url, _, _ in rows) == sorted([(feed, plain), (home, plain)])
+    assert [(first, last) for form, _, first, last in rows if form == home] == [(at(5), at(9))]
+    assert urls == [plain]  # the identity is one row: the forms are not URLs of their own
