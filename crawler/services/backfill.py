@@ -56,6 +56,8 @@ PAGE_SIZE = 1000
 """Rows asked of a wayback CDX server at a time (`limit`, then its resume key)."""
 TIMEOUT = 30.0
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer"}
+PASSED_THROUGH = {"set-cookie"}
+"""Original headers a replay that prefixes the others may send as they were."""
 MEMENTO = {"memento-datetime", "link", "content-location", "preference-applied"}
 """Headers a replay adds of its own (RFC 7089), not the original server's."""
 
@@ -453,12 +455,10 @@ def original_response(answer: Answer) -> HttpResponseData:
     """The archived response that a raw replay stands for: the archived status and body, the
     headers the archive kept (`X-Archive-Orig-*` named back; or, from an archive that replays
     them as they were, its headers but those it adds itself), Content-Type and Content-Encoding
-    as the body now comes, and a Content-Length of it."""
+    as the body comes (never decoded here: its bytes are what the archive holds, or what it
+    chose to send), and a Content-Length of it."""
     prefix = "x-archive-orig-"
     prefixed = [(k[len(prefix) :], v) for k, v in answer.headers if k.lower().startswith(prefix)]
-    encoded = any(k.lower() == "content-encoding" for k, _ in prefixed)
-    if prefixed and not encoded and answer.header("Content-Encoding"):
-        answer = _decoded(answer)  # the archive compressed it for the transfer
     own = {k.lower(): v for k, v in answer.headers}
     kept: list[tuple[str, str]] = []
     if prefixed:
@@ -466,6 +466,8 @@ def original_response(answer: Answer) -> HttpResponseData:
             if name.lower() in HOP_BY_HOP | {"content-type", "content-encoding"}:
                 continue
             kept.append((name, value))
+        # pywb passes these through unprefixed; the Wayback Machine prefixes them
+        kept += [(k, v) for k, v in answer.headers if k.lower() in PASSED_THROUGH]
     else:
         for name, value in answer.headers:
             if name.lower() in HOP_BY_HOP | MEMENTO | {"content-type", "content-encoding"}:
