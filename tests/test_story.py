@@ -242,6 +242,9 @@ def test_archives_tables_and_their_defaults() -> None:
         "wayback", "wayback", 1.0, 2,
     )  # fmt: skip
     assert wayback.replay == "http://127.0.0.1:9001/web/{timestamp}id_/{url}"
+    assert wayback.since is None and wayback.until is None
+    windowed = parse_story(VALID + ARCHIVES + "since = 2025-01-01\n").archives[1]
+    assert windowed.since == date(2025, 1, 1)
     assert (cc.kind, cc.data, cc.delay, cc.concurrency, cc.replay) == (
         "commoncrawl", "http://127.0.0.1:9003/", 0.5, 4, "",
     )  # fmt: skip
@@ -263,6 +266,7 @@ def test_the_archives_example_in_the_docs_is_valid() -> None:
         (('data = "http://127.0.0.1:9003/"', ""), "archives[1].data", "is required"),
         (("concurrency = 4", "concurrency = 0"), "archives[1].concurrency", "from 1 to 16"),
         (("delay = 0.5", "delay = -1"), "archives[1].delay", "from 0 to 60"),
+        (("delay = 0.5", "since = 2025-03-01\nuntil = 2025-02-01"), "archives[1].until", "before"),
         (
             ('cdx = "http://127.0.0.1:9002', 'cdx = "ftp://127.0.0.1:9002'),
             "archives[1].cdx",

@@ -83,6 +83,9 @@ class ArchiveSource:
     """Seconds between two requests to the archive (each of its hosts)."""
     concurrency: int = 2
     """Requests to the archive at once."""
+    since: date | None = None
+    until: date | None = None
+    """The window of capture times asked for; the story's window where not given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,9 @@ _TOP_KEYS = {
     "versions",
     "archives",
 }
-_ARCHIVES_KEYS = {"name", "kind", "cdx", "replay", "data", "delay", "concurrency"}
+_ARCHIVES_KEYS = {
+    "name", "kind", "cdx", "replay", "data", "delay", "concurrency", "since", "until",
+}  # fmt: skip
 _REVISIT_KEYS = {"first", "factor", "max", "age_factor", "stop_after"}
 _ARCHIVE_KEYS = {"noarchive"}
 _VERSIONS_KEYS = {"ignore", "min_changed_words", "truncated_below"}
@@ -332,7 +337,11 @@ class _Parser:
         ):
             problem = f"must be a whole number from 1 to 16, got {concurrency!r}"
             raise self.fail(f"{prefix}.concurrency", problem)
-        return ArchiveSource(name, kind, cdx, replay, data, float(delay), concurrency)
+        since = self.day(item.get("since"), f"{prefix}.since")
+        until = self.day(item.get("until"), f"{prefix}.until")
+        if since and until and since > until:
+            raise self.fail(f"{prefix}.until", f"{until} is before since ({since})")
+        return ArchiveSource(name, kind, cdx, replay, data, float(delay), concurrency, since, until)
 
     def archive_url(self, value: Any, fieldname: str) -> str:
         text = self.string(value, fieldname)

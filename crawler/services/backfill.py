@@ -263,13 +263,15 @@ def _why(exc: BaseException) -> str:
 # -- the index -----------------------------------------------------------------------------------
 
 
-def window(story: Story) -> dict[str, str]:
-    """`from` and `to` of the story window, as CDX APIs take them."""
+def window(story: Story, archive: ArchiveSource) -> dict[str, str]:
+    """`from` and `to` as CDX APIs take them: the archive's capture window, else the story's."""
+    since = archive.since or story.since
+    until = archive.until or story.until
     out = {}
-    if story.since is not None:
-        out["from"] = f"{story.since:%Y%m%d}000000"
-    if story.until is not None:
-        out["to"] = f"{story.until:%Y%m%d}235959"
+    if since is not None:
+        out["from"] = f"{since:%Y%m%d}000000"
+    if until is not None:
+        out["to"] = f"{until:%Y%m%d}235959"
     return out
 
 
@@ -283,7 +285,7 @@ def wayback_rows(client: ArchiveClient, host: str, story: Story) -> Iterator[dic
     params = [
         ("url", host),
         ("matchType", "host"),
-        *window(story).items(),
+        *window(story, client.archive).items(),
         ("filter", "statuscode:200"),
         ("filter", "mimetype:text/html"),
         ("collapse", "digest"),
@@ -352,7 +354,7 @@ def commoncrawl_rows(client: ArchiveClient, host: str, story: Story) -> Iterator
     for page in range(pages):
         params = [
             *scope,
-            *window(story).items(),
+            *window(story, client.archive).items(),
             ("filter", "status:200"),
             ("filter", "mime:text/html"),
             ("output", "json"),
