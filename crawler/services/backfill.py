@@ -44,7 +44,13 @@ from crawler.services.exchange import VIA_FIELD, Archived, NotACapture, capture_
 from crawler.services.files import ArchiveDoor, Entry
 from storage.db import queries
 from storage.db.repository import Repository
-from storage.warc import Copied, HttpResponseData, WarcWriter, compute_payload_digest
+from storage.warc import (
+    GZIP_LEVEL,
+    Copied,
+    HttpResponseData,
+    WarcWriter,
+    compute_payload_digest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -529,6 +535,8 @@ class Backfill:
         user_agent: str,
         warc_prefix: str = "newsarchive",
         warc_max_size: int = 1024 * 1024 * 1024,
+        warc_gzip: bool = True,
+        warc_gzip_level: int = GZIP_LEVEL,
         batch_size: int = 50,
         progress_interval: float = 5.0,
         err: TextIO | None = None,
@@ -541,6 +549,8 @@ class Backfill:
         self.user_agent = user_agent
         self.warc_prefix = warc_prefix
         self.warc_max_size = warc_max_size
+        self.warc_gzip = warc_gzip
+        self.warc_gzip_level = warc_gzip_level
         self.batch_size = max(1, batch_size)
         self.progress_interval = progress_interval
         self.err = err
@@ -605,6 +615,8 @@ class Backfill:
             self.warc_dir,
             prefix=self.warc_prefix,
             max_size=self.warc_max_size,
+            gzip=self.warc_gzip,
+            gzip_level=self.warc_gzip_level,
             warcinfo={"isPartOf": self.story.name, "description": "newsarchive backfill"},
         )
         try:
