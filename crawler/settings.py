@@ -79,6 +79,16 @@ NEWSARCHIVE_GUARD_ENABLED = True
 NEWSARCHIVE_GUARD_ALLOW: list[str] = []
 """Networks ('10.1.0.0/16'), hosts ('intranet.example') or 'host:port's the guard lets through."""
 
+# --- page requisites (docs/crawling.md#page-requisites) -------------------------------------------
+REQUISITES_ENABLED = True
+"""Fetch and archive what each HTML page of a source loads (stylesheets, images, fonts, scripts)."""
+REQUISITES_MAX_PER_PAGE = 40
+"""New requisites asked for one page (or one stylesheet); the rest are counted and left."""
+REQUISITES_MAX_BYTES = 10 * 1024 * 1024
+"""Bytes of one requisite (its DOWNLOAD_MAXSIZE)."""
+REQUISITES_PRIORITY = -10
+"""Scheduler priority of requisite requests: after the pages and listings waiting."""
+
 # --- components ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Outermost: its process_exception sees every refusal and, below RetryMiddleware (550), a
@@ -92,6 +102,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.limits.DecompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.limits.RedirectMiddleware": 600,
+}
+SPIDER_MIDDLEWARES: dict[str, int | None] = {
+    "crawler.middlewares.requisites.RequisitesMiddleware": 800,
 }
 EXTENSIONS = {
     "crawler.extensions.warc.WarcExtension": 100,

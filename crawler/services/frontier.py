@@ -9,9 +9,11 @@ from scrapy.settings import BaseSettings
 
 from crawler import settings as defaults
 from crawler.core.datadir import settings_database_url
+from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from storage.db.engine import open_database
 from storage.db.frontier import Frontier, load_frontier
+from storage.db.frontier import requisite_captures as stored_requisites
 
 REVISIT_MODES = ("due", "all", "none")
 
@@ -35,5 +37,15 @@ def load(settings: BaseSettings, story: Story) -> Frontier:
     try:
         hosts = [source.host for source in story.sources]
         return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode)
+    finally:
+        engine.dispose()
+
+
+def requisite_captures(settings: BaseSettings) -> dict[str, PreviousCapture]:
+    """The last capture of every stylesheet, image, font or script the crawl's database holds
+    (blocking), for the requisites middleware to revisit against."""
+    engine = open_database(settings_database_url(settings))
+    try:
+        return stored_requisites(engine)
     finally:
         engine.dispose()
