@@ -18,6 +18,7 @@ from crawler.cli.common import (
     CliParser,
     add_data_options,
     add_wait_option,
+    own_id,
     writable_database,
 )
 from crawler.cli.errors import one_error_path
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingError as exc:
         raise CliError(str(exc), 2) from exc
     with data_dir_lock(args.data, "backfill", wait=args.wait):
+        data_dir = own_id(args.data)
         engine = writable_database(args.data, args.db)
         try:
             with finish_then_stop(PROG) as stop:
@@ -94,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     progress_interval=args.progress,
                     err=sys.stderr,
                     stop=lambda: stop.requested,
+                    data_dir=data_dir,
                 )
                 try:
                     report = backfill.run()

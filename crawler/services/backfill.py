@@ -44,6 +44,7 @@ from crawler.services.exchange import VIA_FIELD, Archived, NotACapture, capture_
 from crawler.services.files import ArchiveDoor, Entry
 from storage.db import queries
 from storage.db.repository import Repository
+from storage.db.warcfiles import settle
 from storage.warc import (
     GZIP_LEVEL,
     Copied,
@@ -541,8 +542,12 @@ class Backfill:
         progress_interval: float = 5.0,
         err: TextIO | None = None,
         stop: Callable[[], bool] = lambda: False,
+        data_dir: str | None = None,
     ) -> None:
         self.repo = repo
+        self.data_dir = data_dir
+        """The id of the data directory the WARC files are written in: they are registered as
+        its own, settled (an interrupted backfill is resumed by running it again, as ingest)."""
         self.story = story
         self.warc_dir = warc_dir
         self.options = options or ExtractOptions()
@@ -699,6 +704,8 @@ class Backfill:
                 if processed.relevance and processed.relevance.relevant:
                     self.report.stats[f"{name}/relevant"] += 1
         self.repo.ensure_publishers(rows.publishers)
+        if self.data_dir is not None:
+            settle(self.repo.engine, self.data_dir, {e.capture.warc_filename for e in entries})
         result = self.repo.write_batch(
             rows.captures, rows.pages, story_id, revisits=rows.revisits, policy=self.story.revisit
         )

@@ -2,7 +2,7 @@
 `[[archives]]` name in the story file). Existing captures are our own fetches: None.
 
 Revision ID: 0012_capture_via
-Revises: 0007_search
+Revises: 0010_warc_files
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_capture_via"
-down_revision: str | Sequence[str] | None = "0007_search"
+down_revision: str | Sequence[str] | None = "0010_warc_files"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
