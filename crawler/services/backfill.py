@@ -107,17 +107,11 @@ class Report:
                 if key.startswith(archive.name + "/")
             }
 
-            def of(kind: str, stats: dict[str, int] = mine) -> str:
-                return ", ".join(
-                    f"{n} {key.removeprefix(kind + '/')}"
-                    for key, n in sorted(stats.items())
-                    if key.startswith(kind + "/")
-                )
-
             requests = sum(n for k, n in mine.items() if k.startswith("requests/"))
             lines.append(
-                f"{archive.name} ({archive.kind}): {requests} requests ({of('requests') or '-'}); "
-                f"answers: {of('answers') or 'none'}; "
+                f"{archive.name} ({archive.kind}): {requests} requests "
+                f"({_listed(mine, 'requests') or '-'}); "
+                f"answers: {_listed(mine, 'answers') or 'none'}; "
                 f"index: {mine.get('cdx/rows', 0)} captures listed, "
                 f"{mine.get('cdx/duplicates', 0)} duplicates, "
                 f"{mine.get('cdx/already_stored', 0)} already stored; "
@@ -136,6 +130,15 @@ class Report:
     @property
     def failed(self) -> int:
         return sum(v for k, v in self.stats.items() if k.endswith("/failed"))
+
+
+def _listed(stats: dict[str, int], kind: str) -> str:
+    """'3 cdx, 5 replay': the counts of `kind/…` stats."""
+    return ", ".join(
+        f"{n} {key.removeprefix(kind + '/')}"
+        for key, n in sorted(stats.items())
+        if key.startswith(kind + "/")
+    )
 
 
 @dataclass(frozen=True, slots=True)
