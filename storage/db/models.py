@@ -193,6 +193,9 @@ class Capture(Base):
     `crawler.core.capture.FLAGS` ('digest-mismatch,truncated'); None for a sound record."""
     declared_length: Mapped[int | None] = mapped_column(BigInteger)
     """For a record cut short, the block length it declares (`warc_length` is what is there)."""
+    via: Mapped[str | None] = mapped_column(String(64))
+    """The web archive the exchange was copied from by `newsarchive backfill` (its name in the
+    story file); None for our own fetches. `fetched_at` is then the archive's capture time."""
 
 
 class ArticleVersion(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -325,6 +325,8 @@ class VersionRow:
     warc_filename: str | None
     warc_offset: int | None
     warc_record_id: str | None
+    via: str | None = None
+    """The web archive its capture was copied from (`newsarchive backfill`), None for ours."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,17 +379,37 @@ def versions(engine: Engine, url: str) -> ArticleHistory:
                 capture.warc_filename,
                 capture.warc_offset,
                 capture.warc_record_id,
+                capture.via,
             )
             .outerjoin(capture, capture.id == version.capture_id)
             .where(version.url_id == article_id)
             .order_by(version.first_seen, version.version)
         )
         history = [VersionRow(**row._asdict()) for row in rows]
+        earliest = _earliest_vias(conn, article_id)
+        history = [
+            replace(row, via=earliest[row.number]) if row.number in earliest else row
+            for row in history
+        ]
         ranked = ranked_versions(version.url_id == article_id)
         current = conn.execute(
             select(ranked.c.number).where(ranked.c.rank == 1)
         ).scalar_one_or_none()
     return ArticleHistory(article_url, history, deleted_at, current)
+
+
+def _earliest_vias(conn: Connection, article_id: int) -> dict[int, str | None]:
+    """{version number: `via` of the earliest capture extracted to it}: a text that a web
+    archive held before our crawl saw it came from that archive."""
+    version, extraction, capture = m.ArticleVersion, m.Extraction, m.Capture
+    rows = conn.execute(
+        select(version.version, capture.via, capture.fetched_at)
+        .join(extraction, extraction.version_id == version.id)
+        .join(capture, capture.id == extraction.capture_id)
+        .where(version.url_id == article_id)
+        .order_by(capture.fetched_at.desc())
+    )
+    return {number: via for number, via, _ in rows}  # the earliest is written last
 
 
 class UnknownCapture(LookupError):
@@ -615,6 +637,23 @@ def stored_record_ids(engine: Engine, record_ids: Iterable[str]) -> set[str]:
             for record_id in conn.scalars(
                 select(m.Capture.warc_record_id).where(m.Capture.warc_record_id.in_(chunk))
             )
+        }
+
+
+def stored_digests(engine: Engine, urls: Iterable[str]) -> set[tuple[str, str]]:
+    """(normalised URL, payload digest) of every stored capture of `urls` (normalised URLs) that
+    holds or stands for a body: what `newsarchive backfill` need not copy again."""
+    by_hash = {url_hash(url): url for url in set(urls)}
+    with engine.connect() as conn:
+        return {
+            (by_hash[hashed], digest)
+            for chunk in chunks(sorted(by_hash))
+            for hashed, digest in conn.execute(
+                select(m.Url.url_hash, m.Capture.payload_digest)
+                .join(m.Capture, m.Capture.url_id == m.Url.id)
+                .where(m.Url.url_hash.in_(chunk))
+            )
+            if digest
         }
 
 
