@@ -32,7 +32,7 @@ from crawler import settings as defaults
 from crawler.core import meta
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome
-from crawler.core.page import not_a_page
+from crawler.core.page import is_html, not_a_page
 from crawler.core.story import Source, Story, load_story
 from crawler.core.urls import host_of, normalise_url
 from crawler.discovery import Lead
@@ -41,6 +41,7 @@ from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.extensions.outcomes import failure_outcome
 from crawler.refusals import Refused
 from crawler.services import frontier
+from crawler.services.door import WALL_STATUSES
 from crawler.signals import report
 from storage.db.frontier import Frontier
 
@@ -49,10 +50,11 @@ MOVED = (301, 302, 303, 307, 308)
 REVISIT_META: dict[str, Any] = {
     "follow": 0,
     "dont_redirect": True,
-    "handle_httpstatus_list": [304, *GONE, *MOVED],
+    "handle_httpstatus_list": [304, *GONE, *MOVED, *WALL_STATUSES],
 }
 """A revisit of a known article: no links followed; 304, 404, 410 and redirects reach the
-callback (a redirect is followed there, as a new request without the old page's validators)."""
+callback (a redirect is followed there, as a new request without the old page's validators), and
+so do 401, 403, 429 and 503, which may be a wall in the article's place (`door.WALL_STATUSES`)."""
 
 
 class StorySpider(scrapy.Spider):
@@ -185,7 +187,7 @@ class StorySpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"discovery/skipped/{reason}")
                 self._passed_over(url, source, "known" if reason == "known" else f"known-{reason}")
                 return None
-        meta: dict[str, Any] = {"follow": follow}
+        meta: dict[str, Any] = {"follow": follow, "handle_httpstatus_list": list(WALL_STATUSES)}
         if lead is not None:
             meta["hints"] = lead.hints()
         return self._request(url, source, self.parse_page, via=via, meta=meta)
@@ -225,6 +227,9 @@ class StorySpider(scrapy.Spider):
                 self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
                 return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        if response.status in WALL_STATUSES:
+            yield from self._maybe_walled(response, source, content_type)
+            return
         if not_a_page(response.url, response.status, content_type, response.body) is not None:
             self.crawler.stats.inc_value("discovery/not_html")
             self._outcome(
@@ -341,6 +346,19 @@ class StorySpider(scrapy.Spider):
             hints=response.meta.get("hints", {}),
             url=response.url,
         )
+
+    def _maybe_walled(
+        self, response: Response, source: Source, content_type: str
+    ) -> Iterator[PageItem]:
+        """A 401, 403, 429 or 503 page: an HTML one goes to the door, which tells a wall in the
+        article's place (a walled capture, no version) from a plain failure; anything else
+        failed, as any error status."""
+        if response.meta.get(meta.WARC_RECORD) is not None and is_html(content_type, response.body):
+            yield self._item(response, source)
+            return
+        status = response.status
+        self._outcome(response.url, source, "failed", f"http-{status}", f"answered HTTP {status}")
+        self._fail(source, response.url, f"http_{status}", f"answered HTTP {status}")
 
     def _moved(self, response: Response, source: Source) -> Iterator[Request]:
         """A known article now redirects: fetch where it went, as a page of its own."""

@@ -18,6 +18,7 @@ from crawler.core.datadir import settings_database_url
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
+from crawler.services.door import WALL_STATUSES
 from crawler.services.exchange import Archived, capture_of
 from crawler.services.recover import Reconciler
 from crawler.signals import capture_archived
@@ -168,7 +169,7 @@ class WarcExtension:
         request.meta["fetched_at"] = fetched_at
         # the record as written: the capture and the page are read from it, as every door does;
         # only an answer that can be a page keeps it (a redirect's meta is copied onward)
-        if 200 <= response.status < 300:
+        if 200 <= response.status < 300 or response.status in WALL_STATUSES:
             request.meta[meta.WARC_RECORD] = location.record
         else:
             request.meta.pop(meta.WARC_RECORD, None)

@@ -31,6 +31,7 @@ from crawler.core.revisit import RevisitPolicy
 from crawler.core.story import Story
 from crawler.services import door
 from crawler.services.clusters import update_clusters
+from crawler.services.versions import story_decider
 from crawler.signals import capture_archived, outcomes_settled, stored_through
 from storage.db.engine import open_database
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
@@ -119,6 +120,7 @@ class StorePipeline:
         self._policy: RevisitPolicy = DEFAULT_POLICY
         self._timer: AsyncioLoopingCall | None = None
         self._run_id: int | None = None
+        self._decide = story_decider(None)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -147,6 +149,7 @@ class StorePipeline:
         story: Story | None = getattr(self.crawler.spider, "story", None)
         if story is not None:
             self._policy = story.revisit
+        self._decide = story_decider(story)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-db")
         try:
             self._repo, self._story_id = await self._in_writer(self._open, story)
@@ -249,6 +252,7 @@ class StorePipeline:
                     policy=self._policy,
                     outcomes=batch.outcomes,
                     run_id=self._run_id,
+                    decide=self._decide,
                 )
             except Exception as exc:
                 errors.append(exc)

@@ -33,6 +33,7 @@ from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.services.exchange import EXCHANGES, Archived, NotACapture, paired
 from crawler.services.files import ArchiveDoor, Entry, Originals
+from crawler.services.versions import story_decider
 from storage.db import queries
 from storage.db.repository import DEFAULT_POLICY, Repository
 from storage.warcscan import Damage, Parser, scan
@@ -240,7 +241,12 @@ class Ingester:
                 report.relevant += bool(processed.relevance and processed.relevance.relevant)
         self.repo.ensure_publishers(rows.publishers)
         result = self.repo.write_batch(
-            rows.captures, rows.pages, self.story_id, revisits=rows.revisits, policy=self.policy
+            rows.captures,
+            rows.pages,
+            self.story_id,
+            revisits=rows.revisits,
+            policy=self.policy,
+            decide=story_decider(self.story),
         )
         report.new_captures += result.captures
         report.already_stored += result.duplicate_captures

@@ -25,6 +25,7 @@ from crawler.core.urls import normalise_url
 from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import Archived, NotACapture, paired
 from crawler.services.files import ArchiveDoor, Entry, Originals
+from crawler.services.versions import story_decider
 from storage.db.bulk import chunks
 from storage.db.reconcile import (
     Suspect,
@@ -154,7 +155,12 @@ class Reconciler:
         policy = self.story.revisit if self.story is not None else DEFAULT_POLICY
         Repository(self.engine).ensure_publishers(rows.publishers)
         Repository(self.engine).write_batch(
-            rows.captures, rows.pages, story_id, revisits=rows.revisits, policy=policy
+            rows.captures,
+            rows.pages,
+            story_id,
+            revisits=rows.revisits,
+            policy=policy,
+            decide=story_decider(self.story),
         )
         result.captures_added += len(rows.captures)
         result.pages_added += len(rows.pages)
