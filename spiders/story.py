@@ -213,6 +213,13 @@ class StorySpider(scrapy.Spider):
         revisit record) is not extracted again; a revisited article that is gone is reported."""
         source = self._sources[response.meta["source"]]
         unchanged = response.meta.get("unchanged")
+        asked = response.meta.get(meta.NOARCHIVE)
+        if asked is not None:
+            # not archived: it asked not to be, and the story obeys ([archive] noarchive)
+            self._outcome(response.url, source, "skipped", "noarchive", asked)
+            if response.meta.get("via") != "revisit":
+                yield from self._follow_links(response, source)
+            return
         if response.meta.get("via") == "revisit":
             if response.status in MOVED:
                 yield from self._moved(response, source)
@@ -240,6 +247,10 @@ class StorySpider(scrapy.Spider):
             self._outcome(response.url, source, "archived", "unchanged", "same payload digest")
         else:
             yield self._item(response, source)
+        yield from self._follow_links(response, source)
+
+    def _follow_links(self, response: Response, source: Source) -> Iterator[Request]:
+        """Requests for a page's same-site links, to the depth left."""
         follow: int = response.meta.get("follow", 0)
         if follow <= 0 or not isinstance(response, TextResponse):
             return

@@ -38,3 +38,6 @@ DOWNLOAD_SLOT = "download_slot"
 """Scrapy's own key: one download slot per publisher, so politeness applies per source."""
 REDIRECT_URLS = "redirect_urls"
 """Scrapy's own key: the URLs a redirect chain went through before this request."""
+NOARCHIVE = "noarchive"
+"""Set by the WARC extension when it did not archive a response because it asked not to be
+(`[archive] noarchive = "obey"`): where it asked ('X-Robots-Tag: noarchive')."""

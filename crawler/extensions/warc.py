@@ -18,7 +18,7 @@ from crawler.core.datadir import settings_database_url
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
-from crawler.services.door import WALL_STATUSES
+from crawler.services.door import WALL_STATUSES, exchange_rights
 from crawler.services.exchange import Archived, capture_of
 from crawler.services.recover import Reconciler
 from crawler.signals import capture_archived
@@ -129,6 +129,8 @@ class WarcExtension:
             # Scrapy copies meta into a redirect's new request: the previous capture belongs to
             # the URL that redirected, not to this one.
             previous = None
+        if self._obey_noarchive(response, request):
+            return
         profile = _revisit_profile(response, previous)
         request_data = _request_data(request)
         response_data = _response_data(response, request.meta.get(meta.TRUNCATED))
@@ -179,6 +181,29 @@ class WarcExtension:
             request=request,
             response=response,
         )
+
+    def _obey_noarchive(self, response: Response, request: Request) -> bool:
+        """Whether the response is left out of the archive: it asks not to be archived and the
+        story's `[archive] noarchive` policy is `obey`. Then nothing is written, the request is
+        marked (`meta.NOARCHIVE`) for the spider to say why, and `warc/noarchive_obeyed` counts
+        it."""
+        story: Story | None = getattr(self.crawler.spider, "story", None)
+        if story is None or story.archive.noarchive != "obey":
+            return False
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            for value in values
+        ]
+        rights = exchange_rights(response.url, response.status, headers, response.body)
+        if not rights.noarchive:
+            return False
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("warc/noarchive_obeyed")
+        request.meta[meta.NOARCHIVE] = rights.source
+        for key in (meta.WARC_RECORD, meta.WARC_RECORD_ID, meta.FETCHED_AT, meta.UNCHANGED):
+            request.meta.pop(key, None)
+        return True
 
     def close(self) -> None:
         """Finish the current WARC file; both spider_closed and engine_stopped call it."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from crawler.core.access import OPEN, AccessCheck
 from crawler.core.article import Extraction, Relevance
@@ -28,7 +28,7 @@ from crawler.core.items import Processed, RevisitOutcome
 from crawler.core.outcomes import Outcome
 from crawler.core.page import PageInput, is_html, not_a_page
 from crawler.core.record import WarcRecord
-from crawler.core.rights import ArchivePolicy, page_rights
+from crawler.core.rights import ArchivePolicy, Rights, page_rights
 from crawler.core.story import Story
 from crawler.core.urls import host_of, normalise_url
 from crawler.extraction.access import check_access
@@ -36,7 +36,7 @@ from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
 from storage.db.records import PageRecord, RevisitRecord
-from storage.warc import page_from_record, page_from_revisit
+from storage.warc import decode_body, page_from_record, page_from_revisit
 
 logger = logging.getLogger(__name__)
 
@@ -259,3 +259,18 @@ def same_url(revisit: Capture, original_url: str) -> bool:
         return normalise_url(revisit.url) == normalise_url(original_url)
     except ValueError:
         return False
+
+
+def exchange_rights(
+    url: str, status: int, headers: Sequence[tuple[str, str]], body: bytes
+) -> Rights:
+    """The rights signals of a response before it is archived (its `X-Robots-Tag` headers and,
+    for HTML, its robots meta tags), `body` as transferred: what the WARC extension asks when
+    the story's `[archive] noarchive` policy is `obey`. A body that does not decode is read for
+    its headers only."""
+    try:
+        decoded = decode_body(headers, body, url)
+    except ValueError:
+        decoded = b""
+    page = PageInput(url, url, status, tuple(headers), decoded, datetime.now(UTC))
+    return page_rights(page)

@@ -180,7 +180,7 @@ class Capture(Base):
     `crawler.core.capture.FLAGS` ('digest-mismatch,truncated'); None for a sound record."""
     declared_length: Mapped[int | None] = mapped_column(BigInteger)
     """For a record cut short, the block length it declares (`warc_length` is what is there)."""
-    noarchive: Mapped[bool] = mapped_column(default=False, server_default=false())
+    noarchive: Mapped[bool] = mapped_column(server_default=false())
     """The page asked not to be archived and the story's `[archive] noarchive` policy is `flag`:
     archived, and left out of WACZ packages, the report and exports unless asked for."""
     rights: Mapped[str | None]

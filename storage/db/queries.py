@@ -930,3 +930,54 @@ def clusters(
         for cluster_id, members in grouped.items()
     ]
     return sorted(found, key=lambda c: (-len(c.members), c.cluster_id))
+
+
+@dataclass(frozen=True, slots=True)
+class EditRow:
+    """One version after an article's first, and how it differs from the one before."""
+
+    url: str
+    publisher: str | None
+    version: int
+    first_seen: datetime
+    title: str | None
+    change_kinds: list[str]
+    stealth: bool
+    warc_record_id: str | None
+
+
+def edits(engine: Engine, story: str, kind: str | None = None) -> list[EditRow]:
+    """The edits of the articles of a story's publishers (and of those linked to the story),
+    newest first: every version with edit kinds; only those of `kind` when given. An unknown
+    story raises `UnknownStory`."""
+    version, url, capture = m.ArticleVersion, m.Url, m.Capture
+    with engine.connect() as conn:
+        story_id = find_story_id(conn, story)
+        publishers = select(m.StorySource.publisher_id).where(m.StorySource.story_id == story_id)
+        linked = select(m.StoryArticle.url_id).where(m.StoryArticle.story_id == story_id)
+        rows = conn.execute(
+            select(
+                url.url,
+                m.Publisher.name,
+                version.version,
+                version.first_seen,
+                version.title,
+                version.change_kinds,
+                version.stealth,
+                capture.warc_record_id,
+            )
+            .join(url, url.id == version.url_id)
+            .outerjoin(m.Publisher, m.Publisher.id == url.publisher_id)
+            .outerjoin(capture, capture.id == version.capture_id)
+            .where(
+                version.change_kinds.is_not(None),
+                or_(url.publisher_id.in_(publishers), url.id.in_(linked)),
+            )
+            .order_by(version.first_seen.desc(), url.url, version.version.desc())
+        ).all()
+    found = [
+        EditRow(u, p, n, seen, title, list(kinds or ()), bool(stealth), record)
+        for u, p, n, seen, title, kinds, stealth, record in rows
+        if kinds
+    ]
+    return [row for row in found if kind is None or kind in row.change_kinds]
