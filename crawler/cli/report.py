@@ -27,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = CliParser(
         prog=PROG,
         description="Write one self-contained HTML page about a story: a coverage timeline, "
-        "the publishers, syndication clusters, the most edited articles with their changes, and "
+        "the publishers, syndication clusters, the most edited articles with their changes, what "
+        "changed (edits by kind, stealth edits first, walled and noarchive captures), and "
         "extraction health per publisher. The page loads nothing from the network.",
     )
     parser.add_argument("--story", required=True, metavar="NAME", help="the story's name")
@@ -41,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help=f"articles shown with their changes (default: {MOST_EDITED})",
     )
+    parser.add_argument(
+        "--include-noarchive",
+        action="store_true",
+        help="also the articles of pages that asked not to be archived and were flagged for it "
+        "(left out by default, docs/archive.md)",
+    )
     add_data_options(parser)
     args = parser.parse_args(argv)
     if args.most_edited < 0:
@@ -49,7 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     output_file(args.output)
     try:
         with existing_database(args.data, args.db) as engine:
-            data = report_data(engine, args.story, most_edited=args.most_edited)
+            data = report_data(
+                engine,
+                args.story,
+                most_edited=args.most_edited,
+                include_noarchive=args.include_noarchive,
+            )
         html = render_report(data)
         with writing_to(args.output), replacing(args.output) as stream:
             stream.write(html)
