@@ -198,7 +198,12 @@ def test_history_json_and_captures_show_kinds_access_and_rights(rounds: Rounds) 
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     assert listed[0]["change_kinds"] is None and listed[0]["stealth"] is None
-    assert set(listed[-1]["change_kinds"]) == edit.kinds and listed[-1]["stealth"] is True
+    [made] = [
+        row
+        for row in listed
+        if rounds.round_of(datetime.fromisoformat(row["first_seen"])) == edit.round
+    ]
+    assert set(made["change_kinds"]) == edit.kinds and made["stealth"] is True
     walls = rounds.web.truth.walls
     assert walls is not None
     wall = next(w for w in walls.served if w.kind == "paywall")
