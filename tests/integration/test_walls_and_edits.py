@@ -7,8 +7,10 @@ that ask not to be archived are flagged (the default policy) and left out of exp
 
 from __future__ import annotations
 
+import gzip
 import json
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from warcio.archiveiterator import ArchiveIterator
 
 from crawler.core.urls import normalise_url
 from crawler.simweb import SimWeb
@@ -263,3 +266,127 @@ def test_the_edits_verb_lists_the_story_edits_newest_first(rounds: Rounds) -> No
 def test_unknown_url_is_unknown(rounds: Rounds) -> None:
     with pytest.raises(UnknownUrl):
         captures(rounds.engine, "http://127.0.0.1:1/nothing")
+
+
+def test_wacz_leaves_out_the_flagged_captures_unless_asked(rounds: Rounds, tmp_path: Path) -> None:
+    story = tomllib.loads(rounds.web.story_toml())["name"]
+    asking = {normalise_url(s.url) for s in rounds.web.truth.rights if s.applies}
+    found = {}
+    for extra in ((), ("--include-noarchive",)):
+        out = tmp_path / f"x{len(extra)}.wacz"
+        result = run_newsarchive(
+            "wacz", "--story", story, "-o", str(out), "--data", str(rounds.data), *extra
+        )
+        assert result.returncode == 0, result.stderr
+        with zipfile.ZipFile(out) as wacz:
+            index = gzip.decompress(wacz.read("indexes/index.cdx.gz")).decode()
+            pages = wacz.read("pages/pages.jsonl").decode()
+        indexed = {json.loads(line.split(" ", 2)[2])["url"] for line in index.splitlines()}
+        listed = {json.loads(line).get("url") for line in pages.splitlines()[1:]}
+        found[bool(extra)] = (
+            {normalise_url(u) for u in indexed if u.startswith("http")},
+            {normalise_url(u) for u in listed if u},
+        )
+        if not extra:
+            assert "captures flagged noarchive, left out" in result.stderr
+    indexed, listed = found[False]
+    assert not asking & indexed and not asking & listed
+    indexed, listed = found[True]
+    assert asking <= indexed
+
+
+def test_the_report_says_what_changed(rounds: Rounds, tmp_path: Path) -> None:
+    story = tomllib.loads(rounds.web.story_toml())["name"]
+    out = tmp_path / "report.html"
+    result = run_newsarchive("report", "--story", story, "-o", str(out), "--data", str(rounds.data))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text()
+    changed = page.split('id="what-changed"', 1)[1].split("<h2", 1)[0]
+    for kind in ("headline", "correction", "update", "removal", "substantive"):
+        assert f"<td>{kind}</td>" in changed, kind
+    rows = changed.split("<tbody>")[2].split("</tr>")
+    stealth = ["<b>stealth</b>" in row for row in rows if "<td>" in row]
+    assert any(stealth) and stealth == sorted(stealth, reverse=True)  # stealth edits first
+    assert "Walled captures" in changed and "consent" in changed and "paywall" in changed
+    assert "Noarchive captures" in changed and "left out of this report" in changed
+
+
+def test_reextraction_keeps_walls_out_of_versions(rounds: Rounds) -> None:
+    """Last: it rewrites the extractions of every capture the tests above read."""
+    engine = rounds.engine
+    walls = rounds.web.truth.walls
+    assert walls is not None
+    before = {a.url: versions(engine, normalise_url(a.url)).versions for a in walls.articles}
+    result = run_newsarchive("reextract", "--all", "--workers", "1", "--data", str(rounds.data))
+    assert result.returncode == 0, result.stderr
+    for article in walls.articles:
+        after = versions(engine, normalise_url(article.url)).versions
+        assert [v.text_sha256 for v in after] == [v.text_sha256 for v in before[article.url]]
+    test_each_capture_has_its_access(rounds)
+
+
+@dataclass
+class PolicyCrawl:
+    policy: str
+    web: SimWeb
+    data: Path
+
+    @property
+    def engine(self) -> Engine:
+        return open_database(f"sqlite:///{self.data / 'newsarchive.db'}")
+
+
+@pytest.fixture(scope="module", params=["obey", "ignore"])
+def policy_crawl(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PolicyCrawl]:
+    policy = request.param
+    tmp = tmp_path_factory.mktemp(f"noarchive-{policy}")
+    with SimWeb(rights=True) as web:
+        story = tmp / "story.toml"
+        story.write_text(web.story_toml() + f'\n[archive]\nnoarchive = "{policy}"\n')
+        result = run_newsarchive("crawl", str(story), "--data", str(tmp / "data"), *FAST)
+        assert result.returncode == 0, result.stderr[-3000:]
+        yield PolicyCrawl(policy, web, tmp / "data")
+
+
+def _archived_uris(data: Path) -> set[str]:
+    uris = set()
+    for path in (data / "warc").glob("*.warc.gz"):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type in ("response", "revisit"):
+                    uris.add(normalise_url(record.rec_headers.get_header("WARC-Target-URI")))
+    return uris
+
+
+def test_noarchive_under_obey_and_ignore(policy_crawl: PolicyCrawl) -> None:
+    engine = policy_crawl.engine
+    signals = policy_crawl.web.truth.rights
+    archived = _archived_uris(policy_crawl.data)
+    with engine.connect() as conn:
+        outcomes = {
+            url: (outcome, reason, detail)
+            for url, outcome, reason, detail in conn.execute(
+                select(m.UrlOutcome.url, m.UrlOutcome.outcome, m.UrlOutcome.reason,
+                       m.UrlOutcome.detail)
+            )
+        }  # fmt: skip
+    exported = {row["url"] for row in article_rows(engine)}
+    for signal in signals:
+        url = normalise_url(signal.url)
+        if policy_crawl.policy == "obey" and signal.applies:
+            assert url not in archived, signal
+            with pytest.raises(UnknownUrl):
+                captures(engine, url)
+            outcome, reason, detail = outcomes[url]
+            assert (outcome, reason) == ("skipped", "noarchive"), signal
+            assert detail and signal.name.lower() in detail.lower(), (signal, detail)
+            continue
+        assert url in archived, signal
+        _, found = captures(engine, url)
+        pages = [c for c in found if c.access is not None]
+        assert pages and all(not c.noarchive for c in pages), signal
+        if signal.applies:  # ignore: recorded, not flagged, exported
+            assert all(c.rights for c in pages), signal
+        assert url in exported, signal
