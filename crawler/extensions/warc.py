@@ -108,6 +108,7 @@ class WarcExtension:
             prefix=settings.get("WARC_PREFIX", defaults.WARC_PREFIX),
             max_size=settings.getint("WARC_MAX_SIZE", defaults.WARC_MAX_SIZE),
             gzip=settings.getbool("WARC_GZIP", defaults.WARC_GZIP),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL", defaults.WARC_GZIP_LEVEL),
             warcinfo=warcinfo,
         )
         extension = cls(crawler, writer)
