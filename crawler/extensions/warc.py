@@ -86,6 +86,9 @@ class WarcExtension:
         self.crawler = crawler
         self.writer = writer
         self._filename: str | None = None
+        self.obey_noarchive = False
+        """The story's `[archive] noarchive` is `obey`: a response that asks not to be archived
+        is not written."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -112,6 +115,7 @@ class WarcExtension:
             warcinfo=warcinfo,
         )
         extension = cls(crawler, writer)
+        extension.obey_noarchive = isinstance(story, Story) and story.archive.noarchive == "obey"
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.close, signal=signals.spider_closed)
         crawler.signals.connect(extension.close, signal=signals.engine_stopped)
@@ -188,8 +192,7 @@ class WarcExtension:
         story's `[archive] noarchive` policy is `obey`. Then nothing is written, the request is
         marked (`meta.NOARCHIVE`) for the spider to say why, and `warc/noarchive_obeyed` counts
         it."""
-        story: Story | None = getattr(self.crawler.spider, "story", None)
-        if story is None or story.archive.noarchive != "obey":
+        if not self.obey_noarchive:
             return False
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
