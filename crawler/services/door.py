@@ -142,8 +142,10 @@ def process(
     if extraction.article is not None and cut:
         extraction = dataclasses.replace(extraction, reason=PARTIAL)
     access = _access(page, extraction)
-    outcome = wall_outcome(access) if access.walled else extraction_outcome(extraction)
-    return done(extraction, *outcome, access=access, marks=marks)
+    if not access.walled:
+        return done(extraction, *extraction_outcome(extraction), access=access, marks=marks)
+    walled = dataclasses.replace(extraction, reason=f"walled: {access.access}")
+    return done(walled, *wall_outcome(access), access=access, marks=marks)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
