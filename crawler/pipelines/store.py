@@ -308,6 +308,8 @@ class StorePipeline:
         stats.inc_value("db/pages", result.pages)
         stats.inc_value("db/versions/new", result.new_versions)
         stats.inc_value("db/versions/unchanged", result.unchanged_versions)
+        if result.walled:
+            stats.inc_value("db/versions/walled", result.walled)
         stats.inc_value("db/revisits/unchanged", result.revisits_unchanged)
         stats.inc_value("db/revisits/gone", result.revisits_gone)
         if result.outcomes:
