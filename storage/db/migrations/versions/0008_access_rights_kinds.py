@@ -9,7 +9,7 @@ versions have no kinds. Columns are added in place (no table is rebuilt, so the 
 of `article_versions`, storage/db/fts.py, stays as it is).
 
 Revision ID: 0008_access_rights_kinds
-Revises: 0007_search
+Revises: 0010_warc_files (re-chained after main merged 0010 first)
 Create Date: 2026-12-07
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_access_rights_kinds"
-down_revision: str | Sequence[str] | None = "0007_search"
+down_revision: str | Sequence[str] | None = "0010_warc_files"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
