@@ -16,6 +16,9 @@ NEWSARCHIVE_DATA_DIR = "data"
 """Where the WARC files (DIR/warc) and the default SQLite database (DIR/newsarchive.db) live."""
 NEWSARCHIVE_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
 """Put in the user agent so that site owners can reach whoever runs the crawl: set it to yours."""
+NEWSARCHIVE_PROGRESS = "auto"
+"""The progress display on standard output: 'auto' (a live table per publisher on a terminal,
+plain lines otherwise), 'live', 'lines', or 'off' (`--quiet`)."""
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 """Seconds between progress lines (0 turns them off)."""
 NEWSARCHIVE_REVISIT = "due"
@@ -153,4 +156,4 @@ DB_FLUSH_INTERVAL = 2.0
 # --- Scrapy behaviour ----------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = "INFO"
+LOG_LEVEL = "WARNING"

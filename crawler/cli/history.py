@@ -28,7 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("url", help="the article's URL, or any URL that redirected to it")
     add_data_options(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: an aligned table, a line per version (default); "
+        "json: a list, an object per version",
+    )
     parser.add_argument(
         "--captures",
         action="store_true",

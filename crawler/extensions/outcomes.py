@@ -273,6 +273,9 @@ class OutcomesExtension:
         take is written at the close."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"outcome/{settled.reason}")
+        if settled.outcome == "failed" and settled.source:
+            # the per-publisher errors of the progress display and the closing summary
+            self.crawler.stats.inc_value(f"publisher/{settled.source}/errors")
         self.counts[settled.outcome] += 1
         if offer and self._run_id is not None:
             taken = self.crawler.signals.send_catch_log(

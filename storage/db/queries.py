@@ -87,9 +87,11 @@ class Counts:
     """Article URLs with at least one version (in the story, if one was asked for)."""
     relevant: int = 0
     warc_files: int = 0
+    """A publisher's: the WARC files that hold at least one of its captures; the total's: the
+    files that hold any."""
     warc_bytes: int = 0
-    """Size on disk of the WARC files holding these captures (a file shared with other
-    publishers counts in each row, once in the total)."""
+    """A publisher's: the bytes of its captures' records in the WARC files (as stored, gzipped);
+    the total's: the size on disk of all the files (request records and file headers too)."""
     warc_missing: int = 0
     """WARC files named by captures but absent from the WARC directory."""
 
@@ -115,14 +117,22 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
 
     With `story`, exactly the story's publishers (its sources) are listed, found anything or not,
     and articles and relevant counts are the story's; captures and WARC files belong to no story
-    and are the publisher's. Sizes are read from `warc_dir` (a file still being written,
-    `NAME.open`, counts as present).
+    and are the publisher's. A publisher's WARC bytes are its records' lengths; the total's are
+    the files' sizes, read from `warc_dir` (a file still being written, `NAME.open`, counts as
+    present).
     """
     with engine.connect() as conn:
         story_id = find_story_id(conn, story) if story is not None else None
         captures = _by_publisher(
             conn.execute(
                 select(m.Url.publisher_id, func.count(m.Capture.id))
+                .join(m.Url, m.Url.id == m.Capture.url_id)
+                .group_by(m.Url.publisher_id)
+            )
+        )
+        record_bytes = _by_publisher(
+            conn.execute(
+                select(m.Url.publisher_id, func.sum(m.Capture.warc_length))
                 .join(m.Url, m.Url.id == m.Capture.url_id)
                 .group_by(m.Url.publisher_id)
             )
@@ -185,7 +195,7 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
                     articles=articles.get(id_, 0),
                     relevant=relevant.get(id_, 0),
                     warc_files=len(held),
-                    warc_bytes=sum(sizes[f] or 0 for f in held),
+                    warc_bytes=int(record_bytes.get(id_) or 0),
                     warc_missing=sum(sizes[f] is None for f in held),
                 ),
             )
