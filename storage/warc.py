@@ -871,6 +871,14 @@ def _codings(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
     ]
 
 
+def decode_body(
+    headers: Sequence[tuple[str, str]], body: bytes, url: str, max_size: int = MAX_DECODED_BODY
+) -> bytes:
+    """A payload as transferred (`headers` the HTTP response's) with its codings undone, as
+    `page_from_record` reads it; raises `ContentDecodingError` when it does not decode."""
+    return _decode_body(headers, body, max_size, url)
+
+
 def _decode_body(headers: Sequence[tuple[str, str]], body: bytes, max_size: int, url: str) -> bytes:
     """Undo the transfer codings, then the content codings, last applied first.
 

@@ -38,6 +38,7 @@ from crawler.extensions.database import database_of
 from crawler.identity import identity_of
 from crawler.refusals import Refused
 from crawler.services import frontier
+from crawler.services.door import WALL_STATUSES
 from crawler.signals import report
 from storage.db.frontier import Frontier
 
@@ -51,10 +52,11 @@ MOVED = (301, 302, 303, 307, 308)
 REVISIT_META: dict[str, Any] = {
     meta.FOLLOW: 0,
     meta.DONT_REDIRECT: True,
-    meta.HANDLE_HTTPSTATUS_LIST: [304, *GONE, *MOVED],
+    meta.HANDLE_HTTPSTATUS_LIST: [304, *GONE, *MOVED, *WALL_STATUSES],
 }
 """A revisit of a known article: no links followed; 304, 404, 410 and redirects reach the
-callback (a redirect is followed there, as a new request without the old page's validators)."""
+callback (a redirect is followed there, as a new request without the old page's validators), and
+so do 401, 403, 429 and 503, which may be a wall in the article's place (`door.WALL_STATUSES`)."""
 
 
 class KnownArticle(Refused):
