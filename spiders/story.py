@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 
 from crawler import settings as defaults
 from crawler.core import meta as keys
+from crawler.core.access import WALL_STATUSES
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome
 from crawler.core.page import is_html, not_a_page
@@ -40,7 +41,6 @@ from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.identity import url_key
 from crawler.refusals import Refused, failure_outcome
-from crawler.services.door import WALL_STATUSES
 from crawler.signals import report
 
 
@@ -149,7 +149,7 @@ class StorySpider(scrapy.Spider):
     ) -> Request:
         """A request for a page (a known article's fate is the revisit middleware's). 401, 403,
         429 and 503 reach the callback: they may be a wall in the article's place
-        (`door.WALL_STATUSES`)."""
+        (`crawler.core.access.WALL_STATUSES`)."""
         meta: dict[str, Any] = {
             keys.FOLLOW: follow,
             keys.HANDLE_HTTPSTATUS_LIST: list(WALL_STATUSES),

@@ -13,11 +13,12 @@ from scrapy.exceptions import NotConfigured
 
 from crawler import settings as defaults
 from crawler.core import meta
+from crawler.core.access import WALL_STATUSES
 from crawler.core.datadir import settings_warc_dir
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.identity import identity_of
-from crawler.services.door import WALL_STATUSES, exchange_rights
+from crawler.services.door import exchange_rights
 from crawler.services.exchange import Archived, capture_of
 from crawler.signals import capture_archived
 from storage.warc import (

@@ -83,14 +83,16 @@ class RequisitesMiddleware:
 
     # -- the spider's output ---------------------------------------------------------------------
 
+    # `spider` is optional: older Scrapy versions pass it, newer ones do not (and warn when a
+    # middleware requires it).
     def process_spider_output(
-        self, response: Response, result: Iterable[Any], spider: Any
+        self, response: Response, result: Iterable[Any], spider: Any = None
     ) -> Iterator[Any]:
         yield from result
         yield from self._for_page(response)
 
     async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any], spider: Any
+        self, response: Response, result: AsyncIterator[Any], spider: Any = None
     ) -> AsyncIterator[Any]:
         async for item in result:
             yield item

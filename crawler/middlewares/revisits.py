@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import Request
 
 from crawler.core import meta
+from crawler.core.access import WALL_STATUSES
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.core.urls import normalise_url
@@ -38,7 +39,6 @@ from crawler.extensions.database import database_of
 from crawler.identity import identity_of
 from crawler.refusals import Refused
 from crawler.services import frontier
-from crawler.services.door import WALL_STATUSES
 from crawler.signals import report
 from storage.db.frontier import Frontier
 
@@ -56,7 +56,8 @@ REVISIT_META: dict[str, Any] = {
 }
 """A revisit of a known article: no links followed; 304, 404, 410 and redirects reach the
 callback (a redirect is followed there, as a new request without the old page's validators), and
-so do 401, 403, 429 and 503, which may be a wall in the article's place (`door.WALL_STATUSES`)."""
+so do 401, 403, 429 and 503, which may be a wall in the article's place
+(`crawler.core.access.WALL_STATUSES`)."""
 
 
 class KnownArticle(Refused):

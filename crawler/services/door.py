@@ -21,7 +21,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
-from crawler.core.access import OPEN, AccessCheck
+from crawler.core.access import OPEN, WALL_STATUSES, AccessCheck
 from crawler.core.article import Extraction, Relevance
 from crawler.core.capture import TRUNCATED, Capture
 from crawler.core.items import Processed, RevisitOutcome
@@ -43,10 +43,6 @@ logger = logging.getLogger(__name__)
 PARTIAL = "partial: the archived response is truncated, the text may be incomplete"
 """The extraction reason of an article read from a truncated record."""
 GONE = (404, 410)
-WALL_STATUSES = (401, 403, 429, 503)
-"""Statuses that may answer with a wall (a log-in wall, a bot challenge or block, a rate limit)
-in the article's place: an HTML answer with one of them is read and judged like a page; it is
-stored as a walled capture when it is a wall, as a failed fetch otherwise."""
 
 
 def process(
