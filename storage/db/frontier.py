@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Select, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, Row, Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crawler.core.revisit import PreviousCapture
@@ -142,18 +142,7 @@ def _previous_captures(
         .join(m.Url, m.Url.id == ranked.c.url_id)
         .where(ranked.c.record_type == "response", ranked.c.rank == 1)
     )
-    return {
-        row.url: PreviousCapture(
-            url=row.url,
-            record_id=row.warc_record_id,
-            target_uri=row.url,
-            fetched_at=row.fetched_at,
-            payload_digest=row.payload_digest,
-            etag=row.etag,
-            last_modified=row.last_modified,
-        )
-        for row in rows
-    }
+    return {row.url: _previous(row) for row in rows}
 
 
 def _scheduled(story_id: int, publisher_ids: Sequence[int]) -> Select[int]:
@@ -248,15 +237,18 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
             .join(m.Url, m.Url.id == ranked.c.url_id)
             .where(ranked.c.rank == 1, ~html)
         ).all()
-    return {
-        row.url: PreviousCapture(
-            url=row.url,
-            record_id=row.warc_record_id,
-            target_uri=row.url,
-            fetched_at=row.fetched_at,
-            payload_digest=row.payload_digest,
-            etag=row.etag,
-            last_modified=row.last_modified,
-        )
-        for row in rows
-    }
+    return {row.url: _previous(row) for row in rows}
+
+
+def _previous(row: Row[Any]) -> PreviousCapture:
+    """A URL's last capture (a row of a `ranked` capture query joined to its URL), as a revisit
+    refers to it."""
+    return PreviousCapture(
+        url=row.url,
+        record_id=row.warc_record_id,
+        target_uri=row.url,
+        fetched_at=row.fetched_at,
+        payload_digest=row.payload_digest,
+        etag=row.etag,
+        last_modified=row.last_modified,
+    )

@@ -9,9 +9,6 @@ without it the test skips (fails under NEWSARCHIVE_REQUIRE_SERVICES=1).
 
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +20,7 @@ from crawler.simweb import SimWeb
 from storage.db import models as m
 from storage.db.engine import open_database
 from tests.integration.conftest import FAST, run_newsarchive
-from tests.integration.test_replay import free_port, pywb_venv
+from tests.integration.test_replay import pywb_serving, pywb_venv
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +35,7 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
-    venv = pywb_venv()
+    pywb_venv()  # skips (or fails) at once when pywb is missing
     tmp = tmp_path_factory.mktemp("backfill-pywb")
     crawled = tmp / "crawled"
     with SimWeb() as web:
@@ -50,58 +47,23 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     root = tmp / "pywb"
     root.mkdir()
     files = sorted(str(p) for p in (crawled / "warc").glob("*.warc.gz"))
-    for args in (("init", "earlier"), ("add", "earlier", *files)):
-        done = subprocess.run(
-            [venv / "bin" / "wb-manager", *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
+    with pywb_serving(root, "earlier", *files) as base:
+        backfill_story = tmp / "backfill.toml"
+        backfill_story.write_text(
+            story_text + '\n[[archives]]\nname = "pywb"\nkind = "wayback"\n'
+            f'cdx = "{base}/earlier/cdx"\n'
+            f'replay = "{base}/earlier/{{timestamp}}id_/{{url}}"\n'
+            "delay = 0\nconcurrency = 4\n"
+            # the crawl's captures are from today, not February 2025
+            "since = 2025-02-01\nuntil = 2099-12-31\n"
         )
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    log = root / "wayback.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [venv / "bin" / "wayback", "-p", str(port), "-b", "127.0.0.1"],
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, log.read_text()[-3000:]
-                try:
-                    with urllib.request.urlopen(base + "/", timeout=5):
-                        break
-                except OSError:
-                    assert time.monotonic() < deadline, "pywb did not start in 60 s"
-                    time.sleep(0.2)
-            backfill_story = tmp / "backfill.toml"
-            backfill_story.write_text(
-                story_text + '\n[[archives]]\nname = "pywb"\nkind = "wayback"\n'
-                f'cdx = "{base}/earlier/cdx"\n'
-                f'replay = "{base}/earlier/{{timestamp}}id_/{{url}}"\n'
-                "delay = 0\nconcurrency = 4\n"
-                # the crawl's captures are from today, not February 2025
-                "since = 2025-02-01\nuntil = 2099-12-31\n"
-            )
-            backfilled = tmp / "backfilled"
-            outputs = []
-            for _ in range(2):
-                result = run_newsarchive("backfill", str(backfill_story), "--data", str(backfilled))
-                assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-                outputs.append(result.stdout)
-            yield Runs(crawled, backfilled, outputs, log)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        backfilled = tmp / "backfilled"
+        outputs = []
+        for _ in range(2):
+            result = run_newsarchive("backfill", str(backfill_story), "--data", str(backfilled))
+            assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+            outputs.append(result.stdout)
+        yield Runs(crawled, backfilled, outputs, root / "wayback.log")
 
 
 def _captures(data: Path) -> dict[tuple[str, str], tuple[str, str | None]]:

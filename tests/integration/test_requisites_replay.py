@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +24,7 @@ from crawler.simweb import SimWeb
 from storage.db import models as m
 from storage.db.engine import open_database
 from tests.integration.conftest import FAST, run_newsarchive
-from tests.integration.test_replay import free_port, pywb_venv
+from tests.integration.test_replay import pywb_serving, pywb_venv
 from tests.report.browser import chromium
 
 pytestmark = pytest.mark.slow
@@ -48,7 +45,7 @@ class Replay:
 
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
-    venv = pywb_venv()
+    pywb_venv()  # skips (or fails) at once when pywb is missing
     tmp = tmp_path_factory.mktemp("requisites-replay")
     data = tmp / "data"
     with SimWeb(requisites=True) as web:
@@ -64,43 +61,8 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
         assert result.returncode == 0, result.stderr[-3000:]
         root = tmp / "pywb"
         root.mkdir()
-        for args in (("init", "story"), ("add", "--unpack-wacz", "story", str(wacz))):
-            done = subprocess.run(
-                [venv / "bin" / "wb-manager", *args],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert done.returncode == 0, done.stderr
-        port = free_port()
-        log = root / "wayback.log"
-        with log.open("w") as out:
-            server = subprocess.Popen(
-                [venv / "bin" / "wayback", "-p", str(port), "-b", "127.0.0.1"],
-                cwd=root,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-            base = f"http://127.0.0.1:{port}"
-            try:
-                deadline = time.monotonic() + 60
-                while True:
-                    assert server.poll() is None, log.read_text()[-3000:]
-                    try:
-                        with urllib.request.urlopen(base + "/", timeout=5):
-                            break
-                    except OSError:
-                        assert time.monotonic() < deadline, "pywb did not start in 60 s"
-                        time.sleep(0.2)
-                yield Replay(web, data, base)
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+        with pywb_serving(root, "story", "--unpack-wacz", str(wacz)) as base:
+            yield Replay(web, data, base)
 
 
 def _captured(data: Path, url: str) -> str:
