@@ -83,7 +83,7 @@ def test_the_capture_time_is_the_file_time(
 
 
 def test_not_an_article_is_one_line_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    path = DATA / "short.html"
+    path = DATA / "short-undeclared.html"
     code, out, err = run(capsys, str(path))
     assert (code, out) == (1, "")
     assert err.startswith(f"{path}: not an article (too-short: ")
