@@ -126,6 +126,29 @@ def _strings(value: Any) -> list[str]:
     return [item.strip() for item in items if isinstance(item, str) and item.strip()]
 
 
+_LINK_OR_META = re.compile(rb"<(?:link|meta)\b[^>]*>", re.IGNORECASE)
+_ATTR = re.compile(rb"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+
+
+def declared_url(html: bytes, limit: int = 200_000) -> str | None:
+    """The absolute http(s) URL a saved page names for itself, read from its raw bytes without
+    parsing: `<link rel=canonical>`, else `og:url`. For a file whose address is not known."""
+    canonical = og_url = None
+    for tag in _LINK_OR_META.finditer(html, 0, limit):
+        attrs = {
+            m[1].lower(): (m[2] or m[3] or m[4] or b"").decode("utf-8", "replace").strip()
+            for m in _ATTR.finditer(tag[0])
+        }
+        if canonical is None and "canonical" in attrs.get(b"rel", "").lower().split():
+            canonical = attrs.get(b"href")
+        elif og_url is None and (attrs.get(b"property") or attrs.get(b"name")) == "og:url":
+            og_url = attrs.get(b"content")
+    for url in (canonical, og_url):
+        if url and re.match(r"https?://[^/\s]+", url, re.IGNORECASE) and " " not in url:
+            return url
+    return None
+
+
 def declares_article(tree: HtmlElement, data: LinkedData) -> bool:
     """Whether the page says it is one article (see the module's docstring)."""
     if data.types & ARTICLE_TYPES:
