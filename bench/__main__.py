@@ -9,6 +9,7 @@ BENCHMARKS = {
     "recrawl": "first crawl vs recrawl of an unchanged simulated web (pages/s, WARC bytes)",
     "storage": "database cost per page from 1k to 100k stored pages (insert, due query)",
     "warcread": "reading WARC files: warcio vs fastwarc vs the ingest scanner (MB/s)",
+    "warcgzip": "each WARC record's gzip member: CPU per page and bytes, zlib vs ISA-L levels",
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
     "extract-quality": "extraction precision/recall/F1 on the AEB pages, ours vs plain trafilatura",
     "access": "walls found on open articles (false positives) and the detector's CPU per page",

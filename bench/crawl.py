@@ -13,7 +13,12 @@ as a whole process with its start-up:
 
 The ratio is full pages/s over the limit's (the goal is 0.8).
 
+Each row gives the peak resident set of the largest single process and of the whole process
+tree (summed PSS, sampled: bench/measure.py). `--scale` runs the full crawl alone, by default on
+10,000 pages, to check memory stays bounded (the goal: both peaks under 500 MB).
+
     python -m bench crawl [--pages 1000] [--quick]
+    python -m bench crawl --scale [--pages 10000]
 """
 
 from __future__ import annotations
@@ -74,11 +79,15 @@ def limit(web: AebWeb, tmp: Path, workers: int, extractor: str) -> Run:
 
 
 def table(rows: dict[str, dict[str, float]]) -> None:
-    print(f"{'run':<42} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU/page':>9} {'peak RSS':>9}")
+    print(
+        f"{'run':<42} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU/page':>9} "
+        f"{'peak RSS':>9} {'tree PSS':>9}"
+    )
     for name, row in rows.items():
         print(
             f"{name:<42} {row['pages']:>6.0f} {row['wall_s']:>7.1f} {row['pages_per_s']:>8.1f} "
-            f"{row['cpu_ms_per_page']:>7.1f}ms {row['peak_rss_mb']:>6.0f} MB"
+            f"{row['cpu_ms_per_page']:>7.1f}ms {row['peak_rss_mb']:>6.0f} MB "
+            f"{row['peak_tree_mb']:>6.0f} MB"
         )
 
 
@@ -104,14 +113,30 @@ def write(name: str, pages: int, runs: dict[str, dict[str, float]], **extra: Any
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench crawl", description=__doc__)
-    parser.add_argument("--pages", type=int, default=1000, help="pages in the web (default 1000)")
+    parser.add_argument("--pages", type=int, help="pages in the web (default 1000; --scale 10000)")
     parser.add_argument("--quick", action="store_true", help="200 pages")
+    parser.add_argument(
+        "--scale", action="store_true", help="the full crawl alone: memory on a large web"
+    )
     return parser
+
+
+def scale(pages: int) -> int:
+    """The full crawl alone on `pages` pages: its rate and both memory peaks."""
+    with tempfile.TemporaryDirectory() as name, AebWeb(pages) as web:
+        row = crawl(web, Path(name), "full", []).row(pages)
+    table({"full pipeline (scale)": row})
+    bounded = row["peak_rss_mb"] < 500 and row["peak_tree_mb"] < 500
+    print(f"both peaks under 500 MB: {'yes' if bounded else 'NO'}")
+    write("crawl-scale", pages, {"full": row}, bounded=bounded)
+    return 0 if bounded else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    pages = 200 if args.quick else args.pages
+    if args.scale:
+        return scale(args.pages or 10_000)
+    pages = 200 if args.quick else (args.pages or 1000)
     cores = os.cpu_count() or 1
 
     labels = {

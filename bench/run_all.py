@@ -22,6 +22,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "storage": (["--max", "100000"], ["--max", "2000"]),
     "search": (["--versions", "100000"], ["--versions", "2000", "--repeat", "1"]),
     "warcread": (["--pages", "2000", "--repeat", "3"], ["--pages", "200", "--repeat", "1"]),
+    "warcgzip": (["--repeat", "3"], ["--repeat", "1"]),
     "clusters": (["--extra", "500"], ["--extra", "100"]),
     "extract-quality": (["--repeat", "3"], ["--repeat", "1"]),
     "access": ([], ["--limit", "40"]),

@@ -80,7 +80,11 @@ def check_settings(settings: Settings) -> None:
     cannot be opened or written or whose schema is not at this newsarchive's revision. Opening
     an empty database creates its schema (its directory must exist)."""
     from crawler.clustering.signatures import cluster_options
-    from crawler.core.datadir import settings_database_url, settings_warc_dir
+    from crawler.core.datadir import (
+        settings_data_dir_id,
+        settings_database_url,
+        settings_warc_dir,
+    )
     from crawler.extraction.options import ExtractOptions
     from crawler.middlewares.guard import AllowList
     from crawler.services.frontier import REVISIT_MODES, crawl_clock
@@ -118,6 +122,11 @@ def check_settings(settings: Settings) -> None:
         check_directory("WARC_DIR", settings_warc_dir(settings))
     if settings.get("JOBDIR"):
         check_directory("JOBDIR", Path(settings.get("JOBDIR")))
+    if settings.getbool("DB_ENABLED"):
+        try:  # the database knows the data directory's files by it (docs/verify.md)
+            settings_data_dir_id(settings)
+        except OSError as exc:
+            raise SettingError(f"NEWSARCHIVE_DATA_DIR: {exc}") from None
     redis_url = settings.get("NEWSARCHIVE_REDIS_URL")
     if redis_url:
         _check_distributed(settings, redis_url)

@@ -83,16 +83,22 @@ FRACTIONAL = frozenset({"DOWNLOAD_TIMEOUT", "DNS_TIMEOUT"})
 
 @dataclass(frozen=True, slots=True)
 class Bound:
-    """The smallest value a numeric setting may take (`least`), and whether it must be above."""
+    """The smallest value a numeric setting may take (`least`), whether it must be above, and
+    the largest (`most`), if any."""
 
     least: float
     above: bool = False
+    most: float | None = None
 
     def admits(self, value: float) -> bool:
+        if self.most is not None and value > self.most:
+            return False
         return value > self.least if self.above else value >= self.least
 
     def __str__(self) -> str:
         least = f"{self.least:g}"
+        if self.most is not None:
+            return f"from {least} to {self.most:g}"
         return f"above {least}" if self.above else f"{least} or more"
 
 
@@ -129,6 +135,7 @@ BOUNDS: dict[str, Bound] = {
     "NEWSARCHIVE_REDIS_IDLE_TIME": _NONNEGATIVE,
     "NEWSARCHIVE_REDIS_RUN_TTL": _POSITIVE,
     "WARC_MAX_SIZE": _AT_LEAST_ONE,
+    "WARC_GZIP_LEVEL": Bound(0, most=3),  # ISA-L's levels
     "EXTRACT_WORKERS": _NONNEGATIVE,  # 0: one per core
     "EXTRACT_MIN_WORDS": _NONNEGATIVE,
     "DB_BATCH_SIZE": _AT_LEAST_ONE,

@@ -111,6 +111,8 @@ WARC_PREFIX = "newsarchive"
 WARC_MAX_SIZE = 1024 * 1024 * 1024
 """Rotate to a new file once the current one reaches this many bytes (compressed)."""
 WARC_GZIP = True
+WARC_GZIP_LEVEL = 2
+"""ISA-L level (0-3) of each record's gzip member (`python -m bench warcgzip`)."""
 WARC_RECOVER = True
 """At the start of a crawl, recover the `.open` files a crashed crawl left (docs/archive.md)."""
 

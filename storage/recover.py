@@ -5,7 +5,8 @@ complete records and perhaps a cut-off last one. Recovery, run at the start of e
 `newsarchive verify --repair`, cuts each `.open` file back to its last complete record (every gzip
 member checked whole: CRC, WARC header, Content-Length) and renames it to `NAME`; a file that a
 live crawl still writes is left alone (the writer holds an exclusive `flock` on it). The database
-is then reconciled with those files by `crawler.services.recover`.
+is then reconciled with every file it has not caught up with by `crawler.services.recover`: a
+kill between the rename and that leaves the file unsettled, so the next start reconciles it.
 """
 
 from __future__ import annotations
@@ -91,9 +92,15 @@ def recover_open_file(path: str | os.PathLike[str]) -> RecoveredFile:
             return RecoveredFile(final.name, "empty", 0, size, reason or "empty file")
         stream.truncate(end)
         os.fsync(stream.fileno())
-        path.rename(final)
+        _rename(path, final)
     _sync_directory(path.parent)
     return RecoveredFile(final.name, "recovered", records, size - end, reason)
+
+
+def _rename(path: Path, final: Path) -> None:
+    """Give a recovered file its final name (a step of its own, for the tests that kill
+    recovery between steps)."""
+    path.rename(final)
 
 
 def _sync_directory(directory: Path) -> None:

@@ -4,7 +4,8 @@ Every WARC file is read record by record (`storage.warcscan`): each gzip member 
 each record must parse, carry the fields WARC 1.1 makes mandatory for its type, hold all the bytes
 it declares, and match its WARC-Block-Digest and WARC-Payload-Digest. Every capture row must point
 at a record that is there: the file exists, the record at its offset has its record ID and length,
-and the same payload digest. Every revisit record must refer to a response record in the archive,
+and the same payload digest. Every revisit record must refer to a response record in the archive
+(or, in a database shared with other data directories, the record of one of their captures),
 every record that is a capture (the door's rule, `captured`) must have a capture row, and no
 `.open` file may be left by a crashed crawl.
 
@@ -13,6 +14,13 @@ wrong with a record that was stored all the same is flagged on its capture (`ing
 computed another way, a record cut short): such a record is reported as flagged, a property of
 the file and not damage, and `--repair` leaves it as it is. A capture whose file outside the WARC
 directory is missing is a problem that repair does not touch: that file is not ours to replace.
+
+When several data directories share one database, a data directory checks only its own
+captures: those in its WARC files, and those whose missing file is registered to it
+(`storage.db.warcfiles`); a capture whose missing file another data directory registered is
+left alone, and one whose missing file no data directory registered (written before data
+directories had ids) is a problem nobody can repair unless the data directory claims it
+(`Scope`).
 
 The files are read one at a time, in the order of the capture rows that point into them (one
 pass over the captures, sorted by file and offset), so memory holds one file's record index plus
@@ -33,6 +41,7 @@ from sqlalchemy import Engine, select
 from crawler.core.capture import DIGEST_MISMATCH, TRUNCATED
 from storage.db import models as m
 from storage.db.reconcile import Suspect
+from storage.db.warcfiles import Owners
 from storage.recover import in_use
 from storage.warc import OPEN_SUFFIX
 from storage.warcscan import Damage, ScannedRecord, check_record, scan
@@ -69,6 +78,10 @@ class Report:
     captures: int = 0
     in_use: list[str] = field(default_factory=list)
     """`.open` files a running crawl is writing: not checked."""
+    foreign: int = 0
+    """Captures of other data directories' files (missing here): not checked."""
+    unknown: list[str] = field(default_factory=list)
+    """Missing files of captures that no data directory registered."""
 
     @property
     def clean(self) -> bool:
@@ -101,6 +114,28 @@ def warc_files(directory: Path) -> dict[str, Path]:
     return found
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which captures a data directory checks (and may repair).
+
+    A file in its WARC directory is its own, whoever registered it. A missing file is its own
+    when registered to it; another data directory's when registered only to that one; and
+    when no data directory registered it, its own only if the database is the data directory's
+    own (SQLite inside it) or the data directory `claims` such files.
+    """
+
+    owners: Owners
+    own_database: bool = False
+    claim: bool = False
+
+    def whose(self, name: str) -> str:
+        """'mine', 'others' or 'unknown', for a file that is not in the WARC directory."""
+        found = self.owners.whose(name)
+        if found == "unknown" and (self.own_database or self.claim):
+            return "mine"
+        return found
+
+
 class Verifier:
     """One run of the checks; see `verify`."""
 
@@ -110,9 +145,11 @@ class Verifier:
         engine: Engine | None,
         progress: Callable[[str], None] | None = None,
         captured: Callable[[ScannedRecord], bool] | None = None,
+        scope: Scope | None = None,
     ) -> None:
         self.directory = directory
         self.engine = engine
+        self.scope = scope
         self.progress = progress
         self.captured = captured or _response_or_revisit
         self.report = Report()
@@ -139,9 +176,27 @@ class Verifier:
         for name, captures in self._captures_by_file():
             if name in skipped:
                 continue
+            found = self._files.get(name)
+            if found is None and self.scope is not None:
+                whose = self.scope.whose(name)
+                if whose == "others":
+                    self.report.foreign += sum(1 for _ in captures)
+                    continue
+                if whose == "unknown" and not Path(name).is_absolute():
+                    rows = list(captures)
+                    self.report.captures += len(rows)
+                    self.report.unknown.append(name)
+                    for row in rows:
+                        self._capture_problem(
+                            row,
+                            "its WARC file is missing, and no data directory registered it: "
+                            "another data directory's, or this one's (verify --repair "
+                            "--claim-unknown)",
+                            fixable=False,
+                        )
+                    continue
             rows = list(captures)
             self.report.captures += len(rows)
-            found = self._files.get(name)
             if found is None and Path(name).is_absolute():
                 found = Path(name) if Path(name).is_file() else None
                 if found is None:  # a file ingested where it lay: not ours to give up
@@ -162,12 +217,34 @@ class Verifier:
         for name, path in self._files.items():
             if name not in scanned and name not in skipped:
                 self._check_captures(name, self._scan(name, path), [])
-        for file, offset, refers_to in self._revisits:
-            if _short_hash(refers_to) not in self._responses:
+        unresolved = [r for r in self._revisits if _short_hash(r[2]) not in self._responses]
+        # in a database shared by several data directories, a revisit may refer to another's
+        elsewhere = self._stored({refers_to for _, _, refers_to in unresolved})
+        for file, offset, refers_to in unresolved:
+            if refers_to not in elsewhere:
                 self._problem(
                     file, offset, f"revisit refers to {refers_to}, which is in no response record"
                 )
         return self.report
+
+    def _stored(self, record_ids: set[str]) -> set[str]:
+        """Those of `record_ids` that are the records of captures (of other data directories'
+        files: this one's are in `_responses`)."""
+        if self.engine is None or not record_ids:
+            return set()
+        found: set[str] = set()
+        ids = sorted(record_ids)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                found.update(
+                    conn.execute(
+                        select(m.Capture.warc_record_id).where(
+                            m.Capture.warc_record_id.in_(ids[start : start + 500]),
+                            m.Capture.record_type != "revisit",
+                        )
+                    ).scalars()
+                )
+        return found
 
     def _captures_by_file(self) -> Iterator[tuple[str, Iterator[_CaptureRow]]]:
         if self.engine is None:
@@ -344,8 +421,10 @@ def verify(
     engine: Engine | None,
     progress: Callable[[str], None] | None = None,
     captured: Callable[[ScannedRecord], bool] | None = None,
+    scope: Scope | None = None,
 ) -> Report:
     """Check the WARC files in `directory` and, with an engine, the captures that point into
-    them (see the module docstring). `captured` says which records should have a capture row
-    (the door's rule; by default every response and revisit record)."""
-    return Verifier(Path(directory), engine, progress, captured).run()
+    them (see the module docstring): with a `scope`, only this data directory's. `captured`
+    says which records should have a capture row (the door's rule; by default every response
+    and revisit record)."""
+    return Verifier(Path(directory), engine, progress, captured, scope).run()

@@ -99,6 +99,7 @@ def test_a_run_with_components_of_its_own_may_set_their_settings(
         ("DOWNLOADER_MIDDLEWARES=[1", "DOWNLOADER_MIDDLEWARES must be a JSON object"),
         ("LOG_LEVEL=CHATTY", "LOG_LEVEL must be one of"),
         ("WARC_PREFIX=a/b", "WARC_PREFIX must be a non-empty file name part"),
+        ("WARC_GZIP_LEVEL=6", "WARC_GZIP_LEVEL must be from 0 to 3"),
     ],
 )
 def test_values_that_cannot_work_are_refused(override: str, message: str, tmp_path: Path) -> None:

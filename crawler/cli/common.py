@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from sqlalchemy import Engine
 
-from crawler.core.datadir import DB_ENV, database_url
+from crawler.core.datadir import DB_ENV, DataDirIdError, data_dir_id, database_url
 from storage.db.engine import (
     DatabaseNotFound,
     DatabaseUnusable,
@@ -212,3 +212,13 @@ def unusable_database(exc: SchemaMismatch | DatabaseUnusable) -> CliError:
     this newsarchive's (`newsarchive db upgrade`, or another newsarchive, is the answer), a URL,
     driver, server or file that does not work."""
     return CliError(str(exc), 2)
+
+
+def own_id(data_dir: Path, *, create: bool = True) -> str:
+    """The id of `data_dir` (made the first time, with `create`; else '-', which no data
+    directory has, when it has none yet), or a `CliError` when its id file is unreadable."""
+    try:
+        found = data_dir_id(data_dir, create=create)
+    except (DataDirIdError, OSError) as exc:
+        raise CliError(f"cannot tell which data directory {data_dir} is: {exc}", 2) from exc
+    return found or "-"

@@ -58,9 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 @one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
-    """Exit status: 0 finished, 1 failed or no source could be fetched, 2 a mistake in the
-    story file, options or settings, or the data directory in use; 128 + N stopped by signal N
-    (130: Ctrl-C)."""
+    """Exit status: 0 finished, 1 failed, no source could be fetched, or writes were lost (a
+    WARC record or a database batch that could not be written: a disk full…), 2 a mistake in
+    the story file, options or settings, or the data directory in use; 128 + N stopped by
+    signal N (130: Ctrl-C)."""
     args = build_parser().parse_args(argv)
     story = load_story(args.story)
     settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings)
@@ -93,7 +94,29 @@ def crawl_status(stats: Mapping[str, Any], story: str) -> int:
     if not stats.get("downloader/response_count"):
         print(f"{PROG}: {nothing_fetched(stats, story)}", file=sys.stderr)
         return 1
+    lost = lost_writes(stats)
+    if lost:
+        print(f"{PROG}: {lost}", file=sys.stderr)
+        return 1
     return 0 if stats.get("finish_reason") == "finished" else 1
+
+
+def lost_writes(stats: Mapping[str, Any]) -> str:
+    """What the crawl could not write, as its stats tell ('' when nothing was lost)."""
+    records, rows = stats.get("warc/errors", 0), stats.get("db/lost", 0)
+    if not records and not rows:
+        return ""
+    lost = []
+    if records:
+        lost.append(
+            f"{records} responses could not be archived (the next crawl fetches them again)"
+        )
+    if rows:
+        lost.append(
+            f"{rows} database rows could not be written (the next crawl stores them from the "
+            "WARC files before it starts)"
+        )
+    return "; ".join(lost) + ": see the errors above (a full disk?)"
 
 
 def nothing_fetched(stats: Mapping[str, Any], story: str) -> str:

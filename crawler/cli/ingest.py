@@ -22,6 +22,7 @@ from crawler.cli.common import (
     CliParser,
     add_data_options,
     add_wait_option,
+    own_id,
     writable_database,
 )
 from crawler.cli.errors import one_error_path
@@ -91,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     story = load_story(args.story) if args.story is not None else None
     directory = warc_dir(args.data)
     with data_dir_lock(args.data, "ingest", wait=args.wait):
+        data_dir = own_id(args.data)
         engine = writable_database(args.data, args.db)  # refused before any file is copied
         try:
             pairs = _targets(files, directory, copy=args.copy)
@@ -104,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     batch_size=args.batch_size,
                     progress_interval=args.progress,
                     stop=lambda: stop.requested,
+                    data_dir=data_dir,
                 )
                 try:
                     reports = ingest_files(ingester, pairs, out=print)

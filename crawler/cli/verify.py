@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from crawler.cli.common import (
     CliError,
     CliParser,
     add_data_options,
     add_wait_option,
+    own_id,
     takes_writes,
     unusable_database,
 )
@@ -29,8 +30,10 @@ from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import is_capture
 from crawler.services.recover import Reconciled, Reconciler
 from storage.db.engine import DatabaseNotFound, DatabaseUnusable, open_database
+from storage.db.warcfiles import capture_files, owners, settle
 from storage.recover import RecoveredFile, files_to_reconcile, recover_open_files
-from storage.verify import Report, verify
+from storage.verify import Report, Scope, verify, warc_files
+from storage.warc import OPEN_SUFFIX
 
 PROG = "newsarchive verify"
 
@@ -65,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         "or remove captures that point at no record; then check again",
     )
     parser.add_argument(
+        "--claim-unknown",
+        action="store_true",
+        help="with --repair: count captures whose missing WARC file no data directory "
+        "registered (written before data directories had ids, into a database shared with "
+        "other data directories) as this data directory's, so that they can be removed",
+    )
+    parser.add_argument(
         "--story",
         type=Path,
         metavar="FILE",
@@ -83,14 +93,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not directory.is_dir():
             raise CliError(f"no WARC directory {directory}: point --data at a crawl's data", 2)
+        if args.claim_unknown and not args.repair:
+            raise CliError("--claim-unknown goes with --repair", 2)
         story = _story(args.story) if args.story else None
         options, _ = extract_options(args)
         # only a repair writes: a check may run beside a crawl
         lock = data_dir_lock(args.data, "verify --repair", wait=args.wait)
         with lock if args.repair else nullcontext():
+            data_dir = own_id(args.data, create=args.repair)
             engine = _database(args.data, args.db, writable=args.repair)
             try:
-                return _run(directory, engine, story, options, repair=args.repair)
+                scope = None
+                if engine is not None:
+                    scope = Scope(
+                        owners(engine, data_dir),
+                        own_database=_own_database(args.data, args.db),
+                        claim=args.claim_unknown,
+                    )
+                return _run(directory, engine, story, options, scope, repair=args.repair)
             finally:
                 if engine is not None:
                     engine.dispose()
@@ -103,6 +123,35 @@ def _story(path: Path) -> Story:
         return load_story(path)
     except StoryError as exc:
         raise CliError(str(exc), 2) from exc
+
+
+def _own_database(data: Path, db: str | None) -> bool:
+    """Whether the database is the data directory's own (SQLite inside it): then no other data
+    directory's captures are in it."""
+    url = make_url(database_url(data, db))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    return Path(url.database).resolve().parent == data.resolve()
+
+
+def _refuse_unknown(engine: Engine, directory: Path, scope: Scope) -> None:
+    """Refuse to repair (before anything changes) when captures point into missing files that
+    may be another data directory's."""
+    here = warc_files(directory)
+    unknown = sorted(
+        name
+        for name in capture_files(engine)
+        if name not in here and not Path(name).is_absolute() and scope.whose(name) == "unknown"
+    )
+    if unknown:
+        raise CliError(
+            f"cannot tell whether the captures in {len(unknown)} missing WARC files "
+            f"({unknown[0]}{', …' if len(unknown) > 1 else ''}) are this data directory's: no "
+            "data directory registered them (they predate data directory ids) and the database "
+            "is shared; put the files back, or repair with --claim-unknown if they are this "
+            "one's",
+            2,
+        )
 
 
 def _database(data: Path, db: str | None, *, writable: bool) -> Engine | None:
@@ -124,16 +173,19 @@ def _run(
     engine: Engine | None,
     story: Story | None,
     options: ExtractOptions,
+    scope: Scope | None,
     *,
     repair: bool,
 ) -> int:
     progress = Progress()
     recovered: list[RecoveredFile] = []
     if repair:
+        if engine is not None and scope is not None:
+            _refuse_unknown(engine, directory, scope)
         recovered = recover_open_files(directory)
         for file in recovered:
             print(_describe(file))
-    report = verify(directory, engine, progress, is_capture)
+    report = verify(directory, engine, progress, is_capture, scope)
     _print_problems(report)
     if not repair:
         _print_summary(report)
@@ -144,13 +196,22 @@ def _run(
         names |= {p.capture.filename for p in report.problems if p.capture is not None}
         names = {name for name in names if (directory / name).is_file()}
         names.update(files_to_reconcile(directory, recovered))
-        done = Reconciler(engine, directory, options, story).reconcile(
+        data_dir = scope.owners.data_dir if scope is not None else None
+        done = Reconciler(engine, directory, options, story, data_dir).reconcile(
             sorted(names),
             [p.capture for p in report.problems if p.capture is not None],
             progress,
         )
         _print_reconciled(done)
-        report = verify(directory, engine, progress, is_capture)
+        report = verify(directory, engine, progress, is_capture, scope)
+    if engine is not None and scope is not None:
+        # the files here that the database has caught up with are this data directory's
+        behind = {p.file.removesuffix(OPEN_SUFFIX) for p in report.problems if p.orphan}
+        settle(
+            engine,
+            scope.owners.data_dir,
+            [n for n, p in warc_files(directory).items() if n not in behind and p.name == n],
+        )
     print(f"after repair: {_summary(report)}")
     for problem in report.problems:
         print(f"not repaired: {problem}")
@@ -193,6 +254,8 @@ def _summary(report: Report) -> str:
         f"{report.files} files, {report.records} records, {report.bytes:,} bytes, "
         f"{report.captures} captures checked"
     )
+    if report.foreign:
+        counts += f" ({report.foreign} captures of other data directories left alone)"
     if report.flagged:
         counts += f", {len({(p.file, p.offset) for p in report.flagged})} flagged records"
     if report.clean:

@@ -14,15 +14,14 @@ from scrapy.exceptions import NotConfigured
 
 from crawler import settings as defaults
 from crawler.core import meta
-from crawler.core.datadir import settings_database_url
+from crawler.core.datadir import settings_data_dir_id, settings_database_url
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import Archived, capture_of
-from crawler.services.recover import Reconciler
+from crawler.services.recover import recover as recover_data_dir
 from crawler.signals import capture_archived
 from storage.db.engine import open_database
-from storage.recover import files_to_reconcile, recover_open_files
 from storage.warc import (
     OPEN_SUFFIX,
     HttpRequestData,
@@ -107,6 +106,7 @@ class WarcExtension:
             prefix=settings.get("WARC_PREFIX", defaults.WARC_PREFIX),
             max_size=settings.getint("WARC_MAX_SIZE", defaults.WARC_MAX_SIZE),
             gzip=settings.getbool("WARC_GZIP", defaults.WARC_GZIP),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL", defaults.WARC_GZIP_LEVEL),
             warcinfo=warcinfo,
         )
         extension = cls(crawler, writer)
@@ -186,12 +186,28 @@ class WarcExtension:
 
 def recover(crawler: Crawler, directory: Path, story: Story | None) -> None:
     """Before the crawl writes anything: finish the `.open` files a crashed crawl left in
-    `directory`, and when this crawl stores to a database, give it the captures and pages it
-    lacks for them (`storage.recover`). Counted in `recovery/*` stats."""
+    `directory`, and when this crawl stores to a database, reconcile it with every closed file
+    of the data directory it has not caught up with (`crawler.services.recover.recover`).
+    Counted in `recovery/*` stats."""
     stats = crawler.stats
     assert stats is not None
-    recovered = recover_open_files(directory)
-    for file in recovered:
+    settings = crawler.settings
+    storing = bool(settings.getwithbase("ITEM_PIPELINES").get(_STORE)) and settings.getbool(
+        "DB_ENABLED", defaults.DB_ENABLED
+    )
+    engine = open_database(settings_database_url(settings)) if storing else None
+    try:
+        recovery = recover_data_dir(
+            directory,
+            engine,
+            settings_data_dir_id(settings) if storing else None,
+            ExtractOptions.from_settings(settings),
+            story,
+        )
+    finally:
+        if engine is not None:
+            engine.dispose()
+    for file in recovery.files:
         if file.changed:
             stats.inc_value("recovery/files")
             stats.inc_value("recovery/bytes_cut", file.cut)
@@ -205,25 +221,18 @@ def recover(crawler: Crawler, directory: Path, story: Story | None) -> None:
         elif file.status != "in-use":
             stats.inc_value("recovery/unrecoverable")
             logger.error("Cannot recover %s: %s", file.name + OPEN_SUFFIX, file.reason)
-    names = files_to_reconcile(directory, recovered)
-    settings = crawler.settings
-    if not names or not settings.getwithbase("ITEM_PIPELINES").get(_STORE):
+    if not recovery.reconciled:
         return
-    engine = open_database(settings_database_url(settings))
-    try:
-        done = Reconciler(
-            engine, directory, ExtractOptions.from_settings(settings), story
-        ).reconcile(names)
-    finally:
-        engine.dispose()
+    done = recovery.done
     stats.inc_value("recovery/captures_added", done.captures_added)
     stats.inc_value("recovery/pages_added", done.pages_added)
     stats.inc_value("recovery/captures_moved", done.captures_repointed)
     stats.inc_value("recovery/captures_dropped", len(done.captures_dropped))
-    logger.warning(
+    log = logger.warning if done else logger.info
+    log(
         "Reconciled the database with %s: %d captures and %d pages stored, %d captures moved, "
         "%d removed",
-        ", ".join(names),
+        ", ".join(recovery.reconciled),
         done.captures_added,
         done.pages_added,
         done.captures_repointed,

@@ -24,7 +24,7 @@ from sqlalchemy import make_url
 from crawler import settings as defaults
 from crawler.clustering.signatures import ClusterOptions, cluster_options
 from crawler.core.capture import Capture
-from crawler.core.datadir import settings_database_url
+from crawler.core.datadir import settings_data_dir_id, settings_database_url
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
@@ -35,6 +35,7 @@ from crawler.signals import capture_archived, outcomes_settled, stored_through
 from storage.db.engine import open_database
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
+from storage.db.warcfiles import settle
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -92,6 +93,10 @@ class StorePipeline:
     signal says up to when everything handed over is done with. Once every batch is written, the
     syndication clusters are brought up to date (`CLUSTER_*` settings), so each crawl ends with
     its new articles clustered.
+
+    The WARC files the captures point into are registered as the data directory's own
+    (`NEWSARCHIVE_DATA_DIR`'s id), and, when the crawl closes with no batch lost, settled: the
+    next crawl reconciles only files that are not (`crawler.services.recover.recover`).
     """
 
     attempts = 2
@@ -105,8 +110,14 @@ class StorePipeline:
         batch_size: int,
         flush_interval: float,
         clusters: ClusterOptions | None = None,
+        data_dir: str | None = None,
     ) -> None:
         self.crawler = crawler
+        self.data_dir = data_dir
+        self._files: set[str] = set()
+        """The WARC files this crawl's captures point into."""
+        self._lost = False
+        """Whether a batch could not be written."""
         self.clusters = clusters
         self.db_url = db_url
         self.batch_size = max(1, batch_size)
@@ -131,6 +142,7 @@ class StorePipeline:
             settings.getint("DB_BATCH_SIZE", defaults.DB_BATCH_SIZE),
             settings.getfloat("DB_FLUSH_INTERVAL", defaults.DB_FLUSH_INTERVAL),
             cluster_options(settings),
+            settings_data_dir_id(settings),
         )
         crawler.signals.connect(pipeline.capture_archived, signal=capture_archived)
         crawler.signals.connect(pipeline.outcomes_settled, signal=outcomes_settled)
@@ -160,6 +172,7 @@ class StorePipeline:
             self._timer.start(self.flush_interval, now=False)
 
     def capture_archived(self, capture: Capture) -> None:
+        self._files.add(capture.warc_filename)
         self._batch.captures.append(capture)
         self._flush_if_full()
 
@@ -193,11 +206,24 @@ class StorePipeline:
             await asyncio.gather(*self._writes)
         if self._executor is not None:
             if self._repo is not None:
+                await self._settle(self._repo)
                 if self.clusters is not None:
                     await self._update_clusters(self._repo, self.clusters)
                 await self._in_writer(self._repo.engine.dispose)
             self._executor.shutdown()
             self._executor = None
+
+    async def _settle(self, repo: Repository) -> None:
+        """Mark this crawl's files as caught up with, unless a batch was lost: the next crawl
+        then reconciles them (a failure here only leaves that to it)."""
+        if self.data_dir is None or self._lost or not self._files:
+            return
+        try:
+            await self._in_writer(settle, repo.engine, self.data_dir, sorted(self._files))
+        except Exception as exc:
+            logger.warning(
+                "Could not mark the WARC files as stored (%s): the next crawl checks them", exc
+            )
 
     async def _update_clusters(self, repo: Repository, options: ClusterOptions) -> None:
         """Cluster what this crawl stored; a failure is logged and counted, the data stays."""
@@ -249,6 +275,7 @@ class StorePipeline:
                     policy=self._policy,
                     outcomes=batch.outcomes,
                     run_id=self._run_id,
+                    data_dir=self.data_dir,
                 )
             except Exception as exc:
                 errors.append(exc)
@@ -289,6 +316,7 @@ class StorePipeline:
             )
         result = outcome.result
         if result is None:
+            self._lost = True
             stats.inc_value("db/lost", len(batch))
             for capture in batch.captures:
                 logger.error("Not stored: capture of %s (%s)", capture.url, capture.warc_record_id)

@@ -35,6 +35,7 @@ from crawler.services.exchange import EXCHANGES, Archived, NotACapture, paired
 from crawler.services.files import ArchiveDoor, Entry, Originals
 from storage.db import queries
 from storage.db.repository import DEFAULT_POLICY, Repository
+from storage.db.warcfiles import settle
 from storage.warcscan import Damage, Parser, scan
 
 logger = logging.getLogger(__name__)
@@ -125,8 +126,12 @@ class Ingester:
         progress_interval: float = 5.0,
         err: TextIO | None = None,
         stop: Callable[[], bool] = lambda: False,
+        data_dir: str | None = None,
     ) -> None:
         self.repo = repo
+        self.data_dir = data_dir
+        """The id of the data directory the files are ingested into: they are registered as
+        its own (settled: an interrupted ingest is resumed by ingesting again, not by a crawl)."""
         self.stop = stop
         """True once the run is to stop (a Ctrl-C): after the batch being written, a file is
         left with `error` set, and no other file is started."""
@@ -148,6 +153,8 @@ class Ingester:
     def ingest(self, path: Path, stored_name: str) -> FileReport:
         """Ingest the file at `path`; captures name it `stored_name` (see `resolve_warc_path`)."""
         report = FileReport(str(path))
+        if self.data_dir is not None:
+            settle(self.repo.engine, self.data_dir, [stored_name])
         size = path.stat().st_size
         started = last_shown = time.monotonic()
         batch: list[Entry] = []
@@ -240,7 +247,12 @@ class Ingester:
                 report.relevant += bool(processed.relevance and processed.relevance.relevant)
         self.repo.ensure_publishers(rows.publishers)
         result = self.repo.write_batch(
-            rows.captures, rows.pages, self.story_id, revisits=rows.revisits, policy=self.policy
+            rows.captures,
+            rows.pages,
+            self.story_id,
+            revisits=rows.revisits,
+            policy=self.policy,
+            data_dir=self.data_dir,
         )
         report.new_captures += result.captures
         report.already_stored += result.duplicate_captures

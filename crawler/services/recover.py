@@ -2,7 +2,9 @@
 
 A crawl killed at any moment leaves a database that lags the archive by the batches the store
 pipeline had not written yet. Once `storage.recover` has finished the `.open` files, the database
-is reconciled with those files (and the file the same crawl closed just before): a record with no
+is reconciled with every closed file of the data directory that is not settled (`recover`): the
+files of a crawl that died or lost database writes, those recovery itself was killed before it
+had reconciled, and those no crawl of this database wrote. A record with no
 capture row goes through the one door (`crawler.services.exchange.capture_of`, then
 `crawler.services.door`) and is stored as the crawl would have stored it, its page extracted and
 judged; a page whose capture was stored but whose page was not is processed again; a capture that
@@ -34,6 +36,9 @@ from storage.db.reconcile import (
     stored_captures,
 )
 from storage.db.repository import DEFAULT_POLICY, Repository
+from storage.db.warcfiles import settle, settled_names
+from storage.recover import RecoveredFile, recover_open_files
+from storage.verify import WARC_SUFFIXES
 from storage.warcscan import scan
 
 logger = logging.getLogger(__name__)
@@ -76,6 +81,9 @@ class Reconciler:
     options: ExtractOptions
     story: Story | None = None
     """With a story, pages are judged for relevance and linked to it, as in the crawl."""
+    data_dir: str | None = None
+    """The id of the data directory whose files these are: the files are registered as its
+    own, and settled once reconciled."""
 
     def reconcile(
         self,
@@ -114,6 +122,8 @@ class Reconciler:
         if lost:
             drop_captures(self.engine, [capture_id for capture_id, _, _ in lost.values()])
             result.captures_dropped += [(f, o, rid) for rid, (_, f, o) in lost.items()]
+        if self.data_dir is not None:
+            settle(self.engine, self.data_dir, names)
         return result
 
     def _batch(
@@ -154,7 +164,12 @@ class Reconciler:
         policy = self.story.revisit if self.story is not None else DEFAULT_POLICY
         Repository(self.engine).ensure_publishers(rows.publishers)
         Repository(self.engine).write_batch(
-            rows.captures, rows.pages, story_id, revisits=rows.revisits, policy=policy
+            rows.captures,
+            rows.pages,
+            story_id,
+            revisits=rows.revisits,
+            policy=policy,
+            data_dir=self.data_dir,
         )
         result.captures_added += len(rows.captures)
         result.pages_added += len(rows.pages)
@@ -165,6 +180,57 @@ class Reconciler:
                 e.capture.warc_record_id,
                 name,
             )
+
+
+@dataclass
+class Recovery:
+    """What a crawl's start did to bring its data directory and the database in line."""
+
+    files: list[RecoveredFile]
+    """What became of each `.open` file."""
+    reconciled: list[str] = field(default_factory=list)
+    """The closed files that were not settled, reconciled with the database."""
+    done: Reconciled = field(default_factory=Reconciled)
+
+
+def unsettled(engine: Engine, data_dir: str, directory: Path) -> list[str]:
+    """The closed WARC files of `directory` that the database has not caught up with: neither
+    a crawl that closed cleanly nor a reconciliation settled them (`storage.db.warcfiles`)."""
+    if not directory.is_dir():
+        return []
+    settled = settled_names(engine, data_dir)
+    return sorted(
+        path.name
+        for path in directory.iterdir()
+        if path.name.endswith(WARC_SUFFIXES) and path.name not in settled and path.is_file()
+    )
+
+
+def recover(
+    directory: Path,
+    engine: Engine | None,
+    data_dir: str | None,
+    options: ExtractOptions,
+    story: Story | None = None,
+) -> Recovery:
+    """Before a crawl writes: finish the `.open` files a dead crawl left (`storage.recover`),
+    then, with a database, reconcile it with every closed file of the data directory that is not
+    settled, and settle them.
+
+    Each step can be killed and the next start picks up where it stopped: a file is settled only
+    once the database holds every capture of it, so a kill after the rename (or anywhere in
+    reconciling, which stores what is missing and nothing twice) leaves it to the next start.
+    A normal start costs a listing of the directory and one query.
+    """
+    recovery = Recovery(recover_open_files(directory))
+    if engine is None or data_dir is None:
+        return recovery
+    recovery.reconciled = unsettled(engine, data_dir, directory)
+    if recovery.reconciled:
+        recovery.done = Reconciler(engine, directory, options, story, data_dir).reconcile(
+            recovery.reconciled
+        )
+    return recovery
 
 
 def _entries(path: Path, name: str, originals: Originals) -> list[Entry]:

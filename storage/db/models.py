@@ -310,6 +310,30 @@ class ArticleBand(Base):
     )
 
 
+class WarcFile(Base):
+    """A WARC file that captures point into, and the data directory it belongs to.
+
+    `name` is what `captures.warc_filename` holds (a bare name inside the data directory's
+    warc/ directory, or the absolute path of a file ingested where it lies); `data_dir` is the
+    id of the data directory that wrote or ingested it (`crawler.core.datadir.data_dir_id`), ''
+    for files registered before data directories had ids (migration 0010). `verify --data DIR`
+    checks and repairs only the files of DIR; a crawl reconciles, before it writes, every closed
+    file of its data directory that is not `settled`.
+    """
+
+    __tablename__ = "warc_files"
+    __table_args__ = (UniqueConstraint("data_dir", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data_dir: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(index=True)
+    settled: Mapped[bool]
+    """Every record of the file that is a capture has its capture row, as far as its writer
+    knows: the crawl that wrote it closed with none of its captures lost, or recovery (or
+    `verify --repair`) reconciled the database with it since."""
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CrawlRun(Base):
     """One crawl of a story: when it ran, where, how it ended, and its final stats."""
 

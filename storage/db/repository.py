@@ -27,6 +27,7 @@ from storage.db.runs import insert_outcomes
 from storage.db.schedule import Fetch, update_schedule
 from storage.db.urls import point_aliases, upsert_urls, url_hash, url_rows
 from storage.db.versions import store_versions, upsert_story_links
+from storage.db.warcfiles import register
 
 DEFAULT_POLICY = RevisitPolicy()
 """The schedule of a batch written without a story's policy (a story file's default too)."""
@@ -94,6 +95,7 @@ class Repository:
         policy: RevisitPolicy = DEFAULT_POLICY,
         outcomes: Sequence[UrlOutcome] = (),
         run_id: int | None = None,
+        data_dir: str | None = None,
     ) -> BatchResult:
         """Store captures, pages, revisits and the URL outcomes of crawl run `run_id` in one
         transaction: all of the batch, or on error none of it.
@@ -102,10 +104,14 @@ class Repository:
         article page adds a version when its text differs from the article's current one, and
         with a story and a relevance judgement, updates the article's link to the story; each
         extracted page records its extraction of its capture. Every fetch of
-        a known article, page or revisit, moves its revisit schedule on by `policy`.
+        a known article, page or revisit, moves its revisit schedule on by `policy`. With
+        `data_dir` (a data directory's id), the files the captures point into are registered as
+        that data directory's (`storage.db.warcfiles`).
         """
 
         def write(conn: Connection) -> BatchResult:
+            if data_dir is not None and captures:
+                register(conn, data_dir, {c.warc_filename for c in captures}, settled=False)
             url_ids = upsert_urls(conn, url_rows(captures, pages))
             inserted, duplicates = insert_captures(conn, captures, url_ids)
             point_aliases(conn, pages, url_ids)

@@ -30,3 +30,18 @@ def test_cpu_of_an_orphaned_grandchild_is_counted() -> None:
 def test_a_failing_command_stops_the_bench() -> None:
     with pytest.raises(SystemExit, match="failed"):
         run(python("-c", "raise SystemExit(3)"))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the tree is sampled from /proc")
+def test_the_trees_peak_sums_every_process_of_it() -> None:
+    """Two processes holding 150 MB each at once: each alone is under 200 MB, the tree over 250."""
+    hold = (
+        "import time; block = bytearray(150 * 2**20); block[::4096] = b'x' * 38400; time.sleep(1.5)"
+    )
+    spawn = (
+        f"import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', {hold!r}]); "
+        f"exec({hold!r}); child.wait()"
+    )
+    measured = run(python("-c", spawn))
+    assert measured.peak_rss_mb < 200
+    assert measured.peak_tree_mb > 250

@@ -73,6 +73,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (root / "bad.toml").write_text('name = "x"\n')
     (root / "notdb.db").write_text("this is not a database\n")
     (root / "page.html").write_text("<html><body><p>hello</p></body></html>")
+    (root / "badid" / "warc").mkdir(parents=True)
+    (root / "badid" / "newsarchive.id").write_text("not an id\n")
     read_only = root / "ro"
     read_only.mkdir()
     (read_only / "warc").mkdir()
@@ -211,6 +213,10 @@ CASES: list[tuple[str, str]] = [
     ("verify --repair --story {root}/bad.toml", "is required"),
     ("verify --repair --db " + READ_ONLY_URL, "cannot be written"),
     ("verify --repair -s EXTRACT_MIN_WORD=5", "did you mean EXTRACT_MIN_WORDS?"),
+    ("verify --claim-unknown", "--claim-unknown goes with --repair"),
+    ("verify --repair --data {root}/badid", "holds no data directory id"),
+    ("crawl {story} --data {root}/badid", "holds no data directory id"),
+    ("ingest {warc} --data {root}/badid", "holds no data directory id"),
     ("ingest {warc} --data {root}/i -s EXTRACT_FAVOR=fast", "favor must be one of"),
     ("schedule {story} --every 0s", "must be longer than zero"),
     ("schedule {story} --every 1h --data {root}/s --db garbage", "not a database URL"),

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, select, update
 
 from crawler.cli import ingest
 from crawler.cli.verify import main
+from crawler.core.datadir import data_dir_id
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.db.repository import Repository
@@ -47,7 +48,7 @@ def make_archive(tmp_path: Path, db_url: str, *, gzip: bool = True) -> Archive:
     data = tmp_path / "data"
     written = write_archive(data / "warc", pages=3, gzip=gzip)
     engine = open_database(db_url)
-    Repository(engine).write_batch(written.captures, [], None)
+    Repository(engine).write_batch(written.captures, [], None, data_dir=data_dir_id(data))
     return Archive(data, db_url, engine, written)
 
 
@@ -125,6 +126,67 @@ def test_a_missing_file_drops_its_captures_on_repair(
     assert out.count("removed capture of") == 4
     with archive.engine.connect() as conn:
         assert conn.execute(select(m.Capture.id)).all() == []
+
+
+def test_another_data_dirs_missing_file_is_left_alone(
+    archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Captures of a file another data directory registered, missing here, are not this one's:
+    neither reported nor removed."""
+    other = write_archive(tmp_path / "other" / "warc", pages=2)
+    Repository(archive.engine).write_batch(
+        other.captures, [], None, data_dir=data_dir_id(tmp_path / "other")
+    )
+    assert archive.run() == 0
+    assert "(3 captures of other data directories left alone)" in capsys.readouterr().out
+    assert archive.run("--repair") == 0
+    assert "removed capture" not in capsys.readouterr().out
+    with archive.engine.connect() as conn:
+        assert len(conn.execute(select(m.Capture.id)).all()) == 7
+
+
+def test_a_missing_file_nobody_registered_makes_repair_refuse(
+    archive: Archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Captures written before data directories had ids, into a shared database, whose file is
+    missing: another data directory's or this one's? --repair refuses, and changes nothing,
+    unless told to claim them."""
+    old = write_archive(tmp_path / "old" / "warc", pages=2)
+    Repository(archive.engine).write_batch(old.captures, [], None)  # registered to no one
+    with archive.engine.begin() as conn:
+        conn.execute(delete(m.WarcFile).where(m.WarcFile.name == old.path.name))
+    open_file = archive.written.path.with_name(archive.written.path.name + OPEN_SUFFIX)
+    archive.written.path.rename(open_file)  # something --repair would change
+    assert archive.run() == 1
+    out = capsys.readouterr().out
+    assert "no data directory registered it" in out
+    assert archive.run("--repair") == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "cannot tell whether the captures in 1 missing WARC files" in err[0]
+    assert open_file.exists()  # nothing done
+    assert archive.run("--claim-unknown") == 2  # it goes with --repair
+    capsys.readouterr()
+    assert archive.run("--repair", "--claim-unknown") == 0
+    assert capsys.readouterr().out.count("removed capture of") == 3
+    with archive.engine.connect() as conn:
+        assert len(conn.execute(select(m.Capture.id)).all()) == 4
+
+
+def test_the_data_dirs_own_sqlite_database_holds_only_its_captures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database inside the data directory is its own: a missing file nobody registered is
+    this data directory's to repair."""
+    data = tmp_path / "data"
+    written = write_archive(data / "warc", pages=2)
+    engine = open_database(f"sqlite:///{data / 'newsarchive.db'}")
+    try:
+        Repository(engine).write_batch(written.captures, [], None)
+    finally:
+        engine.dispose()
+    written.path.unlink()
+    assert main(["--data", str(data), "--repair"]) == 0
+    assert capsys.readouterr().out.count("removed capture of") == 3
 
 
 def test_a_wrong_capture_offset_is_moved_back_on_repair(

@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crawler.extraction.options import ExtractOptions
-from crawler.services.recover import Reconciler
+from crawler.services.recover import Reconciler, recover, unsettled
 from storage.db import models as m
 from storage.db.engine import open_database
 from storage.db.repository import Repository
+from storage.db.warcfiles import owners, settle
 from storage.recover import files_to_reconcile, recover_open_files
 from storage.warc import OPEN_SUFFIX
 from tests.storage.archive import story, write_archive
@@ -64,5 +65,30 @@ def test_reconciling_twice_changes_nothing(tmp_path: Path, db_url: str) -> None:
         first = reconciler.reconcile([written.path.name])
         assert (first.captures_added, first.pages_added) == (3, 2)
         assert not reconciler.reconcile([written.path.name])
+    finally:
+        engine.dispose()
+
+
+def test_a_crawls_start_reconciles_every_unsettled_file_once(tmp_path: Path, db_url: str) -> None:
+    """Closed files whose records have no captures (a recovery killed after the rename, batches
+    lost to a full disk) are reconciled by the next start, and settled: the start after that
+    reads no file."""
+    directory = tmp_path / "warc"
+    first = write_archive(directory, pages=2)
+    second = write_archive(directory, pages=3)
+    engine = open_database(db_url)
+    try:
+        repo = Repository(engine)
+        repo.write_batch(second.captures, [], None, data_dir="d1")  # a crawl that got it all in
+        settle(engine, "d1", [second.path.name])
+        assert unsettled(engine, "d1", directory) == [first.path.name]
+        done = recover(directory, engine, "d1", ExtractOptions(), story())
+        assert done.reconciled == [first.path.name]
+        assert (done.done.captures_added, done.done.pages_added) == (3, 2)
+        assert unsettled(engine, "d1", directory) == []
+        assert recover(directory, engine, "d1", ExtractOptions(), story()).reconciled == []
+        # another data directory with files of these names has its own to reconcile
+        assert unsettled(engine, "d2", directory) == sorted([first.path.name, second.path.name])
+        assert owners(engine, "d2").whose(first.path.name) == "others"
     finally:
         engine.dispose()

@@ -141,6 +141,33 @@ def test_no_gzip_gives_a_plain_warc_readable_at_offsets(tmp_path: Path) -> None:
     assert warcio_check(tmp_path / location.filename).returncode == 0
 
 
+def test_each_gzip_level_writes_standard_gzip_and_the_level_is_honoured(tmp_path: Path) -> None:
+    """The records are compressed by ISA-L, but any gzip reader (the standard library's, warcio's)
+    reads them; a higher level compresses a varied page better."""
+    rng = random.Random(7)
+    words = [
+        "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(500)
+    ]
+    body = " ".join(rng.choices(words, k=20_000)).encode()
+    sizes = {}
+    for level in (0, 3):
+        directory = tmp_path / str(level)
+        [location] = write(directory, (request(), response(body)), gzip_level=level)
+        path = directory / location.filename
+        with gzip.open(path) as whole:
+            assert body in whole.read()
+        assert read_at(directory, location).payload == body
+        assert warcio_check(path).returncode == 0
+        sizes[level] = location.length
+    assert sizes[3] < sizes[0]
+
+
+@pytest.mark.parametrize("level", [-1, 4, 9])
+def test_a_gzip_level_isal_does_not_have_is_refused(tmp_path: Path, level: int) -> None:
+    with pytest.raises(ValueError, match="ISA-L level from 0 to 3"):
+        WarcWriter(tmp_path, prefix="test", max_size=10**9, gzip_level=level)
+
+
 def test_file_is_written_as_open_and_renamed_on_close(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, prefix="test", max_size=10**9)
     assert list(tmp_path.iterdir()) == []  # nothing until the first write
