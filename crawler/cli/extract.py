@@ -89,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.min_words,
         metavar="N",
         help=f"fewer words of main text is not an article (default: {defaults.min_words}; "
-        "a page that declares itself an article needs 25 or N, the lower)",
+        "a page that declares itself an article needs 25 or N, the lower: "
+        "EXTRACT_MIN_WORDS_DECLARED)",
     )
     parser.add_argument(
         "--comments", action="store_true", help="append readers' comments to the text"

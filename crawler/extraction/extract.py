@@ -46,11 +46,6 @@ from crawler.extraction.metadata import (
 )
 from crawler.extraction.options import ExtractOptions, Favor
 
-DECLARED_MIN_WORDS = 25
-"""A page that declares itself an article (`crawler.extraction.metadata.declares_article`) is one
-down to this many words of its own text, or `min_words` when that is lower: a news brief of 40
-words is still news. A page that declares nothing needs `min_words`."""
-
 _EXTRACTOR = f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
 
 
@@ -118,7 +113,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     if found is None:
         return not_an_article("no-text", options)
     document, text, words, own_words = found
-    floor = min(options.min_words, DECLARED_MIN_WORDS) if declared else options.min_words
+    # A page that declares itself an article is one down to `min_words_declared` words of its
+    # own text (a news brief is news); a page that declares nothing needs `min_words`.
+    floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
     if own_words < floor:
         return not_an_article(f"too-short: {own_words} words, need {floor}", options)
     if options.include_comments and document.comments:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import trafilatura
 
+from crawler import settings
 from crawler.core.page import PageInput
-from crawler.extraction.extract import DECLARED_MIN_WORDS, extract
+from crawler.extraction.extract import extract
 from crawler.extraction.metadata import (
     Stated,
     clean_authors,
@@ -49,7 +50,7 @@ def test_real_declared_briefs_are_articles() -> None:
     brief = extract(real(AEB_BRIEF, "https://www.jpost.com/brief"), ExtractOptions())
     assert brief.article is not None, brief.reason
     assert "von Weizsäcker" in brief.article.text
-    assert DECLARED_MIN_WORDS <= brief.article.word_count < 80
+    assert settings.EXTRACT_MIN_WORDS_DECLARED <= brief.article.word_count < 80
     # JSON-LD Article inside an @graph, og:type article: 61 words
     page = real(PAGES / "feuerwehrverband.de-vorbereitungstagung.html.gz", "https://x.example/a")
     short = extract(page, ExtractOptions())

@@ -120,6 +120,9 @@ def test_a_page_that_declares_an_article_is_one_down_to_25_words() -> None:
     assert extraction.reason is not None and extraction.reason.endswith("need 25")
     # a declared floor never raises a lower min_words
     assert extract(make_page(html), ExtractOptions(min_words=5)).article is not None
+    # the floor is EXTRACT_MIN_WORDS_DECLARED
+    extraction = extract(make_page("short.html"), ExtractOptions(min_words_declared=40))
+    assert extraction.reason is not None and extraction.reason.endswith("need 40")
 
 
 def test_min_words_is_the_threshold() -> None:
