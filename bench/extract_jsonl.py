@@ -32,7 +32,7 @@ ALONE = """
 import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from crawler.cli.extract import read_page
+from crawler.extraction.saved import read_page
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import quiet_extractors

@@ -331,7 +331,9 @@ _ROLE_WORDS = (
     r"korrespondent(?:in)?|autor(?:in)?|author"
 )
 _ROLE_TAIL = re.compile(
-    rf"\s*(?:,|\||\u2013|\u2014|-|\(|\bis\s+an?\b|\bis\s+the\b)\s*(?:(?:an?|the)\s+)?[^,|]*?\b(?:{_ROLE_WORDS})\b.*$",
+    # a dash separates only with a space before it: "MM-Redaktion" is a name
+    rf"(?:\s*(?:,|\||\(|\bis\s+an?\b|\bis\s+the\b)|\s+[-\u2013\u2014])\s*"
+    rf"(?:(?:an?|the)\s+)?[^,|]*?\b(?:{_ROLE_WORDS})\b.*$",
     re.IGNORECASE,
 )
 _ROLE_ONLY = re.compile(rf"^(?:(?:an?|the)\s+)?(?:[\w ]*\s)?(?:{_ROLE_WORDS})s?$", re.IGNORECASE)

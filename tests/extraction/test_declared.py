@@ -193,6 +193,8 @@ def test_language_declared_in_json_ld_or_detected() -> None:
         (["BY JANE DOE; By Jane Doe"], ("JANE DOE",)),
         (["Jane Doe, Staff Writer"], ("Jane Doe",)),
         (["Jane Doe | Senior Correspondent"], ("Jane Doe",)),
+        (["Jane Doe - Staff Writer"], ("Jane Doe",)),
+        (["MM-Redaktion"], ("MM-Redaktion",)),
         (["Jane Doe is a correspondent for the paper"], ("Jane Doe",)),
         (["Jane Doe jane.doe@paper.example"], ("Jane Doe",)),
         (["Von Hans Müller"], ("Hans Müller",)),
