@@ -63,7 +63,7 @@ class LinkedData:
     """What the page's JSON-LD says, read once."""
 
     types: set[str] = field(default_factory=set)
-    """Every `@type`, lower case, anywhere."""
+    """The `@type`s, lower case, of the objects that describe the page (`_objects`)."""
     published: list[str] = field(default_factory=list)
     """`datePublished` values, those of article objects first."""
     modified: list[str] = field(default_factory=list)
@@ -107,18 +107,24 @@ def linked_data(tree: HtmlElement) -> LinkedData:
     return found
 
 
+_THE_PAGE = ("@graph", "mainEntity", "mainEntityOfPage")
+"""Where an object that describes the page itself can sit besides the top level: an object under
+any other property (a related article in an `ItemList`, a `hasPart`) is about something else."""
+
+
 def _objects(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    """Every JSON object in `node`: lists, `@graph`s and nested objects, not too deep."""
-    if depth > 12:
+    """The JSON objects that describe the page: at the top level, in a top-level list, in an
+    `@graph` or as a `mainEntity`, not too deep."""
+    if depth > 8:
         return
     if isinstance(node, list):
         for item in node:
             yield from _objects(item, depth + 1)
     elif isinstance(node, dict):
         yield node
-        for key, value in node.items():
-            if isinstance(value, dict | list) and key not in ("author", "publisher", "creator"):
-                yield from _objects(value, depth + 1)
+        for key in _THE_PAGE:
+            if isinstance(node.get(key), dict | list):
+                yield from _objects(node[key], depth + 1)
 
 
 def _strings(value: Any) -> list[str]:

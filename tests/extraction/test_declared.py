@@ -85,6 +85,18 @@ def test_a_section_page_stays_out_even_with_articles_and_headings() -> None:
         ),
         ('<script type="application/ld+json">[{"@type": "BlogPosting"}]</script>', "", True),
         ('<script type="application/ld+json">{"@type": "CollectionPage"}</script>', "", False),
+        (  # a section page listing articles is not one
+            '<script type="application/ld+json">{"@type": "CollectionPage", "mainEntity": '
+            '{"@type": "ItemList", "itemListElement": [{"@type": "NewsArticle"}]}}</script>',
+            "",
+            False,
+        ),
+        (
+            '<script type="application/ld+json">'
+            '{"@type": "WebPage", "mainEntity": {"@type": "NewsArticle"}}</script>',
+            "",
+            True,
+        ),
         ("", "<article><h1>Headline</h1><p>Text</p></article>", True),
         ("", "<article><h2>One</h2></article><article><h2>Two</h2></article>", False),
         (
