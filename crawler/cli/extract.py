@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="extraction processes with --jsonl (default 0: one per CPU core)",
+        help="extraction processes with --jsonl (default 0: one per CPU core); one file is "
+        "extracted in this process",
     )
     parser.add_argument(
         "-o",
@@ -191,7 +192,7 @@ def _many(
 def _lines(
     files: list[Path], options: ExtractOptions, workers: int, url: str | None
 ) -> Iterator[tuple[str, str]]:
-    if workers == 1 or len(files) == 1:
+    if len(files) == 1:  # one page: no processes to start
         quiet_extractors()
         for start in range(0, len(files), CHUNK):
             yield from extract_chunk(files[start : start + CHUNK], options, url)
