@@ -9,7 +9,7 @@ workers are children of multiprocessing's fork server, which outlives the crawl 
 would be lost, so the launcher makes itself a "child subreaper": such orphans are handed to it,
 and it waits for them too.
 
-The peak of the whole tree is sampled besides (every 0.2 s, from /proc on Linux): the sum of the
+The peak of the whole tree is sampled besides (every 0.5 s, from /proc on Linux): the sum of the
 proportional set sizes (PSS: a page shared by n processes counts 1/n in each, so pages a fork
 shares are not counted twice) of the command and all its descendants.
 """
@@ -125,7 +125,7 @@ def tree_pss_kb(root: int) -> int:
 class TreeSampler(threading.Thread):
     """Samples `tree_pss_kb` of this process until stopped; `peak_kb` is the largest seen."""
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.interval = interval
         self.peak_kb = 0

@@ -8,7 +8,19 @@ The component that raises one has already counted it in the stats and logged it 
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+    UnsupportedURLSchemeError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler.core.outcomes import Outcome
 
 
 class Refused(IgnoreRequest):
@@ -51,3 +63,45 @@ class TooManyRedirects(Refused):
     """A chain of redirects longer than REDIRECT_MAX_TIMES."""
 
     reason = "redirect-limit"
+
+
+_DOWNLOAD_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
+    (CannotResolveHostError, "dns"),
+    (DownloadConnectionRefusedError, "connection-refused"),
+    (DownloadTimeoutError, "timeout"),
+    (TimeoutError, "timeout"),
+    (ResponseDataLossError, "data-loss"),
+    (UnsupportedURLSchemeError, "unsupported-scheme"),
+    (DownloadFailedError, "download-failed"),
+    (ConnectionError, "connection-error"),
+)
+
+
+def failure_outcome(error: BaseException) -> tuple[Outcome, str, str]:
+    """(outcome, reason, detail) of a request that ended in `error`.
+
+    An exception with a `reason` string names its own reason (a refusal raised as an
+    `IgnoreRequest` subclass is a skip, any other exception a failure); otherwise the reason
+    comes from the exception's type: an HTTP error status, robots.txt, DNS, a refused connection…
+    """
+    message = str(error) or type(error).__name__
+    skipped = isinstance(error, IgnoreRequest)
+    own = getattr(error, "reason", None)
+    if isinstance(own, str) and own:
+        return ("skipped" if skipped else "failed"), own, message
+    if isinstance(error, HttpError) and error.response is not None:
+        status = error.response.status
+        return "failed", f"http-{status}", f"answered HTTP {status}"
+    if skipped:
+        if "robots.txt" in message:
+            return "skipped", "robots", message
+        if "offsite" in message.lower():
+            return "skipped", "off-site", message
+        return "skipped", "ignored", message
+    if isinstance(error, DownloadCancelledError):
+        too_large = "max size" in message or "maxsize" in message
+        return "failed", "too-large" if too_large else "cancelled", message
+    for kind, reason in _DOWNLOAD_ERRORS:
+        if isinstance(error, kind):
+            return "failed", reason, message
+    return "failed", "error", f"{type(error).__name__}: {message}"

@@ -85,6 +85,7 @@ def check_settings(settings: Settings) -> None:
         settings_database_url,
         settings_warc_dir,
     )
+    from crawler.extensions.progress import progress_mode
     from crawler.extraction.options import ExtractOptions
     from crawler.middlewares.guard import AllowList
     from crawler.services.frontier import REVISIT_MODES, crawl_clock
@@ -98,6 +99,10 @@ def check_settings(settings: Settings) -> None:
             f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}, "
             f"got {settings.get('NEWSARCHIVE_REVISIT')!r}"
         )
+    try:
+        progress_mode(settings.get("NEWSARCHIVE_PROGRESS"))
+    except ValueError as exc:
+        raise SettingError(str(exc)) from None
     try:
         crawl_clock(settings)
     except ValueError:

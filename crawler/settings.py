@@ -16,6 +16,9 @@ NEWSARCHIVE_DATA_DIR = "data"
 """Where the WARC files (DIR/warc) and the default SQLite database (DIR/newsarchive.db) live."""
 NEWSARCHIVE_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
 """Put in the user agent so that site owners can reach whoever runs the crawl: set it to yours."""
+NEWSARCHIVE_PROGRESS = "auto"
+"""The progress display on standard output: 'auto' (a live table per publisher on a terminal,
+plain lines otherwise), 'live', 'lines', or 'off' (`--quiet`)."""
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 """Seconds between progress lines (0 turns them off)."""
 NEWSARCHIVE_REVISIT = "due"
@@ -79,6 +82,20 @@ NEWSARCHIVE_GUARD_ENABLED = True
 NEWSARCHIVE_GUARD_ALLOW: list[str] = []
 """Networks ('10.1.0.0/16'), hosts ('intranet.example') or 'host:port's the guard lets through."""
 
+# The duplicate filter knows a request by its identity, the normalised URL (crawler/identity.py):
+# a URL is requested as published, and a second published form of it is not fetched again.
+REQUEST_FINGERPRINTER_CLASS = "crawler.identity.IdentityFingerprinter"
+
+# --- page requisites (docs/crawling.md#page-requisites) -------------------------------------------
+REQUISITES_ENABLED = True
+"""Fetch and archive what each HTML page of a source loads (stylesheets, images, fonts, scripts)."""
+REQUISITES_MAX_PER_PAGE = 40
+"""New requisites asked for one page (or one stylesheet); the rest are counted and left."""
+REQUISITES_MAX_BYTES = 10 * 1024 * 1024
+"""Bytes of one requisite (its DOWNLOAD_MAXSIZE)."""
+REQUISITES_PRIORITY = -10
+"""Scheduler priority of requisite requests: after the pages and listings waiting."""
+
 # --- components ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Outermost: its process_exception sees every refusal and, below RetryMiddleware (550), a
@@ -87,13 +104,26 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Next, so that every request (robots.txt ones too) meets the guard before anything else.
     "crawler.middlewares.guard.AddressGuardMiddleware": 40,
     "crawler.middlewares.limits.LimitsMiddleware": 45,
+    # What a recrawl does with a known URL: a revisit (conditional, with its previous capture)
+    # or left alone; before robots.txt and the download slots, so a refused one waits for nothing.
+    "crawler.middlewares.revisits.RevisitMiddleware": 50,
     # Scrapy's own, refusing with a reason (crawler/refusals.py):
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.limits.DecompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.limits.RedirectMiddleware": 600,
 }
+SPIDER_MIDDLEWARES: dict[str, int | None] = {
+    # The due revisits first, then the spider's start requests (a distributed worker's seeding
+    # middleware, at 100, queues both once).
+    "crawler.middlewares.revisits.RevisitStartMiddleware": 800,
+    # What each source page loads (stylesheets, images, fonts, scripts), after its own output.
+    "crawler.middlewares.requisites.RequisitesMiddleware": 750,
+}
 EXTENSIONS = {
+    # First: the one database owner (engine, database thread), which recovers a crashed crawl's
+    # WARC files before the WARC extension opens a new one.
+    "crawler.extensions.database.Database": 50,
     "crawler.extensions.warc.WarcExtension": 100,
     "crawler.extensions.outcomes.OutcomesExtension": 200,
     "crawler.extensions.progress.ProgressExtension": 500,
@@ -156,4 +186,4 @@ DB_FLUSH_INTERVAL = 2.0
 # --- Scrapy behaviour ----------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = "INFO"
+LOG_LEVEL = "WARNING"

@@ -12,6 +12,10 @@ acknowledges a request only then, so that a worker that dies loses nothing it ha
 final: bool)` is sent by whatever decides what became of a URL (the spider, the outcomes
 middleware); the outcomes extension keeps one outcome per URL (`crawler.core.outcomes`).
 
+`request_refused(request: Request, refusal: Refused)` is sent by a component that refuses a
+request where no errback will hear of it (the address guard, when a request is scheduled: Scrapy
+then drops it silently); the outcomes extension records the refusal as the URL's outcome.
+
 `outcomes_settled(run_id: int, outcomes: list[UrlOutcome])` is sent by the outcomes extension;
 the store pipeline takes them into its batches and returns True, so that one thread writes.
 """
@@ -33,6 +37,9 @@ stored_through = object()
 
 url_outcome = object()
 """What became of one URL: a final outcome, or (`final=False`) discovery passing it over."""
+
+request_refused = object()
+"""A request refused (`crawler.refusals.Refused`) where its errback will not be called."""
 
 outcomes_settled = object()
 """URL outcomes ready to be written: a receiver that takes them returns True."""

@@ -4,18 +4,18 @@ It turns a story's sources into requests (home pages, feeds, sitemaps, robots.tx
 lines, same-site links to the source's `follow` depth) and hands every HTML page on as a
 `PageItem`. Archiving, extraction and storage happen in the WARC extension and the pipelines.
 
-On a recrawl it starts from the frontier the database keeps: articles due for a revisit are
-fetched first, known articles that are not due are left alone, and every request for a URL
-captured before carries that capture (`meta["previous"]`) and its validators, so that an
-unchanged page is archived as a revisit record and not extracted again.
+Every request goes to the URL as it was published, its normalised form in `meta.IDENTITY`.
+On a recrawl, what becomes of a request for a known URL (a revisit, conditional and carrying the
+previous capture, or left alone) is the revisit middleware's decision
+(`crawler.middlewares.revisits`), which also starts the crawl with the due revisits; the spider
+only discovers, and hands the answers on.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -29,30 +29,30 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import settings as defaults
-from crawler.core import meta
+from crawler.core import meta as keys
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome
 from crawler.core.page import not_a_page
 from crawler.core.story import Source, Story, load_story
-from crawler.core.urls import host_of, normalise_url
+from crawler.core.urls import host_of, normalise_url, published_url
 from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
-from crawler.extensions.outcomes import failure_outcome
-from crawler.refusals import Refused
-from crawler.services import frontier
+from crawler.identity import url_key
+from crawler.refusals import Refused, failure_outcome
 from crawler.signals import report
-from storage.db.frontier import Frontier
+
+
+class Target(NamedTuple):
+    """A URL to request: as it was published (requested as it is), and its identity."""
+
+    published: str
+    identity: str
+    """The normalised URL (`meta.IDENTITY`): dedup, the frontier, outcomes, the database."""
+
 
 GONE = (404, 410)
 MOVED = (301, 302, 303, 307, 308)
-REVISIT_META: dict[str, Any] = {
-    "follow": 0,
-    "dont_redirect": True,
-    "handle_httpstatus_list": [304, *GONE, *MOVED],
-}
-"""A revisit of a known article: no links followed; 304, 404, 410 and redirects reach the
-callback (a redirect is followed there, as a new request without the old page's validators)."""
 
 
 class StorySpider(scrapy.Spider):
@@ -65,10 +65,6 @@ class StorySpider(scrapy.Spider):
         self.story: Story = load_story(story) if isinstance(story, str) else story
         self._sources = {source.host: source for source in self.story.sources}
         self._links = LinkExtractor(deny_extensions=[], unique=True)
-        self._frontier = Frontier()
-        self._due: set[str] = set()
-        self._homes = {normalise_url(source.url) for source in self.story.sources}
-        """Entry points: fetched every round with their links followed, articles or not."""
         # Scrapy's offsite middleware then drops redirects to other hosts too. Hosts, not
         # host:port: the finer per-publisher check is done on every URL the spider makes.
         self.allowed_domains = sorted(
@@ -87,32 +83,13 @@ class StorySpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        self._frontier = await asyncio.to_thread(frontier.load, self.crawler.settings, self.story)
-        self._due = set(self._frontier.due)
-        due = self._frontier.due
-        if due or self._frontier.skip:
-            self.logger.info(
-                "Revisiting %d known articles now; %d others are not fetched this round",
-                len(due),
-                len(self._frontier.skip),
-            )
-        for url in due:
-            source = self.story.source_for(url)
-            if source is None:
-                self._passed_over(url, None, "not-in-story", "its publisher left the story file")
-                continue
-            if url in self._homes:
-                continue  # a home page is fetched every round anyway, with its links followed
-            self.crawler.stats.inc_value("discovery/revisits")
-            yield self._request(
-                url, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
-            )
         for source in self.story.sources:
-            home = self._page_request(
-                normalise_url(source.url), source, via="home", follow=source.follow
+            yield self._page_request(
+                Target(published_url(source.url), normalise_url(source.url)),
+                source,
+                via="home",
+                follow=source.follow,
             )
-            if home is not None:
-                yield home
             # feeds and sitemaps the story file names may live on other hosts (a feed service)
             for feed in filter(
                 None, (self._normal(f, source, same_site=False) for f in source.feeds)
@@ -125,70 +102,55 @@ class StorySpider(scrapy.Spider):
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _normal(self, url: str, source: Source, *, same_site: bool = True) -> str | None:
-        """`url` normalised, or None (counted) when it is malformed or, if `same_site`, on
-        another host than the source's."""
+    def _normal(self, url: str, source: Source, *, same_site: bool = True) -> Target | None:
+        """`url` as published and its identity, or None (counted) when it is malformed or, if
+        `same_site`, on another host than the source's."""
         try:
-            normal = normalise_url(url)
+            target = Target(published_url(url), normalise_url(url))
         except ValueError:
             self.crawler.stats.inc_value("discovery/invalid_url")
             self.logger.debug("Not a valid URL: %r", url)
             self._passed_over(url, source, "invalid-url")
             return None
-        if same_site and host_of(normal) != source.host:
+        if same_site and host_of(target.identity) != source.host:
             self.crawler.stats.inc_value("discovery/offsite")
-            self._passed_over(normal, source, "off-site", f"not on {source.host}")
+            self._passed_over(target.identity, source, "off-site", f"not on {source.host}")
             return None
-        return normal
+        return target
+
+    def revisit_request(self, published: str, identity: str, source: Source) -> Request:
+        """A request for a known article due for a revisit (the revisit middleware makes its
+        policy's requests through this)."""
+        return self._request(Target(published, identity), source, self.parse_page, via="revisit")
 
     def _request(
         self,
-        url: str,
+        target: Target,
         source: Source,
         callback: Any,
         *,
         via: str,
         meta: dict[str, Any] | None = None,
-        conditional: bool = False,
     ) -> Request:
-        """A request for a normalised URL.
-
-        A listing (home, section, feed, sitemap) or a revisit carries the URL's previous capture,
-        so that the same bytes again are archived as a revisit record. Only a revisit of a known
-        article is conditional (`If-None-Match`…): a 304 has no body, and a listing's body is
-        needed for its links; a leaf page never stored as an article must be extracted again.
-        """
-        # One download slot per publisher (host:port), so politeness settings apply per source.
-        meta = {"source": source.host, "via": via, "download_slot": source.host, **(meta or {})}
-        headers: dict[str, str] = {}
-        previous = self._frontier.previous.get(url)
-        if previous is not None and (conditional or meta.get("follow", 1) > 0):
-            meta["previous"] = previous
-            if conditional:
-                headers = previous.conditional_headers()
-        return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers)
+        """A request for `target` as published, its identity in `meta.IDENTITY`, one download
+        slot per publisher (host:port), so that politeness settings apply per source."""
+        meta = {
+            keys.IDENTITY: target.identity,
+            keys.SOURCE: source.host,
+            keys.VIA: via,
+            keys.DOWNLOAD_SLOT: source.host,
+            **(meta or {}),
+        }
+        return Request(target.published, callback=callback, errback=self.on_error, meta=meta)
 
     def _page_request(
-        self, url: str, source: Source, *, via: str, follow: int, lead: Lead | None = None
-    ) -> Request | None:
-        """A request for a page, a revisit if the frontier says it is due, or None for a known
-        article it says to leave alone. Home pages are always fetched: their links are how new
-        articles are found."""
-        if url not in self._homes:
-            if url in self._due:
-                # found by discovery before its revisit left the start queue: it is that revisit
-                return self._request(
-                    url, source, self.parse_page, via="revisit", meta=REVISIT_META, conditional=True
-                )
-            reason = self._frontier.skip.get(url)
-            if reason is not None:
-                self.crawler.stats.inc_value(f"discovery/skipped/{reason}")
-                self._passed_over(url, source, "known" if reason == "known" else f"known-{reason}")
-                return None
-        meta: dict[str, Any] = {"follow": follow}
+        self, target: Target, source: Source, *, via: str, follow: int, lead: Lead | None = None
+    ) -> Request:
+        """A request for a page (a known article's fate is the revisit middleware's)."""
+        meta: dict[str, Any] = {keys.FOLLOW: follow}
         if lead is not None:
-            meta["hints"] = lead.hints()
-        return self._request(url, source, self.parse_page, via=via, meta=meta)
+            meta[keys.HINTS] = lead.hints()
+        return self._request(target, source, self.parse_page, via=via, meta=meta)
 
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
         """Follow the `Sitemap:` lines of a source's robots.txt (fetched once, by Scrapy's
@@ -209,9 +171,9 @@ class StorySpider(scrapy.Spider):
         """An HTML page goes on to extraction; its same-site links are followed to the depth
         left. Anything else was archived and stops here. An unchanged page (archived as a
         revisit record) is not extracted again; a revisited article that is gone is reported."""
-        source = self._sources[response.meta["source"]]
-        unchanged = response.meta.get("unchanged")
-        if response.meta.get("via") == "revisit":
+        source = self._sources[response.meta[keys.SOURCE]]
+        unchanged = response.meta.get(keys.UNCHANGED)
+        if response.meta.get(keys.VIA) == "revisit":
             if response.status in MOVED:
                 yield from self._moved(response, source)
                 return
@@ -235,18 +197,16 @@ class StorySpider(scrapy.Spider):
             self._outcome(response.url, source, "archived", "unchanged", "same payload digest")
         else:
             yield self._item(response, source)
-        follow: int = response.meta.get("follow", 0)
+        follow: int = response.meta.get(keys.FOLLOW, 0)
         if follow <= 0 or not isinstance(response, TextResponse):
             return
-        for url in filter(
+        for target in filter(
             None, (self._normal(link.url, source) for link in self._links.extract_links(response))
         ):
-            request = self._page_request(url, source, via="link", follow=follow - 1)
-            if request is not None:
-                yield request
+            yield self._page_request(target, source, via="link", follow=follow - 1)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        source = self._sources[response.meta["source"]]
+        source = self._sources[response.meta[keys.SOURCE]]
         if response.status == 304:
             # unchanged since the last crawl: its entries are known
             self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
@@ -264,7 +224,7 @@ class StorySpider(scrapy.Spider):
         yield from self._follow_leads(leads, source, via="feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        source = self._sources[response.meta["source"]]
+        source = self._sources[response.meta[keys.SOURCE]]
         if response.status == 304:
             self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
             return
@@ -286,14 +246,17 @@ class StorySpider(scrapy.Spider):
         """The sitemaps an index lists, but none of its own chain (an index listing itself or
         an ancestor: `discovery/sitemap_loop`) and none deeper than NEWSARCHIVE_SITEMAP_DEPTH
         indexes below where the crawl started (`discovery/skipped/sitemap_depth`)."""
-        parents: list[str] = response.meta.get("sitemap_chain", [])
+        parents: list[str] = response.meta.get(keys.SITEMAP_CHAIN, [])
         depth = len(parents) + 1
-        chain = [*parents, *response.meta.get("redirect_urls", ()), response.url]
+        chain = [
+            url_key(url)
+            for url in (*parents, *response.meta.get(keys.REDIRECT_URLS, ()), response.url)
+        ]
         max_depth = self.crawler.settings.getint(
             "NEWSARCHIVE_SITEMAP_DEPTH", defaults.NEWSARCHIVE_SITEMAP_DEPTH
         )
         for child in filter(None, (self._normal(c, source) for c in children)):
-            if child in chain:
+            if child.identity in chain:
                 self.crawler.stats.inc_value("discovery/sitemap_loop")
                 self.logger.warning(
                     "Not following %s: sitemap index %s lists itself or its parent",
@@ -306,7 +269,7 @@ class StorySpider(scrapy.Spider):
                     "Not following %s: sitemap indexes nested deeper than %d", child, max_depth
                 )
             else:
-                meta = {"sitemap_chain": [*parents, response.url]}
+                meta = {keys.SITEMAP_CHAIN: [*parents, response.url]}
                 yield self._request(child, source, self.parse_sitemap, via="sitemap", meta=meta)
 
     def _follow_leads(
@@ -315,18 +278,16 @@ class StorySpider(scrapy.Spider):
         """Article leads from a listing, minus those certainly outside the story's window:
         those are never fetched."""
         for lead in leads:
-            url = self._normal(lead.url, source)
-            if url is None:
+            target = self._normal(lead.url, source)
+            if target is None:
                 continue
             why = lead.outside(self.story.since, self.story.until)
             if why:
                 self.crawler.stats.inc_value("discovery/skipped/out_of_window")
-                self.logger.debug("Skipping %s: %s (story window)", url, why)
-                self._passed_over(url, source, "out-of-window", why)
+                self.logger.debug("Skipping %s: %s (story window)", target.published, why)
+                self._passed_over(target.identity, source, "out-of-window", why)
                 continue
-            request = self._page_request(url, source, via=via, follow=0, lead=lead)
-            if request is not None:
-                yield request
+            yield self._page_request(target, source, via=via, follow=0, lead=lead)
 
     # -- items and errors ----------------------------------------------------------------------
 
@@ -334,11 +295,11 @@ class StorySpider(scrapy.Spider):
         """The page for the extract pipeline: the record the WARC extension wrote for it (the
         door reads the page from there), and what discovery knew."""
         return PageItem(
-            record=response.meta.get(meta.WARC_RECORD),
+            record=response.meta.get(keys.WARC_RECORD),
             source=source.host,
-            discovered_via=response.meta.get("via", "link"),
-            redirects=tuple(response.meta.get("redirect_urls", [])),
-            hints=response.meta.get("hints", {}),
+            discovered_via=response.meta.get(keys.VIA, "link"),
+            redirects=tuple(response.meta.get(keys.REDIRECT_URLS, [])),
+            hints=response.meta.get(keys.HINTS, {}),
             url=response.url,
         )
 
@@ -347,21 +308,19 @@ class StorySpider(scrapy.Spider):
         self.crawler.stats.inc_value("discovery/revisited/moved")
         location = response.headers.get(b"Location")
         moved_to = location and urljoin(response.url, location.decode("latin-1"))
-        target = moved_to and self._normal(moved_to, source)
-        where = target or moved_to or "no Location"
+        target = self._normal(moved_to, source) if moved_to else None
+        where = (target and target.identity) or moved_to or "no Location"
         self._outcome(response.url, source, "redirected", "redirect", where)
         if target:
-            request = self._page_request(target, source, via="link", follow=0)
-            if request is not None:
-                yield request
+            yield self._page_request(target, source, via="link", follow=0)
 
     def _revisit_item(self, response: Response, source: Source, outcome: str) -> RevisitItem:
         self.crawler.stats.inc_value(f"discovery/revisited/{outcome}")
         return RevisitItem(
             url=response.url,
             source=source.host,
-            warc_record_id=response.meta.get("warc_record_id"),
-            fetched_at=response.meta.get("fetched_at") or datetime.now(UTC),
+            warc_record_id=response.meta.get(keys.WARC_RECORD_ID),
+            fetched_at=response.meta.get(keys.FETCHED_AT) or datetime.now(UTC),
             status=response.status,
             outcome=outcome,  # type: ignore[arg-type]
         )
@@ -369,7 +328,7 @@ class StorySpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Say clearly what failed and go on with the rest of the crawl."""
         request: Request = failure.request  # type: ignore[attr-defined]
-        source = self._sources.get(request.meta.get("source", ""))
+        source = self._sources.get(request.meta.get(keys.SOURCE, ""))
         error = failure.value
         assert error is not None
         outcome, slug, detail = failure_outcome(error)

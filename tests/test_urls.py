@@ -21,3 +21,24 @@ def test_host_identity_includes_the_port() -> None:
     assert host_of("http://127.0.0.1:8001/x") == "127.0.0.1:8001"
     assert same_site("http://127.0.0.1:8001/x", "127.0.0.1:8001")
     assert not same_site("http://127.0.0.1:8002/x", "127.0.0.1:8001")
+
+
+def test_a_published_url_keeps_what_the_site_gave_but_the_fragment() -> None:
+    from crawler.core.urls import published_url
+
+    url = "http://Example.com/a/?utm_source=RSS_Feed&utm_medium=RSS#comments"
+    assert published_url(url) == "http://Example.com/a/?utm_source=RSS_Feed&utm_medium=RSS"
+    assert published_url("b?utm_medium=x", "http://h:1/a/") == "http://h:1/a/b?utm_medium=x"
+
+
+def test_a_published_form_is_kept_only_when_it_is_not_the_normal_form() -> None:
+    from crawler.core.urls import published_form
+    from tests.storage.db.factories import T0
+
+    form = published_form("http://h:1/a/?utm_source=x", T0)
+    assert form is not None and (form.form, form.identity) == (
+        "http://h:1/a/?utm_source=x",
+        "http://h:1/a/",
+    )
+    assert published_form("http://h:1/a/", T0) is None
+    assert published_form("http://[::1", T0) is None

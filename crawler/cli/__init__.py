@@ -23,6 +23,7 @@ VERBS = {
     "serve": "browse the archive in a web browser (Datasette on 127.0.0.1)",
     "schedule": "crawl a story again and again, every DURATION, until stopped",
     "ingest": "add WARC/ARC files from other crawlers to the database",
+    "backfill": "copy the story's pages from web archives (Wayback, Common Crawl, pywb)",
     "index": "write a CDXJ index of the WARC files, for replay",
     "report": "write a story's coverage report as one self-contained HTML page",
     "wacz": "package a story's WARC files, index and pages as a WACZ file",

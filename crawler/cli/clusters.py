@@ -56,7 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--singletons", action="store_true", help="list articles that are alone, too"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: an aligned table, a line per article, clusters in turn (default); "
+        "json: one object with every cluster and its members",
+    )
     args = parser.parse_args(argv)
     options = ClusterOptions(threshold=args.threshold)
 

@@ -15,6 +15,7 @@ from typing import NoReturn
 from sqlalchemy import Engine
 
 from crawler.core.datadir import DB_ENV, DataDirIdError, data_dir_id, database_url
+from crawler.core.story import Story, StoryError, load_story, parse_story
 from storage.db.engine import (
     DatabaseNotFound,
     DatabaseUnusable,
@@ -144,6 +145,101 @@ def add_setting_option(parser: argparse.ArgumentParser, help_prefix: str = "") -
         help=f"{help_prefix}override a Scrapy or newsarchive setting for this run (repeatable), "
         "e.g. -s DOWNLOAD_DELAY=0",
     )
+
+
+def add_console_options(parser: argparse.ArgumentParser) -> None:
+    """-L LEVEL, -v and --quiet: how much a crawl says (docs/crawling.md#what-a-crawl-prints)."""
+    talk = parser.add_mutually_exclusive_group()
+    talk.add_argument(
+        "-L",
+        "--loglevel",
+        default=None,
+        metavar="LEVEL",
+        help="log level: DEBUG, INFO, WARNING (default, or LOG_LEVEL), ERROR; INFO shows "
+        "Scrapy's and Alembic's lines and the stats",
+    )
+    talk.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="-v: the INFO log (as -L INFO), -vv: the DEBUG log",
+    )
+    talk.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing but errors: no progress, no summary, no warnings "
+        "(the exit status tells how it went)",
+    )
+
+
+def console_settings(args: argparse.Namespace) -> list[str]:
+    """The `-s` settings that -L, -v and --quiet stand for (they win over -s LOG_LEVEL)."""
+    if args.quiet:
+        return ["LOG_LEVEL=ERROR", "NEWSARCHIVE_PROGRESS=off"]
+    if args.verbose:
+        return [f"LOG_LEVEL={'INFO' if args.verbose == 1 else 'DEBUG'}"]
+    if args.loglevel:  # checked with the other settings (crawler.setting_checks)
+        return [f"LOG_LEVEL={args.loglevel.upper()}"]
+    return []
+
+
+def console_arguments(args: argparse.Namespace) -> list[str]:
+    """-L, -v and --quiet as given, to pass on to a crawl."""
+    if args.quiet:
+        return ["--quiet"]
+    if args.verbose:
+        return ["-" + "v" * args.verbose]
+    if args.loglevel:
+        return ["-L", args.loglevel]
+    return []
+
+
+STORY_RULE = (
+    "a story's NAME, as stored by its crawl, or a story FILE: a value that ends in .toml or "
+    "holds a / is read as a file"
+)
+"""The one rule for `--story` on the verbs that need a story's definition (ingest, verify)."""
+
+
+def is_story_file(value: str) -> bool:
+    """Whether a `--story` value names a story file rather than a stored story (`STORY_RULE`)."""
+    return value.endswith(".toml") or "/" in value or os.sep in value
+
+
+def story_option(engine: Engine | None, value: str) -> Story:
+    """The story a `--story` value stands for (`STORY_RULE`): read from the file, or the
+    definition the database keeps of the story of that name. A `CliError` (2) when it cannot be
+    had: an unknown name (the message lists the names there are), no database, or a story stored
+    without its file."""
+    if is_story_file(value):
+        try:
+            return load_story(value)
+        except StoryError as exc:
+            raise CliError(str(exc), 2) from exc
+    if engine is None:
+        raise CliError(
+            f"--story {value}: there is no database to find the story in: give its FILE "
+            "(a path ending in .toml)",
+            2,
+        )
+    from storage.db.reextract import story_definitions
+
+    try:
+        (stored,) = story_definitions(engine, value)
+    except UnknownStory as exc:
+        raise CliError(f"{exc}; or give a story FILE (a path ending in .toml)", 2) from exc
+    if stored.definition is None:
+        raise CliError(
+            f"the story {value!r} was stored without its story file: give the FILE (a path "
+            "ending in .toml)",
+            2,
+        )
+    try:
+        return parse_story(stored.definition, f"the stored story {value!r}")
+    except StoryError as exc:  # stored by another version of newsarchive
+        raise CliError(f"{exc}: give the story FILE (a path ending in .toml)", 2) from exc
 
 
 def add_redis_option(parser: argparse.ArgumentParser, help_text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -12,16 +13,19 @@ from typing import Any
 from crawler.cli.common import (
     CliError,
     CliParser,
+    add_console_options,
     add_data_options,
     add_redis_option,
     add_setting_option,
     add_wait_option,
+    console_settings,
     redis_prefix,
 )
 from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
-from crawler.core.datadir import database_url
-from crawler.core.story import load_story
+from crawler.core.datadir import database_url, warc_dir
+from crawler.core.story import Story, load_story
+from crawler.extensions.progress import COUNTS, failures, publisher_counts
 from crawler.run import CrawlFailed, check_settings, crawl_settings, run_crawl
 from crawler.stopping import SIGNAL_STAT, exit_status
 
@@ -49,9 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a Redis server: crawl as one of several workers sharing its frontier "
         "(docs/distributed.md)",
     )
-    parser.add_argument(
-        "-L", "--loglevel", default=None, help="log level (default: INFO, or LOG_LEVEL)"
-    )
+    add_console_options(parser)
     add_wait_option(parser)
     return parser
 
@@ -64,11 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal N (130: Ctrl-C)."""
     args = build_parser().parse_args(argv)
     story = load_story(args.story)
-    settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings)
+    talk = console_settings(args)
+    settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings + talk)
     if args.revisit:
         settings.set("NEWSARCHIVE_REVISIT", args.revisit, priority="cmdline")
-    if args.loglevel:
-        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
     if args.redis:
         from crawler import distributed
 
@@ -83,7 +84,55 @@ def main(argv: Sequence[str] | None = None) -> int:
             stats = run_crawl(story, settings)
         except CrawlFailed as exc:
             raise CliError(f"the crawl failed: {exc} (see the log above)", 1) from exc
+    if not args.quiet:
+        sys.stdout.write(summary(stats, story, args.data, settings.get("DB_URL")))
+        sys.stdout.flush()
     return crawl_status(stats, story.name)
+
+
+def summary(stats: Mapping[str, Any], story: Story, data: Path, db_url: str | None) -> str:
+    """What the crawl did, per publisher and in total, where it is kept, and what to run next:
+    printed at every log level (not with --quiet)."""
+    elapsed = float(stats.get("elapsed_time_seconds") or 0)
+    reason = stats.get(SIGNAL_STAT) or stats.get("finish_reason") or "unknown"
+    table: list[tuple[str, ...]] = [("publisher", *COUNTS)]
+    totals = dict.fromkeys(COUNTS, 0)
+    hosts = [source.host for source in story.sources]
+    names = {source.host: source.name for source in story.sources}
+    others = {key.split("/")[1] for key in stats if key.startswith("publisher/")} - set(hosts)
+    for host in [*hosts, *sorted(others)]:
+        counts = publisher_counts(dict(stats), host)
+        for count in COUNTS:
+            totals[count] += counts[count]
+        table.append((names.get(host, host), *(str(counts[c]) for c in COUNTS)))
+    totals["errors"] = max(totals["errors"], failures(dict(stats)))
+    totals["fetched"] = max(totals["fetched"], int(stats.get("downloader/response_count", 0)))
+    table.append(("total", *(str(totals[c]) for c in COUNTS)))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = [
+        "",
+        f"Crawled {story.name!r} in {elapsed:.1f} s ({reason}): {totals['fetched']} pages "
+        f"fetched, {totals['articles']} articles, {totals['relevant']} relevant, "
+        f"{totals['errors']} errors.",
+    ]
+    for row in table:
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  " + "  ".join(cells))
+    quoted, name = shlex.quote(str(data)), shlex.quote(story.name)
+    files = int(stats.get("warc/files", 0))
+    lines.append(
+        f"Archive:   {warc_dir(data)}  ({files} new WARC file{'' if files == 1 else 's'}, "
+        f"{int(stats.get('warc/bytes', 0)):,} bytes written)"
+    )
+    if db_url:
+        lines.append(f"Database:  {db_url}")
+    if stats.get("downloader/response_count"):
+        lines.append(f"Next:      newsarchive status --data {quoted} --story {name}")
+        lines.append(f"           newsarchive report --data {quoted} --story {name} -o report.html")
+        lines.append(f"           newsarchive search --data {quoted} --story {name} WORDS")
+        lines.append(f"           newsarchive serve --data {quoted}")
+    return "\n".join(lines) + "\n"
 
 
 def crawl_status(stats: Mapping[str, Any], story: str) -> int:

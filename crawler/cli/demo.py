@@ -28,7 +28,6 @@ LOCAL_SETTINGS = [
     "DOWNLOAD_DELAY=0",
     "AUTOTHROTTLE_ENABLED=False",
     "CONCURRENT_REQUESTS_PER_DOMAIN=4",
-    "NEWSARCHIVE_PROGRESS_INTERVAL=2",
 ]
 
 PROG = "newsarchive demo"
@@ -55,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="add N generated off-topic articles to the simulated web",
     )
-    parser.add_argument("-L", "--loglevel", default="INFO", help="log level (default: INFO)")
+    parser.add_argument(
+        "-L",
+        "--loglevel",
+        default=None,
+        help="log level (default: WARNING; INFO shows Scrapy's and Alembic's lines)",
+    )
     return parser
 
 
@@ -93,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # always the demo's own SQLite file, whatever $NEWSARCHIVE_DB says
     db_url = f"sqlite:///{(args.data / 'newsarchive.db').resolve()}"
     settings = crawl_settings(args.data, db_url, LOCAL_SETTINGS)
-    settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    if args.loglevel:
+        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
     with data_dir_lock(args.data, "demo"):
         clear(args.data)
         check_settings(settings)

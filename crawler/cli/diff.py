@@ -56,7 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latest capture)",
     )
     add_data_options(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the changed words, in colour on a terminal, else marked "
+        "[-removed-]{+added+} (default); json: the two versions and their edits as one object",
+    )
     args = parser.parse_args(argv)
     if args.capture is not None and not args.extractions:
         parser.error("--capture goes with --extractions")

@@ -28,7 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("url", help="the article's URL, or any URL that redirected to it")
     add_data_options(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: an aligned table, a line per version (default); "
+        "json: a list, an object per version",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -87,6 +93,7 @@ def as_json(
         "warc_filename": row.warc_filename,
         "warc_offset": row.warc_offset,
         "warc_record_id": row.warc_record_id,
+        "via": row.via,
         "deleted": history.deleted,
         "deleted_at": _iso(history.deleted_at),
     }
@@ -95,7 +102,7 @@ def as_json(
 def as_text(history: ArticleHistory, changes: Sequence[tuple[int, int] | None]) -> str:
     """The article's URL, an aligned table of its versions, and a last line if it was deleted."""
     rows = history.versions
-    table = [("version", "first seen (UTC)", "last seen (UTC)", "added", "removed", "title")]
+    table = [("version", "first seen (UTC)", "last seen (UTC)", "via", "added", "removed", "title")]
     for row, counts in zip(rows, changes, strict=True):
         added, removed = ("", "") if counts is None else (f"+{counts[0]}", f"-{counts[1]}")
         table.append(
@@ -103,6 +110,7 @@ def as_text(history: ArticleHistory, changes: Sequence[tuple[int, int] | None]) 
                 str(row.number),
                 when(row.first_seen),
                 when(row.last_seen),
+                row.via or "-",
                 added,
                 removed,
                 row.title or "-",
@@ -111,13 +119,14 @@ def as_text(history: ArticleHistory, changes: Sequence[tuple[int, int] | None]) 
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
     lines = [history.url]
     for line in table:
-        version, first, last, added, removed, title = line
+        version, first, last, via, added, removed, title = line
         cells = [
             version.rjust(widths[0]),
             first.ljust(widths[1]),
             last.ljust(widths[2]),
-            added.rjust(widths[3]),
-            removed.rjust(widths[4]),
+            via.ljust(widths[3]),
+            added.rjust(widths[4]),
+            removed.rjust(widths[5]),
             title,
         ]
         lines.append("  ".join(cells))

@@ -18,18 +18,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crawler.cli.common import (
+    STORY_RULE,
     CliError,
     CliParser,
     add_data_options,
     add_wait_option,
+    is_story_file,
     own_id,
+    story_option,
     writable_database,
 )
 from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
 from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import warc_dir
-from crawler.core.story import load_story
 from crawler.services.ingest import Ingester, ingest_files
 from crawler.stopping import finish_then_stop
 from storage.db.repository import Repository
@@ -51,9 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     add_data_options(parser)
     parser.add_argument(
         "--story",
-        type=Path,
-        metavar="STORY.toml",
-        help="record the story and judge each article's relevance to it",
+        metavar="NAME|FILE",
+        help=f"record the story and judge each article's relevance to it; {STORY_RULE}",
     )
     parser.add_argument(
         "--copy",
@@ -89,12 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise CliError("--workers and --batch-size must be 1 or more", 2)
     files = _check_files(args.files)
     options, _ = extract_options(args)
-    story = load_story(args.story) if args.story is not None else None
+    # a story file is read before any work; a story's name once the database is open
+    story = story_option(None, args.story) if args.story and is_story_file(args.story) else None
     directory = warc_dir(args.data)
     with data_dir_lock(args.data, "ingest", wait=args.wait):
         data_dir = own_id(args.data)
         engine = writable_database(args.data, args.db)  # refused before any file is copied
         try:
+            if args.story and story is None:
+                story = story_option(engine, args.story)
             pairs = _targets(files, directory, copy=args.copy)
             with finish_then_stop(PROG) as stop:
                 ingester = Ingester(

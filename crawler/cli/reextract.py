@@ -130,11 +130,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress_interval=args.progress,
                 stop=lambda: stop.requested,
             )
-    sys.stdout.write(report(summary))
+    sys.stdout.write(report(summary, forced=args.force))
     if stop.status is not None:
         sys.stderr.write(f"{PROG}: interrupted; run it again to go on where it stopped\n")
         return stop.status
     return 1 if summary.errors else 0
+
+
+def nothing_done(summary: Summary) -> bool:
+    """Whether a run read no capture and has nothing else to tell."""
+    return not (
+        summary.read
+        or summary.errors
+        or summary.not_pages
+        or summary.missing_files
+        or summary.unjudged_stories
+    )
 
 
 def _described(options: ExtractOptions) -> str:
@@ -144,8 +155,15 @@ def _described(options: ExtractOptions) -> str:
     )
 
 
-def report(summary: Summary) -> str:
-    """The summary printed at the end of a run."""
+def report(summary: Summary, *, forced: bool = False) -> str:
+    """The summary printed at the end of a run: one line when there was nothing to do."""
+    if nothing_done(summary):
+        if forced:
+            return "nothing to re-extract: no capture was chosen (see --story, --since)\n"
+        return (
+            "nothing to re-extract: every capture chosen was extracted with this extractor and "
+            "these options already (--all extracts them again)\n"
+        )
     counts = summary.counts
     lines = [
         ("captures read", summary.read),

@@ -15,6 +15,7 @@ from crawler.cli.common import (
     writing_to,
 )
 from crawler.cli.errors import one_error_path
+from crawler.report.links import DEFAULT_REPLAY, ReplayLinks, check_template
 from crawler.report.render import render_report
 from crawler.services.report import MOST_EDITED, report_data
 from storage.atomic import replacing
@@ -41,16 +42,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help=f"articles shown with their changes (default: {MOST_EDITED})",
     )
+    parser.add_argument(
+        "--replay",
+        default=DEFAULT_REPLAY,
+        metavar="TEMPLATE",
+        help="where the links to articles go: their archived copy, by a URL template with "
+        "{url} (percent-encoded), {raw_url} and {timestamp} (default: newsarchive serve's "
+        f"replay, {DEFAULT_REPLAY}; pywb: http://127.0.0.1:8080/COLLECTION/{{timestamp}}/"
+        "{raw_url}); see docs/report.md",
+    )
     add_data_options(parser)
     args = parser.parse_args(argv)
     if args.most_edited < 0:
         parser.error("--most-edited must be 0 or more")
+    try:
+        links = ReplayLinks(check_template(args.replay))
+    except ValueError as exc:
+        raise CliError(f"--replay: {exc}", 2) from None
 
     output_file(args.output)
     try:
         with existing_database(args.data, args.db) as engine:
             data = report_data(engine, args.story, most_edited=args.most_edited)
-        html = render_report(data)
+        html = render_report(data, links)
         with writing_to(args.output), replacing(args.output) as stream:
             stream.write(html)
     except CliError as exc:

@@ -27,7 +27,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from crawler.cli.common import CliParser, add_data_options, add_setting_option, add_wait_option
+from crawler.cli.common import (
+    CliParser,
+    add_console_options,
+    add_data_options,
+    add_setting_option,
+    add_wait_option,
+    console_arguments,
+    console_settings,
+)
 from crawler.cli.errors import one_error_path
 from crawler.cli.lock import LOCK_FD_ENV, data_dir_lock
 from crawler.core.datadir import database_url
@@ -86,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rounds", type=positive, metavar="N", help="stop after N rounds (default: never)"
     )
+    add_console_options(parser)
     add_wait_option(parser)
     return parser
 
@@ -94,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     load_story(args.story)  # each round reads it again: edits apply from the next round
-    settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings)
+    talk = console_settings(args)
+    settings = crawl_settings(args.data, database_url(args.data, args.db), args.settings + talk)
+    global QUIET
+    QUIET = args.quiet
     with data_dir_lock(args.data, "schedule", wait=args.wait) as lock:
         check_settings(settings)  # rather than every round failing on it
         command = [*CRAWL_COMMAND, *crawl_options(args)]
@@ -111,11 +123,18 @@ def crawl_options(args: argparse.Namespace) -> list[str]:
         options += ["--revisit", args.revisit]
     for setting in args.settings:
         options += ["-s", setting]
-    return options
+    return options + console_arguments(args)
+
+
+QUIET = False
+"""--quiet: the schedule's own lines are not printed either (a round's failure is in its exit
+status, and the crawl prints its errors)."""
 
 
 def log(message: str) -> None:
     """A line on standard error, dated like the Scrapy log lines of the rounds around it."""
+    if QUIET:
+        return
     sys.stderr.write(_log_line(message))
     sys.stderr.flush()
 

@@ -19,12 +19,18 @@ from storage.db.queries import Counts, RunInfo, StatusReport, StoryOutcomes, Unk
 
 PROG = "newsarchive status"
 COLUMNS = ("captures", "articles", "relevant", "WARC files", "WARC size")
+WARC_NOTE = (
+    "(a publisher's WARC files and size: the files holding its records, and its records' "
+    "size; the total's: all the files, their size on disk)"
+)
 
 
 @one_error_path(PROG)
 def main(argv: Sequence[str] | None = None) -> int:
     parser = CliParser(
-        prog=PROG, description="Counts of captures, articles and WARC files, per publisher."
+        prog=PROG,
+        description="Counts of captures, articles and WARC records, per publisher, and what "
+        "became of the URLs of the last crawl.",
     )
     add_data_options(parser)
     parser.add_argument(
@@ -37,7 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs.add_argument(
         "--all-runs", action="store_true", help="URL outcomes of all crawl runs together"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: aligned tables (default); json: the same counts as one object",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -179,6 +190,7 @@ def as_text(report: StatusReport, warc_location: str) -> str:
         left = [cell.ljust(width) for cell, width in zip(row[:2], widths[:2], strict=True)]
         right = [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
         lines.append("  ".join(left + right).rstrip())
+    lines.append(WARC_NOTE)
     missing = report.missing_warc_files
     if missing:
         files = "file is" if len(missing) == 1 else "files are"

@@ -13,11 +13,14 @@ from pathlib import Path
 from sqlalchemy import Engine, make_url
 
 from crawler.cli.common import (
+    STORY_RULE,
     CliError,
     CliParser,
     add_data_options,
     add_wait_option,
+    is_story_file,
     own_id,
+    story_option,
     takes_writes,
     unusable_database,
 )
@@ -25,7 +28,7 @@ from crawler.cli.errors import one_error_path
 from crawler.cli.lock import data_dir_lock
 from crawler.cli.options import add_extract_options, extract_options
 from crawler.core.datadir import database_url, warc_dir
-from crawler.core.story import Story, StoryError, load_story
+from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import is_capture
 from crawler.services.recover import Reconciled, Reconciler
@@ -76,10 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--story",
-        type=Path,
-        metavar="FILE",
-        help="with --repair: the story file, so that recovered pages are judged for relevance "
-        "and linked to the story as in a crawl",
+        metavar="NAME|FILE",
+        help="with --repair: the story, so that recovered pages are judged for relevance and "
+        f"linked to it as in a crawl; {STORY_RULE}",
     )
     add_extract_options(parser)
     add_wait_option(parser)
@@ -95,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CliError(f"no WARC directory {directory}: point --data at a crawl's data", 2)
         if args.claim_unknown and not args.repair:
             raise CliError("--claim-unknown goes with --repair", 2)
-        story = _story(args.story) if args.story else None
+        # a story file is read before any work; a story's name once the database is open
+        story = story_option(None, args.story) if args.story and is_story_file(args.story) else None
         options, _ = extract_options(args)
         # only a repair writes: a check may run beside a crawl
         lock = data_dir_lock(args.data, "verify --repair", wait=args.wait)
@@ -103,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir = own_id(args.data, create=args.repair)
             engine = _database(args.data, args.db, writable=args.repair)
             try:
+                if args.story and story is None:
+                    story = story_option(engine, args.story)
                 scope = None
                 if engine is not None:
                     scope = Scope(
@@ -116,13 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     engine.dispose()
     except CliError as exc:
         return exc.report(PROG)
-
-
-def _story(path: Path) -> Story:
-    try:
-        return load_story(path)
-    except StoryError as exc:
-        raise CliError(str(exc), 2) from exc
 
 
 def _own_database(data: Path, db: str | None) -> bool:

@@ -35,7 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete the story's Redis keys (queue, dupefilter, workers): the next crawl "
         "starts afresh. Refused while a worker is alive.",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a block per story, its frontier and workers (default); "
+        "json: a list, an object per story",
+    )
     return parser
 
 

@@ -1,13 +1,18 @@
 """The `request.meta` keys newsarchive's components share, named once.
 
-A request carries what discovery knew when it made it (`SOURCE`, `VIA`, `FOLLOW`, `HINTS`…), what
-the revisit policy attached (`PREVIOUS`) and what the WARC extension wrote (`WARC_RECORD_ID`,
-`FETCHED_AT`, `UNCHANGED`). Components read and write them through these names only, so that a
-misspelt key is a NameError and not a silent miss.
+A request carries what discovery knew when it made it (`IDENTITY`, `SOURCE`, `VIA`, `FOLLOW`,
+`HINTS`…), what the revisit policy attached (`PREVIOUS`) and what the WARC extension wrote
+(`WARC_RECORD_ID`, `FETCHED_AT`, `UNCHANGED`). Components read and write them through these
+names only, so that a misspelt key is a NameError and not a silent miss.
 """
 
 from __future__ import annotations
 
+IDENTITY = "identity"
+"""The normalised URL (`crawler.core.urls.normalise_url`) the request stands for: its identity for
+the duplicate filter, the frontier, outcomes and the database. The request itself goes to the URL
+as the feed, sitemap or link published it (tracking parameters and all); a redirect's request gets
+the identity of its own URL."""
 SOURCE = "source"
 """host:port of the story source (publisher) the request was made for."""
 VIA = "via"
@@ -38,3 +43,7 @@ DOWNLOAD_SLOT = "download_slot"
 """Scrapy's own key: one download slot per publisher, so politeness applies per source."""
 REDIRECT_URLS = "redirect_urls"
 """Scrapy's own key: the URLs a redirect chain went through before this request."""
+DONT_REDIRECT = "dont_redirect"
+"""Scrapy's own key: a redirect reaches the callback instead of being followed (a revisit)."""
+HANDLE_HTTPSTATUS_LIST = "handle_httpstatus_list"
+"""Scrapy's own key: error statuses that reach the callback (a revisit's 304, 404, 410)."""

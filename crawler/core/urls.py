@@ -7,6 +7,8 @@ servers may treat case and trailing slashes as meaningful.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -52,3 +54,34 @@ def host_of(url: str) -> str:
 def same_site(url: str, host: str) -> bool:
     """Whether `url` is served by the publisher at `host` (exact host:port match)."""
     return host_of(url) == host
+
+
+def published_url(url: str, base: str | None = None) -> str:
+    """`url` as it was published, to be requested as it is: resolved against `base`, surrounding
+    whitespace and the fragment (never sent to a server) dropped, tracking parameters and all
+    kept. Raises ValueError, as `normalise_url` does, for text that is not a URL."""
+    if base is not None:
+        url = urljoin(base, url)
+    normalise_url(url)  # the same rule for what is not a URL at all
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedForm:
+    """A spelling of a URL that a feed, sitemap, link or archived record used and that differs
+    from its normalised form (tracking parameters, parameter order…): recorded as an alias of
+    `identity`, the normalised URL."""
+
+    form: str
+    identity: str
+    seen_at: datetime
+
+
+def published_form(url: str, seen_at: datetime) -> PublishedForm | None:
+    """The published form `url` is, or None when it is its normalised form (or no URL)."""
+    try:
+        identity = normalise_url(url)
+    except ValueError:
+        return None
+    return None if identity == url else PublishedForm(url, identity, seen_at)

@@ -40,6 +40,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler import settings as defaults
 from crawler.distributed.coordinator import Coordinator, Keys, RunLook
+from crawler.identity import identity_fingerprint
 from crawler.signals import stored_through
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ class _SharedDupeFilter(RFPDupeFilter):  # type: ignore[misc]  # no type hints
 
     def request_seen(self, request: Request) -> bool:
         return self.coordinator.seen(self.request_fingerprint(request))
+
+    def request_fingerprint(self, request: Request) -> str:
+        """Two published forms of one URL are one request (`crawler.identity`)."""
+        return identity_fingerprint(request).hex()
 
 
 class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no type hints

@@ -3,13 +3,12 @@
 The extension follows each URL through the crawl's signals and keeps its outcome by the rules of
 `crawler.core.outcomes.OutcomeBook`; the spider reports what only it knows (URLs it passes over,
 feeds it could not read) with the `url_outcome` signal. Outcomes are counted in
-`outcome/<reason>` stats and written to `url_outcomes`, under a `crawl_runs` row, by one thread
-of their own.
+`outcome/<reason>` stats and written to `url_outcomes`, under a `crawl_runs` row, in the
+database thread of the crawl's database owner (`crawler.extensions.database`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
@@ -23,27 +22,20 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
     NotConfigured,
-    ResponseDataLossError,
-    UnsupportedURLSchemeError,
 )
 from scrapy.http.request import NO_CALLBACK
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import settings as defaults
-from crawler.core.datadir import settings_database_url
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome, OutcomeBook, Stage, UrlOutcome
 from crawler.core.story import Story
-from crawler.core.urls import host_of, normalise_url
-from crawler.signals import outcomes_settled, report, url_outcome
-from storage.db.engine import open_database, write_transaction
+from crawler.core.urls import host_of
+from crawler.extensions.database import Database, database_of
+from crawler.identity import url_key
+from crawler.refusals import Refused, failure_outcome
+from crawler.signals import outcomes_settled, report, request_refused, url_outcome
+from storage.db.engine import write_transaction
 from storage.db.repository import Repository
 from storage.db.runs import finish_run, insert_outcomes, start_run
 
@@ -54,55 +46,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
-
-_DOWNLOAD_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
-    (CannotResolveHostError, "dns"),
-    (DownloadConnectionRefusedError, "connection-refused"),
-    (DownloadTimeoutError, "timeout"),
-    (TimeoutError, "timeout"),
-    (ResponseDataLossError, "data-loss"),
-    (UnsupportedURLSchemeError, "unsupported-scheme"),
-    (DownloadFailedError, "download-failed"),
-    (ConnectionError, "connection-error"),
-)
-
-
-def failure_outcome(error: BaseException) -> tuple[Outcome, str, str]:
-    """(outcome, reason, detail) of a request that ended in `error`.
-
-    An exception with a `reason` string names its own reason (a refusal raised as an
-    `IgnoreRequest` subclass is a skip, any other exception a failure); otherwise the reason
-    comes from the exception's type: an HTTP error status, robots.txt, DNS, a refused connection…
-    """
-    message = str(error) or type(error).__name__
-    skipped = isinstance(error, IgnoreRequest)
-    own = getattr(error, "reason", None)
-    if isinstance(own, str) and own:
-        return ("skipped" if skipped else "failed"), own, message
-    if isinstance(error, HttpError) and error.response is not None:
-        status = error.response.status
-        return "failed", f"http-{status}", f"answered HTTP {status}"
-    if skipped:
-        if "robots.txt" in message:
-            return "skipped", "robots", message
-        if "offsite" in message.lower():
-            return "skipped", "off-site", message
-        return "skipped", "ignored", message
-    if isinstance(error, DownloadCancelledError):
-        too_large = "max size" in message or "maxsize" in message
-        return "failed", "too-large" if too_large else "cancelled", message
-    for kind, reason in _DOWNLOAD_ERRORS:
-        if isinstance(error, kind):
-            return "failed", reason, message
-    return "failed", "error", f"{type(error).__name__}: {message}"
-
-
-def url_key(url: str) -> str:
-    """The URL as outcomes are kept: normalised, or as it is when it is not a URL at all."""
-    try:
-        return normalise_url(url)
-    except ValueError:
-        return url
 
 
 def _is_robots_txt(request: Request) -> bool:
@@ -127,15 +70,14 @@ class OutcomesExtension:
     its end and stats. `NEWSARCHIVE_OUTCOMES = False` turns it off.
     """
 
-    def __init__(self, crawler: Crawler, story: Story, db_url: str) -> None:
+    def __init__(self, crawler: Crawler, story: Story) -> None:
         self.crawler = crawler
         self.story = story
-        self.db_url = db_url
         self.book = OutcomeBook()
         self.counts: Counter[str] = Counter()
         """Outcomes settled so far, by outcome."""
         self._unsent: list[UrlOutcome] = []
-        self._engine: Engine | None = None
+        self._database: Database | None = None
         self._run_id: int | None = None
         self._onsite: re.Pattern[str] | None = None
 
@@ -147,11 +89,12 @@ class OutcomesExtension:
         story = getattr(crawler.spider, "story", None)
         if not isinstance(story, Story):
             raise NotConfigured("URL outcomes are kept for a story's crawl")
-        extension = cls(crawler, story, settings_database_url(settings))
+        extension = cls(crawler, story)
         connect = crawler.signals.connect
         connect(extension.url_outcome, signal=url_outcome)
         connect(extension.request_scheduled, signal=signals.request_scheduled)
         connect(extension.request_dropped, signal=signals.request_dropped)
+        connect(extension.request_refused, signal=request_refused)
         connect(extension.response_received, signal=signals.response_received)
         connect(extension.item_scraped, signal=signals.item_scraped)
         connect(extension.item_dropped, signal=signals.item_dropped)
@@ -191,6 +134,13 @@ class OutcomesExtension:
         self.book.provisional(
             key, Stage.SCHEDULED, "skipped", reason, detail=detail, source=_source(request, key)
         )
+
+    def request_refused(self, request: Request, refusal: Refused) -> None:
+        """A request refused where no errback hears of it (the address guard at scheduling):
+        the refusal is the URL's outcome ('blocked-address'), not 'off-site' or 'not-fetched'."""
+        outcome, reason, detail = failure_outcome(refusal)
+        key = url_key(request.url)
+        self.settle(key, outcome, reason, detail=detail, source=_source(request, key))
 
     def request_dropped(self, request: Request) -> None:
         self._redirects(request)
@@ -273,6 +223,9 @@ class OutcomesExtension:
         take is written at the close."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"outcome/{settled.reason}")
+        if settled.outcome == "failed" and settled.source:
+            # the per-publisher errors of the progress display and the closing summary
+            self.crawler.stats.inc_value(f"publisher/{settled.source}/errors")
         self.counts[settled.outcome] += 1
         if offer and self._run_id is not None:
             taken = self.crawler.signals.send_catch_log(
@@ -305,8 +258,10 @@ class OutcomesExtension:
         signal, and nothing else writes yet: the first request comes after it."""
         allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
         self._onsite = _offsite_pattern(allowed)
+        database = database_of(self.crawler)
         try:
-            self._engine, self._run_id = await asyncio.to_thread(self._open, datetime.now(UTC))
+            self._run_id = await database.run(self._open, self.story, datetime.now(UTC))
+            self._database = database
         except Exception:
             logger.exception("Cannot record the crawl run: URL outcomes are only counted")
 
@@ -323,13 +278,13 @@ class OutcomesExtension:
             len(self.book),
             ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items())),
         )
-        if self._engine is None or self._run_id is None:
+        if self._database is None or self._run_id is None:
             return
         assert self.crawler.stats is not None
         stats = dict(self.crawler.stats.get_stats())
         rows, self._unsent = self._unsent, []
         try:
-            await asyncio.to_thread(self._close, self._engine, self._run_id, rows, reason, stats)
+            await self._database.run(self._close, self._run_id, rows, reason, stats)
         except Exception:
             self.crawler.stats.inc_value("db/errors")
             self.crawler.stats.inc_value("db/lost", len(rows))
@@ -339,15 +294,10 @@ class OutcomesExtension:
                 self._run_id,
             )
 
-    def _open(self, started_at: datetime) -> tuple[Engine, int]:
-        engine = open_database(self.db_url)
-        try:
-            story_id = Repository(engine).ensure_story(self.story)
-            run_id = start_run(engine, story_id, started_at, socket.gethostname(), os.getpid())
-        except BaseException:
-            engine.dispose()
-            raise
-        return engine, run_id
+    @staticmethod
+    def _open(engine: Engine, story: Story, started_at: datetime) -> int:
+        story_id = Repository(engine).ensure_story(story)
+        return start_run(engine, story_id, started_at, socket.gethostname(), os.getpid())
 
     @staticmethod
     def _close(
@@ -357,11 +307,8 @@ class OutcomesExtension:
         reason: str,
         stats: dict[str, Any],
     ) -> None:
-        try:
-            write_transaction(engine, lambda conn: insert_outcomes(conn, run_id, rows))
-            finish_run(engine, run_id, datetime.now(UTC), reason, stats)
-        finally:
-            engine.dispose()
+        write_transaction(engine, lambda conn: insert_outcomes(conn, run_id, rows))
+        finish_run(engine, run_id, datetime.now(UTC), reason, stats)
 
 
 class OutcomesMiddleware:

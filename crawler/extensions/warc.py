@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
@@ -14,16 +13,12 @@ from scrapy.exceptions import NotConfigured
 
 from crawler import settings as defaults
 from crawler.core import meta
-from crawler.core.datadir import settings_data_dir_id, settings_database_url
+from crawler.core.datadir import settings_warc_dir
 from crawler.core.revisit import PreviousCapture
-from crawler.core.story import Story
-from crawler.extraction.options import ExtractOptions
+from crawler.identity import identity_of
 from crawler.services.exchange import Archived, capture_of
-from crawler.services.recover import recover as recover_data_dir
 from crawler.signals import capture_archived
-from storage.db.engine import open_database
 from storage.warc import (
-    OPEN_SUFFIX,
     HttpRequestData,
     HttpResponseData,
     RevisitProfile,
@@ -78,6 +73,9 @@ class WarcExtension:
     counted in `warc/errors`; the crawl goes on. Writing happens on the reactor thread, inside the
     signal handler (about 1 ms for a typical gzip-encoded page, 6 ms for 100 kB of uncompressed
     HTML: warcio gzips at level 9).
+
+    The `.open` files a crashed crawl left are recovered before this extension is built, by the
+    database extension (`crawler.extensions.database`), which also reconciles the database.
     """
 
     def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
@@ -90,8 +88,7 @@ class WarcExtension:
         settings = crawler.settings
         if not settings.getbool("WARC_ENABLED", defaults.WARC_ENABLED):
             raise NotConfigured("WARC_ENABLED is off")
-        data_dir = settings.get("NEWSARCHIVE_DATA_DIR", defaults.NEWSARCHIVE_DATA_DIR)
-        directory = settings.get("WARC_DIR") or Path(data_dir) / "warc"
+        directory = settings_warc_dir(settings)
         warcinfo = {
             "http-header-user-agent": settings.get("USER_AGENT") or "",
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
@@ -99,8 +96,6 @@ class WarcExtension:
         story = getattr(crawler.spider, "story", None)
         if story is not None:
             warcinfo = {"isPartOf": str(story.name), **warcinfo}
-        if settings.getbool("WARC_RECOVER", defaults.WARC_RECOVER):
-            recover(crawler, Path(directory), story)
         writer = WarcWriter(
             directory,
             prefix=settings.get("WARC_PREFIX", defaults.WARC_PREFIX),
@@ -124,7 +119,7 @@ class WarcExtension:
         fetched_at = datetime.now(UTC)
         stats = self.crawler.stats
         previous: PreviousCapture | None = request.meta.get("previous")
-        if previous is not None and previous.url != request.url:
+        if previous is not None and previous.url != identity_of(request):
             # Scrapy copies meta into a redirect's new request: the previous capture belongs to
             # the URL that redirected, not to this one.
             previous = None
@@ -182,65 +177,6 @@ class WarcExtension:
     def close(self) -> None:
         """Finish the current WARC file; both spider_closed and engine_stopped call it."""
         self.writer.close()
-
-
-def recover(crawler: Crawler, directory: Path, story: Story | None) -> None:
-    """Before the crawl writes anything: finish the `.open` files a crashed crawl left in
-    `directory`, and when this crawl stores to a database, reconcile it with every closed file
-    of the data directory it has not caught up with (`crawler.services.recover.recover`).
-    Counted in `recovery/*` stats."""
-    stats = crawler.stats
-    assert stats is not None
-    settings = crawler.settings
-    storing = bool(settings.getwithbase("ITEM_PIPELINES").get(_STORE)) and settings.getbool(
-        "DB_ENABLED", defaults.DB_ENABLED
-    )
-    engine = open_database(settings_database_url(settings)) if storing else None
-    try:
-        recovery = recover_data_dir(
-            directory,
-            engine,
-            settings_data_dir_id(settings) if storing else None,
-            ExtractOptions.from_settings(settings),
-            story,
-        )
-    finally:
-        if engine is not None:
-            engine.dispose()
-    for file in recovery.files:
-        if file.changed:
-            stats.inc_value("recovery/files")
-            stats.inc_value("recovery/bytes_cut", file.cut)
-            logger.warning(
-                "Recovered %s left by a crashed crawl: %d complete records kept, %d bytes cut%s",
-                file.name + OPEN_SUFFIX,
-                file.records,
-                file.cut,
-                f" ({file.reason})" if file.reason else "",
-            )
-        elif file.status != "in-use":
-            stats.inc_value("recovery/unrecoverable")
-            logger.error("Cannot recover %s: %s", file.name + OPEN_SUFFIX, file.reason)
-    if not recovery.reconciled:
-        return
-    done = recovery.done
-    stats.inc_value("recovery/captures_added", done.captures_added)
-    stats.inc_value("recovery/pages_added", done.pages_added)
-    stats.inc_value("recovery/captures_moved", done.captures_repointed)
-    stats.inc_value("recovery/captures_dropped", len(done.captures_dropped))
-    log = logger.warning if done else logger.info
-    log(
-        "Reconciled the database with %s: %d captures and %d pages stored, %d captures moved, "
-        "%d removed",
-        ", ".join(recovery.reconciled),
-        done.captures_added,
-        done.pages_added,
-        done.captures_repointed,
-        len(done.captures_dropped),
-    )
-
-
-_STORE = "crawler.pipelines.store.StorePipeline"
 
 
 def _header_lines(headers: Headers) -> list[tuple[bytes, bytes]]:

@@ -19,7 +19,6 @@ a name cannot answer a public address to the guard and an internal one to the co
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
 import re
@@ -33,10 +32,12 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler import settings as defaults
 from crawler.refusals import BlockedAddress
+from crawler.signals import request_refused
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -122,10 +123,17 @@ class AddressGuardMiddleware:
     """Refuses (`BlockedAddress`, counted in `fetch/blocked_address`, logged with the URL) a
     request to an internal address that is not allowed."""
 
-    def __init__(self, allow: AllowList, resolve: Resolver, stats: StatsCollector) -> None:
+    def __init__(
+        self,
+        allow: AllowList,
+        resolve: Resolver,
+        stats: StatsCollector,
+        signals: SignalManager | None = None,
+    ) -> None:
         self.allow = allow
         self.resolve = resolve
         self.stats = stats
+        self.signals = signals
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -142,17 +150,28 @@ class AddressGuardMiddleware:
             settings.getlist("NEWSARCHIVE_GUARD_ALLOW", defaults.NEWSARCHIVE_GUARD_ALLOW), sources
         )
         assert crawler.stats is not None
-        guard = cls(allow, reactor_resolve, crawler.stats)
+        guard = cls(allow, reactor_resolve, crawler.stats, crawler.signals)
         crawler.signals.connect(guard.request_scheduled, signal=signals.request_scheduled)
         return guard
 
     def request_scheduled(self, request: Request) -> None:
         """Refuse an internal address literal as soon as the request is scheduled: Scrapy's
-        offsite middleware would otherwise drop it first, as merely offsite."""
+        offsite middleware would otherwise drop it first, as merely offsite. Scrapy drops a
+        request refused here without calling its errback, so the refusal is announced
+        (`request_refused`) for the outcomes extension to record."""
         host = self._host_to_check(request)
-        if host is not None:
-            with contextlib.suppress(ValueError):  # a name: resolved when it is downloaded
-                self._check(request, [ipaddress.ip_address(host)], "")
+        if host is None:
+            return
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:  # a name: resolved when it is downloaded
+            return
+        try:
+            self._check(request, [address], "")
+        except BlockedAddress as refusal:
+            if self.signals is not None:
+                self.signals.send_catch_log(request_refused, request=request, refusal=refusal)
+            raise
 
     async def process_request(self, request: Request) -> None:
         """Every request downloaded (robots.txt ones are never scheduled), names resolved."""

@@ -35,6 +35,7 @@ from scrapy.spiders import Spider
 
 from crawler import settings as defaults
 from crawler.core import meta
+from crawler.identity import url_key
 from crawler.refusals import (
     RedirectLoop,
     Refused,
@@ -179,4 +180,6 @@ class RedirectMiddleware(ScrapyRedirectMiddleware):
             if result.url in chain:
                 detail = f"redirects to {result.url}, already in its chain{origin(result)}"
                 raise refuse(stats, "redirect/loop", RedirectLoop(request.url, detail))
+            # Scrapy copied the meta: the new request stands for the URL it goes to
+            result.meta[meta.IDENTITY] = url_key(result.url)
         return result

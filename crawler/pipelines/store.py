@@ -1,10 +1,12 @@
 """The store pipeline: during a crawl, the only writer to the database.
 
-Captures (announced by the WARC extension), pages and revisits (items) and URL outcomes (handed
-over by the outcomes extension) are buffered on the reactor thread and written in batches by one
-dedicated thread, so the reactor never waits for the database. One thread also keeps the batches
-in order (a page's capture is stored in the same batch or before), and is the only writer while
-the crawl runs, which SQLite needs: a second writer's commit makes a batch's transaction fail.
+Captures (announced by the WARC extension), pages and revisits (items), URL outcomes (handed
+over by the outcomes extension) and published forms of URLs are buffered on the reactor thread
+and written in batches in the database thread of the crawl's database owner
+(`crawler.extensions.database`), so the reactor never waits for the database. One thread also
+keeps the batches in order (a page's capture is stored in the same batch or before), and is the
+only writer while the crawl runs, which SQLite needs: a second writer's commit makes a batch's
+transaction fail.
 """
 
 from __future__ import annotations
@@ -12,38 +14,40 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import AsyncioLoopingCall, is_asyncio_available
 from sqlalchemy import make_url
 
 from crawler import settings as defaults
 from crawler.clustering.signatures import ClusterOptions, cluster_options
+from crawler.core import meta
 from crawler.core.capture import Capture
-from crawler.core.datadir import settings_data_dir_id, settings_database_url
+from crawler.core.datadir import settings_data_dir_id
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
 from crawler.core.story import Story
+from crawler.core.urls import PublishedForm, published_form
+from crawler.extensions.database import Database, database_of
 from crawler.services import door
 from crawler.services.clusters import update_clusters
 from crawler.signals import capture_archived, outcomes_settled, stored_through
-from storage.db.engine import open_database
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
 from storage.db.warcfiles import settle
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
+    from sqlalchemy import Engine
 
 logger = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def page_record(item: PageItem) -> PageRecord | None:
@@ -71,9 +75,16 @@ class _Batch:
     pages: list[PageRecord] = field(default_factory=list)
     revisits: list[RevisitRecord] = field(default_factory=list)
     outcomes: list[UrlOutcome] = field(default_factory=list)
+    forms: list[PublishedForm] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.captures) + len(self.pages) + len(self.revisits) + len(self.outcomes)
+        return (
+            len(self.captures)
+            + len(self.pages)
+            + len(self.revisits)
+            + len(self.outcomes)
+            + len(self.forms)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +117,6 @@ class StorePipeline:
     def __init__(
         self,
         crawler: Crawler,
-        db_url: str,
         batch_size: int,
         flush_interval: float,
         clusters: ClusterOptions | None = None,
@@ -119,13 +129,12 @@ class StorePipeline:
         self._lost = False
         """Whether a batch could not be written."""
         self.clusters = clusters
-        self.db_url = db_url
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
         self._batch = _Batch()
         self._writes: set[asyncio.Task[None]] = set()
-        self._executor: ThreadPoolExecutor | None = None
-        self._repo: Repository | None = None
+        self._database: Database | None = None
+        """Set while the pipeline is open: whose thread writes the batches."""
         self._story_id: int | None = None
         self._policy: RevisitPolicy = DEFAULT_POLICY
         self._timer: AsyncioLoopingCall | None = None
@@ -138,7 +147,6 @@ class StorePipeline:
             raise NotConfigured("DB_ENABLED is off")
         pipeline = cls(
             crawler,
-            settings_database_url(settings),
             settings.getint("DB_BATCH_SIZE", defaults.DB_BATCH_SIZE),
             settings.getfloat("DB_FLUSH_INTERVAL", defaults.DB_FLUSH_INTERVAL),
             cluster_options(settings),
@@ -146,11 +154,13 @@ class StorePipeline:
         )
         crawler.signals.connect(pipeline.capture_archived, signal=capture_archived)
         crawler.signals.connect(pipeline.outcomes_settled, signal=outcomes_settled)
+        crawler.signals.connect(pipeline.request_met, signal=signals.request_scheduled)
+        crawler.signals.connect(pipeline.request_met, signal=signals.request_dropped)
         return pipeline
 
     async def open_spider(self) -> None:
         """Open the database (creating an empty one) and record the story and its publishers, in
-        the writer thread like every other database call."""
+        the database thread like every other database call."""
         if not is_asyncio_available():
             raise RuntimeError(
                 "StorePipeline needs asyncio: set TWISTED_REACTOR to "
@@ -159,14 +169,10 @@ class StorePipeline:
         story: Story | None = getattr(self.crawler.spider, "story", None)
         if story is not None:
             self._policy = story.revisit
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-db")
-        try:
-            self._repo, self._story_id = await self._in_writer(self._open, story)
-        except BaseException:
-            self._executor.shutdown(wait=False)
-            self._executor = None
-            raise
-        logger.info("Storing in %s", make_url(self.db_url).render_as_string(hide_password=True))
+        database = database_of(self.crawler)
+        self._story_id = await database.run(self._open, story)
+        self._database = database
+        logger.info("Storing in %s", make_url(database.url).render_as_string(hide_password=True))
         if self.flush_interval > 0:
             self._timer = AsyncioLoopingCall(self._flush)
             self._timer.start(self.flush_interval, now=False)
@@ -176,10 +182,20 @@ class StorePipeline:
         self._batch.captures.append(capture)
         self._flush_if_full()
 
+    def request_met(self, request: Request) -> None:
+        """A request discovery made, scheduled or refused as a duplicate: the URL's published
+        form, when it is not the normalised one, is recorded as an alias."""
+        if request.meta.get(meta.IDENTITY) is None:
+            return  # not discovery's (robots.txt)
+        form = published_form(request.url, datetime.now(UTC))
+        if form is not None:
+            self._batch.forms.append(form)
+            self._flush_if_full()
+
     def outcomes_settled(self, run_id: int, outcomes: list[UrlOutcome]) -> bool:
         """Take URL outcomes into the batches while the writer runs; False tells the outcomes
         extension to write them itself."""
-        if self._executor is None or (self._run_id is not None and run_id != self._run_id):
+        if self._database is None or (self._run_id is not None and run_id != self._run_id):
             return False
         self._run_id = run_id
         self._batch.outcomes.extend(outcomes)
@@ -204,33 +220,30 @@ class StorePipeline:
         self._flush()
         if self._writes:
             await asyncio.gather(*self._writes)
-        if self._executor is not None:
-            if self._repo is not None:
-                await self._settle(self._repo)
-                if self.clusters is not None:
-                    await self._update_clusters(self._repo, self.clusters)
-                await self._in_writer(self._repo.engine.dispose)
-            self._executor.shutdown()
-            self._executor = None
+        database, self._database = self._database, None
+        if database is not None:
+            await self._settle(database)
+            if self.clusters is not None:
+                await self._update_clusters(database, self.clusters)
 
-    async def _settle(self, repo: Repository) -> None:
+    async def _settle(self, database: Database) -> None:
         """Mark this crawl's files as caught up with, unless a batch was lost: the next crawl
         then reconciles them (a failure here only leaves that to it)."""
         if self.data_dir is None or self._lost or not self._files:
             return
         try:
-            await self._in_writer(settle, repo.engine, self.data_dir, sorted(self._files))
+            await database.run(settle, self.data_dir, sorted(self._files))
         except Exception as exc:
             logger.warning(
                 "Could not mark the WARC files as stored (%s): the next crawl checks them", exc
             )
 
-    async def _update_clusters(self, repo: Repository, options: ClusterOptions) -> None:
+    async def _update_clusters(self, database: Database, options: ClusterOptions) -> None:
         """Cluster what this crawl stored; a failure is logged and counted, the data stays."""
         stats = self.crawler.stats
         assert stats is not None
         try:
-            update = await self._in_writer(update_clusters, repo.engine, options)
+            update = await database.run(update_clusters, options)
         except Exception as exc:
             stats.inc_value("clusters/errors")
             logger.error("Updating the syndication clusters failed: %s", exc, exc_info=exc)
@@ -238,36 +251,38 @@ class StorePipeline:
         stats.set_value("clusters/signed", update.signed)
         stats.set_value("clusters/reassigned", update.changed)
 
-    def _open(self, story: Story | None) -> tuple[Repository, int | None]:
-        repo = Repository(open_database(self.db_url))
-        return repo, repo.ensure_story(story) if story is not None else None
+    @staticmethod
+    def _open(engine: Engine, story: Story | None) -> int | None:
+        return Repository(engine).ensure_story(story) if story is not None else None
 
     def _flush_if_full(self) -> None:
         if len(self._batch) >= self.batch_size:
             self._flush()
 
     def _flush(self) -> None:
-        """Hand the buffered rows to the writer thread (rows stay buffered until it exists)."""
-        if self._executor is None:
+        """Hand the buffered rows to the database thread (rows stay buffered until the pipeline
+        is open)."""
+        if self._database is None:
             return
         if not self._batch:
             if not self._writes:  # nothing buffered, nothing being written: all is stored
                 self._announce(time.monotonic())
             return
         batch, self._batch = self._batch, _Batch()
-        written = asyncio.wrap_future(self._executor.submit(self._write, batch))
+        written = asyncio.wrap_future(self._database.submit(self._write, batch))
         handed = time.monotonic()
         task = asyncio.get_running_loop().create_task(self._record(written, batch, handed))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
 
-    def _write(self, batch: _Batch) -> _Outcome:
-        """Runs in the writer thread; the outcome goes back to the reactor thread for the stats."""
-        assert self._repo is not None
+    def _write(self, engine: Engine, batch: _Batch) -> _Outcome:
+        """Runs in the database thread; the outcome goes back to the reactor thread for the
+        stats."""
+        repo = Repository(engine)
         errors: list[Exception] = []
         for attempt in range(1, self.attempts + 1):
             try:
-                result = self._repo.write_batch(
+                result = repo.write_batch(
                     batch.captures,
                     batch.pages,
                     self._story_id,
@@ -275,6 +290,7 @@ class StorePipeline:
                     policy=self._policy,
                     outcomes=batch.outcomes,
                     run_id=self._run_id,
+                    forms=batch.forms,
                     data_dir=self.data_dir,
                 )
             except Exception as exc:
@@ -338,7 +354,3 @@ class StorePipeline:
             stats.inc_value("db/outcomes", result.outcomes)
         if result.duplicate_captures:
             stats.inc_value("db/captures/duplicate", result.duplicate_captures)
-
-    async def _in_writer(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        assert self._executor is not None
-        return await asyncio.wrap_future(self._executor.submit(func, *args, **kwargs))

@@ -51,7 +51,8 @@ class HealthRow:
     publisher: str
     day: date
     pages: int
-    """HTML pages fetched with status 200 that were extracted (listings included)."""
+    """Article pages fetched (HTML, status 200): those that gave an article or were found as
+    articles (feed and sitemap entries, revisits); listing pages are left out."""
     with_text: int
     """Pages that gave an article."""
     with_title: int

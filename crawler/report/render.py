@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from crawler.core.clusters import Cluster
+from crawler.report.links import ReplayLinks
 from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
 from crawler.versions.diff import Gap, Op, WordDiff, in_context
 
@@ -56,8 +57,9 @@ svg text{font:11px system-ui,sans-serif;fill:#444}
 """
 
 
-def render_report(data: ReportData) -> str:
-    """The whole page."""
+def render_report(data: ReportData, links: ReplayLinks | None = None) -> str:
+    """The whole page; its links to articles go to their archived copies (`links`)."""
+    links = links or ReplayLinks()
     relevant = [a for a in data.articles if a.relevant]
     charted = relevant or list(data.articles)
     sections = [
@@ -75,15 +77,16 @@ def render_report(data: ReportData) -> str:
         + ", by publication date (first capture when the page states none).</p>",
         timeline_svg(charted),
         "<h2>Relevant articles</h2>",
-        _articles_table(relevant),
+        _articles_table(relevant, links),
         "<h2>Publishers</h2>",
         _publishers_table(data.articles),
         "<h2>Syndication clusters</h2>",
-        _clusters(data.clusters),
+        _clusters(data.clusters, links),
         "<h2>Most edited articles</h2>",
-        _edited(data.edited),
+        _edited(data.edited, links),
         "<h2>Extraction health</h2>",
-        "<p>Per publisher and day of capture: HTML pages extracted, and the share that gave an "
+        "<p>Per publisher and day of capture: article pages fetched (listing pages such as "
+        "home, section and tag pages left out), and the share that gave an "
         "article; of those articles, the share with a title, a date and an author. A cell "
         f"marked red dropped {DROP_POINTS} or more points from the publisher's previous day: "
         "the site may have changed its layout.</p>",
@@ -198,14 +201,20 @@ def _ticks(top: int) -> list[int]:
     return list(range(0, top + 1, step))
 
 
-def _articles_table(articles: Sequence[ReportArticle]) -> str:
+def _archived(links: ReplayLinks, url: str, text: str, captured: datetime | None) -> str:
+    """A link to the archived copy of `url`; the live URL shows on hover."""
+    href = links.href(url, captured)
+    return f'<a href="{escape(href)}" title="{escape(url)}">{escape(text)}</a>'
+
+
+def _articles_table(articles: Sequence[ReportArticle], links: ReplayLinks) -> str:
     if not articles:
         return "<p>None yet.</p>"
     rows = [
         [
             str(a.day),
             escape(a.publisher),
-            f'<a href="{escape(a.url)}">{escape(a.title or a.url)}</a>',
+            _archived(links, a.url, a.title or a.url, a.first_seen),
             _n(a.versions),
         ]
         for a in sorted(articles, key=lambda a: (a.day, a.publisher, a.url))
@@ -236,7 +245,7 @@ def _publishers_table(articles: Sequence[ReportArticle]) -> str:
     )
 
 
-def _clusters(clusters: Sequence[Cluster]) -> str:
+def _clusters(clusters: Sequence[Cluster], links: ReplayLinks) -> str:
     if not clusters:
         return "<p>No text was found at more than one publisher.</p>"
     rows = []
@@ -245,14 +254,14 @@ def _clusters(clusters: Sequence[Cluster]) -> str:
             f'<span class="{"original" if m.is_original else ""}">'
             f"{escape(m.publisher or '(no publisher)')}"
             f"{' (original)' if m.is_original else ''}</span> · {m.published or NONE} · "
-            f'<a href="{escape(m.url)}">{escape(m.title or m.url)}</a>'
+            + _archived(links, m.url, m.title or m.url, m.first_captured)
             for m in cluster.members
         )
         rows.append([str(cluster.cluster_id), _n(len(cluster.members)), members])
     return _table(["cluster", "copies", "publisher · published · title"], rows)
 
 
-def _edited(edited: Sequence[EditedArticle]) -> str:
+def _edited(edited: Sequence[EditedArticle], links: ReplayLinks) -> str:
     if not edited:
         return "<p>No article has changed since it was first captured.</p>"
     out = []
@@ -262,7 +271,8 @@ def _edited(edited: Sequence[EditedArticle]) -> str:
             f"{escape(article.publisher)} · {article.versions} versions · first seen "
             f"{article.first_seen:%Y-%m-%d %H:%M} UTC · last changed "
             f"{article.last_changed:%Y-%m-%d %H:%M} UTC · "
-            f'<a href="{escape(article.url)}">{escape(article.url)}</a></p>'
+            + _archived(links, article.url, article.url, article.first_seen)
+            + "</p>"
             f"<p>First to latest version: {_words(article.diff.words_added)} added, "
             f"{_words(article.diff.words_removed)} removed"
             f"{' (headline changed)' if article.diff.title.changed else ''}.</p>"

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from scrapy.settings import BaseSettings
+from sqlalchemy import Engine
 
 from crawler import settings as defaults
-from crawler.core.datadir import settings_database_url
+from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
-from storage.db.engine import open_database
 from storage.db.frontier import Frontier, load_frontier
+from storage.db.frontier import requisite_captures as stored_requisites
 
 REVISIT_MODES = ("due", "all", "none")
 
@@ -26,14 +27,17 @@ def crawl_clock(settings: BaseSettings) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def load(settings: BaseSettings, story: Story) -> Frontier:
-    """The frontier of `story` from the crawl's database (blocking: call it in a thread)."""
+def load(engine: Engine, settings: BaseSettings, story: Story) -> Frontier:
+    """The frontier of `story` from the crawl's database (blocking: call it in the database
+    thread, `crawler.extensions.database.Database.run`)."""
     mode = settings.get("NEWSARCHIVE_REVISIT", defaults.NEWSARCHIVE_REVISIT)
     if mode not in REVISIT_MODES:
         raise ValueError(f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}: {mode!r}")
-    engine = open_database(settings_database_url(settings))
-    try:
-        hosts = [source.host for source in story.sources]
-        return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode)
-    finally:
-        engine.dispose()
+    hosts = [source.host for source in story.sources]
+    return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode)
+
+
+def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
+    """The last capture of every stylesheet, image, font or script the crawl's database holds
+    (blocking: run it in the database thread), for the requisites middleware to revisit against."""
+    return stored_requisites(engine)

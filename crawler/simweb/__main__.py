@@ -38,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="add a publisher that attacks the crawler (bombs, loops, slow and huge bodies…)",
     )
+    parser.add_argument(
+        "--tracking",
+        action="store_true",
+        help="add a publisher that answers articles only at the URL its feed published",
+    )
     parser.add_argument("--seed", type=int, default=0, help="vary the generated content")
     for name, text in FEATURE_HELP.items():
         parser.add_argument(f"--{name}", action="store_true", help=text)
@@ -55,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra_articles=args.extra,
         failing_publisher=args.failing,
         hostile_publisher=args.hostile,
+        tracking_publisher=args.tracking,
         seed=args.seed,
         **chosen,
     )

@@ -196,3 +196,14 @@ HOSTILE = PublisherSpec(
     url_style="story",
 )
 """The optional hostile publisher; its pages are crawler/simweb/hostile.py's, not a theme's."""
+
+TRACKING = PublisherSpec(
+    name="Tracking Tribune",
+    slug="tracking-tribune",
+    seed_id=None,
+    sections=_sections(("news", "News", "")),
+    seed_section="news",
+    url_style="story",
+)
+"""The optional tracking publisher: articles only at the URL its feed published
+(crawler/simweb/tracking.py)."""

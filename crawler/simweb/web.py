@@ -11,10 +11,11 @@ from crawler.simweb.feature_servers import FeatureServers
 from crawler.simweb.features import FeaturePlan, Features
 from crawler.simweb.hostile import BOMBS, HostileServer, HostileSite
 from crawler.simweb.plan import Placed, plan_web
-from crawler.simweb.publishers import FAILING, HOSTILE, PUBLISHERS, PublisherSpec
+from crawler.simweb.publishers import FAILING, HOSTILE, PUBLISHERS, TRACKING, PublisherSpec
 from crawler.simweb.server import PublisherServer, RequestLog, Responder
 from crawler.simweb.sites import FOLLOW, Extras, Site, failing
 from crawler.simweb.timeline import at_round
+from crawler.simweb.tracking import TrackingSite
 from crawler.simweb.truth import SINCE, UNTIL, Truth, build_truth
 
 STORY_TITLE = "El Salvador offers to house US prisoners"
@@ -61,6 +62,7 @@ class SimWeb:
         extra_articles: int = 0,
         failing_publisher: bool = False,
         hostile_publisher: bool = False,
+        tracking_publisher: bool = False,
         seed: int = 0,
         walls: bool = False,
         edits: bool = False,
@@ -82,6 +84,8 @@ class SimWeb:
         self._failing = failing_publisher
         self._hostile_wanted = hostile_publisher
         self._hostile: HostileSite | None = None
+        self._tracking_wanted = tracking_publisher
+        self._tracking: TrackingSite | None = None
         self._round = 0
         self._servers: list[tuple[PublisherSpec, PublisherServer]] = []
         self._publishers: list[SimPublisher] = []
@@ -151,6 +155,22 @@ class SimWeb:
                     follow=1,
                 )
             )
+        if self._tracking_wanted:
+            tracking_server = PublisherServer(self.log)
+            self._servers.append((TRACKING, tracking_server))
+            self._tracking = TrackingSite(f"http://{tracking_server.host}/")
+            tracking_server.serve(self._tracking.respond, "nginx", self._round)
+            self._publishers.append(
+                SimPublisher(
+                    TRACKING.name,
+                    TRACKING.slug,
+                    self._tracking.base_url,
+                    self._tracking.host,
+                    self._tracking.feeds,
+                    self._tracking.sitemaps,
+                    follow=1,
+                )
+            )
         features.start_archive(self._at(0), self._site_for(bases))
         truth = build_truth(sites, failing_host, self._plan, self._scenario)
         self._truth = features.truth(truth, sites)
@@ -191,6 +211,9 @@ class SimWeb:
         if spec is HOSTILE:
             assert self._hostile is not None
             return self._hostile.respond  # the same attacks in every round
+        if spec is TRACKING:
+            assert self._tracking is not None
+            return self._tracking.respond  # the same articles in every round
         return self._site(spec, host, self._round).respond
 
     def _site(self, spec: PublisherSpec, host: str, n: int) -> Site:
@@ -237,6 +260,12 @@ class SimWeb:
         """The hostile publisher (`hostile_publisher=True`): its attacks by name, `attacks`."""
         self._require_started()
         return self._hostile
+
+    @property
+    def tracking(self) -> TrackingSite | None:
+        """The tracking publisher (`tracking_publisher=True`): its articles' URLs as published."""
+        self._require_started()
+        return self._tracking
 
     def sent_body(self, url: str) -> bytes | None:
         """The exact body bytes last sent for `url` (after any compression), or None."""

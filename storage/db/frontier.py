@@ -36,6 +36,9 @@ class Frontier:
     """Known article URLs and their aliases that discovery must not fetch this round, and why:
     'not-due', 'stopped' (the policy has stopped revisiting it), 'gone' (answered 404 or 410),
     or in mode 'none' 'known' for all of them."""
+    published: dict[str, str] = field(default_factory=dict)
+    """By URL, the form it was last published as (`url_forms`), when that is not the URL
+    itself: a revisit requests that."""
 
 
 ArticleState = Literal["due", "not-due", "stopped", "gone"]
@@ -72,6 +75,7 @@ def load_frontier(
         ).scalar_one_or_none()
         if story_id is None:
             return Frontier(previous=previous)
+        published = _published(conn, story_id, publisher_ids)
         articles = _scheduled_articles(conn, story_id, publisher_ids, now)
         aliases = _aliases(conn, story_id, publisher_ids)
 
@@ -87,7 +91,7 @@ def load_frontier(
     due_urls = [a.fetch_url for a in due]
     for url in due_urls:
         skip.pop(url, None)  # a fetch URL since made an alias of another article is still due
-    return Frontier(previous=previous, due=due_urls, skip=skip)
+    return Frontier(previous=previous, due=due_urls, skip=skip, published=published)
 
 
 def _reason(state: ArticleState, mode: RevisitMode) -> SkipReason | None:
@@ -186,6 +190,21 @@ def _scheduled_articles(
     return [_Article(url_id, url, fetch_url, state) for url_id, url, fetch_url, state in rows]
 
 
+def _published(conn: Connection, story_id: int, publisher_ids: Sequence[int]) -> dict[str, str]:
+    """{fetch URL of a scheduled article: the form it was last published as}."""
+    s, f = m.ArticleSchedule, m.UrlForm
+    fetch = aliased(m.Url, name="fetch")
+    scheduled = _scheduled(story_id, publisher_ids).subquery("scheduled")
+    rows = conn.execute(
+        select(fetch.url, f.form)
+        .join(s, s.fetch_url_id == fetch.id)
+        .join(scheduled, scheduled.c.url_id == s.url_id)
+        .join(f, f.url_id == fetch.id)
+        .order_by(f.last_seen, f.id)
+    )
+    return {url: form for url, form in rows}  # the last seen last: it wins
+
+
 def _aliases(
     conn: Connection, story_id: int, publisher_ids: Sequence[int]
 ) -> list[tuple[str, int]]:
@@ -198,3 +217,46 @@ def _aliases(
         )
     )
     return [(url, article_id) for url, article_id in rows]
+
+
+def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
+    """The newest body capture of every URL whose newest body is not HTML (stylesheets, images,
+    fonts, scripts: a crawl's page requisites), with the newest validators, by normalised URL."""
+    c = m.Capture
+    newest_first = (c.fetched_at.desc(), c.id.desc())
+    ranked = (
+        select(
+            c.url_id,
+            c.warc_record_id,
+            c.fetched_at,
+            c.payload_digest,
+            c.content_type,
+            c.etag,
+            c.last_modified,
+            func.row_number().over(partition_by=c.url_id, order_by=newest_first).label("rank"),
+        )
+        .where(c.record_type == "response", c.status == 200)
+        .subquery("ranked")
+    )
+    html = or_(
+        ranked.c.content_type.is_(None),
+        ranked.c.content_type.in_(("text/html", "application/xhtml+xml")),
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.Url.url, ranked)
+            .join(m.Url, m.Url.id == ranked.c.url_id)
+            .where(ranked.c.rank == 1, ~html)
+        ).all()
+    return {
+        row.url: PreviousCapture(
+            url=row.url,
+            record_id=row.warc_record_id,
+            target_uri=row.url,
+            fetched_at=row.fetched_at,
+            payload_digest=row.payload_digest,
+            etag=row.etag,
+            last_modified=row.last_modified,
+        )
+        for row in rows
+    }

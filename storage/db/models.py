@@ -137,6 +137,22 @@ class Url(Base):
     discovered_via: Mapped[str | None] = mapped_column(String(16))
 
 
+class UrlForm(Base):
+    """A published form of a URL: how a feed, sitemap, link or archived record spelled it
+    (tracking parameters, parameter order…) when that differs from the normalised URL. Recorded
+    as an alias of the URL (`url_id`); a revisit requests the form last seen."""
+
+    __tablename__ = "url_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_hash: Mapped[bytes] = mapped_column(unique=True)
+    """SHA-256 of `form` (as `Url.url_hash`)."""
+    form: Mapped[str]
+    url_id: Mapped[int] = mapped_column(ForeignKey("urls.id", ondelete="CASCADE"), index=True)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
 class Capture(Base):
     """One archived response (any status, any type) and where its record sits in the WARC files.
 
@@ -177,6 +193,9 @@ class Capture(Base):
     `crawler.core.capture.FLAGS` ('digest-mismatch,truncated'); None for a sound record."""
     declared_length: Mapped[int | None] = mapped_column(BigInteger)
     """For a record cut short, the block length it declares (`warc_length` is what is there)."""
+    via: Mapped[str | None] = mapped_column(String(64))
+    """The web archive the exchange was copied from by `newsarchive backfill` (its name in the
+    story file); None for our own fetches. `fetched_at` is then the archive's capture time."""
 
 
 class ArticleVersion(Base):

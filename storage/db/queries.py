@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,11 @@ class Counts:
     """Article URLs with at least one version (in the story, if one was asked for)."""
     relevant: int = 0
     warc_files: int = 0
+    """A publisher's: the WARC files that hold at least one of its captures; the total's: the
+    files that hold any."""
     warc_bytes: int = 0
-    """Size on disk of the WARC files holding these captures (a file shared with other
-    publishers counts in each row, once in the total)."""
+    """A publisher's: the bytes of its captures' records in the WARC files (as stored, gzipped);
+    the total's: the size on disk of all the files (request records and file headers too)."""
     warc_missing: int = 0
     """WARC files named by captures but absent from the WARC directory."""
 
@@ -115,14 +117,22 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
 
     With `story`, exactly the story's publishers (its sources) are listed, found anything or not,
     and articles and relevant counts are the story's; captures and WARC files belong to no story
-    and are the publisher's. Sizes are read from `warc_dir` (a file still being written,
-    `NAME.open`, counts as present).
+    and are the publisher's. A publisher's WARC bytes are its records' lengths; the total's are
+    the files' sizes, read from `warc_dir` (a file still being written, `NAME.open`, counts as
+    present).
     """
     with engine.connect() as conn:
         story_id = find_story_id(conn, story) if story is not None else None
         captures = _by_publisher(
             conn.execute(
                 select(m.Url.publisher_id, func.count(m.Capture.id))
+                .join(m.Url, m.Url.id == m.Capture.url_id)
+                .group_by(m.Url.publisher_id)
+            )
+        )
+        record_bytes = _by_publisher(
+            conn.execute(
+                select(m.Url.publisher_id, func.sum(m.Capture.warc_length))
                 .join(m.Url, m.Url.id == m.Capture.url_id)
                 .group_by(m.Url.publisher_id)
             )
@@ -185,7 +195,7 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
                     articles=articles.get(id_, 0),
                     relevant=relevant.get(id_, 0),
                     warc_files=len(held),
-                    warc_bytes=sum(sizes[f] or 0 for f in held),
+                    warc_bytes=int(record_bytes.get(id_) or 0),
                     warc_missing=sum(sizes[f] is None for f in held),
                 ),
             )
@@ -315,6 +325,8 @@ class VersionRow:
     warc_filename: str | None
     warc_offset: int | None
     warc_record_id: str | None
+    via: str | None = None
+    """The web archive its capture was copied from (`newsarchive backfill`), None for ours."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,17 +379,37 @@ def versions(engine: Engine, url: str) -> ArticleHistory:
                 capture.warc_filename,
                 capture.warc_offset,
                 capture.warc_record_id,
+                capture.via,
             )
             .outerjoin(capture, capture.id == version.capture_id)
             .where(version.url_id == article_id)
             .order_by(version.first_seen, version.version)
         )
         history = [VersionRow(**row._asdict()) for row in rows]
+        earliest = _earliest_vias(conn, article_id)
+        history = [
+            replace(row, via=earliest[row.number]) if row.number in earliest else row
+            for row in history
+        ]
         ranked = ranked_versions(version.url_id == article_id)
         current = conn.execute(
             select(ranked.c.number).where(ranked.c.rank == 1)
         ).scalar_one_or_none()
     return ArticleHistory(article_url, history, deleted_at, current)
+
+
+def _earliest_vias(conn: Connection, article_id: int) -> dict[int, str | None]:
+    """{version number: `via` of the earliest capture extracted to it}: a text that a web
+    archive held before our crawl saw it came from that archive."""
+    version, extraction, capture = m.ArticleVersion, m.Extraction, m.Capture
+    rows = conn.execute(
+        select(version.version, capture.via, capture.fetched_at)
+        .join(extraction, extraction.version_id == version.id)
+        .join(capture, capture.id == extraction.capture_id)
+        .where(version.url_id == article_id)
+        .order_by(capture.fetched_at.desc())
+    )
+    return {number: via for number, via, _ in rows}  # the earliest is written last
 
 
 class UnknownCapture(LookupError):
@@ -608,6 +640,23 @@ def stored_record_ids(engine: Engine, record_ids: Iterable[str]) -> set[str]:
             for record_id in conn.scalars(
                 select(m.Capture.warc_record_id).where(m.Capture.warc_record_id.in_(chunk))
             )
+        }
+
+
+def stored_digests(engine: Engine, urls: Iterable[str]) -> set[tuple[str, str]]:
+    """(normalised URL, payload digest) of every stored capture of `urls` (normalised URLs) that
+    holds or stands for a body: what `newsarchive backfill` need not copy again."""
+    by_hash = {url_hash(url): url for url in set(urls)}
+    with engine.connect() as conn:
+        return {
+            (by_hash[hashed], digest)
+            for chunk in chunks(sorted(by_hash))
+            for hashed, digest in conn.execute(
+                select(m.Url.url_hash, m.Capture.payload_digest)
+                .join(m.Capture, m.Capture.url_id == m.Url.id)
+                .where(m.Url.url_hash.in_(chunk))
+            )
+            if digest
         }
 
 

@@ -130,10 +130,19 @@ def _edited(conn: Connection, story_id: int, limit: int) -> list[EditedRow]:
     ]
 
 
+ARTICLE_LEADS = ("feed", "sitemap", "revisit")
+"""How a URL was found when discovery took it for an article: an entry of a feed or a sitemap,
+or a known article fetched again."""
+
+
 def _health(conn: Connection, story_id: int) -> list[HealthCounts]:
-    """Per publisher of the story and day: HTML pages fetched (status 200 responses), how many
-    of them were article pages (their URL, or the URL it is an alias of, has a version), and of
-    those how many have a title, a date, an author in the article's latest version."""
+    """Per publisher of the story and day: article pages fetched (status 200 HTML responses),
+    how many of them gave an article (their URL, or the URL it is an alias of, has a version),
+    and of those how many have a title, a date, an author in the article's latest version.
+
+    Listing pages (home, section and tag pages) are left out: an article page is one that gave
+    an article, or whose URL discovery took for an article (`ARTICLE_LEADS`). A page found only
+    by a link that never gave an article counts as a listing."""
     c, v = m.Capture, m.ArticleVersion
     article = aliased(m.Url, name="article")
     latest = select(v.url_id, func.max(v.version).label("latest")).group_by(v.url_id).subquery()
@@ -145,6 +154,7 @@ def _health(conn: Connection, story_id: int) -> list[HealthCounts]:
             v.title,
             v.published,
             v.authors,
+            m.Url.discovered_via,
         )
         .select_from(c)
         .join(m.Url, m.Url.id == c.url_id)
@@ -163,7 +173,9 @@ def _health(conn: Connection, story_id: int) -> list[HealthCounts]:
         )
     )
     counts: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for publisher, fetched_at, is_article, title, published, authors in rows:
+    for publisher, fetched_at, is_article, title, published, authors, via in rows:
+        if not is_article and via not in ARTICLE_LEADS:
+            continue  # a listing page
         row = counts[(publisher, fetched_at.date())]
         row[0] += 1
         if is_article:

@@ -15,7 +15,7 @@ from crawler.core.capture import Capture
 from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
 from crawler.core.story import Source, Story
-from crawler.core.urls import normalise_url
+from crawler.core.urls import PublishedForm, normalise_url
 from storage.db import models as m
 from storage.db.bulk import check_dialect, chunks, dialect_insert
 from storage.db.captures import insert_captures
@@ -25,7 +25,14 @@ from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.reextract import JudgingStory, ReextractCounts, Reextracted, store_reextracted
 from storage.db.runs import insert_outcomes
 from storage.db.schedule import Fetch, update_schedule
-from storage.db.urls import point_aliases, upsert_urls, url_hash, url_rows
+from storage.db.urls import (
+    point_aliases,
+    published_forms,
+    record_forms,
+    upsert_urls,
+    url_hash,
+    url_rows,
+)
 from storage.db.versions import store_versions, upsert_story_links
 from storage.db.warcfiles import register
 
@@ -95,10 +102,13 @@ class Repository:
         policy: RevisitPolicy = DEFAULT_POLICY,
         outcomes: Sequence[UrlOutcome] = (),
         run_id: int | None = None,
+        forms: Sequence[PublishedForm] = (),
         data_dir: str | None = None,
     ) -> BatchResult:
         """Store captures, pages, revisits and the URL outcomes of crawl run `run_id` in one
-        transaction: all of the batch, or on error none of it.
+        transaction: all of the batch, or on error none of it. The published forms discovery met
+        (`forms`) and those the captures' target URIs are become aliases of their URLs
+        (`url_forms`).
 
         Captures go first, so a page finds the capture of its response in the same batch. Each
         article page adds a version when its text differs from the article's current one, and
@@ -112,8 +122,10 @@ class Repository:
         def write(conn: Connection) -> BatchResult:
             if data_dir is not None and captures:
                 register(conn, data_dir, {c.warc_filename for c in captures}, settled=False)
-            url_ids = upsert_urls(conn, url_rows(captures, pages))
+            published = published_forms(captures, forms)
+            url_ids = upsert_urls(conn, url_rows(captures, pages, published))
             inserted, duplicates = insert_captures(conn, captures, url_ids)
+            record_forms(conn, published, url_ids)
             point_aliases(conn, pages, url_ids)
             revisited = _revisited_articles(conn, revisits)
             refetched = _refetches(conn, pages, url_ids)

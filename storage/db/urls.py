@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
 
 from crawler.core.capture import Capture
-from crawler.core.urls import host_of, normalise_url
+from crawler.core.urls import PublishedForm, host_of, normalise_url, published_form
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 from storage.db.records import PageRecord
@@ -34,7 +34,11 @@ class UrlRow:
     discovered_via: str | None
 
 
-def url_rows(captures: Sequence[Capture], pages: Sequence[PageRecord]) -> dict[str, UrlRow]:
+def url_rows(
+    captures: Sequence[Capture],
+    pages: Sequence[PageRecord],
+    forms: Sequence[PublishedForm] = (),
+) -> dict[str, UrlRow]:
     """Every normalised URL of the batch with what the batch knows about it. A page's publisher
     wins over a guess from the host (a redirect may leave the publisher's host)."""
     rows: dict[str, UrlRow] = {}
@@ -52,11 +56,59 @@ def url_rows(captures: Sequence[Capture], pages: Sequence[PageRecord]) -> dict[s
     for capture in captures:
         url = normalise_url(capture.url)
         add(url, capture.fetched_at, host_of(url), None, authoritative=False)
+    for form in forms:
+        add(form.identity, form.seen_at, host_of(form.identity), None, authoritative=False)
     for page in pages:
         urls = {normalise_url(u) for u in (page.url, page.final_url, *page.aliases)}
         for url in sorted(urls | {page.target_url}):
             add(url, page.fetched_at, page.publisher_host, page.discovered_via, authoritative=True)
     return rows
+
+
+def published_forms(
+    captures: Sequence[Capture], forms: Sequence[PublishedForm] = ()
+) -> list[PublishedForm]:
+    """The published forms of a batch: those discovery met (`forms`) and the target URIs of its
+    captures that are not normalised, whichever door archived them."""
+    found = (published_form(capture.url, capture.fetched_at) for capture in captures)
+    return [*forms, *(form for form in found if form is not None)]
+
+
+def record_forms(
+    conn: Connection, forms: Sequence[PublishedForm], url_ids: Mapping[str, int]
+) -> None:
+    """Record each published form as an alias of its URL (`url_ids` holds every identity),
+    or move its `last_seen` on."""
+    seen: dict[bytes, tuple[PublishedForm, datetime, datetime]] = {}
+    for form in forms:
+        digest = url_hash(form.form)
+        earlier = seen.get(digest)
+        first, last = (form.seen_at, form.seen_at) if earlier is None else earlier[1:]
+        seen[digest] = (form, min(first, form.seen_at), max(last, form.seen_at))
+    values = [
+        {
+            "form_hash": digest,
+            "form": form.form,
+            "url_id": url_ids[form.identity],
+            "first_seen": first,
+            "last_seen": last,
+        }
+        for digest, (form, first, last) in sorted(seen.items())  # one order: no deadlocks
+    ]
+    for chunk in chunks(values):
+        stmt = dialect_insert(conn, m.UrlForm).values(chunk)
+        new = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[m.UrlForm.form_hash],
+                set_={
+                    "last_seen": case(
+                        (new.last_seen > m.UrlForm.last_seen, new.last_seen),
+                        else_=m.UrlForm.last_seen,
+                    )
+                },
+            )
+        )
 
 
 def upsert_urls(conn: Connection, rows: Mapping[str, UrlRow]) -> dict[str, int]:

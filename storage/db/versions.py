@@ -86,6 +86,8 @@ def store_versions(
     version_ids = {(url_id, v.number): v.id for url_id, v in latest.items() if v.id}
     pending: dict[tuple[int, int], dict[str, Any]] = {}
     last_seen: dict[int, datetime] = {}
+    first_seen: dict[int, datetime] = {}
+    """Versions seen earlier than their first_seen: a capture copied from a web archive."""
     judged: dict[int, tuple[Relevance, tuple[int, int]]] = {}
     fetches: list[Fetch] = []
     made: list[tuple[int, Extraction, tuple[int, int] | None]] = []
@@ -95,8 +97,10 @@ def store_versions(
         if version.id is None:
             row = pending[(url_id, version.number)]
             row["last_seen"] = max(row["last_seen"], when)
+            row["first_seen"] = min(row["first_seen"], when)
         else:
             last_seen[version.id] = max(last_seen.get(version.id, when), when)
+            first_seen[version.id] = min(first_seen.get(version.id, when), when)
 
     for page in extracted:
         assert page.extraction is not None
@@ -128,7 +132,7 @@ def store_versions(
             seen(url_id, latest[url_id], when)
 
     version_ids.update(insert_versions(conn, list(pending.values())))
-    bump_last_seen(conn, {id_: (None, when) for id_, when in last_seen.items()})
+    bump_last_seen(conn, {id_: (first_seen[id_], when) for id_, when in last_seen.items()})
     upsert_extractions(
         conn,
         [

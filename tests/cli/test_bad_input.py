@@ -71,6 +71,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     engine.dispose()
     (root / "story.toml").write_text(STORY_TOML)
     (root / "bad.toml").write_text('name = "x"\n')
+    for name, table in ARCHIVE_STORIES.items():
+        (root / name).write_text(STORY_TOML + table)
     (root / "notdb.db").write_text("this is not a database\n")
     (root / "page.html").write_text("<html><body><p>hello</p></body></html>")
     (root / "badid" / "warc").mkdir(parents=True)
@@ -92,6 +94,27 @@ def _environment(monkeypatch: pytest.MonkeyPatch, world: World) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(world.root)  # a default ./data is the good one
 
+
+ARCHIVE_STORIES = {
+    "unknown-kind.toml": '[[archives]]\nname = "w"\nkind = "heritrix"\ncdx = "http://127.0.0.1:1/"\n',
+    "bad-template.toml": (
+        '[[archives]]\nname = "w"\nkind = "wayback"\ncdx = "http://127.0.0.1:1/cdx"\n'
+        'replay = "http://127.0.0.1:1/web/{timstamp}id_/{url}"\n'
+    ),
+    "no-url-template.toml": (
+        '[[archives]]\nname = "w"\nkind = "wayback"\ncdx = "http://127.0.0.1:1/cdx"\n'
+        'replay = "http://127.0.0.1:1/web/{timestamp}id_/"\n'
+    ),
+    "unreachable.toml": (
+        '[[archives]]\nname = "w"\nkind = "wayback"\ncdx = "http://127.0.0.1:1/cdx"\n'
+        'replay = "http://127.0.0.1:1/web/{timestamp}id_/{url}"\n'
+    ),
+    "cc-without-data.toml": (
+        '[[archives]]\nname = "cc"\nkind = "commoncrawl"\ncdx = "http://127.0.0.1:1/i"\n'
+    ),
+}
+"""Story files whose `[[archives]]` are wrong (only `backfill` reads them); port 1 of
+127.0.0.1 has nothing listening."""
 
 READ_ONLY_URL = "sqlite:///file:{root}/data/newsarchive.db?mode=ro&uri=true"
 """The good database, opened read-only by SQLite itself: a writer must refuse it up front."""
@@ -118,6 +141,8 @@ CASES: list[tuple[str, str]] = [
     ("crawl {story} --data {root}/c -s EXTENSIONS=notjson", "EXTENSIONS must be a JSON object"),
     ("crawl {story} --data {root}/c -s LOG_LEVEL=LOUD", "LOG_LEVEL must be one of"),
     ("crawl {story} --data {root}/c -L loud", "LOG_LEVEL must be one of"),
+    ("crawl {story} --data {root}/c -v --quiet", "not allowed with argument"),
+    ("crawl {story} --data {root}/c -s NEWSARCHIVE_PROGRESS=loud", "NEWSARCHIVE_PROGRESS must be"),
     ("crawl {story} --data {root}/c -s NEWSARCHIVE_NOW=x", "NEWSARCHIVE_NOW must be an ISO"),
     ("crawl {story} --data {root}/c -s EXTRACT_FAVOR=fast", "extraction settings"),
     ("crawl {story} --data {root}/c -s WARC_DIR={root}/notdb.db", "is not a directory"),
@@ -174,6 +199,8 @@ CASES: list[tuple[str, str]] = [
     ("report --story harbour-strike -o {root}", "is a directory"),
     ("report --story nope -o {root}/r.html", "no story named 'nope'"),
     ("report --story harbour-strike -o {root}/nowhere/r.html", "no such directory"),
+    ("report --story harbour-strike -o {root}/r.html --replay http://h/", "must contain {url}"),
+    ("report --story harbour-strike -o {root}/r.html --replay http://h/{{id}}", "unknown field"),
     ("wacz --story harbour-strike -o {root}", "is a directory"),
     ("wacz --story nope -o {root}/x.wacz", "no story named 'nope'"),
     ("db", "required"),
@@ -197,6 +224,8 @@ CASES: list[tuple[str, str]] = [
     ("ingest {root}/notdb.db --data {root}/i --db garbage", "not a database URL"),
     ("ingest {root}/notdb.db --data {root}/i --batch-size 0", "must be 1 or more"),
     ("ingest {root}/notdb.db --data {root}/i --story {root}/bad.toml", "is required"),
+    ("ingest {warc} --data {root}/data --story nope", "no story named 'nope'"),
+    ("ingest {warc} --data {root}/data --story harbour-strike", "stored without its story file"),
     ("ingest {root}/notdb.db --data {root}/ro", "cannot be written"),
     ("ingest {root}/notdb.db --data {root}/i --db " + READ_ONLY_URL, "cannot be written"),
     ("ingest {warc} --data {root}/i --copy --db garbage", "not a database URL"),
@@ -211,6 +240,10 @@ CASES: list[tuple[str, str]] = [
     ("verify --data {root}/nowhere", "no WARC directory"),
     ("verify --db garbage", "not a database URL"),
     ("verify --repair --story {root}/bad.toml", "is required"),
+    ("verify --repair --story {root}/missing.toml", "cannot read the file"),
+    ("verify --repair --story nope", "no story named 'nope'"),
+    ("verify --repair --story harbour-strike", "stored without its story file"),
+    ("verify --repair --data {root}/ro --story harbour-strike", "cannot be written"),
     ("verify --repair --db " + READ_ONLY_URL, "cannot be written"),
     ("verify --repair -s EXTRACT_MIN_WORD=5", "did you mean EXTRACT_MIN_WORDS?"),
     ("verify --claim-unknown", "--claim-unknown goes with --repair"),
@@ -218,11 +251,21 @@ CASES: list[tuple[str, str]] = [
     ("crawl {story} --data {root}/badid", "holds no data directory id"),
     ("ingest {warc} --data {root}/badid", "holds no data directory id"),
     ("ingest {warc} --data {root}/i -s EXTRACT_FAVOR=fast", "favor must be one of"),
+    ("backfill {root}/unknown-kind.toml --data {root}/b", "archives[0].kind: must be one of"),
+    ("backfill {root}/bad-template.toml --data {root}/b", "unknown placeholder {timstamp}"),
+    ("backfill {root}/no-url-template.toml --data {root}/b", "must contain {url}, on line"),
+    ("backfill {root}/cc-without-data.toml --data {root}/b", "archives[0].data: is required"),
+    ("backfill {root}/unreachable.toml --data {root}/b", "archive 'w' cannot be reached"),
+    ("backfill {story} --data {root}/b", "names no [[archives]]"),
+    ("backfill {root}/bad.toml --data {root}/b", "is required"),
+    ("backfill {root}/unreachable.toml --data {root}/b --db garbage", "not a database URL"),
+    ("backfill {root}/unreachable.toml --data {root}/b --batch-size 0", "must be 1 or more"),
     ("schedule {story} --every 0s", "must be longer than zero"),
     ("schedule {story} --every 1h --data {root}/s --db garbage", "not a database URL"),
     ("schedule {story} --every 1h --data {root}/s -s DOWNLOAD_DELEY=1", "did you mean"),
     ("schedule {root}/bad.toml --every 1h", "is required"),
     ("schedule {story} --every 1h --rounds 0", "at least 1"),
+    ("schedule {story} --every 1h --data {root}/s -L loud", "LOG_LEVEL must be one of"),
     ("demo --data {root}/data", "not made by the demo"),
     ("demo --data {root}/notdb.db", "is not a directory"),
     ("demo --data {root}/d --extra -1", "--extra must be 0 or more"),

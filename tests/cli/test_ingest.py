@@ -435,3 +435,30 @@ def test_pages_are_extracted_in_a_process_pool(tmp_path: Path) -> None:
     engine = open_database(sqlite(tmp_path), create=False)
     assert counts(engine)["article_versions"] == 6
     engine.dispose()
+
+
+def test_story_by_name_is_the_definition_the_database_keeps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--story NAME takes the story file a crawl stored; the rule is the value's form: ending in
+    .toml or holding a / is a file, else a name."""
+    from crawler.core.story import parse_story
+    from storage.db.repository import Repository
+
+    path, _ = own_warc(tmp_path / "in")
+    data = tmp_path / "data"
+    (tmp_path / "empty").mkdir()
+    assert run([path], data, sqlite(tmp_path / "empty"), "--story", "el-salvador-prisoners") == 2
+    assert "there are no stories yet" in capsys.readouterr().err
+    engine = open_database(sqlite(tmp_path))
+    Repository(engine).ensure_story(parse_story(STORY))  # as a crawl of the story stores it
+    engine.dispose()
+    assert run([path], data, sqlite(tmp_path), "--story", "nope") == 2
+    err = capsys.readouterr().err
+    assert "no story named 'nope'" in err and "el-salvador-prisoners" in err
+    assert "or give a story FILE" in err
+    assert run([path], data, sqlite(tmp_path), "--story", "el-salvador-prisoners") == 0
+    engine = open_database(sqlite(tmp_path), create=False)
+    (link,) = rows(engine, m.StoryArticle)  # judged with the stored definition
+    assert link.relevant
+    engine.dispose()

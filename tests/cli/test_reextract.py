@@ -161,3 +161,17 @@ def test_reextract_of_an_unknown_story(
 ) -> None:
     assert reextract.main(["--story", "nope", "--progress", "0", *archive]) == 2
     assert "no story named 'nope' in the database" in capsys.readouterr().err
+
+
+def test_a_run_with_nothing_to_do_says_so_in_one_line() -> None:
+    from crawler.cli.reextract import report
+    from crawler.services.reextract import Summary
+
+    line = report(Summary())
+    assert line.startswith("nothing to re-extract: ") and line.count("\n") == 1
+    assert "--all" in line
+    assert "no capture was chosen" in report(Summary(), forced=True)
+    table = report(Summary(total=3, read=3))
+    assert "captures read:" in table and "errors:" in table
+    missing = report(Summary(missing_files={"a.warc.gz": 2}))  # something to tell: the table
+    assert "missing WARC file a.warc.gz: 2 captures skipped" in missing

@@ -216,3 +216,19 @@ def test_ctrl_c_twice_passes_sigint_to_the_crawl(
     log = process.communicate()[1]
     assert "SIGINT: asking the crawl to stop now (SIGINT)" in log
     assert "round 1 failed: exit status 130" in log
+
+
+def test_how_much_a_round_says_is_passed_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["story.toml", "--every", "1h", "--data", str(tmp_path)]
+    for given, passed in (([], []), (["-v"], ["-v"]), (["-L", "info"], ["-L", "info"]),
+                          (["--quiet"], ["--quiet"])):  # fmt: skip
+        args = schedule.build_parser().parse_args([*base, *given])
+        assert schedule.crawl_options(args)[3:] == passed, given
+    monkeypatch.setattr(schedule, "QUIET", True)
+    schedule.log("round 1 started")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(schedule, "QUIET", False)
+    schedule.log("round 1 started")
+    assert "round 1 started" in capsys.readouterr().err

@@ -57,10 +57,12 @@ def test_status_table(archive: list[str], capsys: pytest.CaptureFixture[str]) ->
                               "files", "WARC", "size"]  # fmt: skip
     assert out[1].split() == ["Daily", "Example", "news.example:8080", "2", "2", "1", "1", "2.5",
                               "kB"]  # fmt: skip
-    assert out[2].split() == ["Other", "Times", "other.example", "1", "1", "1", "1", "0", "B"]
+    # a publisher's WARC size is its own records' (2 x 1234 B, 1234 B), the total's the files'
+    assert out[2].split() == ["Other", "Times", "other.example", "1", "1", "1", "1", "1.2", "kB"]
     assert out[3].split() == ["total", "3", "3", "2", "2", "2.5", "kB"]
-    assert out[5].startswith("1 WARC file is missing from ")
-    assert out[5].endswith("warc: two.warc.gz")
+    assert out[4] == status.WARC_NOTE
+    assert out[6].startswith("1 WARC file is missing from ")
+    assert out[6].endswith("warc: two.warc.gz")
 
 
 def test_status_json(archive: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,9 +75,10 @@ def test_status_json(archive: list[str], capsys: pytest.CaptureFixture[str]) -> 
         "articles": 2,
         "relevant": 1,
         "warc_files": 1,
-        "warc_bytes": 2500,
+        "warc_bytes": 2 * 1234,  # its two records, not the file they share with nobody else
         "warc_missing": 0,
     }
+    assert report["publishers"][1]["warc_bytes"] == 1234  # its file is missing: its record's
     assert [p["host"] for p in report["publishers"]] == ["news.example:8080", "other.example"]
     assert report["total"] == {
         "captures": 3,

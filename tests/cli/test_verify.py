@@ -361,3 +361,21 @@ def test_flagged_records_of_foreign_files_are_shown_and_never_repaired_away(
 def count(engine: Engine) -> int:
     with engine.connect() as conn:
         return len(conn.execute(select(m.Capture.id)).all())
+
+
+def test_repair_takes_the_story_by_its_stored_name(
+    archive: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crawler.core.story import parse_story
+
+    lost = archive.written.captures[1]
+    with archive.engine.begin() as conn:
+        conn.execute(delete(m.Capture).where(m.Capture.warc_record_id == lost.warc_record_id))
+    assert archive.run("--repair", "--story", "el-salvador") == 2  # not stored yet
+    assert "no story named 'el-salvador'" in capsys.readouterr().err
+    Repository(archive.engine).ensure_story(parse_story(STORY_TOML))
+    assert archive.run("--repair", "--story", "el-salvador") == 0
+    assert "stored 1 captures" in capsys.readouterr().out
+    with archive.engine.connect() as conn:
+        links = conn.execute(select(m.StoryArticle.relevant)).scalars().all()
+    assert links == [True]

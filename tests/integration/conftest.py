@@ -29,6 +29,9 @@ FAST = [
     "EXTRACT_WORKERS=2",
     "-s",
     "NEWSARCHIVE_PROGRESS_INTERVAL=1",
+    # the tests read Scrapy's INFO log (the stats dump, "Finished (…)"), off by default
+    "-s",
+    "LOG_LEVEL=INFO",
 ]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from crawler.cli.verify import main as verify_main
+from crawler.core.urls import normalise_url
 from crawler.simweb import SimWeb
 from storage.db.engine import open_database
 from storage.verify import Problem, verify
@@ -71,12 +72,14 @@ def left_behind(log: Path, timeout: float = 15) -> list[int]:
 
 
 def responses_by_uri(data: Path) -> Counter[str]:
-    """How many response records each target URI has, across all the WARC files."""
+    """How many response records each URL has, across all the WARC files: by normalised target
+    URI, since a URL is requested as published and which of its published forms (a feed's,
+    tracking query and all, or a link's) comes first varies from crawl to crawl."""
     counts: Counter[str] = Counter()
     for path in sorted((data / "warc").iterdir()):
         for item in scan(path):
             if isinstance(item, ScannedRecord) and item.record.rec_type == "response":
-                counts[item.record.warc_header("WARC-Target-URI") or ""] += 1
+                counts[normalise_url(item.record.warc_header("WARC-Target-URI") or "")] += 1
     return counts
 
 

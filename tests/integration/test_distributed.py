@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -101,9 +102,20 @@ def stat(log: str, name: str) -> int:
 
 
 def pages(web: SimWeb) -> Counter[tuple[str, str]]:
-    """(publisher slug, path) of every GET the simulated web answered, with repeats."""
+    """(publisher slug, path) of every GET the simulated web answered, with repeats; the path
+    normalised, since a URL is requested as published and which of its published forms (a
+    feed's, tracking query and all, or a link's) comes first varies from crawl to crawl."""
     slug = {publisher.host: publisher.slug for publisher in web.publishers}
-    return Counter((slug[e.host], e.path) for e in web.log.entries() if e.method == "GET")
+    return Counter(
+        (slug[e.host], _path(normalise_url(f"http://{e.host}{e.path}")))
+        for e in web.log.entries()
+        if e.method == "GET"
+    )
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def stored_articles(db_url: str) -> dict[str, int]:

@@ -67,6 +67,16 @@ def test_unreachable_and_failing_sources_are_reported_and_the_rest_is_crawled(
     assert "Connection was refused" in stderr or "refused" in stderr.lower()
     assert f"source '{broken.name}': http://{broken.host}/ answered HTTP 500" in stderr
     assert "discovery/failed/http_500" in stderr
+    # the closing summary counts the errors of each publisher on its row
+    rows = {
+        line.strip().rsplit(None, 4)[0]: [int(n) for n in line.split()[-4:]]
+        for line in run.result.stdout.splitlines()
+        if line.startswith("  ") and line.split()[-1].isdigit()
+    }
+    assert rows[broken.name][3] > 0 and rows["Gone Gazette"][3] > 0, run.result.stdout
+    assert rows["Gone Gazette"][0] == 0
+    healthy = [p.name for p in web.publishers if p.host != broken.host]
+    assert all(rows[name][3] == 0 and rows[name][1] > 0 for name in healthy), run.result.stdout
     # the healthy publishers were crawled all the same
     engine = open_database(run.db_url)
     relevant = list(queries.iter_articles(engine, relevant_only=True))

@@ -29,7 +29,7 @@ from crawler.simweb import SimWeb
 from crawler.simweb.hostile import AFTER_BOMB, BEYOND_ROBOTS_LIMIT, ROBOTS_SITEMAP, HostileSite
 from storage.db import queries
 from storage.db.engine import open_database
-from storage.db.models import Capture, Url
+from storage.db.models import Capture, Url, UrlOutcome
 from storage.warc import read_record
 from tests.integration.conftest import FAST
 
@@ -206,6 +206,27 @@ def test_the_refusals_add_up(hostile_crawl: HostileRun) -> None:
     assert stats["fetch/too_large"] == 5  # three bombs, two huge bodies
     assert stats["redirect/loop"] == 2
     assert stats["fetch/blocked_address"] == 2
+    assert stats["outcome/blocked-address"] == stats["fetch/blocked_address"]
+
+
+def test_redirects_refused_by_the_address_guard_are_filed_as_blocked_address(
+    hostile_crawl: HostileRun,
+) -> None:
+    """Not 'off-site' (127.0.0.2 is another host) nor 'not-fetched: the crawl ended first'
+    (127.0.0.1:1 is on an allowed domain): Scrapy drops a request refused when it is scheduled
+    without calling its errback."""
+    port = hostile_crawl.hostile.port
+    engine = open_database(f"sqlite:///{hostile_crawl.data / 'newsarchive.db'}")
+    with Session(engine) as session:
+        rows = {
+            url: (outcome, reason)
+            for url, outcome, reason in session.execute(
+                select(UrlOutcome.url, UrlOutcome.outcome, UrlOutcome.reason)
+            )
+        }
+    engine.dispose()
+    for target in (f"http://127.0.0.2:{port}/", "http://127.0.0.1:1/admin"):
+        assert rows[target] == ("skipped", "blocked-address"), target
 
 
 def test_xml_bombs_are_read_without_expanding_their_entities(hostile_crawl: HostileRun) -> None:

@@ -185,3 +185,38 @@ def test_the_guard_can_be_turned_off() -> None:
     crawler = get_crawler(settings_dict={"NEWSARCHIVE_GUARD_ENABLED": False})
     with pytest.raises(NotConfigured):
         AddressGuardMiddleware.from_crawler(crawler)
+
+
+def test_a_refusal_at_scheduling_is_announced_and_recorded_as_blocked_address() -> None:
+    """Scrapy drops a request refused when it is scheduled without calling its errback: the
+    guard announces it, and the outcomes extension files it as blocked-address (not off-site, not
+    'not-fetched: the crawl ended first')."""
+    from crawler.extensions.outcomes import OutcomesExtension
+    from crawler.signals import request_refused
+
+    crawler = get_crawler(settings_dict={"NEWSARCHIVE_GUARD_ALLOW": []})
+    heard: list[tuple[str, str]] = []
+
+    def refused(request: Request, refusal: BlockedAddress) -> None:
+        heard.append((request.url, refusal.reason))
+
+    crawler.signals.connect(refused, signal=request_refused)
+    story = Story(name="s", title="s", sources=(Source("A", SOURCE),))
+    outcomes = OutcomesExtension(crawler, story)
+    crawler.signals.connect(outcomes.request_refused, signal=request_refused)
+    guard = AddressGuardMiddleware(
+        AllowList([], (SOURCE,)), StubResolver({}), crawler.stats, crawler.signals
+    )
+    for url in ("http://127.0.0.2:8001/", "http://127.0.0.1:1/admin"):
+        request = Request(url, meta={"redirect_urls": [SOURCE + "moved"]})
+        outcomes.request_scheduled(request)  # provisional first, as in a crawl
+        with pytest.raises(BlockedAddress):
+            guard.request_scheduled(request)
+    assert heard == [
+        ("http://127.0.0.2:8001/", "blocked-address"),
+        ("http://127.0.0.1:1/admin", "blocked-address"),
+    ]
+    settled = {o.url: (o.outcome, o.reason) for o in outcomes.book.close()}
+    assert settled == {}  # nothing left provisional
+    assert crawler.stats.get_value("outcome/blocked-address") == 2
+    assert crawler.stats.get_value("fetch/blocked_address") == 2

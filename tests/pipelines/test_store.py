@@ -24,6 +24,7 @@ from crawler.core.article import Extraction
 from crawler.core.items import PageItem, Processed, RevisitItem
 from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
+from crawler.extensions.database import Database
 from crawler.pipelines.store import StorePipeline
 from crawler.signals import capture_archived, outcomes_settled
 from storage.db import models as m
@@ -91,9 +92,13 @@ class Harness:
                 "DB_BATCH_SIZE": 3,
                 "DB_FLUSH_INTERVAL": 60.0,
                 "ITEM_PIPELINES": {StorePipeline: 800},
+                "EXTENSIONS": {Database: 50},
                 **settings,
             },
         )
+        database = self.crawler.get_extension(Database)
+        assert database is not None
+        self.database = database
         self.crawler.spider = spidercls.from_crawler(self.crawler)
         self.pipelines = ItemPipelineManager.from_crawler(self.crawler)
         [self.store] = self.pipelines.middlewares
@@ -122,7 +127,10 @@ class Harness:
             finally:
                 await self.pipelines.close_spider_async()
 
-        asyncio.run(whole())
+        try:
+            asyncio.run(whole())
+        finally:
+            self.database.close()  # as at engine_stopped
 
 
 @pytest.fixture
@@ -304,8 +312,8 @@ def test_database_url_comes_from_setting_then_env_then_data_dir(
     crawler = get_crawler(
         StorySpider, {"DB_URL": db_setting, "NEWSARCHIVE_DATA_DIR": str(tmp_path / "data")}
     )
-    pipeline = StorePipeline.from_crawler(crawler)
-    assert pipeline.db_url == expected.format(data=(tmp_path / "data").resolve())
+    database = Database.from_crawler(crawler)
+    assert database.url == expected.format(data=(tmp_path / "data").resolve())
 
 
 def test_writes_run_in_one_thread_off_the_event_loop(

@@ -140,3 +140,52 @@ def test_clusters_name_their_original() -> None:
     table = tree.xpath("//h2[.='Syndication clusters']/following-sibling::table[1]")[0]
     assert table.xpath(".//span[@class='original']/text()") == ["Daily <Example> (original)"]
     assert table.xpath(".//a/text()") == ["Wire <copy>", "http://127.0.0.1:8002/9"]
+
+
+def test_links_go_to_the_archived_copy_not_the_live_site() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from crawler.report.links import DEFAULT_REPLAY
+
+    report = sample_report()
+    tree = lxml.html.fromstring(render_report(report))
+    anchors = tree.xpath("//a[@href]")
+    live = {a.url for a in report.articles} | {m.url for c in report.clusters for m in c.members}
+    assert anchors
+    prefix = DEFAULT_REPLAY.split("{", 1)[0]
+    for anchor in anchors:
+        href = anchor.get("href")
+        assert href.startswith(prefix), href  # newsarchive serve's replay of the URL
+        (url,) = parse_qs(urlsplit(href).query)["url"]
+        assert url in live and anchor.get("title") == url  # the live URL only on hover
+    # every section with articles links them: the relevant ones, the clusters, the edited
+    linked = {parse_qs(urlsplit(a.get("href")).query)["url"][0] for a in anchors}
+    assert {a.url for a in report.articles if a.relevant} <= linked
+    assert {e.url for e in report.edited} <= linked
+
+
+def test_a_replay_template_for_pywb() -> None:
+    from crawler.report.links import ReplayLinks
+
+    links = ReplayLinks("http://127.0.0.1:8080/story/{timestamp}/{raw_url}")
+    report = sample_report()
+    tree = lxml.html.fromstring(render_report(report, links))
+    first = min(report.articles, key=lambda a: a.url if a.relevant else "~")
+    hrefs = tree.xpath("//a/@href")
+    stamp = first.first_seen.strftime("%Y%m%d%H%M%S")
+    assert f"http://127.0.0.1:8080/story/{stamp}/{first.url}" in hrefs
+
+
+def test_a_replay_template_is_checked() -> None:
+    import pytest
+
+    from crawler.report.links import check_template
+
+    assert check_template("http://h/{timestamp}/{raw_url}")
+    for bad, why in (
+        ("http://h/", "must contain {url} or {raw_url}"),
+        ("http://h/{when}/{url}", "unknown field {when}"),
+        ("http://h/{url", "malformed"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(why)):
+            check_template(bad)

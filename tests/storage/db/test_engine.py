@@ -159,3 +159,33 @@ def test_migrations_go_down_and_up_again(engine: Engine) -> None:
         context = MigrationContext.configure(conn, opts={"include_name": include_name})
         assert compare_metadata(context, m.Base.metadata) == []
     assert schema_state(engine).at_head
+
+
+def test_0010_registers_the_files_captures_point_into_to_no_data_directory(db_url: str) -> None:
+    """Files that captures named before data directories had ids belong to '' (unknown), and
+    are settled: no crawl reconciles them again, and `verify` cannot tell whose they are."""
+    migrate_to(db_url, "0007_search")
+    old = make_engine(db_url)
+    try:
+        with old.begin() as conn:
+            url_id = conn.execute(
+                insert(m.Url).values(url_hash=url_hash(X), url=X, first_seen=T0).returning(m.Url.id)
+            ).scalar_one()
+            for n, name in enumerate(["a.warc.gz", "a.warc.gz", "/elsewhere/b.warc.gz"]):
+                conn.execute(
+                    insert(m.Capture).values(
+                        url_id=url_id, fetched_at=T0, status=200, warc_filename=name,
+                        warc_offset=n, warc_length=1, warc_record_id=f"<urn:uuid:{n}>",
+                        payload_digest="sha1:X", record_type="response",
+                    )
+                )  # fmt: skip
+        with old.begin() as conn:
+            command.upgrade(alembic_config(conn), "0010_warc_files")
+            rows = conn.execute(
+                select(m.WarcFile.data_dir, m.WarcFile.name, m.WarcFile.settled).order_by(
+                    m.WarcFile.name
+                )
+            ).all()
+    finally:
+        old.dispose()
+    assert [tuple(r) for r in rows] == [("", "/elsewhere/b.warc.gz", True), ("", "a.warc.gz", True)]

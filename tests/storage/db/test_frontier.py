@@ -128,3 +128,13 @@ def test_previous_is_the_newest_body_with_the_newest_validators(
         ),
         b: PreviousCapture(b, "<urn:uuid:b1>", b, T0, "sha1:B1", '"b"', None),
     }
+
+
+def test_a_revisit_requests_the_form_last_published(known: Repository, story_id: int) -> None:
+    from crawler.core.urls import PublishedForm
+
+    older, newer = DUE + "?utm_source=a", DUE + "?utm_source=b"
+    known.write_batch([], [], story_id, forms=[PublishedForm(newer, DUE, at(20))])
+    known.write_batch([], [], story_id, forms=[PublishedForm(older, DUE, at(10))])
+    frontier = load_frontier(known.engine, STORY.name, HOSTS, at(60), "due")
+    assert frontier.published == {DUE: newer}

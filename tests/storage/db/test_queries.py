@@ -54,8 +54,9 @@ def test_status_counts_per_publisher_and_total(
     daily, other, none = (rows[name][1] for name in rows)
     assert rows["Daily Example"][0] == DAILY.host
     assert (daily.captures, daily.articles, daily.relevant) == (3, 2, 1)
-    assert (daily.warc_files, daily.warc_bytes, daily.warc_missing) == (3, 1110, 0)
-    assert (other.captures, other.articles, other.relevant, other.warc_bytes) == (1, 1, 1, 1000)
+    # a publisher's WARC bytes are its own records', not the size of the files it shares
+    assert (daily.warc_files, daily.warc_bytes, daily.warc_missing) == (3, 3 * 1234, 0)
+    assert (other.captures, other.articles, other.relevant, other.warc_bytes) == (1, 1, 1, 1234)
     assert (none.captures, none.articles, none.warc_files, none.warc_missing) == (1, 0, 1, 1)
     total = report.total
     assert (total.captures, total.articles, total.relevant) == (5, 3, 2)

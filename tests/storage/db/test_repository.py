@@ -133,10 +133,12 @@ def test_versions_within_one_batch(repo: Repository, story_id: int) -> None:
 
 
 def test_last_seen_never_moves_back(repo: Repository, story_id: int) -> None:
+    """An earlier capture of the same text stored later (a web archive's, by backfill) widens
+    the version back to it; last seen stays."""
     repo.write_batch([], [page(A, None, fetched_at=at(30))], story_id)
     repo.write_batch([], [page(A, None, fetched_at=at(10))], story_id)
     [v1] = versions(repo.engine)
-    assert (v1["first_seen"], v1["last_seen"], v1["capture_id"]) == (at(30), at(30), None)
+    assert (v1["first_seen"], v1["last_seen"], v1["capture_id"]) == (at(10), at(30), None)
 
 
 def test_redirects_tracking_variants_and_canonical_are_aliases(
@@ -329,3 +331,22 @@ def test_capture_flags_and_declared_length_are_stored(repo: Repository, story_id
         "<urn:uuid:cut>": ("digest-mismatch,truncated", 88_000),
         "<urn:uuid:sound>": (None, None),
     }
+
+
+def test_published_forms_are_aliases_of_the_normalised_url(repo: Repository, story_id: int) -> None:
+    """From a capture's target URI (whichever door archived it) and from discovery."""
+    from crawler.core.urls import PublishedForm
+
+    plain = "http://news.example:8080/a/"
+    feed, home = plain + "?utm_source=RSS_Feed&utm_medium=RSS", plain + "?utm_medium=RSS"
+    repo.write_batch([capture(feed, "r1")], [page(feed, "r1", final_url=feed)], story_id)
+    repo.write_batch([], [], story_id, forms=[PublishedForm(home, plain, at(5))])
+    repo.write_batch([], [], story_id, forms=[PublishedForm(home, plain, at(9))])
+    with repo.engine.connect() as conn:
+        rows = conn.execute(
+            select(m.UrlForm.form, m.Url.url, m.UrlForm.first_seen, m.UrlForm.last_seen).join(m.Url)
+        ).all()
+        urls = conn.execute(select(m.Url.url)).scalars().all()
+    assert sorted((form, url) for form, url, _, _ in rows) == sorted([(feed, plain), (home, plain)])
+    assert [(first, last) for form, _, first, last in rows if form == home] == [(at(5), at(9))]
+    assert urls == [plain]  # the identity is one row: the forms are not URLs of their own

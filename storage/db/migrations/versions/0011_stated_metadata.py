@@ -9,7 +9,7 @@ Columns are added and dropped in place (SQLite 3.35 and later), so the table and
 triggers are not rebuilt.
 
 Revision ID: 0011_stated_metadata
-Revises: 0010_warc_files
+Revises: 0012_capture_via
 Create Date: 2026-12-07
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_stated_metadata"
-down_revision: str | Sequence[str] | None = "0010_warc_files"
+down_revision: str | Sequence[str] | None = "0012_capture_via"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
