@@ -12,6 +12,8 @@ BENCHMARKS = {
     "warcgzip": "each WARC record's gzip member: CPU per page and bytes, zlib vs ISA-L levels",
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
     "extract-quality": "P/R/F1 and CPU on every labelled corpus: ours vs trafilatura settings",
+    "extract-metadata": "title, date, time, author exact-match rates on labelled corpora",
+    "extract-jsonl": "newsarchive extract DIR --jsonl on 1,000 pages vs extract() alone (CPU/page)",
     "access": "walls found on open articles (false positives) and the detector's CPU per page",
     "workers": "one crawl process vs one and two workers sharing a Redis frontier (pages/s)",
     "crawl": "the whole crawl on the AEB pages served locally vs fetching only vs extraction alone",

@@ -153,6 +153,9 @@ EXTRACT_WORKERS = 0
 """Processes for extraction; 0 means one per CPU core."""
 EXTRACT_MIN_WORDS = 80
 """A page whose main text is shorter is stored as a capture, not as an article."""
+EXTRACT_MIN_WORDS_DECLARED = 25
+"""The same for a page that declares itself an article (og:type article, a JSON-LD NewsArticle,
+one <article> with an h1): a news brief is news. The lower of the two applies to such a page."""
 EXTRACT_FAVOR = "precision"
 """'precision', 'recall' or 'balanced': trafilatura's trade-off. 'precision' (with the balanced
 extraction as a fallback when it keeps too little) scored best on the article-extraction

@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import IO, Any, TextIO
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Raised whenever a column is added, removed, renamed or changes type. Version 1 is the
 unversioned JSON Lines export that had no cluster fields; version 3 added `relevance_reason`;
-version 4 added `change_kinds` and `stealth`."""
+version 4 added `change_kinds` and `stealth`; version 5 made `published` and `modified` ISO 8601
+text (a time with its offset when the page states one) and added `published_precision`,
+`modified_precision` and `language_source`."""
 SCHEMA_VERSION_KEY = "newsarchive.schema_version"
 """The Parquet key-value metadata entry holding `SCHEMA_VERSION`."""
 
@@ -25,9 +27,12 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("publisher", "string", True),
     ("title", "string", True),
     ("authors", "list<string>", False),
-    ("published", "date32", True),
-    ("modified", "date32", True),
+    ("published", "string", True),
+    ("published_precision", "string", True),
+    ("modified", "string", True),
+    ("modified_precision", "string", True),
     ("language", "string", True),
+    ("language_source", "string", True),
     ("site_name", "string", True),
     ("text", "string", False),
     ("word_count", "int64", False),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,30 @@ class Article:
     text_sha256: str
     """SHA-256 (hex) of the normalised text and title: equal hashes mean the same version."""
     word_count: int
+    published_at: datetime | None = None
+    """The moment of publication, in the page's own time zone, when the page states a time with
+    its offset; None when it states only the day (`published`) or nothing."""
+    modified_at: datetime | None = None
+    """As `published_at`, for `modified`."""
+    language_source: str | None = None
+    """'declared' (the page says its language), 'detected' (from the text), or None."""
+
+    @property
+    def published_precision(self) -> str | None:
+        """'time' when `published_at` is known, 'date' when only the day is, else None."""
+        return precision(self.published, self.published_at)
+
+    @property
+    def modified_precision(self) -> str | None:
+        """As `published_precision`, for `modified`."""
+        return precision(self.modified, self.modified_at)
+
+
+def precision(day: date | None, moment: datetime | None) -> str | None:
+    """'time', 'date' or None: how precisely a date is stated."""
+    if moment is not None:
+        return "time"
+    return "date" if day is not None else None
 
 
 @dataclass(frozen=True, slots=True)

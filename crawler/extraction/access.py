@@ -60,6 +60,9 @@ SHORT_ARTICLE = 150
 """Words: an article shorter than this may be a wall's teaser."""
 NO_PROSE = 120
 """Words of article prose below which a page shows no article."""
+TEASER = 80
+"""Words: an extracted article this short beside a wall's offer and no prose is the wall's
+teaser (a page that declares itself an article is extracted down to 25 words)."""
 PROSE_LINE = 20
 """Words: a visible line this long is prose (a paragraph), not a menu item or a button."""
 CAPTCHA_ONLY = 100
@@ -295,7 +298,7 @@ def _wall(signs: _Signs) -> AccessCheck:
     kind: Wall = "login" if login and not offer else "paywall"
     if redirect and not (offer or login):
         kind = redirect[0]
-    if signs.article_words == 0 and signs.prose < NO_PROSE and (offer or login or redirect):
+    if signs.article_words < TEASER and signs.prose < NO_PROSE and (offer or login or redirect):
         if redirect:
             evidence.append(Evidence("redirected", redirect[1]))
         evidence.append(Evidence("no-article", f"{signs.prose} words of prose"))

@@ -40,6 +40,16 @@ from crawler.extraction.boilerplate import (
     strip_link_blocks,
     strip_syndication_footer,
 )
+from crawler.extraction.metadata import (
+    Stated,
+    clean_authors,
+    declares_article,
+    detect_language,
+    later,
+    linked_data,
+    primary_language,
+    stated_dates,
+)
 from crawler.extraction.options import ExtractOptions, Favor
 from crawler.extraction.structured import declared_body, widen
 
@@ -123,27 +133,48 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         tree, page.final_url, {**set_date_params(extensive=True), "max_date": latest}
     )
     url = page.final_url or metadata.url
+    data = linked_data(tree)
+    declared = declares_article(tree, data)
     found = _main_text(tree, url, metadata.title, options, options.favor)
-    if found[0] is None and options.favor == "precision" and _declares_an_article(tree):
+    if (
+        (found is None or found[3] < options.min_words)
+        and options.favor == "precision"
+        and (declared or _declares_an_article(tree))
+    ):
         # Precision mode sometimes keeps too little of a real article (a body split by widgets,
         # a short piece); the balanced extraction is tried before such a page is given up. Only
         # on a page that says it is an article: a section page would be extracted twice in vain.
-        found = _main_text(tree, url, metadata.title, options, "balanced")
-    document, text, words, reason = found
-    if document is None:
-        return not_an_article(reason, options)
+        balanced = _main_text(tree, url, metadata.title, options, "balanced")
+        if balanced is not None and (found is None or balanced[3] > found[3]):
+            found = balanced
+    if found is None:
+        return not_an_article("no-text", options)
+    document, text, words, own_words = found
+    # A page that declares itself an article is one down to `min_words_declared` words of its
+    # own text (a news brief is news); a page that declares nothing needs `min_words`.
+    floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
+    if own_words < floor:
+        return not_an_article(f"too-short: {own_words} words, need {floor}", options)
     if options.include_comments and document.comments:
         text = f"{text}\n{document.comments}"
         words += count_words(document.comments)
 
-    published = _day(metadata.date)
-    modified = _day(_modified_date(tree, latest))
-    language, canonical_url = _head_metadata(tree, page.final_url)
+    latest_day = (page.fetched_at + timedelta(days=1)).date()
+    published, modified = stated_dates(tree, data, _day(metadata.date), latest_day)
+    if modified is None:
+        day = _day(_modified_date(tree, latest))
+        modified = Stated(day) if day else None
+    modified = later(modified, published)
+    declared_language, canonical_url = _head_metadata(tree, page.final_url, data.languages)
+    language, language_source = declared_language, "declared" if declared_language else None
+    if language is None:
+        language = detect_language(text)
+        language_source = "detected" if language else None
     article = Article(
         title=metadata.title or None,
-        authors=_authors(metadata.author),
-        published=published,
-        modified=modified if modified and (published is None or modified > published) else None,
+        authors=clean_authors([metadata.author or ""]),
+        published=published.day if published else None,
+        modified=modified.day if modified else None,
         language=language,
         site_name=metadata.sitename or None,
         canonical_url=canonical_url,
@@ -151,6 +182,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         text=text,
         text_sha256=text_digest(metadata.title, text),
         word_count=words,
+        published_at=published.moment if published else None,
+        modified_at=modified.moment if modified else None,
+        language_source=language_source,
     )
     return Extraction(
         article=article, reason=None, extractor=_EXTRACTOR, options_digest=options.digest
@@ -159,16 +193,17 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
 
 def _main_text(
     tree: HtmlElement, url: str | None, title: str | None, options: ExtractOptions, favor: Favor
-) -> tuple[Document | None, str, int, str]:
-    """trafilatura's document (text and comments, no metadata), its main text and word count, or
-    None and why there is none."""
+) -> tuple[Document, str, int, int] | None:
+    """trafilatura's document (text and comments, no metadata), its main text, its word count
+    and the words of its own (not in lines that are only a link's label), or None if it found
+    no text."""
     token = _skip_comparison_from.set(COMPARISON_SKIPPED_FROM)
     try:
         document = trafilatura.bare_extraction(tree, options=_extractor(url, options, favor))
     finally:
         _skip_comparison_from.reset(token)
     if not isinstance(document, Document) or not document.text or document.text.isspace():
-        return None, "", 0, "no-text"
+        return None
     headlines = [title, *(h1.text_content() for h1 in tree.iter("h1"))]
     text = strip_headline(strip_syndication_footer(document.text), headlines)
     text = strip_link_blocks(text, link_blocks(tree))
@@ -177,10 +212,7 @@ def _main_text(
     if declared:
         text = widen(text, tree, declared)
     words = count_words(text)
-    own_words = words - _words_in_link_labels(text, tree)
-    if own_words < options.min_words:
-        return None, "", 0, f"too-short: {own_words} words, need {options.min_words}"
-    return document, text, words, ""
+    return document, text, words, words - _words_in_link_labels(text, tree)
 
 
 def _extractor(url: str | None, options: ExtractOptions, favor: Favor) -> Extractor:
@@ -238,22 +270,14 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def _authors(value: str | None) -> tuple[str, ...]:
-    """trafilatura's "A; B" as ("A", "B"): trimmed, without empty names or repeats."""
-    seen: dict[str, str] = {}
-    for name in (value or "").split(";"):
-        name = " ".join(name.split())
-        if name and name.casefold() not in seen:
-            seen[name.casefold()] = name
-    return tuple(seen.values())
-
-
-def _head_metadata(tree: HtmlElement, base_url: str) -> tuple[str | None, str | None]:
+def _head_metadata(
+    tree: HtmlElement, base_url: str, ld_languages: list[str]
+) -> tuple[str | None, str | None]:
     """The page's language and canonical URL, as it declares them.
 
     trafilatura only fills `language` when asked to filter by one, and resolves the canonical URL
-    its own way, so both are read here: `<html lang>`, else `Content-Language`, else `og:locale`;
-    `<link rel=canonical>`, else `og:url`.
+    its own way, so both are read here: `<html lang>`, else `Content-Language`, else `og:locale`,
+    else JSON-LD `inLanguage`; `<link rel=canonical>`, else `og:url`.
     """
     root = tree.getroottree().getroot()
     languages = [root.get("lang"), root.get("xml:lang")]
@@ -272,18 +296,10 @@ def _head_metadata(tree: HtmlElement, base_url: str) -> tuple[str | None, str | 
             og_locale = content
         elif key == "og:url" and og_url is None:
             og_url = content
-    languages += [content_language, og_locale]
-    language = next(filter(None, map(_primary_language, languages)), None)
+    languages += [content_language, og_locale, *ld_languages]
+    language = next(filter(None, map(primary_language, languages)), None)
     canonical_url = next(filter(None, (_absolute(u, base_url) for u in (canonical, og_url))), None)
     return language, canonical_url
-
-
-def _primary_language(value: str | None) -> str | None:
-    """'en-GB', 'en_US' or 'en, fr' as 'en'; None unless it looks like a language code."""
-    if not value:
-        return None
-    primary = value.split(",")[0].strip().replace("_", "-").split("-")[0].lower()
-    return primary if primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3 else None
 
 
 def _absolute(url: str | None, base_url: str) -> str | None:

@@ -21,6 +21,11 @@ FAVORS: tuple[Favor, ...] = get_args(Favor)
 _DEFAULT_FAVOR = cast(Favor, settings.EXTRACT_FAVOR)  # checked in __post_init__
 
 
+_ADDED_LATER = {"min_words_declared": 25}
+"""Options added after digests were first recorded, with the value they were added with: left out
+of the digest at that value, so that the options recorded before keep their digest."""
+
+
 @dataclass(frozen=True, slots=True)
 class ExtractOptions:
     """What to extract and how strictly. Defaults are the `EXTRACT_*` defaults of the crawl."""
@@ -33,6 +38,9 @@ class ExtractOptions:
     min_words: int = settings.EXTRACT_MIN_WORDS
     """A page whose main text has fewer words is not an article. Lines that are only a link's
     label (navigation, lists of headlines) do not count."""
+    min_words_declared: int = settings.EXTRACT_MIN_WORDS_DECLARED
+    """The same for a page that declares itself an article
+    (`crawler.extraction.metadata.declares_article`); the lower of the two applies to it."""
 
     def __post_init__(self) -> None:
         if self.favor not in FAVORS:
@@ -42,10 +50,12 @@ class ExtractOptions:
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ValueError(f"{name} must be true or false, got {value!r}")
-        if isinstance(self.min_words, bool) or not isinstance(self.min_words, int):
-            raise ValueError(f"min_words must be a whole number, got {self.min_words!r}")
-        if self.min_words < 0:
-            raise ValueError(f"min_words must be 0 or more, got {self.min_words}")
+        for name in ("min_words", "min_words_declared"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+            if value < 0:
+                raise ValueError(f"{name} must be 0 or more, got {value}")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> ExtractOptions:
@@ -79,11 +89,18 @@ class ExtractOptions:
                     "EXTRACT_INCLUDE_COMMENTS", settings.EXTRACT_INCLUDE_COMMENTS
                 ),
                 "min_words": values.getint("EXTRACT_MIN_WORDS", settings.EXTRACT_MIN_WORDS),
+                "min_words_declared": values.getint(
+                    "EXTRACT_MIN_WORDS_DECLARED", settings.EXTRACT_MIN_WORDS_DECLARED
+                ),
             }
         )
 
     @property
     def digest(self) -> str:
         """A short hash of the options, stable across runs and Python versions."""
-        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        values = asdict(self)
+        for name, introduced_as in _ADDED_LATER.items():
+            if values[name] == introduced_as:
+                del values[name]
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]

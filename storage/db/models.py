@@ -219,6 +219,7 @@ class ArticleVersion(Base):
     title: Mapped[str | None]
     authors: Mapped[list[str]]
     published: Mapped[date | None]
+    """The day of publication as the page states it (in the page's own time zone)."""
     modified: Mapped[date | None]
     language: Mapped[str | None]
     site_name: Mapped[str | None]
@@ -238,6 +239,14 @@ class ArticleVersion(Base):
     None for an article's first version (and versions stored before edit kinds were told)."""
     stealth: Mapped[bool | None]
     """A substantive change or removal with no correction or update notice; None as above."""
+    published_time: Mapped[str | None] = mapped_column(String(40))
+    """The moment of publication as ISO 8601 with the offset the page gave
+    ('2025-02-04T09:15:00-05:00'), when it states a time; None when it states only the day.
+    Text, because a timestamp column keeps the instant but not the page's offset."""
+    modified_time: Mapped[str | None] = mapped_column(String(40))
+    """As `published_time`, for `modified`."""
+    language_source: Mapped[str | None] = mapped_column(String(16))
+    """'declared' (the page says its language), 'detected' (from its text), or None."""
 
 
 class Extraction(Base):

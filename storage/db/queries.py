@@ -654,8 +654,11 @@ def article_rows(
             version.title,
             version.authors,
             version.published,
+            version.published_time,
             version.modified,
+            version.modified_time,
             version.language,
+            version.language_source,
             version.site_name,
             version.text,
             version.word_count,
@@ -836,6 +839,15 @@ def iter_articles(
     )
 
 
+def _stated(day: date | None, moment: str | None) -> str | None:
+    """A stated date for export: the moment with its offset when there is one, else the day."""
+    return moment or (day.isoformat() if day is not None else None)
+
+
+def _precision(day: date | None, moment: str | None) -> str | None:
+    return "time" if moment else ("date" if day is not None else None)
+
+
 def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRow]:
     # yield_per makes SQLAlchemy fetch in batches from a server-side cursor (stream_results), so
     # memory does not grow with the number of rows.
@@ -846,9 +858,12 @@ def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRo
                 "publisher": row.publisher,
                 "title": row.title,
                 "authors": row.authors,
-                "published": row.published,
-                "modified": row.modified,
+                "published": _stated(row.published, row.published_time),
+                "published_precision": _precision(row.published, row.published_time),
+                "modified": _stated(row.modified, row.modified_time),
+                "modified_precision": _precision(row.modified, row.modified_time),
                 "language": row.language,
+                "language_source": row.language_source,
                 "site_name": row.site_name,
                 "text": row.text,
                 "word_count": row.word_count,

@@ -462,4 +462,12 @@ def version_row(
         "extractor": extractor,
         "change_kinds": list(edit.kinds) if edit is not None else None,
         "stealth": edit.stealth if edit is not None else None,
+        "published_time": stated_time(article.published_at),
+        "modified_time": stated_time(article.modified_at),
+        "language_source": article.language_source,
     }
+
+
+def stated_time(moment: datetime | None) -> str | None:
+    """A stated moment as ISO 8601 with its own offset, to the second."""
+    return moment.isoformat(timespec="seconds") if moment is not None else None

@@ -165,7 +165,7 @@ def test_parquet_round_trip(archive: tuple[list[str], Engine], tmp_path: Path) -
         table.schema.metadata[b"newsarchive.schema_version"] == str(formats.SCHEMA_VERSION).encode()
     )
     assert table.schema.names == list(formats.NAMES)
-    assert str(table.schema.field("published").type) == "date32[day]"
+    assert str(table.schema.field("published").type) == "string"  # a time or a day, ISO 8601
     assert str(table.schema.field("first_seen").type) == "timestamp[us, tz=UTC]"
     assert str(table.schema.field("authors").type) == "list<element: string>"
     assert str(table.schema.field("word_count").type) == "int64"
@@ -360,8 +360,10 @@ def synthetic(count: int) -> Iterator[ExportRow]:
     for i in range(count):
         yield {
             "url": f"https://news.example/{i}", "publisher": "Daily Example", "title": f"T{i}",
-            "authors": ["A. Writer"], "published": date(2025, 3, 1), "modified": None,
-            "language": "en", "site_name": "Daily", "text": f"{i} " + "word " * 400,
+            "authors": ["A. Writer"], "published": "2025-03-01T09:00:00+01:00",
+            "published_precision": "time", "modified": None, "modified_precision": None,
+            "language": "en", "language_source": "declared", "site_name": "Daily",
+            "text": f"{i} " + "word " * 400,
             "word_count": 401, "version": 1, "text_sha256": "0" * 64, "extractor": "x",
             "first_seen": when, "last_seen": when, "deleted": False, "deleted_at": None,
             "captured_at": when, "warc_filename": "f", "warc_offset": i, "warc_record_id": "r",

@@ -22,8 +22,11 @@ KEYS = [
     "title",
     "authors",
     "published",
+    "published_precision",
     "modified",
+    "modified_precision",
     "language",
+    "language_source",
     "site_name",
     "canonical_url",
     "text",
@@ -47,7 +50,12 @@ def test_an_article_is_printed_as_json(capsys: pytest.CaptureFixture[str]) -> No
     assert printed["url"] == ARTICLE_URL
     assert printed["title"] == "El Salvador offers to jail deportees from the US for a fee"
     assert printed["authors"] == ["Maria López", "James Whitfield"]
-    assert (printed["published"], printed["modified"]) == ("2025-02-04", "2025-02-05")
+    assert (printed["published"], printed["modified"]) == (
+        "2025-02-04T09:12:00+00:00",
+        "2025-02-05T18:30:00+00:00",
+    )
+    assert (printed["published_precision"], printed["modified_precision"]) == ("time", "time")
+    assert printed["language_source"] == "declared"
     assert printed["language"] == "en"
     assert printed["site_name"] == "The Harbour Times"
     assert printed["canonical_url"] == ARTICLE_URL
@@ -60,14 +68,19 @@ def test_an_article_is_printed_as_json(capsys: pytest.CaptureFixture[str]) -> No
     assert printed["extractor"].endswith(f"/ trafilatura {trafilatura.__version__}")
 
 
-def test_without_url_the_page_is_its_file_uri(capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_url_the_page_is_the_url_it_declares_else_its_file_uri(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     path = DATA / "article.html"
     code, out, _ = run(capsys, str(path))
     assert code == 0
     printed = json.loads(out)
-    assert printed["url"] == path.resolve().as_uri()
-    # the relative <link rel=canonical> would resolve to a file: URL, so og:url is used
-    assert printed["canonical_url"] == ARTICLE_URL
+    # the <link rel=canonical> is relative, so og:url names the page
+    assert printed["url"] == printed["canonical_url"] == ARTICLE_URL
+    path = DATA / "short.html"  # names no URL of its own
+    code, out, _ = run(capsys, str(path))
+    assert code == 0
+    assert json.loads(out)["url"] == path.resolve().as_uri()
 
 
 def test_the_capture_time_is_the_file_time(
@@ -84,7 +97,7 @@ def test_the_capture_time_is_the_file_time(
 
 
 def test_not_an_article_is_one_line_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    path = DATA / "short.html"
+    path = DATA / "short-undeclared.html"
     code, out, err = run(capsys, str(path))
     assert (code, out) == (1, "")
     assert err.startswith(f"{path}: not an article (too-short: ")
@@ -100,14 +113,17 @@ def test_options_reach_the_extraction(capsys: pytest.CaptureFixture[str]) -> Non
     assert "Outsourcing prisons" in json.loads(out)["text"]
 
 
-@pytest.mark.parametrize("name", ["missing.html", "."])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("missing.html", "cannot read {path}: "), (".", "several files or a directory: give --jsonl")],
+)
 def test_an_unreadable_file_exits_2(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    name: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / name
     code, out, err = run(capsys, str(path))
     assert (code, out) == (2, "")
-    assert err.startswith(f"newsarchive extract: cannot read {path}: ")
+    assert err.startswith("newsarchive extract: " + message.format(path=path))
 
 
 @pytest.mark.parametrize("argv", [["--favor", "fast"], ["--min-words", "-3"], ["--min-words", "x"]])
@@ -122,3 +138,69 @@ def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFix
 def test_the_verb_is_reachable_from_newsarchive(capsys: pytest.CaptureFixture[str]) -> None:
     assert newsarchive(["extract", str(DATA / "article.html")]) == 0
     assert json.loads(capsys.readouterr().out)["language"] == "en"
+
+
+PAGES = Path(__file__).parents[1] / "data" / "pages"
+
+
+def _folder(tmp_path: Path) -> Path:
+    """Saved pages: the test pages, a real brief gzipped in a subfolder, and a damaged file."""
+    folder = tmp_path / "saved"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("article.html", "section.html", "short.html", "bom.html"):
+        shutil.copy(DATA / name, folder / name)
+    shutil.copy(PAGES / "feuerwehrverband.de-vorbereitungstagung.html.gz", folder / "sub")
+    (folder / "sub" / "broken.html.gz").write_bytes(b"not gzip at all")
+    (folder / "notes.txt").write_text("not a page")
+    return folder
+
+
+def test_jsonl_extracts_a_folder_in_a_pool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path)
+    code, out, err = run(capsys, str(folder), "--jsonl", "--workers", "2")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    names = [Path(line["file"]).name for line in lines]
+    assert names == [
+        "article.html",
+        "bom.html",
+        "section.html",
+        "short.html",
+        "broken.html.gz",
+        "feuerwehrverband.de-vorbereitungstagung.html.gz",
+    ]  # sorted, recursive, only pages
+    assert all(list(line) == ["file", "reason", *KEYS] for line in lines)
+    by_name = dict(zip(names, lines, strict=True))
+    assert by_name["article.html"]["reason"] is None
+    assert by_name["article.html"]["url"] == ARTICLE_URL  # declared by the page
+    assert by_name["section.html"]["reason"].startswith("too-short")
+    assert by_name["section.html"]["text"] is None
+    assert by_name["broken.html.gz"]["reason"].startswith("error: cannot read")
+    brief = by_name["feuerwehrverband.de-vorbereitungstagung.html.gz"]
+    assert brief["reason"] is None and "Faktor 112" in brief["text"]
+    assert brief["url"].startswith("https://www.feuerwehrverband.de/")
+    assert err.splitlines()[-1] == (
+        "newsarchive extract: 6 files: 4 articles, 1 not articles, 1 unreadable; "
+        "written to standard output"
+    )
+    # the pool's text is the one of extracting the file alone
+    code, single, _ = run(capsys, str(folder / "article.html"))
+    assert code == 0
+    assert json.loads(single) == {k: v for k, v in by_name["article.html"].items() if k in KEYS}
+
+
+def test_jsonl_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path)
+    target = tmp_path / "out.jsonl"
+    files = [str(folder / "short.html"), str(folder / "sub")]
+    code, out, err = run(capsys, *files, "--jsonl", "--workers", "1", "-o", str(target))
+    assert (code, out) == (0, "")
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [Path(line["file"]).name for line in lines] == [
+        "short.html",
+        "broken.html.gz",
+        "feuerwehrverband.de-vorbereitungstagung.html.gz",
+    ]
+    assert f"written to {target}" in err

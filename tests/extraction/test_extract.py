@@ -105,11 +105,26 @@ def test_a_section_page_of_headlines_is_not_an_article() -> None:
 
 
 def test_a_short_page_is_too_short_and_says_by_how_much() -> None:
-    extraction = extract(make_page("short.html"), OPTIONS)
+    extraction = extract(make_page("short-undeclared.html"), OPTIONS)
     assert extraction.article is None
     assert extraction.reason is not None
     found = re.fullmatch(r"too-short: (\d+) words, need 80", extraction.reason)
     assert found and 20 < int(found[1]) < 80
+
+
+def test_a_page_that_declares_an_article_is_one_down_to_25_words() -> None:
+    article = extract(make_page("short.html"), OPTIONS).article  # og:type article, 33 words
+    assert article is not None and "amber warning for wind" in article.text
+    assert 25 <= article.word_count < 80
+    html = read("short.html").replace(b" More to follow.", b"").replace(b"Ferry", b"Ferry")
+    html = re.sub(rb"<p>Forecasters.*?</p>", b"<p>Forecasters issued an amber warning.</p>", html)
+    extraction = extract(make_page(html), OPTIONS)
+    assert extraction.reason is not None and extraction.reason.endswith("need 25")
+    # a declared floor never raises a lower min_words
+    assert extract(make_page(html), ExtractOptions(min_words=5)).article is not None
+    # the floor is EXTRACT_MIN_WORDS_DECLARED
+    extraction = extract(make_page("short.html"), ExtractOptions(min_words_declared=40))
+    assert extraction.reason is not None and extraction.reason.endswith("need 40")
 
 
 def test_min_words_is_the_threshold() -> None:
@@ -233,14 +248,15 @@ def test_canonical_falls_back_to_og_url_and_language_to_og_locale() -> None:
     assert article.language == "en"  # og:locale en_GB
 
 
-def test_a_page_without_canonical_or_language_has_none() -> None:
+def test_a_page_without_canonical_or_language_has_none_declared() -> None:
     article = extract(make_page("cp1252.html", url="https://diario.example/a"), OPTIONS).article
     assert article is not None
     assert article.canonical_url is None
     html = read("bom.html").replace(b'<meta property="og:locale" content="en_US">', b"")
     article = extract(make_page(html, url="https://wire.example/a"), OPTIONS).article
     assert article is not None
-    assert article.language is None
+    # no declaration: the language is detected from the text, and says so
+    assert (article.language, article.language_source) == ("en", "detected")
 
 
 def test_repeated_authors_are_listed_once() -> None:
@@ -296,7 +312,7 @@ def test_extraction_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    names = ["article.html", "section.html", "short.html", "cp1252.html", "bom.html"]
+    names = ["article.html", "section.html", "short-undeclared.html", "cp1252.html", "bom.html"]
     results = [extract(make_page(name), ExtractOptions(include_comments=True)) for name in names]
     assert attempts == []
     assert [r.article is not None for r in results] == [True, False, False, True, True]
@@ -322,7 +338,10 @@ def test_precision_falls_back_to_balanced_when_it_keeps_too_little(
     assert extract(make_page("section.html"), ExtractOptions(favor="precision")).article is None
     assert focuses == ["precision"]
     focuses.clear()
-    assert extract(make_page("short.html"), ExtractOptions(favor="balanced")).article is None
+    assert (
+        extract(make_page("short-undeclared.html"), ExtractOptions(favor="balanced")).article
+        is None
+    )
     assert focuses == ["balanced"]
 
 

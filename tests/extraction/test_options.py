@@ -38,7 +38,7 @@ def test_from_mapping_keeps_defaults_for_missing_and_none_values() -> None:
 def test_from_mapping_refuses_an_unknown_option() -> None:
     message = (
         "unknown extraction option(s) min_word "
-        "(known: favor, include_comments, include_tables, min_words)"
+        "(known: favor, include_comments, include_tables, min_words, min_words_declared)"
     )
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         ExtractOptions.from_mapping({"min_word": 10})
@@ -52,6 +52,7 @@ def test_from_mapping_refuses_an_unknown_option() -> None:
         ({"include_tables": "yes"}, "include_tables must be true or false, got 'yes'"),
         ({"include_comments": 1}, "include_comments must be true or false, got 1"),
         ({"min_words": -1}, "min_words must be 0 or more, got -1"),
+        ({"min_words_declared": -1}, "min_words_declared must be 0 or more, got -1"),
         ({"min_words": "80"}, "min_words must be a whole number, got '80'"),
         ({"min_words": 80.0}, "min_words must be a whole number, got 80.0"),
         ({"min_words": True}, "min_words must be a whole number, got True"),
@@ -71,6 +72,18 @@ def test_the_digest_is_stable_across_runs() -> None:
         favor="balanced", include_tables=True, include_comments=False, min_words=80
     )
     assert options.digest == "2f496c0ef13f"
+    # an option added later, at the value it was added with, keeps the earlier digests
+    assert (
+        ExtractOptions(
+            favor="balanced",
+            include_tables=True,
+            include_comments=False,
+            min_words=80,
+            min_words_declared=25,
+        ).digest
+        == "2f496c0ef13f"
+    )
+    assert ExtractOptions(favor="balanced", min_words_declared=30).digest != "2f496c0ef13f"
 
 
 def test_the_digest_tells_options_apart() -> None:

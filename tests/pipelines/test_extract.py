@@ -110,8 +110,11 @@ def test_the_page_is_read_from_the_record_as_archived() -> None:
 
 
 def test_options_come_from_the_settings() -> None:
-    pipe = pipeline(EXTRACT_MIN_WORDS=5000, EXTRACT_FAVOR="precision")
+    pipe = pipeline(
+        EXTRACT_MIN_WORDS=5000, EXTRACT_MIN_WORDS_DECLARED=4000, EXTRACT_FAVOR="precision"
+    )
     assert pipe.options.min_words == 5000 and pipe.options.favor == "precision"
+    assert pipe.options.min_words_declared == 4000
     (result,) = run(pipe, item(ARTICLE))
     assert result.extraction is not None and result.extraction.article is None
     with pytest.raises(ValueError, match="favor"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,8 @@ def test_status_of_an_empty_database(repo: Repository, tmp_path: Path) -> None:
 
 
 EXPORT_FIELDS = {
-    "url", "publisher", "title", "authors", "published", "modified", "language", "site_name",
+    "url", "publisher", "title", "authors", "published", "published_precision", "modified",
+    "modified_precision", "language", "language_source", "site_name",
     "text", "word_count", "version", "text_sha256", "extractor", "first_seen", "last_seen",
     "change_kinds", "stealth", "deleted", "deleted_at", "captured_at", "warc_filename",
     "warc_offset", "warc_record_id",
@@ -116,8 +118,11 @@ def test_export_gives_the_latest_version_with_its_capture(repo: Repository, stor
         "title": "Dockers strike",
         "authors": ["A. Writer", "B. Reporter"],
         "published": "2025-03-01",
+        "published_precision": "date",
         "modified": None,
+        "modified_precision": None,
         "language": "en",
+        "language_source": None,
         "text": "Second text.",
         "version": 2,
         "extractor": EXTRACTOR,
@@ -136,6 +141,28 @@ def test_export_gives_the_latest_version_with_its_capture(repo: Repository, stor
         "cluster_id": None,  # not clustered yet
         "is_original": None,
         "cluster_size": None,
+    }
+
+
+def test_export_gives_stated_times_with_their_zone(repo: Repository, story_id: int) -> None:
+    record = page(A, "r1")
+    assert record.extraction is not None and record.extraction.article is not None
+    eastern = timezone(timedelta(hours=-5))
+    stated = replace(
+        record.extraction.article,
+        published_at=datetime(2025, 3, 1, 7, 40, tzinfo=eastern),
+        modified=date(2025, 3, 2),
+        language_source="detected",
+    )
+    record = replace(record, extraction=replace(record.extraction, article=stated))
+    repo.write_batch([capture(A, "r1")], [record], story_id)
+    [row] = list(queries.iter_articles(repo.engine))
+    assert row == row | {
+        "published": "2025-03-01T07:40:00-05:00",
+        "published_precision": "time",
+        "modified": "2025-03-02",
+        "modified_precision": "date",
+        "language_source": "detected",
     }
 
 
