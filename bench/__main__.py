@@ -11,7 +11,7 @@ BENCHMARKS = {
     "warcread": "reading WARC files: warcio vs fastwarc vs the ingest scanner (MB/s)",
     "warcgzip": "each WARC record's gzip member: CPU per page and bytes, zlib vs ISA-L levels",
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
-    "extract-quality": "extraction precision/recall/F1 on the AEB pages, ours vs plain trafilatura",
+    "extract-quality": "P/R/F1 and CPU on every labelled corpus: ours vs trafilatura settings",
     "access": "walls found on open articles (false positives) and the detector's CPU per page",
     "workers": "one crawl process vs one and two workers sharing a Redis frontier (pages/s)",
     "crawl": "the whole crawl on the AEB pages served locally vs fetching only vs extraction alone",

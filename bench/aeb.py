@@ -3,7 +3,9 @@
 The scorer follows the metric as the benchmark's README states it, written here rather than
 imported so that it has no dependencies and can be unit-tested:
 
-- tokens are the runs of `\\w` characters, case kept;
+- tokens are the runs of `\\w` characters, case kept (with `split_cjk`, which the other corpora
+  use, a CJK ideograph or kana is a token of its own: `\\w+` would make a whole Chinese or
+  Japanese sentence one token; AEB is scored as its README says, without it);
 - a text is the multiset of its 4-token shingles (a text of 1 to 3 tokens is one shingle of all
   its tokens; a text without tokens has none);
 - per page, matches are the shingles the prediction and the truth share (the smaller count of
@@ -33,17 +35,20 @@ from pathlib import Path
 DEFAULT_DIR = Path(__file__).parent / "data" / "aeb"
 SOURCE = "https://github.com/scrapinghub/article-extraction-benchmark"
 SHINGLE = 4
+_CJK = "\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(r"\w+")
+_CJK_TOKEN = re.compile(f"(?=[{_CJK}])\\w|[^\\W{_CJK}]+")
 
 
-def tokens(text: str) -> list[str]:
-    """The benchmark's tokens: runs of word characters, case kept."""
-    return _TOKEN.findall(text)
+def tokens(text: str, split_cjk: bool = False) -> list[str]:
+    """The benchmark's tokens: runs of word characters, case kept (each CJK character alone with
+    `split_cjk`)."""
+    return (_CJK_TOKEN if split_cjk else _TOKEN).findall(text)
 
 
-def shingles(text: str, n: int = SHINGLE) -> Counter[tuple[str, ...]]:
+def shingles(text: str, n: int = SHINGLE, split_cjk: bool = False) -> Counter[tuple[str, ...]]:
     """The multiset of `n`-token shingles of `text` (one shingle when it has 1 to n-1 tokens)."""
-    words = tokens(text)
+    words = tokens(text, split_cjk)
     if not words:
         return Counter()
     return Counter(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
@@ -70,9 +75,10 @@ class PageScore:
         return self.matches / (self.matches + self.misses) if self.matches + self.misses else 0.0
 
 
-def score_page(prediction: str, truth: str) -> PageScore:
+def score_page(prediction: str, truth: str, split_cjk: bool = False) -> PageScore:
     """How the shingles of `prediction` match those of `truth`."""
-    predicted, true = shingles(prediction), shingles(truth)
+    predicted = shingles(prediction, split_cjk=split_cjk)
+    true = shingles(truth, split_cjk=split_cjk)
     matches = sum((predicted & true).values())
     return PageScore(
         matches=matches,

@@ -24,7 +24,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "warcread": (["--pages", "2000", "--repeat", "3"], ["--pages", "200", "--repeat", "1"]),
     "warcgzip": (["--repeat", "3"], ["--repeat", "1"]),
     "clusters": (["--extra", "500"], ["--extra", "100"]),
-    "extract-quality": (["--repeat", "3"], ["--repeat", "1"]),
+    "extract-quality": (["--repeat", "3"], ["--repeat", "1", "--only", "aeb"]),
     "access": ([], ["--limit", "40"]),
     "crawl": (["--pages", "1000"], ["--quick"]),
     "reextract": (["--pages", "1000"], ["--quick"]),

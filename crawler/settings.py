@@ -86,6 +86,16 @@ NEWSARCHIVE_GUARD_ALLOW: list[str] = []
 # a URL is requested as published, and a second published form of it is not fetched again.
 REQUEST_FINGERPRINTER_CLASS = "crawler.identity.IdentityFingerprinter"
 
+# --- page requisites (docs/crawling.md#page-requisites) -------------------------------------------
+REQUISITES_ENABLED = True
+"""Fetch and archive what each HTML page of a source loads (stylesheets, images, fonts, scripts)."""
+REQUISITES_MAX_PER_PAGE = 40
+"""New requisites asked for one page (or one stylesheet); the rest are counted and left."""
+REQUISITES_MAX_BYTES = 10 * 1024 * 1024
+"""Bytes of one requisite (its DOWNLOAD_MAXSIZE)."""
+REQUISITES_PRIORITY = -10
+"""Scheduler priority of requisite requests: after the pages and listings waiting."""
+
 # --- components ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Outermost: its process_exception sees every refusal and, below RetryMiddleware (550), a
@@ -103,13 +113,15 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.limits.RedirectMiddleware": 600,
 }
-SPIDER_MIDDLEWARES = {
+SPIDER_MIDDLEWARES: dict[str, int | None] = {
     # Scrapy's, reporting the responses it refuses to the outcomes extension.
     "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
     "crawler.extensions.outcomes.HttpErrorMiddleware": 50,
     # The due revisits first, then the spider's start requests (a distributed worker's seeding
     # middleware, at 100, queues both once).
     "crawler.middlewares.revisits.RevisitStartMiddleware": 800,
+    # What each source page loads (stylesheets, images, fonts, scripts), after its own output.
+    "crawler.middlewares.requisites.RequisitesMiddleware": 750,
 }
 EXTENSIONS = {
     # First: the one database owner (engine, database thread), which recovers a crashed crawl's

@@ -30,9 +30,10 @@ from twisted.python.failure import Failure
 
 from crawler import settings as defaults
 from crawler.core import meta as keys
+from crawler.core.access import WALL_STATUSES
 from crawler.core.items import PageItem, RevisitItem
 from crawler.core.outcomes import Outcome
-from crawler.core.page import not_a_page
+from crawler.core.page import is_html, not_a_page
 from crawler.core.story import Source, Story, load_story
 from crawler.core.urls import host_of, normalise_url, published_url
 from crawler.discovery import Lead
@@ -146,8 +147,13 @@ class StorySpider(scrapy.Spider):
     def _page_request(
         self, target: Target, source: Source, *, via: str, follow: int, lead: Lead | None = None
     ) -> Request:
-        """A request for a page (a known article's fate is the revisit middleware's)."""
-        meta: dict[str, Any] = {keys.FOLLOW: follow}
+        """A request for a page (a known article's fate is the revisit middleware's). 401, 403,
+        429 and 503 reach the callback: they may be a wall in the article's place
+        (`crawler.core.access.WALL_STATUSES`)."""
+        meta: dict[str, Any] = {
+            keys.FOLLOW: follow,
+            keys.HANDLE_HTTPSTATUS_LIST: list(WALL_STATUSES),
+        }
         if lead is not None:
             meta[keys.HINTS] = lead.hints()
         return self._request(target, source, self.parse_page, via=via, meta=meta)
@@ -173,6 +179,13 @@ class StorySpider(scrapy.Spider):
         revisit record) is not extracted again; a revisited article that is gone is reported."""
         source = self._sources[response.meta[keys.SOURCE]]
         unchanged = response.meta.get(keys.UNCHANGED)
+        asked = response.meta.get(keys.NOARCHIVE)
+        if asked is not None:
+            # not archived: it asked not to be, and the story obeys ([archive] noarchive)
+            self._outcome(response.url, source, "skipped", "noarchive", asked)
+            if response.meta.get(keys.VIA) != "revisit":
+                yield from self._follow_links(response, source)
+            return
         if response.meta.get(keys.VIA) == "revisit":
             if response.status in MOVED:
                 yield from self._moved(response, source)
@@ -187,6 +200,9 @@ class StorySpider(scrapy.Spider):
                 self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
                 return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        if response.status in WALL_STATUSES:
+            yield from self._maybe_walled(response, source, content_type)
+            return
         if not_a_page(response.url, response.status, content_type, response.body) is not None:
             self.crawler.stats.inc_value("discovery/not_html")
             self._outcome(
@@ -197,6 +213,10 @@ class StorySpider(scrapy.Spider):
             self._outcome(response.url, source, "archived", "unchanged", "same payload digest")
         else:
             yield self._item(response, source)
+        yield from self._follow_links(response, source)
+
+    def _follow_links(self, response: Response, source: Source) -> Iterator[Request]:
+        """Requests for a page's same-site links, to the depth left."""
         follow: int = response.meta.get(keys.FOLLOW, 0)
         if follow <= 0 or not isinstance(response, TextResponse):
             return
@@ -302,6 +322,19 @@ class StorySpider(scrapy.Spider):
             hints=response.meta.get(keys.HINTS, {}),
             url=response.url,
         )
+
+    def _maybe_walled(
+        self, response: Response, source: Source, content_type: str
+    ) -> Iterator[PageItem]:
+        """A 401, 403, 429 or 503 page: an HTML one goes to the door, which tells a wall in the
+        article's place (a walled capture, no version) from a plain failure; anything else
+        failed, as any error status."""
+        if response.meta.get(keys.WARC_RECORD) is not None and is_html(content_type, response.body):
+            yield self._item(response, source)
+            return
+        status = response.status
+        self._outcome(response.url, source, "failed", f"http-{status}", f"answered HTTP {status}")
+        self._fail(source, response.url, f"http_{status}", f"answered HTTP {status}")
 
     def _moved(self, response: Response, source: Source) -> Iterator[Request]:
         """A known article now redirects: fetch where it went, as a page of its own."""

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import IO, Any, TextIO
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Raised whenever a column is added, removed, renamed or changes type. Version 1 is the
-unversioned JSON Lines export that had no cluster fields; version 3 added `relevance_reason`."""
+unversioned JSON Lines export that had no cluster fields; version 3 added `relevance_reason`;
+version 4 added `change_kinds` and `stealth`."""
 SCHEMA_VERSION_KEY = "newsarchive.schema_version"
 """The Parquet key-value metadata entry holding `SCHEMA_VERSION`."""
 
@@ -35,6 +36,8 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("extractor", "string", False),
     ("first_seen", "timestamp[us, tz=UTC]", False),
     ("last_seen", "timestamp[us, tz=UTC]", False),
+    ("change_kinds", "list<string>", True),
+    ("stealth", "bool", True),
     ("deleted", "bool", False),
     ("deleted_at", "timestamp[us, tz=UTC]", True),
     ("captured_at", "timestamp[us, tz=UTC]", True),

@@ -72,23 +72,73 @@ def write_wacz(
     title: str,
     description: str | None = None,
     software: str,
+    leave_out: Mapping[Path, Sequence[tuple[int, int]]] | None = None,
 ) -> WaczSummary:
     """Package the WARC files `warcs` (whole) with an index of them and `pages` into `output`.
+
+    `leave_out` names records, by (offset, length) in their file, that the package must not
+    hold (captures flagged noarchive): such a file is packaged as a copy without them, and its
+    index and pages point into the copy.
 
     The file is written under a temporary name beside `output` and renamed when complete.
     Raises ValueError when `warcs` is empty or a page is not in one of them.
     """
     if not warcs:
         raise ValueError("a WACZ needs at least one WARC file")
+    with tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as scratch:
+        cut = {path: sorted(set(ranges)) for path, ranges in (leave_out or {}).items() if ranges}
+        copies = {path: _without(path, cut[path], Path(scratch)) for path in warcs if path in cut}
+        return _write_wacz(output, warcs, pages, title, description, software, copies, cut)
+
+
+def _without(path: Path, ranges: Sequence[tuple[int, int]], directory: Path) -> Path:
+    """A copy of the WARC file at `path` without the byte ranges (offset, length) of `ranges`:
+    whole records, each a gzip member of its own (or a plain record) that readers skip over."""
+    copy = directory / path.name
+    with path.open("rb") as source, copy.open("wb") as target:
+        at = 0
+        for offset, length in ranges:
+            target.write(source.read(offset - at))
+            source.seek(offset + length)
+            at = offset + length
+        while chunk := source.read(_CHUNK):
+            target.write(chunk)
+    return copy
+
+
+def _shifted(offset: int, ranges: Sequence[tuple[int, int]]) -> int | None:
+    """Where a record at `offset` sits once `ranges` are cut out; None for one cut out."""
+    moved = 0
+    for start, length in ranges:
+        if start <= offset < start + length:
+            return None
+        if start < offset:
+            moved += length
+    return offset - moved
+
+
+def _write_wacz(
+    output: Path,
+    warcs: Sequence[Path],
+    pages: Iterable[PageCapture],
+    title: str,
+    description: str | None,
+    software: str,
+    copies: Mapping[Path, Path],
+    cut: Mapping[Path, Sequence[tuple[int, int]]],
+) -> WaczSummary:
     names = archive_names(warcs)
-    lines = sorted(line for path in warcs for line in index_warc(path, names[path]))
+    lines = sorted(
+        line for path in warcs for line in index_warc(copies.get(path, path), names[path])
+    )
     by_record = {(parsed.filename, parsed.offset): parsed for parsed in map(CdxjLine.parse, lines)}
     page_lines: list[dict[str, Any]] = []
     unindexed = 0
     for page in pages:
         if page.path not in names:
             raise ValueError(f"page at {page.offset} of {page.path}: not a packaged WARC file")
-        line = by_record.get((names[page.path], page.offset))
+        offset = _shifted(page.offset, cut.get(page.path, ()))
+        line = by_record.get((names[page.path], offset)) if offset is not None else None
         if line is None:
             unindexed += 1
             continue
@@ -105,7 +155,8 @@ def write_wacz(
     resources: list[dict[str, Any]] = []
     with replacing(output, "wb") as stream, zipfile.ZipFile(stream, "w") as wacz:
         for path in warcs:
-            resources.append(_add_file(wacz, path, f"archive/{names[path]}", created))
+            packaged = copies.get(path, path)
+            resources.append(_add_file(wacz, packaged, f"archive/{names[path]}", created))
         with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as data:
             idx = io.StringIO()
             write_compressed(lines, data, idx, "index.cdx.gz")

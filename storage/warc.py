@@ -168,6 +168,19 @@ class Location:
     builds them from a record read back."""
 
 
+@dataclass(frozen=True, slots=True)
+class Copied:
+    """Where `WarcWriter` put a record copied from a web archive, and its metadata record."""
+
+    filename: str
+    offset: int
+    length: int
+    record_id: str
+    metadata_record_id: str
+    record: WarcRecord
+    """The response record as written (for a copied record, as the archive wrote it)."""
+
+
 GZIP_LEVEL = 2
 """ISA-L level (0-3) of each record's gzip member. The member is standard gzip (any reader takes
 it); ISA-L makes it several times cheaper than zlib, on the crawl's reactor thread. On the 181
@@ -321,6 +334,109 @@ class WarcWriter:
         record.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILES[profile])
         return self._append_capture(record, request, uri, common, b"")
 
+    def write_archived(
+        self,
+        response: HttpResponseData,
+        *,
+        target_uri: str,
+        captured_at: datetime,
+        metadata: Mapping[str, str],
+        fetched_at: datetime,
+    ) -> Copied:
+        """Append a capture copied from a web archive's raw replay: a `response` record of
+        `response` whose WARC-Target-URI is the original URL and whose WARC-Date is the
+        archive's capture time, then a `metadata` record (WARC-Concurrent-To it, dated
+        `fetched_at`) holding `metadata` as WARC fields: which archive, the URL we fetched.
+        No request record: we never sent the original request. Dates must be timezone-aware."""
+        if captured_at.tzinfo is None:
+            raise ValueError("captured_at must be timezone-aware")
+        uri, common = self._begin_capture(target_uri, captured_at, None)
+        fields = {"WARC-Type": "response", "WARC-Record-ID": _new_record_id(), **common}
+        if response.truncated:
+            fields["WARC-Truncated"] = response.truncated
+        record = self._records.create_warc_record(
+            uri,
+            "response",
+            payload=BytesIO(response.body),
+            length=len(response.body),
+            warc_headers_dict=fields,
+            http_headers=_status_and_headers(response),
+        )
+        copied = WarcRecord(
+            rec_type="response",
+            warc_headers=tuple(record.rec_headers.headers),
+            http_start_line=f"{record.http_headers.protocol} {record.http_headers.statusline}",
+            http_headers=tuple(record.http_headers.headers),
+            payload=response.body,
+        )
+        return self._append_copied(self._serialised(record), copied, metadata, fetched_at)
+
+    def write_copied(
+        self, member: bytes, *, metadata: Mapping[str, str], fetched_at: datetime
+    ) -> Copied:
+        """Append a WARC record fetched from another archive's file (a Common Crawl record, one
+        gzip member) byte for byte (inflated when this writer does not gzip), then a `metadata`
+        record concurrent to it, as `write_archived`. ValueError when `member` is not one
+        readable response record."""
+        try:
+            plain = _inflated(member)
+            records = ArchiveIterator(BytesIO(member), check_digests=False)
+            latin1_parsers(records)
+            first = next(records, None)
+            record = None if first is None else record_from_warcio(first)
+            extra = next(records, None)
+        except ValueError:
+            raise
+        except Exception as exc:
+            raise ValueError(f"not a WARC record ({type(exc).__name__}: {exc})") from exc
+        if record is None or record.rec_type != "response" or extra is not None:
+            raise ValueError("not one WARC response record")
+        uri = record.target_uri
+        if not uri or record.fetch_time()[0] is None:
+            raise ValueError("a WARC record without WARC-Target-URI or WARC-Date")
+        self._begin_capture(uri, datetime.now(UTC), None)  # opens a file if needed
+        data = member if self.gzip else plain
+        return self._append_copied(data, record, metadata, fetched_at)
+
+    def _append_copied(
+        self, data: bytes, record: WarcRecord, metadata: Mapping[str, str], fetched_at: datetime
+    ) -> Copied:
+        uri = record.target_uri or ""
+        record_id = record.record_id or ""
+        fields = "".join(f"{name}: {value}\r\n" for name, value in metadata.items()).encode()
+        meta_id = _new_record_id()
+        meta = self._records.create_warc_record(
+            uri,
+            "metadata",
+            payload=BytesIO(fields),
+            length=len(fields),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={
+                "WARC-Type": "metadata",
+                "WARC-Record-ID": meta_id,
+                "WARC-Target-URI": uri,
+                "WARC-Date": _warc_date(fetched_at),
+                "WARC-Warcinfo-ID": self._warcinfo_id,
+                "WARC-Concurrent-To": record_id,
+            },
+        )
+        lengths = self._append_bytes([data, self._serialised(meta)])
+        offset = self._size - sum(lengths)
+        return Copied(self._name, offset, lengths[0], record_id, meta_id, record)
+
+    def _serialised(self, record: Any) -> bytes:
+        """A warcio record as this writer stores it: one gzip member, or plain."""
+        plain = BytesIO()
+        WARCWriter(plain, gzip=False, warc_version=WARC_VERSION).write_record(record)
+        if not self.gzip:
+            return plain.getvalue()
+        # One gzip member per record, as warcio writes them, but by ISA-L rather than warcio's
+        # zlib at level 9, which costs much more time for little size.
+        compressor = isal_zlib.compressobj(
+            self.gzip_level, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16
+        )
+        return bytes(compressor.compress(plain.getbuffer()) + compressor.flush())
+
     def close(self) -> None:
         """Finish the current file (fsync, rename without `.open`). Idempotent; the writer cannot
         be written to afterwards."""
@@ -437,23 +553,16 @@ class WarcWriter:
     def _append(self, *records: Any) -> list[int]:
         """Serialise `records` (warcio records) and add them to the file in one write, all or
         nothing. Returns the length of each record as stored."""
+        return self._append_bytes([self._serialised(record) for record in records])
+
+    def _append_bytes(self, chunks: Sequence[bytes]) -> list[int]:
+        """Add serialised records to the file in one write, all or nothing (`_append`)."""
         file = self._file
         assert file is not None
         buffer = BytesIO()
         ends = []
-        for record in records:
-            plain = BytesIO()
-            WARCWriter(plain, gzip=False, warc_version=WARC_VERSION).write_record(record)
-            if self.gzip:
-                # One gzip member per record, as warcio writes them, but by ISA-L rather than
-                # warcio's zlib at level 9, which costs much more time for little size.
-                compressor = isal_zlib.compressobj(
-                    self.gzip_level, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16
-                )
-                buffer.write(compressor.compress(plain.getbuffer()))
-                buffer.write(compressor.flush())
-            else:
-                buffer.write(plain.getbuffer())
+        for chunk in chunks:
+            buffer.write(chunk)
             ends.append(buffer.tell())
         start = self._size
         with buffer.getbuffer() as data:
@@ -497,6 +606,23 @@ class WarcWriter:
         if file is not None:
             with contextlib.suppress(OSError):
                 file.close()
+
+
+def _inflated(data: bytes) -> bytes:
+    """Every gzip member of `data` inflated (the bytes themselves when not gzipped)."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    out, rest = [], data
+    while rest:
+        inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        try:
+            out.append(inflater.decompress(rest) + inflater.flush())
+        except zlib.error as exc:
+            raise ValueError(f"a damaged gzip member ({exc})") from exc
+        if not inflater.eof:
+            raise ValueError("a gzip member cut short")
+        rest = inflater.unused_data
+    return b"".join(out)
 
 
 def lock_file(fd: int) -> bool:
@@ -743,6 +869,14 @@ def _codings(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
         for coding in value.split(",")
         if coding.strip()
     ]
+
+
+def decode_body(
+    headers: Sequence[tuple[str, str]], body: bytes, url: str, max_size: int = MAX_DECODED_BODY
+) -> bytes:
+    """A payload as transferred (`headers` the HTTP response's) with its codings undone, as
+    `page_from_record` reads it; raises `ContentDecodingError` when it does not decode."""
+    return _decode_body(headers, body, max_size, url)
 
 
 def _decode_body(headers: Sequence[tuple[str, str]], body: bytes, max_size: int, url: str) -> bytes:

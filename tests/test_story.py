@@ -216,3 +216,74 @@ def test_a_bad_ignore_pattern_names_its_line(tmp_path: Path) -> None:
         f"{path}: versions.ignore[1]: is not a regular expression: missing ), unterminated "
         f"subpattern (position 0) in '(\\d+ views', on line {line}"
     )
+
+
+ARCHIVES = """
+[[archives]]
+name = "wayback"
+kind = "wayback"
+cdx = "http://127.0.0.1:9001/cdx/search/cdx"
+replay = "http://127.0.0.1:9001/web/{timestamp}id_/{url}"
+
+[[archives]]
+name = "cc"
+kind = "commoncrawl"
+cdx = "http://127.0.0.1:9002/CC-MAIN-2025-08-index"
+data = "http://127.0.0.1:9003/"
+delay = 0.5
+concurrency = 4
+"""
+
+
+def test_archives_tables_and_their_defaults() -> None:
+    assert parse_story(VALID).archives == ()
+    wayback, cc = parse_story(VALID + ARCHIVES).archives
+    assert (wayback.name, wayback.kind, wayback.delay, wayback.concurrency) == (
+        "wayback", "wayback", 1.0, 2,
+    )  # fmt: skip
+    assert wayback.replay == "http://127.0.0.1:9001/web/{timestamp}id_/{url}"
+    assert wayback.since is None and wayback.until is None
+    windowed = parse_story(VALID + ARCHIVES + "since = 2025-01-01\n").archives[1]
+    assert windowed.since == date(2025, 1, 1)
+    assert (cc.kind, cc.data, cc.delay, cc.concurrency, cc.replay) == (
+        "commoncrawl", "http://127.0.0.1:9003/", 0.5, 4, "",
+    )  # fmt: skip
+
+
+def test_the_archives_example_in_the_docs_is_valid() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "story-file.md").read_text()
+    block = docs.split("## Web archives", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    assert [a.name for a in parse_story(VALID + block).archives] == ["wayback", "cc"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (('kind = "wayback"', 'kind = "warc"'), "archives[0].kind", "must be one of"),
+        (("{timestamp}id_", "{timstamp}id_"), "archives[0].replay", "unknown placeholder"),
+        (("/{url}", "/"), "archives[0].replay", "must contain {url}, on line 26"),
+        (('name = "cc"', 'name = "wayback"'), "archives[1].name", "names another archive"),
+        (('data = "http://127.0.0.1:9003/"', ""), "archives[1].data", "is required"),
+        (("concurrency = 4", "concurrency = 0"), "archives[1].concurrency", "from 1 to 16"),
+        (("delay = 0.5", "delay = -1"), "archives[1].delay", "from 0 to 60"),
+        (("delay = 0.5", "since = 2025-03-01\nuntil = 2025-02-01"), "archives[1].until", "before"),
+        (
+            ('cdx = "http://127.0.0.1:9002', 'cdx = "ftp://127.0.0.1:9002'),
+            "archives[1].cdx",
+            "http(s)",
+        ),
+        (
+            ('kind = "commoncrawl"', 'kind = "commoncrawl"\nreplay = "x"'),
+            "archives[1].replay",
+            "not used",
+        ),
+    ],
+)
+def test_a_bad_archives_table_names_its_field(
+    change: tuple[str, str], field: str, words: str
+) -> None:
+    text = VALID + ARCHIVES.replace(*change)
+    with pytest.raises(StoryError) as caught:
+        parse_story(text)
+    assert caught.value.field == field
+    assert words in caught.value.problem

@@ -65,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="one row per version of each article, oldest first, instead of only the latest",
     )
+    parser.add_argument(
+        "--include-noarchive",
+        action="store_true",
+        help="also the versions of pages that asked not to be archived (X-Robots-Tag or meta "
+        "robots noarchive) and were flagged for it, left out by default (docs/archive.md)",
+    )
     args = parser.parse_args(argv)
     output = None if args.output == "-" else output_file(Path(args.output))
     fmt = output_format(args.format, output)
@@ -79,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         since=args.since,
         until=args.until,
         relevant_only=args.relevant_only,
+        include_noarchive=args.include_noarchive,
     )
 
     try:

@@ -171,10 +171,13 @@ def report(summary: Summary, *, forced: bool = False) -> str:
         ("unchanged", counts.unchanged),
         ("new versions", counts.new_versions),
         ("not articles", counts.not_articles),
+        ("walled", counts.walled),
         ("story judgements changed", counts.story_links),
         ("not pages", summary.not_pages),
         ("errors", summary.errors),
     ]
+    if not counts.walled:
+        lines.remove(("walled", 0))  # the line is there only when a wall was met
     width = max(len(name) for name, _ in lines)
     text = "".join(f"{name + ':':<{width + 1}} {value}\n" for name, value in lines)
     for name, count in sorted(summary.missing_files.items()):

@@ -28,7 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = CliParser(
         prog=PROG,
         description="Write one self-contained HTML page about a story: a coverage timeline, "
-        "the publishers, syndication clusters, the most edited articles with their changes, and "
+        "the publishers, syndication clusters, the most edited articles with their changes, what "
+        "changed (edits by kind, stealth edits first, walled and noarchive captures), and "
         "extraction health per publisher. The page loads nothing from the network.",
     )
     parser.add_argument("--story", required=True, metavar="NAME", help="the story's name")
@@ -51,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"replay, {DEFAULT_REPLAY}; pywb: http://127.0.0.1:8080/COLLECTION/{{timestamp}}/"
         "{raw_url}); see docs/report.md",
     )
+    parser.add_argument(
+        "--include-noarchive",
+        action="store_true",
+        help="also the articles of pages that asked not to be archived and were flagged for it "
+        "(left out by default, docs/archive.md)",
+    )
     add_data_options(parser)
     args = parser.parse_args(argv)
     if args.most_edited < 0:
@@ -63,7 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     output_file(args.output)
     try:
         with existing_database(args.data, args.db) as engine:
-            data = report_data(engine, args.story, most_edited=args.most_edited)
+            data = report_data(
+                engine,
+                args.story,
+                most_edited=args.most_edited,
+                include_noarchive=args.include_noarchive,
+            )
         html = render_report(data, links)
         with writing_to(args.output), replacing(args.output) as stream:
             stream.write(html)

@@ -35,12 +35,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="list only the articles judged relevant as pages (the WARC files are the same)",
     )
+    parser.add_argument(
+        "--include-noarchive",
+        action="store_true",
+        help="also the captures of pages that asked not to be archived and were flagged for it "
+        "(left out of the package by default, docs/archive.md)",
+    )
     args = parser.parse_args(argv)
     output_file(args.output)
     try:
         with existing_database(args.data, args.db) as engine:
-            files = story_files(engine, args.story, relevant_only=args.relevant_only)
+            files = story_files(
+                engine,
+                args.story,
+                relevant_only=args.relevant_only,
+                include_noarchive=args.include_noarchive,
+            )
         paths = warc_paths(files, warc_dir(args.data))
+        leave_out: dict[Path, list[tuple[int, int]]] = {}
+        for name, offset, length in files.noarchive:
+            leave_out.setdefault(paths[name], []).append((offset, length))
         summary = write_wacz(
             args.output,
             list(paths.values()),
@@ -48,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             title=files.title,
             description=f"newsarchive story {files.name!r}",
             software=f"newsarchive {__version__}",
+            leave_out=leave_out,
         )
     except CliError as exc:
         return exc.report(PROG)
@@ -59,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (files.articles_without_capture, "articles without an archived capture, not listed"),
         (summary.unindexed_pages, "article captures that are not replayable records, not listed"),
         (files.unresolved_revisits, "revisits whose original is not in the database"),
+        (len(files.noarchive), "captures flagged noarchive, left out (--include-noarchive)"),
     ):
         if count:
             sys.stderr.write(f"{PROG}: warning: {text}: {count}\n")

@@ -69,4 +69,9 @@ class AccessCheck:
 
 
 OPEN = AccessCheck("open")
+
+WALL_STATUSES = (401, 403, 429, 503)
+"""Statuses that may answer with a wall (a log-in wall, a bot challenge or block, a rate limit)
+in the article's place: an HTML answer with one of them is read and judged like a page; it is
+stored as a walled capture when it is a wall, as a failed fetch otherwise."""
 """A page with nothing that suggests a wall."""

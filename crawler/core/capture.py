@@ -48,6 +48,10 @@ class Capture:
     """What is wrong with the record as archived (`FLAGS`), sorted; empty for a sound one."""
     declared_length: int | None = None
     """For a record cut short (flag `truncated` from its bytes), the block length it declares."""
+    via: str | None = None
+    """The web archive the exchange was copied from (`newsarchive backfill`: the `[[archives]]`
+    name); None for the crawl's own fetches and files ingested. `fetched_at` is then the
+    archive's capture time, not when we copied it."""
 
 
 DIGEST_MISMATCH = "digest-mismatch"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from crawler.core.access import OPEN, AccessCheck
 from crawler.core.article import Extraction, Relevance
 from crawler.core.outcomes import Outcome
 from crawler.core.record import WarcRecord
@@ -32,8 +33,18 @@ class Processed:
     """The judgement of the article for the story, when there is a story and an article."""
     outcome: Outcome
     reason: str
-    """The outcome's slug: 'article', 'not-article', 'extraction-error', 'not-html'…"""
+    """The outcome's slug: 'article', 'not-article', 'extraction-error', 'not-html',
+    'wall-paywall'…"""
     detail: str | None = None
+    access: AccessCheck = OPEN
+    """What the page shows, from the page alone (`crawler.extraction.access.check_access`): the
+    write settles a `suspect` page against the last open version or `description`."""
+    rights: str | None = None
+    """Where the page asked not to be archived (`Rights.source`), None when it did not."""
+    noarchive: bool = False
+    """It asked, and the story's `[archive] noarchive` policy is `flag`."""
+    description: str | None = None
+    """The feed's description of the article (`Lead.description`), to tell a teaser by."""
 
 
 @dataclass

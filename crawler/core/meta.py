@@ -47,3 +47,6 @@ DONT_REDIRECT = "dont_redirect"
 """Scrapy's own key: a redirect reaches the callback instead of being followed (a revisit)."""
 HANDLE_HTTPSTATUS_LIST = "handle_httpstatus_list"
 """Scrapy's own key: error statuses that reach the callback (a revisit's 304, 404, 410)."""
+NOARCHIVE = "noarchive"
+"""Set by the WARC extension when it did not archive a response because it asked not to be
+(`[archive] noarchive = "obey"`): where it asked ('X-Robots-Tag: noarchive')."""

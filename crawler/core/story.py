@@ -60,6 +60,34 @@ class Source:
         return host_of(normalise_url(self.url))
 
 
+ARCHIVE_KINDS = ("wayback", "commoncrawl")
+"""`kind` of an `[[archives]]` table: a CDX server with raw (`id_`) replay, or a Common Crawl
+index with its WARC files served by byte range."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSource:
+    """A web archive that `newsarchive backfill` asks for the story's sources (docs/backfill.md)."""
+
+    name: str
+    kind: str
+    """One of `ARCHIVE_KINDS`."""
+    cdx: str
+    """The CDX API endpoint: `.../cdx/search/cdx`, pywb's `.../COLLECTION/cdx`, or a Common
+    Crawl collection's `.../CC-MAIN-2025-08-index`."""
+    replay: str = ""
+    """wayback: the raw replay URL template, with `{timestamp}` and `{url}`."""
+    data: str = ""
+    """commoncrawl: the base URL of the WARC files (the index's `filename` is joined to it)."""
+    delay: float = 1.0
+    """Seconds between two requests to the archive (each of its hosts)."""
+    concurrency: int = 2
+    """Requests to the archive at once."""
+    since: date | None = None
+    until: date | None = None
+    """The window of capture times asked for; the story's window where not given."""
+
+
 @dataclass(frozen=True, slots=True)
 class Story:
     name: str
@@ -71,6 +99,7 @@ class Story:
     revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
     archive: ArchivePolicy = field(default_factory=ArchivePolicy)
     versions: VersionRules = field(default_factory=VersionRules)
+    archives: tuple[ArchiveSource, ...] = ()
     definition: str | None = field(default=None, compare=False, repr=False)
     """The TOML text the story was read from (None for a story built in code): the database keeps
     it, so that re-extraction can judge relevance again without the file."""
@@ -99,7 +128,11 @@ _TOP_KEYS = {
     "revisit",
     "archive",
     "versions",
+    "archives",
 }
+_ARCHIVES_KEYS = {
+    "name", "kind", "cdx", "replay", "data", "delay", "concurrency", "since", "until",
+}  # fmt: skip
 _REVISIT_KEYS = {"first", "factor", "max", "age_factor", "stop_after"}
 _ARCHIVE_KEYS = {"noarchive"}
 _VERSIONS_KEYS = {"ignore", "min_changed_words", "truncated_below"}
@@ -248,7 +281,95 @@ class _Parser:
             revisit=self.revisit(data.get("revisit", {})),
             archive=self.archive(data.get("archive", {})),
             versions=self.versions(data.get("versions", {})),
+            archives=self.archives(data.get("archives", [])),
         )
+
+    def archives(self, value: Any) -> tuple[ArchiveSource, ...]:
+        if not isinstance(value, list):
+            raise self.fail("archives", "must be one or more [[archives]] tables")
+        out = [self.archive_source(item, i) for i, item in enumerate(value)]
+        seen: set[str] = set()
+        for i, archive in enumerate(out):
+            if archive.name in seen:
+                problem = f"{archive.name!r} names another archive too"
+                problem += self.line_of(archive.name)
+                raise self.fail(f"archives[{i}].name", problem)
+            seen.add(archive.name)
+        return tuple(out)
+
+    def archive_source(self, item: Any, index: int) -> ArchiveSource:
+        prefix = f"archives[{index}]"
+        if not isinstance(item, dict):
+            raise self.fail(prefix, "must be a table ([[archives]])")
+        self.unknown_keys(item, _ARCHIVES_KEYS, f"{prefix}.")
+        for key in ("name", "kind", "cdx"):
+            if key not in item:
+                raise self.fail(f"{prefix}.{key}", "is required")
+        name = self.string(item["name"], f"{prefix}.name")
+        if not SLUG.match(name):
+            problem = f"must be a slug (lower-case letters, digits, '-' or '_'), got {name!r}"
+            raise self.fail(f"{prefix}.name", problem + self.line_of(name))
+        kind = self.string(item["kind"], f"{prefix}.kind")
+        if kind not in ARCHIVE_KINDS:
+            choices = ", ".join(f'"{k}"' for k in ARCHIVE_KINDS)
+            problem = f"must be one of {choices}, got {kind!r}" + self.line_of(kind)
+            raise self.fail(f"{prefix}.kind", problem)
+        cdx = self.archive_url(item["cdx"], f"{prefix}.cdx")
+        replay = data = ""
+        needed, other = ("replay", "data") if kind == "wayback" else ("data", "replay")
+        if needed not in item:
+            raise self.fail(f"{prefix}.{needed}", f"is required for kind {kind!r}")
+        if other in item:
+            problem = f"is not used by kind {kind!r}" + self.line_of(str(item[other]))
+            raise self.fail(f"{prefix}.{other}", problem)
+        if kind == "wayback":
+            replay = self.replay_template(item["replay"], f"{prefix}.replay")
+        else:
+            data = self.archive_url(item["data"], f"{prefix}.data")
+        delay = item.get("delay", 1.0)
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 60:
+            raise self.fail(f"{prefix}.delay", f"must be seconds from 0 to 60, got {delay!r}")
+        concurrency = item.get("concurrency", 2)
+        if (
+            isinstance(concurrency, bool)
+            or not isinstance(concurrency, int)
+            or not 1 <= concurrency <= 16
+        ):
+            problem = f"must be a whole number from 1 to 16, got {concurrency!r}"
+            raise self.fail(f"{prefix}.concurrency", problem)
+        since = self.day(item.get("since"), f"{prefix}.since")
+        until = self.day(item.get("until"), f"{prefix}.until")
+        if since and until and since > until:
+            raise self.fail(f"{prefix}.until", f"{until} is before since ({since})")
+        return ArchiveSource(name, kind, cdx, replay, data, float(delay), concurrency, since, until)
+
+    def archive_url(self, value: Any, fieldname: str) -> str:
+        text = self.string(value, fieldname)
+        try:
+            return self.url(text, fieldname)
+        except StoryError as exc:
+            raise self.fail(fieldname, exc.problem + self.line_of(text)) from exc
+
+    def replay_template(self, value: Any, fieldname: str) -> str:
+        """A replay URL template: an http(s) URL with `{timestamp}` and `{url}`, and no other
+        `{...}` (a typo such as `{timstamp}` would be sent as it is)."""
+        text = self.string(value, fieldname)
+        fields = re.findall(r"\{([^{}]*)\}", text)
+        unknown = sorted(set(fields) - {"timestamp", "url"})
+        where = self.line_of(text)
+        if unknown:
+            problem = f"unknown placeholder {{{unknown[0]}}} (use {{timestamp}} and {{url}})"
+            raise self.fail(fieldname, problem + where)
+        missing = [f"{{{f}}}" for f in ("timestamp", "url") if f not in fields]
+        if missing:
+            raise self.fail(fieldname, f"must contain {' and '.join(missing)}" + where)
+        example = text.replace("{timestamp}", "20250201000000").replace("{url}", "http://a.b/")
+        try:
+            self.url(example, fieldname)
+        except StoryError as exc:
+            problem = f"must be an http(s) URL template with a host, got {text!r}"
+            raise self.fail(fieldname, problem + where) from exc
+        return text
 
     def revisit(self, table: Any) -> RevisitPolicy:
         if not isinstance(table, dict):

@@ -11,9 +11,11 @@ be to make a version.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from crawler.core.access import AccessCheck
 from crawler.core.article import Article
 from crawler.core.normalise import normalise_text
 
@@ -92,3 +94,24 @@ class Edit:
     words_removed: int
     notices: tuple[str, ...] = ()
     """The correction and update notices added, as they read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What a capture of an article is to the archive, as the write decides it: its access
+    settled against what was seen before, whether it makes a new version, and the edit."""
+
+    access: AccessCheck
+    new_version: bool
+    """False for a wall, for no article, and for a text that is no new version under the
+    story's rules (the same after ignored lines, or fewer words changed than the threshold)."""
+    edit: Edit | None = None
+    """How it differs from the last open version; None for a first version or a wall."""
+
+
+Decide = Callable[[Version | None, Version | None, AccessCheck, str | None], Judgement]
+"""`decide(previous, new, access, description)`: the judgement of a capture whose article is
+`new` (None when it gave none) against the article's last open version `previous` (None for an
+article not seen open yet), from the page's own `access` and the feed's `description`. The
+services make it from a story's `[versions]` rules (`crawler.services.versions.decider`); the
+repository calls it for every article page it writes."""

@@ -13,9 +13,12 @@ from scrapy.exceptions import NotConfigured
 
 from crawler import settings as defaults
 from crawler.core import meta
+from crawler.core.access import WALL_STATUSES
 from crawler.core.datadir import settings_warc_dir
 from crawler.core.revisit import PreviousCapture
+from crawler.core.story import Story
 from crawler.identity import identity_of
+from crawler.services.door import exchange_rights
 from crawler.services.exchange import Archived, capture_of
 from crawler.signals import capture_archived
 from storage.warc import (
@@ -82,6 +85,9 @@ class WarcExtension:
         self.crawler = crawler
         self.writer = writer
         self._filename: str | None = None
+        self.obey_noarchive = False
+        """The story's `[archive] noarchive` is `obey`: a response that asks not to be archived
+        is not written."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -105,6 +111,7 @@ class WarcExtension:
             warcinfo=warcinfo,
         )
         extension = cls(crawler, writer)
+        extension.obey_noarchive = isinstance(story, Story) and story.archive.noarchive == "obey"
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.close, signal=signals.spider_closed)
         crawler.signals.connect(extension.close, signal=signals.engine_stopped)
@@ -123,6 +130,8 @@ class WarcExtension:
             # Scrapy copies meta into a redirect's new request: the previous capture belongs to
             # the URL that redirected, not to this one.
             previous = None
+        if self._obey_noarchive(response, request):
+            return
         profile = _revisit_profile(response, previous)
         request_data = _request_data(request)
         response_data = _response_data(response, request.meta.get(meta.TRUNCATED))
@@ -163,7 +172,7 @@ class WarcExtension:
         request.meta["fetched_at"] = fetched_at
         # the record as written: the capture and the page are read from it, as every door does;
         # only an answer that can be a page keeps it (a redirect's meta is copied onward)
-        if 200 <= response.status < 300:
+        if 200 <= response.status < 300 or response.status in WALL_STATUSES:
             request.meta[meta.WARC_RECORD] = location.record
         else:
             request.meta.pop(meta.WARC_RECORD, None)
@@ -173,6 +182,28 @@ class WarcExtension:
             request=request,
             response=response,
         )
+
+    def _obey_noarchive(self, response: Response, request: Request) -> bool:
+        """Whether the response is left out of the archive: it asks not to be archived and the
+        story's `[archive] noarchive` policy is `obey`. Then nothing is written, the request is
+        marked (`meta.NOARCHIVE`) for the spider to say why, and `warc/noarchive_obeyed` counts
+        it."""
+        if not self.obey_noarchive:
+            return False
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            for value in values
+        ]
+        rights = exchange_rights(response.url, response.status, headers, response.body)
+        if not rights.noarchive:
+            return False
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("warc/noarchive_obeyed")
+        request.meta[meta.NOARCHIVE] = rights.source
+        for key in (meta.WARC_RECORD, meta.WARC_RECORD_ID, meta.FETCHED_AT, meta.UNCHANGED):
+            request.meta.pop(key, None)
+        return True
 
     def close(self) -> None:
         """Finish the current WARC file; both spider_closed and engine_stopped call it."""

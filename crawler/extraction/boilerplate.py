@@ -16,6 +16,12 @@ General rules, none tied to any site:
 - Trailing lines that are the footers of syndication and feed-aggregator plugins ("This post was
   originally published on …", "The post … appeared first on …", "Source link") are dropped from
   the end of the text. Only trailing lines: the same words inside a story are kept.
+- An appeal to the reader (subscribe, sign up for the newsletter, donate, support us, become a
+  member) is dropped from the text. What makes a block an appeal is what it is, not its class: a
+  paragraph of at most 80 words, addressed to the reader (second person, or an imperative first
+  word), that names a subscription, newsletter, donation or membership and links to such a page of
+  the site itself. Quotes are kept, and so are links to other sites (an article about a streaming
+  service telling readers how to subscribe to it).
 - A first line that repeats the headline (the page's title or one of its `<h1>`) is dropped: the
   headline is stored as the title, and the text is the body under it.
 
@@ -27,8 +33,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
+
+from crawler.extraction.structured import key
 
 PROMOTION_WORDS = frozenset(
     {
@@ -192,3 +201,102 @@ def strip_link_blocks(text: str, blocks: frozenset[str]) -> str:
         if _LIST_MARK.sub("", " ".join(line.split())) not in blocks
     )
     return "\n".join(kept)
+
+
+APPEAL_MAX_WORDS = 80
+_APPEAL_CALL = re.compile(
+    r"\b(?:sign(?:ing)?[ -]up|subscri(?:be|bing|ption|ber)s?|newsletters?|donat(?:e|ion|ing)"
+    r"|support (?:us|our|independent|quality|local)|your support"
+    r"|become a (?:member|subscriber|supporter|patron)|in your inbox"
+    r"|abonn\w*|abo|spende|spenden|unterstütz\w* (?:sie|uns)|mitglied werden"
+    r"|werden sie mitglied|suscr[ií]b\w*|iscriviti|inscrivez)\b",
+    re.IGNORECASE,
+)
+"""A call to subscribe, sign up, donate, support or join (English, German, French, Spanish,
+Italian)."""
+_READER = re.compile(
+    r"\b(?:you|your|yours|sie|ihnen|ihre?|du|dich|dein\w*|vous|votre|tu|usted|jetzt)\b",
+    re.IGNORECASE,
+)
+_IMPERATIVE = re.compile(
+    r"^\W*(?:sign|subscribe|get|follow|check|click|support|donate|join|become|register|jetzt"
+    r"|abonnieren|melden|hier|unterstützen|werden|abonnez|inscrivez|suscr[ií]bete|iscriviti)\b",
+    re.IGNORECASE,
+)
+_APPEAL_HREF = re.compile(
+    r"subscri|newsletter|abo|donat|spend|support|member|mitglied|sign-?up|register|join|plus"
+    r"|inbox|mail|account|login|premium",
+    re.IGNORECASE,
+)
+_QUOTE_MARKS = "\"\u201c\u201e\u00ab\u2018'"
+
+
+def appeal_blocks(tree: HtmlElement, url: str | None) -> frozenset[str]:
+    """The texts (as `structured.key` gives them) of the page's appeals to the reader to
+    subscribe, sign up, donate or join: see the module's rules.
+
+    Found from the links: each link to such a page of the site itself, then the innermost block
+    around it (a paragraph, list item, subheading, or a box without paragraphs)."""
+    site = _site(url or "")
+    found = set()
+    judged: set[HtmlElement] = set()
+    for link in tree.iter("a"):
+        if not _links_to_an_appeal(link.get("href") or "", url or "", site):
+            continue
+        block = _block_around(link)
+        if block is None or block in judged:
+            continue
+        judged.add(block)
+        text = " ".join(block.text_content().split())
+        if not 3 <= len(text.split()) <= APPEAL_MAX_WORDS or text[:1] in _QUOTE_MARKS:
+            continue
+        if _APPEAL_CALL.search(text) and (_READER.search(text) or _IMPERATIVE.search(text)):
+            found.add(key(text))
+    found.discard("")
+    return frozenset(found)
+
+
+_PARAGRAPH_LIKE = frozenset({"p", "li", "h2", "h3", "h4"})
+_BOXES = frozenset({"div", "span", "aside", "section"})
+
+
+def _block_around(link: HtmlElement) -> HtmlElement | None:
+    """The innermost paragraph-like element holding `link`, or the outermost box around it that
+    holds no paragraph (None when the link sits in neither)."""
+    box = None
+    for ancestor in link.iterancestors():
+        if ancestor.tag in _PARAGRAPH_LIKE:
+            return ancestor
+        if ancestor.tag in _BOXES:
+            if ancestor.find(".//p") is not None:
+                return box
+            box = ancestor
+        elif ancestor.tag in ("body", "article", "main"):
+            return box
+    return box
+
+
+def _site(url: str) -> str:
+    """The last two labels of `url`'s host ('' without one)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return ".".join(host.split(".")[-2:])
+
+
+def _links_to_an_appeal(href: str, base: str, site: str) -> bool:
+    if not _APPEAL_HREF.search(href):
+        return False
+    try:
+        target = _site(urljoin(base, href))
+    except ValueError:
+        return False
+    return target == site
+
+
+def strip_appeals(text: str, appeals: frozenset[str]) -> str:
+    """`text` without the lines that are one of the page's `appeals`."""
+    if not appeals:
+        return text
+    return "\n".join(line for line in text.split("\n") if key(line) not in appeals)

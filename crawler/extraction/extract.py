@@ -13,10 +13,14 @@ because one odd page must not stop a crawl.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+import trafilatura.core
+import trafilatura.external
 from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor, set_date_params
@@ -27,16 +31,49 @@ from crawler.core.normalise import count_words, text_digest
 from crawler.core.page import PageInput, decode_html, not_extractable
 from crawler.extraction.body import join_split_body, unwrap_embedded_posts
 from crawler.extraction.boilerplate import (
+    appeal_blocks,
     link_blocks,
     prune_promotions,
     prune_teasers,
+    strip_appeals,
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
 )
 from crawler.extraction.options import ExtractOptions, Favor
+from crawler.extraction.structured import declared_body, widen
 
-_EXTRACTOR = f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
+RULES_VERSION = 3
+"""The version of our extraction rules, raised whenever they change what is extracted from the
+same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
+appeals to subscribe or donate)."""
+_EXTRACTOR = (
+    f"newsarchive {__version__} (rules {RULES_VERSION}) / trafilatura {trafilatura.__version__}"
+)
+
+
+COMPARISON_SKIPPED_FROM = 1000
+"""trafilatura compares its own extraction with readability's and jusText's (about a fifth of its
+time). When its own pass already kept this many characters, the comparison is skipped: measured on
+every corpus (docs/benchmarks.md), it changed the text of no such page worth the time."""
+_skip_comparison_from: ContextVar[int | None] = ContextVar("skip_comparison_from", default=None)
+_compare_extraction = trafilatura.external.compare_extraction
+
+
+def _compare_unless_long(
+    cleaned_tree: Any, raw_tree: Any, body: Any, text: str, options: Extractor
+) -> tuple[Any, str]:
+    """trafilatura's `compare_extraction`, skipped inside our `extract()` when `text` is long.
+
+    Installed in trafilatura's module once; outside `extract()` (the context variable unset)
+    it is trafilatura's own, so other callers in the process see trafilatura unchanged."""
+    threshold = _skip_comparison_from.get()
+    if threshold is not None and len(text) >= threshold:
+        return body, text
+    return _compare_extraction(cleaned_tree, raw_tree, body, text, options)
+
+
+setattr(trafilatura.core, "compare_extraction", _compare_unless_long)  # noqa: B010 (not exported)
 
 
 def extractor_name() -> str:
@@ -125,12 +162,20 @@ def _main_text(
 ) -> tuple[Document | None, str, int, str]:
     """trafilatura's document (text and comments, no metadata), its main text and word count, or
     None and why there is none."""
-    document = trafilatura.bare_extraction(tree, options=_extractor(url, options, favor))
+    token = _skip_comparison_from.set(COMPARISON_SKIPPED_FROM)
+    try:
+        document = trafilatura.bare_extraction(tree, options=_extractor(url, options, favor))
+    finally:
+        _skip_comparison_from.reset(token)
     if not isinstance(document, Document) or not document.text or document.text.isspace():
         return None, "", 0, "no-text"
     headlines = [title, *(h1.text_content() for h1 in tree.iter("h1"))]
     text = strip_headline(strip_syndication_footer(document.text), headlines)
     text = strip_link_blocks(text, link_blocks(tree))
+    text = strip_appeals(text, appeal_blocks(tree, url))
+    declared = declared_body(tree)
+    if declared:
+        text = widen(text, tree, declared)
     words = count_words(text)
     own_words = words - _words_in_link_labels(text, tree)
     if own_words < options.min_words:

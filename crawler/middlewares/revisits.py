@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import Request
 
 from crawler.core import meta
+from crawler.core.access import WALL_STATUSES
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.core.urls import normalise_url
@@ -51,10 +52,12 @@ MOVED = (301, 302, 303, 307, 308)
 REVISIT_META: dict[str, Any] = {
     meta.FOLLOW: 0,
     meta.DONT_REDIRECT: True,
-    meta.HANDLE_HTTPSTATUS_LIST: [304, *GONE, *MOVED],
+    meta.HANDLE_HTTPSTATUS_LIST: [304, *GONE, *MOVED, *WALL_STATUSES],
 }
 """A revisit of a known article: no links followed; 304, 404, 410 and redirects reach the
-callback (a redirect is followed there, as a new request without the old page's validators)."""
+callback (a redirect is followed there, as a new request without the old page's validators), and
+so do 401, 403, 429 and 503, which may be a wall in the article's place
+(`crawler.core.access.WALL_STATUSES`)."""
 
 
 class KnownArticle(Refused):

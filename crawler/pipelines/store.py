@@ -37,6 +37,7 @@ from crawler.core.urls import PublishedForm, published_form
 from crawler.extensions.database import Database, database_of
 from crawler.services import door
 from crawler.services.clusters import update_clusters
+from crawler.services.versions import story_decider
 from crawler.signals import capture_archived, outcomes_settled, stored_through
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
@@ -139,6 +140,7 @@ class StorePipeline:
         self._policy: RevisitPolicy = DEFAULT_POLICY
         self._timer: AsyncioLoopingCall | None = None
         self._run_id: int | None = None
+        self._decide = story_decider(None)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -169,6 +171,7 @@ class StorePipeline:
         story: Story | None = getattr(self.crawler.spider, "story", None)
         if story is not None:
             self._policy = story.revisit
+        self._decide = story_decider(story)
         database = database_of(self.crawler)
         self._story_id = await database.run(self._open, story)
         self._database = database
@@ -291,6 +294,7 @@ class StorePipeline:
                     outcomes=batch.outcomes,
                     run_id=self._run_id,
                     forms=batch.forms,
+                    decide=self._decide,
                     data_dir=self.data_dir,
                 )
             except Exception as exc:
@@ -348,6 +352,8 @@ class StorePipeline:
         stats.inc_value("db/pages", result.pages)
         stats.inc_value("db/versions/new", result.new_versions)
         stats.inc_value("db/versions/unchanged", result.unchanged_versions)
+        if result.walled:
+            stats.inc_value("db/versions/walled", result.walled)
         stats.inc_value("db/revisits/unchanged", result.revisits_unchanged)
         stats.inc_value("db/revisits/gone", result.revisits_gone)
         if result.outcomes:

@@ -62,6 +62,35 @@ class HealthRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportEdit:
+    """One version after an article's first: what kind of edit it was."""
+
+    url: str
+    publisher: str
+    title: str | None
+    version: int
+    first_seen: datetime
+    kinds: tuple[str, ...]
+    stealth: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed in the story's articles, and what the crawl could not see."""
+
+    kinds: tuple[tuple[str, int], ...] = ()
+    """Edits by kind, in `crawler.core.versioning.KINDS` order (an edit counts for each kind)."""
+    edits: tuple[ReportEdit, ...] = ()
+    """Every edit, stealth edits first, then newest first."""
+    walled: tuple[tuple[str, int], ...] = ()
+    """Captures of the story's articles that showed a wall, by wall (paywall, consent...)."""
+    noarchive: int = 0
+    """Captures of the story's articles flagged noarchive: their articles are left out of the
+    report unless asked for (`--include-noarchive`)."""
+    noarchive_included: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ReportData:
     story: str
     title: str
@@ -72,3 +101,4 @@ class ReportData:
     health: tuple[HealthRow, ...]
     clusters: tuple[Cluster, ...]
     """Clusters of more than one article; empty when clustering has not run."""
+    changes: Changes = Changes()

@@ -9,7 +9,13 @@ from html import escape
 
 from crawler.core.clusters import Cluster
 from crawler.report.links import ReplayLinks
-from crawler.report.model import EditedArticle, HealthRow, ReportArticle, ReportData
+from crawler.report.model import (
+    Changes,
+    EditedArticle,
+    HealthRow,
+    ReportArticle,
+    ReportData,
+)
 from crawler.versions.diff import Gap, Op, WordDiff, in_context
 
 PALETTE = (
@@ -84,6 +90,8 @@ def render_report(data: ReportData, links: ReplayLinks | None = None) -> str:
         _clusters(data.clusters, links),
         "<h2>Most edited articles</h2>",
         _edited(data.edited, links),
+        '<h2 id="what-changed">What changed</h2>',
+        _changes(data.changes, links),
         "<h2>Extraction health</h2>",
         "<p>Per publisher and day of capture: article pages fetched (listing pages such as "
         "home, section and tag pages left out), and the share that gave an "
@@ -286,6 +294,48 @@ def _edited(edited: Sequence[EditedArticle], links: ReplayLinks) -> str:
                 if article.diff.text.changed
                 else "<p>Text unchanged.</p>"
             )
+        )
+    return "".join(out)
+
+
+SHOWN_EDITS = 50
+"""Edits listed in "What changed" (stealth ones first); the counts cover them all."""
+
+
+def _changes(changes: Changes, links: ReplayLinks) -> str:
+    out = []
+    if changes.kinds:
+        out.append(
+            "<p>Edits by kind (an edit of several kinds counts for each). <i>Stealth</i>: a "
+            "rewording or removal with no correction or update notice.</p>"
+            + _table(["kind", "edits"], [[escape(kind), _n(n)] for kind, n in changes.kinds])
+        )
+        stealthy = sum(e.stealth for e in changes.edits)
+        out.append(f"<p>{_n(len(changes.edits))} edits, {_n(stealthy)} stealth.</p>")
+        rows: list[list[Cell]] = [
+            [
+                f"{edit.first_seen:%Y-%m-%d %H:%M}",
+                escape(", ".join(edit.kinds)) + (" · <b>stealth</b>" if edit.stealth else ""),
+                escape(edit.publisher),
+                _archived(links, edit.url, edit.title or edit.url, edit.first_seen)
+                + f" (version {edit.version})",
+            ]
+            for edit in changes.edits[:SHOWN_EDITS]
+        ]
+        out.append(_table(["seen (UTC)", "kinds", "publisher", "article"], rows))
+    else:
+        out.append("<p>No edit recorded: no article has a second version.</p>")
+    if changes.walled:
+        walls = ", ".join(f"{_n(n)} {escape(access)}" for access, n in changes.walled)
+        out.append(
+            f"<p>Walled captures (a wall in the article's place: no version, no deletion): "
+            f"{walls}.</p>"
+        )
+    if changes.noarchive:
+        shown = "shown" if changes.noarchive_included else "left out of this report"
+        out.append(
+            f"<p>Noarchive captures (the page asked not to be archived; archived and flagged): "
+            f"{_n(changes.noarchive)}; their articles are {shown}.</p>"
         )
     return "".join(out)
 

@@ -19,21 +19,24 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
+from crawler.core.access import OPEN, WALL_STATUSES, AccessCheck
 from crawler.core.article import Extraction, Relevance
 from crawler.core.capture import TRUNCATED, Capture
 from crawler.core.items import Processed, RevisitOutcome
 from crawler.core.outcomes import Outcome
-from crawler.core.page import not_a_page
+from crawler.core.page import PageInput, is_html, not_a_page
 from crawler.core.record import WarcRecord
+from crawler.core.rights import ArchivePolicy, Rights, page_rights
 from crawler.core.story import Story
 from crawler.core.urls import host_of, normalise_url
+from crawler.extraction.access import check_access
 from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
 from storage.db.records import PageRecord, RevisitRecord
-from storage.warc import page_from_record, page_from_revisit
+from storage.warc import decode_body, page_from_record, page_from_revisit
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +70,16 @@ def process(
     first = aliases[-1] if aliases else final_url
 
     def done(
-        extraction: Extraction | None, outcome: Outcome, reason: str, detail: str | None = None
+        extraction: Extraction | None,
+        outcome: Outcome,
+        reason: str,
+        detail: str | None = None,
+        *,
+        access: AccessCheck = OPEN,
+        marks: _Marks | None = None,
     ) -> Processed:
-        relevance = _judge(extraction, story)
+        marks = marks or _Marks()
+        relevance = _judge(extraction, story) if not access.walled else None
         return Processed(
             first,
             final_url,
@@ -80,6 +90,10 @@ def process(
             outcome,
             reason,
             detail,
+            access=access,
+            rights=marks.rights,
+            noarchive=marks.noarchive,
+            description=marks.description,
         )
 
     body = original if record.rec_type == "revisit" else record
@@ -92,21 +106,62 @@ def process(
         else body.http_header("Content-Type")
     )
     why = not_a_page(final_url, status, content_type, None)
-    if why is not None:
+    walls_only = why is not None and status in WALL_STATUSES and is_html(content_type, b"")
+    if why is not None and not walls_only:
         return done(None, *_not_a_page_outcome(why, status, content_type))
     try:
         page = page_from_revisit(record, body) if body is not record else page_from_record(body)
     except ValueError as exc:  # ContentDecodingError, WarcReadError: the page cannot be read
+        if walls_only:
+            return done(None, *_not_a_page_outcome(f"http-{status}", status, content_type))
         error = not_an_article(f"error: {type(exc).__name__}: {exc}", options)
         return done(error, "failed", "extraction-error", error.reason)
+    policy = story.archive if story is not None else ArchivePolicy()
+    rights = page_rights(page)
+    marks = _Marks(
+        rights.source or None,
+        rights.noarchive and policy.noarchive == "flag",
+        (hints or {}).get("description") or None,
+    )
+    if walls_only:
+        # a 401/403/429/503: a wall in the article's place, or a plain failure
+        access = _access(page, not_an_article(f"http-{status}", options))
+        if not access.walled:
+            return done(None, *_not_a_page_outcome(f"http-{status}", status, content_type))
+        walled = not_an_article(f"walled: {access.access}", options)
+        return done(walled, *wall_outcome(access), access=access, marks=marks)
     why = not_a_page(page.final_url, page.status, page.header("Content-Type"), page.body)
     if why is not None:
-        return done(None, *_not_a_page_outcome(why, status, content_type))
+        return done(None, *_not_a_page_outcome(why, status, content_type), marks=marks)
     extraction = with_listing_date(extract(page, options), hints or {})
     cut = TRUNCATED in flags or body.warc_header("WARC-Truncated") is not None
     if extraction.article is not None and cut:
         extraction = dataclasses.replace(extraction, reason=PARTIAL)
-    return done(extraction, *extraction_outcome(extraction))
+    access = _access(page, extraction)
+    if not access.walled:
+        return done(extraction, *extraction_outcome(extraction), access=access, marks=marks)
+    walled = dataclasses.replace(extraction, reason=f"walled: {access.access}")
+    return done(walled, *wall_outcome(access), access=access, marks=marks)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Marks:
+    """What a read page says beside its extraction: its rights signals and the feed's word."""
+
+    rights: str | None = None
+    noarchive: bool = False
+    description: str | None = None
+
+
+def _access(page: PageInput, extraction: Extraction) -> AccessCheck:
+    return check_access(page, extraction)
+
+
+def wall_outcome(access: AccessCheck) -> tuple[Outcome, str, str | None]:
+    """The outcome of a capture that shows a wall in the article's place: stored (the capture
+    and its extraction, with the access and its evidence), as no article; the reason names the
+    wall ('wall-consent'), the detail its evidence."""
+    return "stored", f"wall-{access.access}", access.reason
 
 
 def _judge(extraction: Extraction | None, story: Story | None) -> Relevance | None:
@@ -168,6 +223,10 @@ def page_record(
         fetched_at=processed.fetched_at,
         extraction=processed.extraction,
         relevance=processed.relevance,
+        access=processed.access,
+        rights=processed.rights,
+        noarchive=processed.noarchive,
+        description=processed.description,
     )
 
 
@@ -198,3 +257,18 @@ def same_url(revisit: Capture, original_url: str) -> bool:
         return normalise_url(revisit.url) == normalise_url(original_url)
     except ValueError:
         return False
+
+
+def exchange_rights(
+    url: str, status: int, headers: Sequence[tuple[str, str]], body: bytes
+) -> Rights:
+    """The rights signals of a response before it is archived (its `X-Robots-Tag` headers and,
+    for HTML, its robots meta tags), `body` as transferred: what the WARC extension asks when
+    the story's `[archive] noarchive` policy is `obey`. A body that does not decode is read for
+    its headers only."""
+    try:
+        decoded = decode_body(headers, body, url)
+    except ValueError:
+        decoded = b""
+    page = PageInput(url, url, status, tuple(headers), decoded, datetime.now(UTC))
+    return page_rights(page)

@@ -49,6 +49,8 @@ class Archived:
     flags: frozenset[str] = field(default_factory=frozenset)
     """What the reader found wrong with the record (`storage.warcscan.ScannedRecord.flags`)."""
     declared_length: int | None = None
+    via: str | None = None
+    """The web archive the record was copied from (its `metadata` record's `via` field)."""
 
     @classmethod
     def scanned(
@@ -132,6 +134,7 @@ def capture_of(archived: Archived, *, refers_to: str | None = None) -> Capture:
         last_modified=record.http_header("Last-Modified"),
         flags=tuple(sorted(flags)),
         declared_length=archived.declared_length,
+        via=archived.via,
     )
 
 
@@ -202,6 +205,8 @@ def paired(
     waiting: list[Archived] = []
     requests: dict[str, str] = {}
     """{record the request is concurrent to: request id}, and {request id: request id}."""
+    vias: dict[str, str] = {}
+    """{record id: archive} from the metadata records `newsarchive backfill` writes."""
 
     def settled(entry: Archived) -> Archived:
         record = entry.record
@@ -209,7 +214,10 @@ def paired(
         request = requests.get(record.record_id or "") or (
             requests.get(concurrent) if concurrent else None
         )
-        return replace(entry, request_record_id=request) if request else entry
+        if request:
+            entry = replace(entry, request_record_id=request)
+        via = vias.get(record.record_id or "")
+        return replace(entry, via=via) if via else entry
 
     for item in items:
         if isinstance(item, ScannedRecord) and item.record.rec_type in EXCHANGES:
@@ -222,13 +230,35 @@ def paired(
                     requests[request_id] = request_id
                     if concurrent:
                         requests[concurrent] = request_id
+            if isinstance(item, ScannedRecord) and item.record.rec_type == "metadata":
+                concurrent = item.record.warc_header("WARC-Concurrent-To")
+                via = metadata_via(item.record)
+                if concurrent and via:
+                    vias[concurrent] = via
             yield item
         while len(waiting) > LOOKAHEAD:
             yield settled(waiting.pop(0))
         if len(requests) > 4 * LOOKAHEAD:
             requests = dict(list(requests.items())[-2 * LOOKAHEAD :])
+        if len(vias) > 4 * LOOKAHEAD:
+            vias = dict(list(vias.items())[-2 * LOOKAHEAD :])
     for entry in waiting:
         yield settled(entry)
+
+
+VIA_FIELD = "via"
+"""The field of a backfill's metadata record that names the archive a record was copied from."""
+
+
+def metadata_via(record: WarcRecord) -> str | None:
+    """The `via` field of a `metadata` record (application/warc-fields), if it has one."""
+    if record.rec_type != "metadata":
+        return None
+    for line in record.payload.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == VIA_FIELD and value.strip():
+            return value.strip()[:64]
+    return None
 
 
 def is_capture(item: ScannedRecord) -> bool:

@@ -9,8 +9,10 @@ from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
 
 from crawler import settings as defaults
+from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from storage.db.frontier import Frontier, load_frontier
+from storage.db.frontier import requisite_captures as stored_requisites
 
 REVISIT_MODES = ("due", "all", "none")
 
@@ -33,3 +35,9 @@ def load(engine: Engine, settings: BaseSettings, story: Story) -> Frontier:
         raise ValueError(f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}: {mode!r}")
     hosts = [source.host for source in story.sources]
     return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode)
+
+
+def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
+    """The last capture of every stylesheet, image, font or script the crawl's database holds
+    (blocking: run it in the database thread), for the requisites middleware to revisit against."""
+    return stored_requisites(engine)

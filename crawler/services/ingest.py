@@ -33,6 +33,7 @@ from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.services.exchange import EXCHANGES, Archived, NotACapture, paired
 from crawler.services.files import ArchiveDoor, Entry, Originals
+from crawler.services.versions import story_decider
 from storage.db import queries
 from storage.db.repository import DEFAULT_POLICY, Repository
 from storage.db.warcfiles import settle
@@ -252,6 +253,7 @@ class Ingester:
             self.story_id,
             revisits=rows.revisits,
             policy=self.policy,
+            decide=story_decider(self.story),
             data_dir=self.data_dir,
         )
         report.new_captures += result.captures

@@ -27,6 +27,7 @@ from crawler.core.urls import normalise_url
 from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import Archived, NotACapture, paired
 from crawler.services.files import ArchiveDoor, Entry, Originals
+from crawler.services.versions import story_decider
 from storage.db.bulk import chunks
 from storage.db.reconcile import (
     Suspect,
@@ -169,6 +170,7 @@ class Reconciler:
             story_id,
             revisits=rows.revisits,
             policy=policy,
+            decide=story_decider(self.story),
             data_dir=self.data_dir,
         )
         result.captures_added += len(rows.captures)

@@ -23,6 +23,7 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
+from crawler.core.access import OPEN, AccessCheck
 from crawler.core.article import Article, Extraction, Relevance
 from crawler.core.story import Story, StoryError, parse_story
 from crawler.extraction.extract import extractor_name, not_an_article
@@ -30,6 +31,7 @@ from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.extraction.relevance import score
 from crawler.services.door import process
+from crawler.services.versions import decider
 from storage.db.reextract import (
     CaptureToExtract,
     JudgingStory,
@@ -67,6 +69,8 @@ class Done:
     capture_id: int
     extraction: Extraction | None
     error: str | None = None
+    access: AccessCheck = OPEN
+    """What the page showed, as the door judged it from the page alone."""
 
 
 def extract_jobs(jobs: Sequence[Job], options: ExtractOptions) -> list[Done]:
@@ -79,9 +83,10 @@ def extract_jobs(jobs: Sequence[Job], options: ExtractOptions) -> list[Done]:
             failed = not_an_article(f"error: {type(exc).__name__}: {exc}", options)
             done.append(Done(job.capture_id, failed, failed.reason))
             continue
-        extraction = process(record, options, flags=job.flags).extraction
+        processed = process(record, options, flags=job.flags)
+        extraction = processed.extraction
         error = extraction.reason if extraction is not None and _failed(extraction) else None
-        done.append(Done(job.capture_id, extraction, error))
+        done.append(Done(job.capture_id, extraction, error, processed.access))
     return done
 
 
@@ -110,7 +115,7 @@ class Summary:
 
     @property
     def reextracted(self) -> int:
-        return self.counts.articles + self.counts.not_articles
+        return self.counts.articles + self.counts.not_articles + self.counts.walled
 
 
 class Progress:
@@ -281,8 +286,13 @@ def _write(
             continue
         results.append(
             Reextracted(
-                capture.id, capture.url, capture.publisher_host, capture.fetched_at, done.extraction
+                capture.id,
+                capture.url,
+                capture.publisher_host,
+                capture.fetched_at,
+                done.extraction,
+                done.access,
             )
         )
-    summary.counts.add(repo.write_reextracted(results, stories))
+    summary.counts.add(repo.write_reextracted(results, stories, decider()))
     summary.read += len(batch)

@@ -93,6 +93,7 @@ def _row(
         "last_modified": capture.last_modified,
         "flags": ",".join(capture.flags) or None,
         "declared_length": capture.declared_length,
+        "via": capture.via,
     }
 
 

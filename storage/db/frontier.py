@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Select, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, Row, Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crawler.core.revisit import PreviousCapture
@@ -142,18 +142,7 @@ def _previous_captures(
         .join(m.Url, m.Url.id == ranked.c.url_id)
         .where(ranked.c.record_type == "response", ranked.c.rank == 1)
     )
-    return {
-        row.url: PreviousCapture(
-            url=row.url,
-            record_id=row.warc_record_id,
-            target_uri=row.url,
-            fetched_at=row.fetched_at,
-            payload_digest=row.payload_digest,
-            etag=row.etag,
-            last_modified=row.last_modified,
-        )
-        for row in rows
-    }
+    return {row.url: _previous(row) for row in rows}
 
 
 def _scheduled(story_id: int, publisher_ids: Sequence[int]) -> Select[int]:
@@ -217,3 +206,49 @@ def _aliases(
         )
     )
     return [(url, article_id) for url, article_id in rows]
+
+
+def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
+    """The newest body capture of every URL whose newest body is not HTML (stylesheets, images,
+    fonts, scripts: a crawl's page requisites), with the newest validators, by normalised URL."""
+    c = m.Capture
+    newest_first = (c.fetched_at.desc(), c.id.desc())
+    ranked = (
+        select(
+            c.url_id,
+            c.warc_record_id,
+            c.fetched_at,
+            c.payload_digest,
+            c.content_type,
+            c.etag,
+            c.last_modified,
+            func.row_number().over(partition_by=c.url_id, order_by=newest_first).label("rank"),
+        )
+        .where(c.record_type == "response", c.status == 200)
+        .subquery("ranked")
+    )
+    html = or_(
+        ranked.c.content_type.is_(None),
+        ranked.c.content_type.in_(("text/html", "application/xhtml+xml")),
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.Url.url, ranked)
+            .join(m.Url, m.Url.id == ranked.c.url_id)
+            .where(ranked.c.rank == 1, ~html)
+        ).all()
+    return {row.url: _previous(row) for row in rows}
+
+
+def _previous(row: Row[Any]) -> PreviousCapture:
+    """A URL's last capture (a row of a `ranked` capture query joined to its URL), as a revisit
+    refers to it."""
+    return PreviousCapture(
+        url=row.url,
+        record_id=row.warc_record_id,
+        target_uri=row.url,
+        fetched_at=row.fetched_at,
+        payload_digest=row.payload_digest,
+        etag=row.etag,
+        last_modified=row.last_modified,
+    )

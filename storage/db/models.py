@@ -14,6 +14,7 @@ from sqlalchemy import (
     DDL,
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -78,6 +80,7 @@ class Base(DeclarativeBase):
         date: Date(),
         str: Text(),
         list[str]: JSON(),
+        bool: Boolean(),
     }
 
 
@@ -193,6 +196,15 @@ class Capture(Base):
     `crawler.core.capture.FLAGS` ('digest-mismatch,truncated'); None for a sound record."""
     declared_length: Mapped[int | None] = mapped_column(BigInteger)
     """For a record cut short, the block length it declares (`warc_length` is what is there)."""
+    via: Mapped[str | None] = mapped_column(String(64))
+    """The web archive the exchange was copied from by `newsarchive backfill` (its name in the
+    story file); None for our own fetches. `fetched_at` is then the archive's capture time."""
+    noarchive: Mapped[bool] = mapped_column(server_default=false())
+    """The page asked not to be archived and the story's `[archive] noarchive` policy is `flag`:
+    archived, and left out of WACZ packages, the report and exports unless asked for."""
+    rights: Mapped[str | None]
+    """Where the page asked not to be archived ('X-Robots-Tag: noarchive; meta robots: none'),
+    whatever the policy; None when it did not (or its page was not read)."""
 
 
 class ArticleVersion(Base):
@@ -221,6 +233,11 @@ class ArticleVersion(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     extractor: Mapped[str]
+    change_kinds: Mapped[list[str] | None]
+    """How this version differs from the one before it (`crawler.core.versioning.KINDS`);
+    None for an article's first version (and versions stored before edit kinds were told)."""
+    stealth: Mapped[bool | None]
+    """A substantive change or removal with no correction or update notice; None as above."""
 
 
 class Extraction(Base):
@@ -243,8 +260,16 @@ class Extraction(Base):
     )
     """The article version with the text extracted; None when the page is not an article."""
     reason: Mapped[str | None]
-    """Why the page is not an article ('too-short: …', 'error: …'); None for an article."""
+    """Why the page is not an article ('too-short: …', 'error: …', 'walled: paywall'); None for
+    an article."""
     extracted_at: Mapped[datetime]
+    access: Mapped[str | None] = mapped_column(String(16))
+    """What the capture showed (`crawler.core.access.ACCESS`): 'open', or the wall in the
+    article's place. A walled capture makes no version. None for rows stored before access was
+    told."""
+    access_reason: Mapped[str | None]
+    """The evidence of the access ('challenge: cf-mitigated: challenge'), None when there is
+    none."""
 
 
 class StoryArticle(Base):

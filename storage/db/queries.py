@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -350,6 +350,12 @@ class VersionRow:
     warc_filename: str | None
     warc_offset: int | None
     warc_record_id: str | None
+    via: str | None = None
+    """The web archive its capture was copied from (`newsarchive backfill`), None for ours."""
+    change_kinds: list[str] | None = None
+    """How it differs from the version before (`crawler.core.versioning.KINDS`); None for a
+    first version."""
+    stealth: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,12 +408,20 @@ def versions(engine: Engine, url: str) -> ArticleHistory:
                 capture.warc_filename,
                 capture.warc_offset,
                 capture.warc_record_id,
+                capture.via,
+                version.change_kinds,
+                version.stealth,
             )
             .outerjoin(capture, capture.id == version.capture_id)
             .where(version.url_id == article_id)
             .order_by(version.first_seen, version.version)
         )
         history = [VersionRow(**row._asdict()) for row in rows]
+        earliest = _earliest_vias(conn, article_id)
+        history = [
+            replace(row, via=earliest[row.number]) if row.number in earliest else row
+            for row in history
+        ]
         ranked = ranked_versions(version.url_id == article_id)
         current = conn.execute(
             select(ranked.c.number).where(ranked.c.rank == 1)
@@ -415,8 +429,135 @@ def versions(engine: Engine, url: str) -> ArticleHistory:
     return ArticleHistory(article_url, history, deleted_at, current)
 
 
+def _earliest_vias(conn: Connection, article_id: int) -> dict[int, str | None]:
+    """{version number: `via` of the earliest capture extracted to it}: a text that a web
+    archive held before our crawl saw it came from that archive."""
+    version, extraction, capture = m.ArticleVersion, m.Extraction, m.Capture
+    rows = conn.execute(
+        select(version.version, capture.via, capture.fetched_at)
+        .join(extraction, extraction.version_id == version.id)
+        .join(capture, capture.id == extraction.capture_id)
+        .where(version.url_id == article_id)
+        .order_by(capture.fetched_at.desc())
+    )
+    return {number: via for number, via, _ in rows}  # the earliest is written last
+
+
 class UnknownCapture(LookupError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRow:
+    """One capture of an article (of its URL or any URL filed under it), and what it made."""
+
+    captured_at: datetime
+    url: str
+    status: int
+    record_type: str
+    access: str | None
+    """'open', or the wall it showed; None when no extraction recorded one."""
+    access_reason: str | None
+    noarchive: bool
+    rights: str | None
+    version: int | None
+    """The version its text is (made or seen again); None when it made none."""
+    why: str | None
+    """Why it made no version: the extraction's reason ('walled: paywall', 'too-short: …'),
+    'revisit: same payload', 'HTTP 404', 'not extracted'."""
+    warc_filename: str
+    warc_offset: int
+    warc_record_id: str
+
+
+def captures(engine: Engine, url: str) -> tuple[str, list[CaptureRow]]:
+    """Every capture of the article at `url` (its URL, or any URL filed under it), oldest first,
+    with its access and rights and the version it made or why none. A URL not in the database
+    raises `UnknownUrl`."""
+    normalised = normalise_url(url)
+    asked, article, any_url = aliased(m.Url), aliased(m.Url), aliased(m.Url)
+    capture, extraction, version = m.Capture, m.Extraction, m.ArticleVersion
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(article.id, article.url)
+            .select_from(asked)
+            .join(article, article.id == func.coalesce(asked.canonical_id, asked.id))
+            .where(asked.url_hash == url_hash(normalised))
+        ).one_or_none()
+        if found is None:
+            raise UnknownUrl(normalised)
+        article_id, article_url = found
+        latest = (
+            select(
+                extraction.capture_id,
+                extraction.version_id,
+                extraction.reason,
+                extraction.access,
+                extraction.access_reason,
+                func.row_number()
+                .over(
+                    partition_by=extraction.capture_id,
+                    order_by=(extraction.extracted_at.desc(), extraction.id.desc()),
+                )
+                .label("rank"),
+            )
+            .join(capture, capture.id == extraction.capture_id)
+            .join(any_url, any_url.id == capture.url_id)
+            .where(or_(any_url.id == article_id, any_url.canonical_id == article_id))
+            .subquery()
+        )
+        filed = aliased(m.Url)
+        rows = conn.execute(
+            select(
+                capture.fetched_at,
+                filed.url,
+                capture.status,
+                capture.record_type,
+                latest.c.access,
+                latest.c.access_reason,
+                capture.noarchive,
+                capture.rights,
+                version.version,
+                latest.c.reason,
+                capture.warc_filename,
+                capture.warc_offset,
+                capture.warc_record_id,
+                latest.c.capture_id.label("extracted"),
+            )
+            .join(filed, filed.id == capture.url_id)
+            .outerjoin(latest, and_(latest.c.capture_id == capture.id, latest.c.rank == 1))
+            .outerjoin(version, version.id == latest.c.version_id)
+            .where(or_(filed.id == article_id, filed.canonical_id == article_id))
+            .order_by(capture.fetched_at, capture.id)
+        ).all()
+    found_rows = []
+    for row in rows:
+        why = None
+        if row.version is None:
+            if row.reason:
+                why = row.reason
+            elif row.record_type == "revisit":
+                why = "revisit: the same payload again"
+            elif row.extracted is None:
+                why = f"HTTP {row.status}" if not 200 <= row.status < 300 else "not extracted"
+        found_rows.append(
+            CaptureRow(
+                row.fetched_at,
+                row.url,
+                row.status,
+                row.record_type,
+                row.access,
+                row.access_reason,
+                bool(row.noarchive),
+                row.rights,
+                row.version,
+                why,
+                row.warc_filename,
+                row.warc_offset,
+                row.warc_record_id,
+            )
+        )
+    return article_url, found_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,6 +652,9 @@ class ArticleFilter:
     """Inclusive bounds on the publication date, or for an undated article on the UTC day it was
     first captured."""
     relevant_only: bool = False
+    include_noarchive: bool = False
+    """Also versions whose capture asked not to be archived and was flagged (`captures.noarchive`,
+    the story's `[archive] noarchive = "flag"`): left out by default."""
 
 
 def article_rows(
@@ -545,6 +689,8 @@ def article_rows(
             version.extractor,
             version.first_seen,
             version.last_seen,
+            version.change_kinds,
+            version.stealth,
             m.ArticleSchedule.gone_at.label("deleted_at"),
             capture.fetched_at.label("captured_at"),
             capture.warc_filename,
@@ -587,6 +733,8 @@ def article_rows(
     stmt = stmt.outerjoin(m.Story, m.Story.id == link.story_id)
     if filters.relevant_only:
         stmt = stmt.where(link.relevant.is_(True))
+    if not filters.include_noarchive:
+        stmt = stmt.where(or_(capture.noarchive.is_(None), capture.noarchive.is_(False)))
     return _stream(engine, stmt.where(*date_window(filters)))
 
 
@@ -640,6 +788,23 @@ def stored_record_ids(engine: Engine, record_ids: Iterable[str]) -> set[str]:
             for record_id in conn.scalars(
                 select(m.Capture.warc_record_id).where(m.Capture.warc_record_id.in_(chunk))
             )
+        }
+
+
+def stored_digests(engine: Engine, urls: Iterable[str]) -> set[tuple[str, str]]:
+    """(normalised URL, payload digest) of every stored capture of `urls` (normalised URLs) that
+    holds or stands for a body: what `newsarchive backfill` need not copy again."""
+    by_hash = {url_hash(url): url for url in set(urls)}
+    with engine.connect() as conn:
+        return {
+            (by_hash[hashed], digest)
+            for chunk in chunks(sorted(by_hash))
+            for hashed, digest in conn.execute(
+                select(m.Url.url_hash, m.Capture.payload_digest)
+                .join(m.Capture, m.Capture.url_id == m.Url.id)
+                .where(m.Url.url_hash.in_(chunk))
+            )
+            if digest
         }
 
 
@@ -717,6 +882,8 @@ def _stream(engine: Engine, stmt: Select[*tuple[Any, ...]]) -> Iterator[ExportRo
                 "extractor": row.extractor,
                 "first_seen": row.first_seen,
                 "last_seen": row.last_seen,
+                "change_kinds": row.change_kinds,
+                "stealth": row.stealth,
                 "deleted": row.deleted_at is not None,
                 "deleted_at": row.deleted_at,
                 "captured_at": row.captured_at,
@@ -837,3 +1004,54 @@ def clusters(
         for cluster_id, members in grouped.items()
     ]
     return sorted(found, key=lambda c: (-len(c.members), c.cluster_id))
+
+
+@dataclass(frozen=True, slots=True)
+class EditRow:
+    """One version after an article's first, and how it differs from the one before."""
+
+    url: str
+    publisher: str | None
+    version: int
+    first_seen: datetime
+    title: str | None
+    change_kinds: list[str]
+    stealth: bool
+    warc_record_id: str | None
+
+
+def edits(engine: Engine, story: str, kind: str | None = None) -> list[EditRow]:
+    """The edits of the articles of a story's publishers (and of those linked to the story),
+    newest first: every version with edit kinds; only those of `kind` when given. An unknown
+    story raises `UnknownStory`."""
+    version, url, capture = m.ArticleVersion, m.Url, m.Capture
+    with engine.connect() as conn:
+        story_id = find_story_id(conn, story)
+        publishers = select(m.StorySource.publisher_id).where(m.StorySource.story_id == story_id)
+        linked = select(m.StoryArticle.url_id).where(m.StoryArticle.story_id == story_id)
+        rows = conn.execute(
+            select(
+                url.url,
+                m.Publisher.name,
+                version.version,
+                version.first_seen,
+                version.title,
+                version.change_kinds,
+                version.stealth,
+                capture.warc_record_id,
+            )
+            .join(url, url.id == version.url_id)
+            .outerjoin(m.Publisher, m.Publisher.id == url.publisher_id)
+            .outerjoin(capture, capture.id == version.capture_id)
+            .where(
+                version.change_kinds.is_not(None),
+                or_(url.publisher_id.in_(publishers), url.id.in_(linked)),
+            )
+            .order_by(version.first_seen.desc(), url.url, version.version.desc())
+        ).all()
+    found = [
+        EditRow(u, p, n, seen, title, list(kinds or ()), bool(stealth), record)
+        for u, p, n, seen, title, kinds, stealth, record in rows
+        if kinds
+    ]
+    return [row for row in found if kind is None or kind in row.change_kinds]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from crawler.core.access import OPEN, AccessCheck
 from crawler.core.article import Article, Extraction, Relevance
 from crawler.core.items import RevisitOutcome
 from crawler.core.urls import host_of, normalise_url
@@ -29,6 +30,15 @@ class PageRecord:
     extraction: Extraction | None
     """None when the page went through no extraction: then it only records its URLs."""
     relevance: Relevance | None
+    access: AccessCheck = OPEN
+    """What the page showed, from the page alone; the write settles a suspected wall
+    (`crawler.core.versioning.Decide`)."""
+    rights: str | None = None
+    """Where the page asked not to be archived; recorded on its capture."""
+    noarchive: bool = False
+    """Its capture is flagged noarchive (the story's policy is `flag`)."""
+    description: str | None = None
+    """The feed's description of the article, to tell a paywall's teaser by."""
 
     @property
     def article(self) -> Article | None:
@@ -82,3 +92,5 @@ class BatchResult:
     """Revisits applied to a known article; those of unknown URLs are dropped."""
     outcomes: int = 0
     """URL outcomes inserted (a URL with an outcome in the run already keeps it)."""
+    walled: int = 0
+    """Pages that showed a wall in the article's place: no version, no deletion."""

@@ -11,6 +11,7 @@ interrupted between batches ends as one that was not.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, not_, or_, select
 
+from crawler.core.access import OPEN, AccessCheck
 from crawler.core.article import Article, Extraction, Relevance
 from crawler.core.page import HTML_TYPES
 from crawler.core.urls import host_of
+from crawler.core.versioning import Decide, Version
 from storage.db import models as m
 from storage.db.bulk import chunks
 from storage.db.queries import unknown_story
@@ -71,6 +74,8 @@ class Reextracted:
     publisher_host: str | None
     fetched_at: datetime
     extraction: Extraction
+    access: AccessCheck = OPEN
+    """What the page showed, from the page alone (the door's judgement)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +106,11 @@ class ReextractCounts:
     new_versions: int = 0
     story_links: int = 0
     """Story judgements added or changed."""
+    walled: int = 0
+    """Captures that showed a wall in the article's place: no version."""
 
     def add(self, other: ReextractCounts) -> None:
+        self.walled += other.walled
         self.articles += other.articles
         self.not_articles += other.not_articles
         self.unchanged += other.unchanged
@@ -232,16 +240,22 @@ def captures_to_extract(
 
 
 def store_reextracted(
-    conn: Connection, results: Sequence[Reextracted], stories: Sequence[JudgingStory] = ()
+    conn: Connection,
+    results: Sequence[Reextracted],
+    stories: Sequence[JudgingStory] = (),
+    decide: Decide | None = None,
 ) -> ReextractCounts:
     """Record each capture's new extraction, adding versions only for texts no version holds, and
-    judge the articles whose current version may have changed again for `stories`."""
+    judge the articles whose current version may have changed again for `stories`. A capture
+    that shows a wall (from the page alone, or a suspected one `decide` settles against the
+    article's text before it) makes no version; a new version gets its edit kinds against the
+    text of the run of captures before it, when this batch holds it."""
     counts = ReextractCounts()
     ordered = sorted(results, key=lambda r: (r.extraction.extractor, r.extraction.options_digest))
     for (extractor, digest), group in groupby(
         ordered, key=lambda r: (r.extraction.extractor, r.extraction.options_digest)
     ):
-        counts.add(_store(conn, ExtractorKey(extractor, digest), list(group), stories))
+        counts.add(_store(conn, ExtractorKey(extractor, digest), list(group), stories, decide))
     return counts
 
 
@@ -284,9 +298,14 @@ def _store(
     key: ExtractorKey,
     results: Sequence[Reextracted],
     stories: Sequence[JudgingStory],
+    decide: Decide | None = None,
 ) -> ReextractCounts:
     counts = ReextractCounts()
     plan = _Plan()
+    walled = [r for r in results if r.access.walled]
+    results = [r for r in results if not r.access.walled]
+    plan.extractions.extend((r, None) for r in walled)
+    counts.walled += len(walled)
     articles: dict[int, list[Reextracted]] = defaultdict(list)
     targets = {
         r.capture_id: target_url(r.url, r.extraction.article)
@@ -313,13 +332,21 @@ def _store(
     earlier = _earlier_extractions(conn, article_ids, key, batch)
     numbers = max_version_numbers(conn, article_ids)
     for url_id, found in articles.items():
+        found = _settled(found, decide, plan, counts)
         timeline = [
             _Point(r.fetched_at, r.capture_id, _sha(r), r, None) for r in found
         ] + earlier.get(url_id, [])
         timeline.sort(key=lambda p: (p.fetched_at, p.capture_id))
-        for _, run in groupby(timeline, key=lambda p: p.text_sha256):
-            _map_run(url_id, list(run), stored.get(url_id, []), numbers, key, plan, counts)
-    counts.articles = sum(len(found) for found in articles.values())
+        before: Version | None = None
+        for _, grouped in groupby(timeline, key=lambda p: p.text_sha256):
+            run = list(grouped)
+            _map_run(
+                url_id, run, stored.get(url_id, []), numbers, key, plan, counts, before, decide
+            )
+            fresh = next((p.result for p in run if p.result is not None), None)
+            article = fresh.extraction.article if fresh is not None else None
+            before = Version.of(article) if article is not None else None
+        counts.articles += len(found)
 
     version_ids: dict[tuple[int, int], int] = insert_versions(conn, plan.new_rows)
     bump_last_seen(conn, plan.widen)
@@ -330,6 +357,7 @@ def _store(
                 r.capture_id,
                 r.extraction,
                 version_ids[version] if isinstance(version, tuple) else version,
+                r.access,
             )
             for r, version in plan.extractions
         ],
@@ -337,6 +365,32 @@ def _store(
     if stories and article_ids:
         counts.story_links = _judge(conn, article_ids, key, stories)
     return counts
+
+
+def _settled(
+    found: list[Reextracted], decide: Decide | None, plan: _Plan, counts: ReextractCounts
+) -> list[Reextracted]:
+    """The article captures of one article that are not walls: a suspected one is settled by
+    `decide` against the article capture before it in this batch (its last open text)."""
+    if decide is None:
+        return found
+    kept: list[Reextracted] = []
+    for r in sorted(found, key=lambda r: (r.fetched_at, r.capture_id)):
+        assert r.extraction.article is not None
+        if r.access.suspect is not None:
+            previous = kept[-1].extraction.article if kept else None
+            judged = decide(
+                Version.of(previous) if previous is not None else None,
+                Version.of(r.extraction.article),
+                r.access,
+                None,
+            )
+            if judged.access.walled:
+                plan.extractions.append((dataclasses.replace(r, access=judged.access), None))
+                counts.walled += 1
+                continue
+        kept.append(r)
+    return kept
 
 
 def _sha(result: Reextracted) -> str:
@@ -352,10 +406,13 @@ def _map_run(
     key: ExtractorKey,
     plan: _Plan,
     counts: ReextractCounts,
+    before: Version | None = None,
+    decide: Decide | None = None,
 ) -> None:
     """Give a run of captures with one text its version: the one captures extracted before map
     to, else a stored version with that text (the one made from a capture of the run first), else
-    a new one."""
+    a new one, whose edit kinds are judged against `before` (the text of the run before it, when
+    known)."""
     fresh = [p.result for p in run if p.result is not None]
     if not fresh:
         return
@@ -374,6 +431,9 @@ def _map_run(
         first = fresh[0]
         assert first.extraction.article is not None
         number = numbers[url_id] = numbers.get(url_id, 0) + 1
+        edit = None
+        if before is not None and decide is not None:
+            edit = decide(before, Version.of(first.extraction.article), first.access, None).edit
         row = version_row(
             url_id,
             number,
@@ -381,6 +441,7 @@ def _map_run(
             key.extractor,
             first.capture_id,
             run[0].fetched_at,
+            edit=edit,
         )
         row["last_seen"] = run[-1].fetched_at
         if row["published"] is None:

@@ -35,16 +35,23 @@ class StoryFiles:
     """Articles whose latest version has no archived capture (WARC writing was off)."""
     unresolved_revisits: int
     """Revisit captures whose original record is not in the database, so not packaged."""
+    noarchive: tuple[tuple[str, int, int], ...] = ()
+    """(WARC file, offset, length) of the story's captures flagged noarchive, to be left out of
+    the package (empty with `include_noarchive`)."""
 
 
-def story_files(engine: Engine, story: str, *, relevant_only: bool = False) -> StoryFiles:
+def story_files(
+    engine: Engine, story: str, *, relevant_only: bool = False, include_noarchive: bool = False
+) -> StoryFiles:
     """The WARC files holding the story's captures, and its articles as pages.
 
     The story's captures are those of its articles (and of their aliases: redirect sources,
     canonical variants) and of every page of its publishers (home, sections, feeds, sitemaps,
     robots.txt), plus, for each revisit among them, the original response it refers to, so that
     replay resolves the revisit. Pages are all the articles linked to the story, or with
-    `relevant_only` those judged relevant. An unknown story raises `UnknownStory`.
+    `relevant_only` those judged relevant. Captures flagged noarchive (the page asked not to
+    be archived, `[archive] noarchive = "flag"`) are named to be left out, and their articles
+    are no pages, unless `include_noarchive`. An unknown story raises `UnknownStory`.
     """
     link, capture, url = m.StoryArticle, m.Capture, m.Url
     with engine.connect() as conn:
@@ -92,6 +99,19 @@ def story_files(engine: Engine, story: str, *, relevant_only: bool = False) -> S
         )
         if relevant_only:
             pages_query = pages_query.where(link.relevant.is_(True))
+        flagged: list[tuple[str, int, int]] = []
+        if not include_noarchive:
+            pages_query = pages_query.where(
+                or_(capture.noarchive.is_(None), capture.noarchive.is_(False))
+            )
+            flagged = [
+                (name, offset, length)
+                for name, offset, length in conn.execute(
+                    select(capture.warc_filename, capture.warc_offset, capture.warc_length)
+                    .join(url, url.id == capture.url_id)
+                    .where(of_story, capture.noarchive.is_(True))
+                )
+            ]
         pages, without_capture = [], 0
         for filename, offset, page_title in conn.execute(pages_query):
             if filename is None:
@@ -105,4 +125,5 @@ def story_files(engine: Engine, story: str, *, relevant_only: bool = False) -> S
         pages=tuple(pages),
         articles_without_capture=without_capture,
         unresolved_revisits=unresolved or 0,
+        noarchive=tuple(flagged),
     )

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -20,6 +21,7 @@ from storage.db.queries import unknown_story
 ArticleRow = tuple[str, str, str | None, date | None, datetime, bool, int]
 EditedRow = tuple[str, str, str | None, str | None, int, datetime, datetime, str, str]
 HealthCounts = tuple[str, date, int, int, int, int, int]
+EditRow = tuple[str, str, str | None, int, datetime, list[str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +37,22 @@ class ReportRows:
     health: Sequence[HealthCounts]
     """(publisher, day, pages, with_text, with_title, with_date, with_author), by publisher
     and day."""
+    edits: Sequence[EditRow] = ()
+    """(url, publisher, title, version, first_seen, change_kinds, stealth) of every version with
+    edit kinds, newest first."""
+    walled: Sequence[tuple[str, int]] = ()
+    """(access, captures) of the captures of the story's articles that showed a wall."""
+    noarchive: int = 0
+    """Captures of the story's articles flagged noarchive."""
 
 
-def report_rows(engine: Engine, story: str, *, most_edited: int) -> ReportRows:
+def report_rows(
+    engine: Engine, story: str, *, most_edited: int, include_noarchive: bool = False
+) -> ReportRows:
     """The rows of the report of `story`, read in one transaction; `most_edited` articles with
-    more than one version. Raises `UnknownStory` for a story that is not in the database."""
+    more than one version. Articles whose latest version's capture is flagged noarchive are left
+    out unless `include_noarchive`. Raises `UnknownStory` for a story that is not in the
+    database."""
     with engine.connect() as conn:
         found = conn.execute(
             select(m.Story.id, m.Story.title).where(m.Story.name == story)
@@ -47,12 +60,88 @@ def report_rows(engine: Engine, story: str, *, most_edited: int) -> ReportRows:
         if found is None:
             raise unknown_story(conn, story)
         story_id, title = found
+        hidden = set() if include_noarchive else _noarchive_articles(conn, story_id)
         return ReportRows(
             title=title,
-            articles=_articles(conn, story_id),
-            edited=_edited(conn, story_id, most_edited),
+            articles=[a for a in _articles(conn, story_id) if a[0] not in hidden],
+            edited=[e for e in _edited(conn, story_id, most_edited) if e[0] not in hidden],
             health=_health(conn, story_id),
+            edits=[e for e in _edits(conn, story_id) if e[0] not in hidden],
+            walled=_walled(conn, story_id),
+            noarchive=_noarchive_captures(conn, story_id),
         )
+
+
+def _story_captures(story_id: int) -> Any:
+    """The captures of the story's articles (of their URLs and the URLs filed under them)."""
+    c, u, link = m.Capture, m.Url, m.StoryArticle
+    return (
+        select(c.id)
+        .join(u, u.id == c.url_id)
+        .join(link, link.url_id == func.coalesce(u.canonical_id, u.id))
+        .where(link.story_id == story_id)
+    )
+
+
+def _noarchive_articles(conn: Connection, story_id: int) -> set[str]:
+    """The URLs of the story's articles with a capture flagged noarchive."""
+    c, u, link, article = m.Capture, m.Url, m.StoryArticle, aliased(m.Url)
+    rows = conn.execute(
+        select(article.url)
+        .select_from(c)
+        .join(u, u.id == c.url_id)
+        .join(link, link.url_id == func.coalesce(u.canonical_id, u.id))
+        .join(article, article.id == link.url_id)
+        .where(link.story_id == story_id, c.noarchive.is_(True))
+        .distinct()
+    )
+    return set(rows.scalars())
+
+
+def _noarchive_captures(conn: Connection, story_id: int) -> int:
+    c = m.Capture
+    return conn.execute(
+        select(func.count()).where(c.id.in_(_story_captures(story_id)), c.noarchive.is_(True))
+    ).scalar_one()
+
+
+def _walled(conn: Connection, story_id: int) -> list[tuple[str, int]]:
+    x = m.Extraction
+    rows = conn.execute(
+        select(x.access, func.count(func.distinct(x.capture_id)))
+        .where(x.capture_id.in_(_story_captures(story_id)), x.access.is_not(None))
+        .where(x.access != "open")
+        .group_by(x.access)
+        .order_by(x.access)
+    )
+    return [(access or "", n) for access, n in rows]
+
+
+def _edits(conn: Connection, story_id: int) -> list[EditRow]:
+    """Every version of the story's articles with edit kinds, newest first."""
+    v, link = m.ArticleVersion, m.StoryArticle
+    rows = conn.execute(
+        select(
+            m.Url.url,
+            func.coalesce(m.Publisher.name, "(no publisher)"),
+            v.title,
+            v.version,
+            v.first_seen,
+            v.change_kinds,
+            v.stealth,
+        )
+        .select_from(link)
+        .join(v, v.url_id == link.url_id)
+        .join(m.Url, m.Url.id == link.url_id)
+        .outerjoin(m.Publisher, m.Publisher.id == m.Url.publisher_id)
+        .where(link.story_id == story_id, v.change_kinds.is_not(None))
+        .order_by(v.first_seen.desc(), m.Url.url)
+    )
+    return [
+        (url, publisher, title, n, seen, list(kinds), bool(stealth))
+        for url, publisher, title, n, seen, kinds, stealth in rows
+        if kinds
+    ]
 
 
 def _articles(conn: Connection, story_id: int) -> list[ArticleRow]:

@@ -16,6 +16,7 @@ from crawler.core.outcomes import UrlOutcome
 from crawler.core.revisit import RevisitPolicy
 from crawler.core.story import Source, Story
 from crawler.core.urls import PublishedForm, normalise_url
+from crawler.core.versioning import Decide
 from storage.db import models as m
 from storage.db.bulk import check_dialect, chunks, dialect_insert
 from storage.db.captures import insert_captures
@@ -103,6 +104,7 @@ class Repository:
         outcomes: Sequence[UrlOutcome] = (),
         run_id: int | None = None,
         forms: Sequence[PublishedForm] = (),
+        decide: Decide | None = None,
         data_dir: str | None = None,
     ) -> BatchResult:
         """Store captures, pages, revisits and the URL outcomes of crawl run `run_id` in one
@@ -117,6 +119,11 @@ class Repository:
         a known article, page or revisit, moves its revisit schedule on by `policy`. With
         `data_dir` (a data directory's id), the files the captures point into are registered as
         that data directory's (`storage.db.warcfiles`).
+
+        `decide` judges each article page against the article's last open version: whether it
+        is a wall (then no version, no deletion), and whether, and how, it is a new version
+        (`crawler.services.versions.decider(story)`, which every door passes; without it, a wall
+        is no version and any other new text is one).
         """
 
         def write(conn: Connection) -> BatchResult:
@@ -136,7 +143,7 @@ class Repository:
                 | {fetch.url_id for fetch in refetched},
             )
             seen_again = [(url_id, r.fetched_at) for url_id, r in revisited if r.outcome != "gone"]
-            written = store_versions(conn, pages, url_ids, seen_again)
+            written = store_versions(conn, pages, url_ids, seen_again, decide)
             counted = {f.url_id for f in written.fetches}
             fetches = [
                 *written.fetches,
@@ -167,17 +174,22 @@ class Repository:
                 revisits_unchanged=len(seen_again),
                 revisits_gone=len(revisited) - len(seen_again),
                 outcomes=settled,
+                walled=written.walled,
             )
 
         return write_transaction(self.engine, write)
 
     def write_reextracted(
-        self, results: Sequence[Reextracted], stories: Sequence[JudgingStory] = ()
+        self,
+        results: Sequence[Reextracted],
+        stories: Sequence[JudgingStory] = (),
+        decide: Decide | None = None,
     ) -> ReextractCounts:
         """Store a batch of re-extracted captures (whole articles, see `storage.db.reextract`) in
-        one transaction, and judge their articles again for `stories`."""
+        one transaction, and judge their articles again for `stories`. `decide` settles
+        suspected walls and gives new versions their edit kinds (as in `write_batch`)."""
         return write_transaction(
-            self.engine, lambda conn: store_reextracted(conn, results, stories)
+            self.engine, lambda conn: store_reextracted(conn, results, stories, decide)
         )
 
 

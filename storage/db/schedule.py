@@ -18,7 +18,7 @@ from crawler.core.revisit import RevisitPolicy
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 
-FetchOutcome = Literal["new", "same", "gone"]
+FetchOutcome = Literal["new", "same", "gone", "walled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,10 @@ class Fetch:
     fetched_at: datetime
     outcome: FetchOutcome
     """'new': the text made a new version; 'same': the article was there but brought no new text
-    (same text hash, a revisit record, or a page without an article); 'gone': 404 or 410."""
+    (same text hash, a revisit record, or a page without an article); 'gone': 404 or 410;
+    'walled': a wall in the article's place (paywall, consent, login, challenge): counted as a
+    fetch that found nothing new, so the article keeps its schedule and backs off, and never as
+    a deletion."""
     fetch_url_id: int | None = None
     """For 'new': the URL that served the version, revisited from now on."""
     status: int | None = None

@@ -27,8 +27,10 @@ from sqlalchemy import (
     update,
 )
 
+from crawler.core.access import AccessCheck
 from crawler.core.article import Article, Extraction, Relevance
 from crawler.core.urls import normalise_url
+from crawler.core.versioning import Decide, Edit, Judgement, Version
 from storage.db import models as m
 from storage.db.bulk import chunks, dialect_insert
 from storage.db.models import utcnow
@@ -55,6 +57,8 @@ class _Version:
     text_sha256: str
     id: int | None
     """None while the version is only a row waiting to be inserted."""
+    version: Version | None = None
+    """Its title, text and authors: what the next capture is compared with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,21 @@ class VersionsWritten:
     judged: Judged
     fetches: list[Fetch]
     """What each article page did, for the revisit schedule."""
+    walled: int = 0
+    """Pages that showed a wall: no version."""
+
+
+def by_text(
+    previous: Version | None, new: Version | None, access: AccessCheck, description: str | None
+) -> Judgement:
+    """The judgement of a batch written without a story's rules (`decide` None, as tests do): a
+    wall is no version, any other new text is one; no kinds. The crawl, ingest, recovery and
+    re-extraction pass `crawler.services.versions.decider`."""
+    if access.walled or new is None:
+        return Judgement(access, False)
+    return Judgement(
+        access, previous is None or previous.text != new.text or previous.title != new.title
+    )
 
 
 def store_versions(
@@ -72,10 +91,15 @@ def store_versions(
     pages: Sequence[PageRecord],
     url_ids: Mapping[str, int],
     revisited: Sequence[tuple[int, datetime]] = (),
+    decide: Decide | None = None,
 ) -> VersionsWritten:
-    """Add a version for each article page whose text is new, move `last_seen` for the rest and
-    for each (article url id, time) of `revisited`: revisits that found the page unchanged.
-    Every extracted page with a stored capture gets its `extractions` row."""
+    """Add a version for each article page whose text is a new version of the article's last
+    open one (as `decide` judges it: walls never are, the story's `[versions]` rules say what
+    is), move `last_seen` for the rest and for each (article url id, time) of `revisited`:
+    revisits that found the page unchanged. Every extracted page with a stored capture gets its
+    `extractions` row, with its access; a walled page moves the article's schedule on as a
+    fetch that found nothing new (`walled`), never as a deletion."""
+    decide = decide or by_text
     extracted = [p for p in pages if p.extraction is not None]
     capture_ids = _capture_ids(conn, extracted)
     articles = [p for p in extracted if p.article is not None]
@@ -86,41 +110,70 @@ def store_versions(
     version_ids = {(url_id, v.number): v.id for url_id, v in latest.items() if v.id}
     pending: dict[tuple[int, int], dict[str, Any]] = {}
     last_seen: dict[int, datetime] = {}
+    first_seen: dict[int, datetime] = {}
+    """Versions seen earlier than their first_seen: a capture copied from a web archive."""
     judged: dict[int, tuple[Relevance, tuple[int, int]]] = {}
     fetches: list[Fetch] = []
-    made: list[tuple[int, Extraction, tuple[int, int] | None]] = []
-    """(capture id, extraction, (url id, version number) of its text) for the extractions rows."""
+    made: list[tuple[int, Extraction, tuple[int, int] | None, AccessCheck]] = []
+    """(capture id, extraction, (url id, version number) of its text, access) for the
+    extractions rows."""
+    walled = 0
 
     def seen(url_id: int, version: _Version, when: datetime) -> None:
         if version.id is None:
             row = pending[(url_id, version.number)]
             row["last_seen"] = max(row["last_seen"], when)
+            row["first_seen"] = min(row["first_seen"], when)
         else:
             last_seen[version.id] = max(last_seen.get(version.id, when), when)
+            first_seen[version.id] = min(first_seen.get(version.id, when), when)
 
     for page in extracted:
         assert page.extraction is not None
         capture_id = capture_ids.get(page.warc_record_id) if page.warc_record_id else None
         article = page.article
-        if article is None:
-            if capture_id is not None:
-                made.append((capture_id, page.extraction, None))
-            continue
         url_id = url_ids[page.target_url]
         current = latest.get(url_id)
+        if page.access.walled or (article is not None and page.access.suspect is not None):
+            previous = current.version if current is not None else None
+            new = Version.of(article) if article is not None else None
+            judgement = decide(previous, new, page.access, page.description)
+            if judgement.access.walled:
+                walled += 1
+                fetches.append(Fetch(url_id, page.fetched_at, "walled"))
+                if capture_id is not None:
+                    made.append((capture_id, page.extraction, None, judgement.access))
+                continue
+        if article is None:
+            if capture_id is not None:
+                made.append((capture_id, page.extraction, None, page.access))
+            continue
         if current is not None and current.text_sha256 == article.text_sha256:
+            judgement = Judgement(page.access, False)
+        else:
+            previous = current.version if current is not None else None
+            judgement = decide(previous, Version.of(article), page.access, page.description)
+        if current is not None and not judgement.new_version:
             seen(url_id, current, page.fetched_at)
             fetches.append(Fetch(url_id, page.fetched_at, "same"))
         else:
             number = numbers[url_id] = numbers.get(url_id, 0) + 1
             pending[(url_id, number)] = version_row(
-                url_id, number, article, page.extraction.extractor, capture_id, page.fetched_at
+                url_id,
+                number,
+                article,
+                page.extraction.extractor,
+                capture_id,
+                page.fetched_at,
+                edit=judgement.edit if current is not None else None,
             )
-            current = latest[url_id] = _Version(number, article.text_sha256, None)
+            current = latest[url_id] = _Version(
+                number, article.text_sha256, None, Version.of(article)
+            )
             served_by = url_ids[normalise_url(page.final_url)]
             fetches.append(Fetch(url_id, page.fetched_at, "new", fetch_url_id=served_by))
         if capture_id is not None:
-            made.append((capture_id, page.extraction, (url_id, current.number)))
+            made.append((capture_id, page.extraction, (url_id, current.number), judgement.access))
         if page.relevance is not None:
             judged[url_id] = (page.relevance, (url_id, current.number))
     for url_id, when in revisited:
@@ -128,16 +181,38 @@ def store_versions(
             seen(url_id, latest[url_id], when)
 
     version_ids.update(insert_versions(conn, list(pending.values())))
-    bump_last_seen(conn, {id_: (None, when) for id_, when in last_seen.items()})
+    bump_last_seen(conn, {id_: (first_seen[id_], when) for id_, when in last_seen.items()})
     upsert_extractions(
         conn,
         [
-            extraction_row(capture_id, extraction, version_ids[key] if key else None)
-            for capture_id, extraction, key in made
+            extraction_row(capture_id, extraction, version_ids[key] if key else None, access)
+            for capture_id, extraction, key, access in made
         ],
     )
+    mark_rights(
+        conn, [(capture_ids[p.warc_record_id], p) for p in pages if p.warc_record_id in capture_ids]
+    )
     links = {url_id: (relevance, version_ids[key]) for url_id, (relevance, key) in judged.items()}
-    return VersionsWritten(len(pending), len(articles) - len(pending), links, fetches)
+    unchanged = len(articles) - len(pending) - walled
+    return VersionsWritten(len(pending), max(unchanged, 0), links, fetches, walled)
+
+
+def mark_rights(conn: Connection, pages: Sequence[tuple[int, PageRecord]]) -> None:
+    """Record on each page's capture (by id) where it asked not to be archived, and whether it
+    is flagged for it. Captures that asked nothing are left as inserted (not flagged)."""
+    rows = [
+        {"b_id": capture_id, "b_noarchive": page.noarchive, "b_rights": page.rights}
+        for capture_id, page in pages
+        if page.rights is not None
+    ]
+    if rows:
+        capture = m.Capture
+        stmt = (
+            update(capture)
+            .where(capture.id == bindparam("b_id"))
+            .values(noarchive=bindparam("b_noarchive"), rights=bindparam("b_rights"))
+        )
+        conn.execute(stmt, rows)
 
 
 def upsert_story_links(conn: Connection, story_id: int, judged: Judged) -> int:
@@ -182,13 +257,22 @@ def current_versions(
     current: dict[int, _Version] = {}
     for chunk in chunks(url_ids):
         ranked = ranked_versions(version_filter=m.ArticleVersion.url_id.in_(chunk), prefer=prefer)
+        version = m.ArticleVersion
         rows = conn.execute(
             select(
-                ranked.c.url_id, ranked.c.number, ranked.c.text_sha256, ranked.c.version_id
-            ).where(ranked.c.rank == 1)
+                ranked.c.url_id,
+                ranked.c.number,
+                ranked.c.text_sha256,
+                ranked.c.version_id,
+                version.title,
+                version.text,
+                version.authors,
+            )
+            .join(version, version.id == ranked.c.version_id)
+            .where(ranked.c.rank == 1)
         )
-        for url_id, number, sha, id_ in rows:
-            current[url_id] = _Version(number, sha, id_)
+        for url_id, number, sha, id_, title, text, authors in rows:
+            current[url_id] = _Version(number, sha, id_, Version(title, text, tuple(authors)))
     return current
 
 
@@ -282,15 +366,25 @@ def bump_last_seen(conn: Connection, seen: Mapping[int, tuple[datetime | None, d
 
 
 def extraction_row(
-    capture_id: int, extraction: Extraction, version_id: int | None
+    capture_id: int,
+    extraction: Extraction,
+    version_id: int | None,
+    access: AccessCheck | None = None,
 ) -> dict[str, Any]:
+    """An `extractions` row; a walled capture's reason says so ('walled: paywall') even when
+    the wall left an article's teaser to extract."""
+    reason = extraction.reason
+    if access is not None and access.walled and not (reason or "").startswith("walled"):
+        reason = f"walled: {access.access}"
     return {
         "capture_id": capture_id,
         "extractor": extraction.extractor,
         "options_digest": extraction.options_digest,
         "version_id": version_id,
-        "reason": extraction.reason,
+        "reason": reason,
         "extracted_at": utcnow(),
+        "access": access.access if access is not None else None,
+        "access_reason": (access.reason if access.evidence else None) if access else None,
     }
 
 
@@ -308,7 +402,13 @@ def upsert_extractions(conn: Connection, rows: Sequence[dict[str, Any]]) -> None
             m.Extraction.extractor,
             m.Extraction.options_digest,
         ],
-        set_={"version_id": new.version_id, "reason": new.reason, "extracted_at": new.extracted_at},
+        set_={
+            "version_id": new.version_id,
+            "reason": new.reason,
+            "extracted_at": new.extracted_at,
+            "access": new.access,
+            "access_reason": new.access_reason,
+        },
     )
     conn.execute(stmt, list(unique.values()))
 
@@ -338,7 +438,11 @@ def version_row(
     extractor: str,
     capture_id: int | None,
     seen: datetime,
+    *,
+    edit: Edit | None = None,
 ) -> dict[str, Any]:
+    """An `article_versions` row; `edit` is how it differs from the article's version before
+    it (None for a first version: no kinds)."""
     return {
         "url_id": url_id,
         "version": number,
@@ -356,4 +460,6 @@ def version_row(
         "first_seen": seen,
         "last_seen": seen,
         "extractor": extractor,
+        "change_kinds": list(edit.kinds) if edit is not None else None,
+        "stealth": edit.stealth if edit is not None else None,
     }

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from bench import aeb
+from bench import aeb, corpora
 from bench.extract_quality import no_network, ours, report
 from tests.extraction.pages import read
 
@@ -41,8 +41,12 @@ def test_no_network_refuses_and_records_connections_then_restores_sockets() -> N
 
 
 def test_the_report_scores_both_halves() -> None:
-    pages = [PAGE, aeb.Page(id="zz", url=PAGE.url, html=b"", truth="one two three four")]
-    result = report({"article": PAGE.truth, "zz": ""}, pages)
+    pages = [
+        corpora.CorpusPage(id=PAGE.id, url=PAGE.url, html=PAGE.html, truth=PAGE.truth),
+        corpora.CorpusPage(id="zz", url=PAGE.url, html=b"", truth="one two three four"),
+    ]
+    corpus = corpora.Corpus(name="sample", kind="full", pages=pages)
+    result = report(corpus, {"article": PAGE.truth, "zz": ""})
     assert result["half_a"]["f1"] == 1.0 and result["half_b"]["f1"] == 0.0
     assert result["empty_pages"] == 1
     assert result["pages"]["zz"] == [0.0, 0.0]

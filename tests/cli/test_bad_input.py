@@ -71,6 +71,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     engine.dispose()
     (root / "story.toml").write_text(STORY_TOML)
     (root / "bad.toml").write_text('name = "x"\n')
+    for name, table in ARCHIVE_STORIES.items():
+        (root / name).write_text(STORY_TOML + table)
     (root / "notdb.db").write_text("this is not a database\n")
     (root / "page.html").write_text("<html><body><p>hello</p></body></html>")
     (root / "badid" / "warc").mkdir(parents=True)
@@ -92,6 +94,27 @@ def _environment(monkeypatch: pytest.MonkeyPatch, world: World) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(world.root)  # a default ./data is the good one
 
+
+ARCHIVE_STORIES = {
+    "unknown-kind.toml": '[[archives]]\nname = "w"\nkind = "heritrix"\ncdx = "http://127.0.0.1:1/"\n',
+    "bad-template.toml": (
+        '[[archives]]\nname = "w"\nkind = "wayback"\ncdx = "http://127.0.0.1:1/cdx"\n'
+        'replay = "http://127.0.0.1:1/web/{timstamp}id_/{url}"\n'
+    ),
+    "no-url-template.toml": (
+        '[[archives]]\nname = "w"\nkind = "wayback"\ncdx = "http://127.0.0.1:1/cdx"\n'
+        'replay = "http://127.0.0.1:1/web/{timestamp}id_/"\n'
+    ),
+    "unreachable.toml": (
+        '[[archives]]\nname = "w"\nkind = "wayback"\ncdx = "http://127.0.0.1:1/cdx"\n'
+        'replay = "http://127.0.0.1:1/web/{timestamp}id_/{url}"\n'
+    ),
+    "cc-without-data.toml": (
+        '[[archives]]\nname = "cc"\nkind = "commoncrawl"\ncdx = "http://127.0.0.1:1/i"\n'
+    ),
+}
+"""Story files whose `[[archives]]` are wrong (only `backfill` reads them); port 1 of
+127.0.0.1 has nothing listening."""
 
 READ_ONLY_URL = "sqlite:///file:{root}/data/newsarchive.db?mode=ro&uri=true"
 """The good database, opened read-only by SQLite itself: a writer must refuse it up front."""
@@ -157,6 +180,12 @@ CASES: list[tuple[str, str]] = [
     ("export --story nope", "no story named 'nope'"),
     ("export --publisher nowhere.example", "nowhere.example"),
     ("history http://unknown.example/", "no URL"),
+    ("history http://unknown.example/ --captures", "no URL"),
+    ("history http://news.example:8080/a --captures --format yaml", "invalid choice: 'yaml'"),
+    ("edits", "--story"),
+    ("edits --story nope", "no story named 'nope'"),
+    ("edits --story harbour-strike --kind typo", "invalid choice: 'typo'"),
+    ("edits --story harbour-strike --data {root}/nowhere", "no newsarchive database"),
     ("diff http://news.example:8080/a --to 9", "has no version 9"),
     ("diff http://news.example:8080/a --capture 1", "--capture goes with --extractions"),
     ("clusters --story nope", "no story named 'nope'"),
@@ -173,6 +202,7 @@ CASES: list[tuple[str, str]] = [
     ("report --story harbour-strike -o {root}/r.html --replay http://h/{{id}}", "unknown field"),
     ("wacz --story harbour-strike -o {root}", "is a directory"),
     ("wacz --story nope -o {root}/x.wacz", "no story named 'nope'"),
+    ("wacz --story harbour-strike --include-noarchive=yes -o {root}/x.wacz", "ignored explicit"),
     ("db", "required"),
     ("db current --db garbage", "not a database URL"),
     ("db current --db sqlite:///{root}/notdb.db", "file is not a database"),
@@ -221,6 +251,15 @@ CASES: list[tuple[str, str]] = [
     ("crawl {story} --data {root}/badid", "holds no data directory id"),
     ("ingest {warc} --data {root}/badid", "holds no data directory id"),
     ("ingest {warc} --data {root}/i -s EXTRACT_FAVOR=fast", "favor must be one of"),
+    ("backfill {root}/unknown-kind.toml --data {root}/b", "archives[0].kind: must be one of"),
+    ("backfill {root}/bad-template.toml --data {root}/b", "unknown placeholder {timstamp}"),
+    ("backfill {root}/no-url-template.toml --data {root}/b", "must contain {url}, on line"),
+    ("backfill {root}/cc-without-data.toml --data {root}/b", "archives[0].data: is required"),
+    ("backfill {root}/unreachable.toml --data {root}/b", "archive 'w' cannot be reached"),
+    ("backfill {story} --data {root}/b", "names no [[archives]]"),
+    ("backfill {root}/bad.toml --data {root}/b", "is required"),
+    ("backfill {root}/unreachable.toml --data {root}/b --db garbage", "not a database URL"),
+    ("backfill {root}/unreachable.toml --data {root}/b --batch-size 0", "must be 1 or more"),
     ("schedule {story} --every 0s", "must be longer than zero"),
     ("schedule {story} --every 1h --data {root}/s --db garbage", "not a database URL"),
     ("schedule {story} --every 1h --data {root}/s -s DOWNLOAD_DELEY=1", "did you mean"),
@@ -332,6 +371,8 @@ def closed_pipe_run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[bytes]
         ["status", "--format", "json"],
         ["status"],
         ["history", "http://news.example:8080/a"],
+        ["history", "http://news.example:8080/a", "--captures"],
+        ["edits", "--story", "harbour-strike"],
     ],
     ids=" ".join,
 )

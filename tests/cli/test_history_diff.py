@@ -83,13 +83,13 @@ def test_history_text(archive: list[str], capsys: pytest.CaptureFixture[str]) ->
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == A  # the article's URL, though asked by its alias
     assert lines[1].split() == ["version", "first", "seen", "(UTC)", "last", "seen", "(UTC)",
-                                "added", "removed", "title"]  # fmt: skip
-    assert lines[2].split() == ["1", "2025-03-01", "12:00:00", "2025-03-01", "13:00:00",
-                                "Dockers", "strike"]  # fmt: skip
-    assert lines[3].split() == ["2", "2025-03-01", "14:00:00", "2025-03-01", "14:00:00",
-                                "+5", "-1", "Dockers", "strike"]  # fmt: skip
-    assert lines[4].split() == ["3", "2025-03-01", "15:00:00", "2025-03-01", "15:00:00",
-                                "+1", "-0", "Dockers", "strike", "ends"]  # fmt: skip
+                                "via", "added", "removed", "kinds", "title"]  # fmt: skip
+    assert lines[2].split() == ["1", "2025-03-01", "12:00:00", "2025-03-01", "13:00:00", "-",
+                                "-", "Dockers", "strike"]  # fmt: skip
+    assert lines[3].split() == ["2", "2025-03-01", "14:00:00", "2025-03-01", "14:00:00", "-",
+                                "+5", "-1", "-", "Dockers", "strike"]  # fmt: skip
+    assert lines[4].split() == ["3", "2025-03-01", "15:00:00", "2025-03-01", "15:00:00", "-",
+                                "+1", "-0", "-", "Dockers", "strike", "ends"]  # fmt: skip
     assert lines[5] == "deleted: found gone (404 or 410) at 2025-03-01 16:00:00 UTC"
     assert len(lines) == 6
     assert lines[1].index("first seen") == lines[2].index("2025") == lines[4].index("2025")
@@ -101,7 +101,7 @@ def test_history_json(archive: list[str], capsys: pytest.CaptureFixture[str]) ->
     assert list(one) == [
         "version", "first_seen", "last_seen", "words_added", "words_removed", "title",
         "text_sha256", "extractor", "captured_at", "warc_filename", "warc_offset",
-        "warc_record_id", "deleted", "deleted_at",
+        "warc_record_id", "via", "change_kinds", "stealth", "deleted", "deleted_at",
     ]  # fmt: skip
     assert one == one | {
         "version": 1,

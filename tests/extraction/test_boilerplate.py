@@ -7,16 +7,19 @@ import lxml.html
 import pytest
 
 from crawler.extraction.boilerplate import (
+    appeal_blocks,
     link_blocks,
     prune_promotions,
     prune_teasers,
+    strip_appeals,
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
 )
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
-from tests.extraction.pages import make_page
+from crawler.extraction.structured import key
+from tests.extraction.pages import ARTICLE_URL, make_page
 
 STORY = " ".join(
     f"Paragraph {i} of the story tells what the minister said about the harbour plan and why "
@@ -174,3 +177,55 @@ def test_extraction_leaves_out_teasers_of_other_stories() -> None:
     assert extraction.article is not None
     assert "river" not in extraction.article.text
     assert "Paragraph 7 of the story" in extraction.article.text
+
+
+APPEAL = "Get the harbour news in your inbox every morning: sign up for our free newsletter today."
+
+
+def appeal_linking(href: str, before: str = "", after: str = "") -> str:
+    linked = APPEAL.replace("sign up", f"<a href='{href}'>sign up</a>")
+    return f"<p>{before}{linked}{after}</p>"
+
+
+@pytest.mark.parametrize(
+    "appeal",
+    [
+        appeal_linking("/newsletter/signup"),
+        "<p>Hat Ihnen dieser Artikel gefallen? Dann unterstützen Sie uns bitte mit einer Spende, "
+        'oder <a href="https://www.harbourtimes.example/mitglied">werden Sie Mitglied</a>.</p>',
+        '<p>Subscribe to the Morning Review <a href="https://subscribe.harbourtimes.example/">'
+        "newsletter</a> and never miss a story.</p>",
+    ],
+)
+def test_appeals_to_the_reader_linking_to_the_site_are_dropped(appeal: str) -> None:
+    # no class names: what the paragraph says and where it links make it an appeal
+    extraction = extract(make_page(page(appeal).encode()), ExtractOptions())
+    assert extraction.article is not None
+    text = extraction.article.text
+    assert "newsletter" not in text.lower() and "Spende" not in text
+    assert "Paragraph 7 of the story" in text
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        # a link to another site's sign-up: an article telling readers how to subscribe to it
+        appeal_linking("https://www.streamer.example/signup"),
+        # a quote
+        appeal_linking("/newsletter", before="\u201c", after="\u201d she said."),
+        # no link at all
+        f"<p>{APPEAL}</p>",
+        # not addressed to the reader
+        '<p>The council voted to <a href="/subscriptions">raise subscription fees</a> for the '
+        "harbour car park by ten percent.</p>",
+    ],
+)
+def test_what_only_looks_like_an_appeal_is_kept(kept: str) -> None:
+    tree = lxml.html.fromstring(page(kept))
+    assert appeal_blocks(tree, ARTICLE_URL) == frozenset()
+
+
+def test_strip_appeals_drops_only_matching_lines() -> None:
+    appeals = frozenset({key(APPEAL)})
+    assert strip_appeals(f"Story.\n{APPEAL}\nMore story.", appeals) == "Story.\nMore story."
+    assert strip_appeals("Story.", frozenset()) == "Story."

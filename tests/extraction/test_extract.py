@@ -13,7 +13,7 @@ from trafilatura.settings import Extractor
 
 from crawler import __version__
 from crawler.core.normalise import count_words, text_digest
-from crawler.extraction.extract import extract, extractor_name
+from crawler.extraction.extract import RULES_VERSION, extract, extractor_name
 from crawler.extraction.options import ExtractOptions
 from tests.extraction.pages import ARTICLE_URL, make_page, read
 
@@ -78,7 +78,9 @@ def test_article_metadata() -> None:
     assert article.description is not None and article.description.startswith("President")
     assert article.word_count == count_words(article.text) > 300
     assert article.text_sha256 == text_digest(article.title, article.text)
-    expected = f"newsarchive {__version__} / trafilatura {trafilatura.__version__}"
+    expected = (
+        f"newsarchive {__version__} (rules {RULES_VERSION}) / trafilatura {trafilatura.__version__}"
+    )
     assert extraction.extractor == extractor_name() == expected
     assert extraction.options_digest == ExtractOptions().digest
 

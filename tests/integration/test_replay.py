@@ -12,6 +12,7 @@ environment: `$NEWSARCHIVE_PYWB_VENV`, else `.pywb-venv/` in the repository (`.c
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
@@ -202,17 +203,12 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def pywb(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pywb]:
+@contextlib.contextmanager
+def pywb_serving(root: Path, collection: str, *add: str) -> Iterator[str]:
+    """pywb's `wayback` on 127.0.0.1 in `root`, serving `collection` made by `wb-manager init`
+    and `wb-manager add COLLECTION *add`; yields its base URL, stops it at the end."""
     venv = pywb_venv()
-    root = tmp_path_factory.mktemp("pywb")
-    (root / "config.yaml").write_text(
-        "collections:\n"
-        "  warcs:\n"
-        f"    index_paths: {archive.data / 'indexes' / 'index.cdxj'}\n"
-        f"    archive_paths: {archive.warc_dir}/\n"
-    )
-    for args in (("init", "story"), ("add", "--unpack-wacz", "story", str(archive.wacz))):
+    for args in (("init", collection), ("add", collection, *add)):
         done = subprocess.run(
             [venv / "bin" / "wb-manager", *args],
             cwd=root,
@@ -222,33 +218,46 @@ def pywb(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         )
         assert done.returncode == 0, done.stderr
     port = free_port()
-    log = (root / "wayback.log").open("w")
-    server = subprocess.Popen(
-        [venv / "bin" / "wayback", "-p", str(port), "-b", "127.0.0.1"],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (root / "wayback.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(base + "/", timeout=5):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "pywb did not start in 60 s"
-                time.sleep(0.2)
-        yield Pywb(base)
-    finally:
-        server.terminate()
+    log = root / "wayback.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [venv / "bin" / "wayback", "-p", str(port), "-b", "127.0.0.1"],
+            cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, log.read_text()[-3000:]
+                try:
+                    with urllib.request.urlopen(base + "/", timeout=5):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, "pywb did not start in 60 s"
+                    time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="module")
+def pywb(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pywb]:
+    root = tmp_path_factory.mktemp("pywb")
+    (root / "config.yaml").write_text(
+        "collections:\n"
+        "  warcs:\n"
+        f"    index_paths: {archive.data / 'indexes' / 'index.cdxj'}\n"
+        f"    archive_paths: {archive.warc_dir}/\n"
+    )
+    with pywb_serving(root, "story", "--unpack-wacz", str(archive.wacz)) as base:
+        yield Pywb(base)
 
 
 def first_crawl_response(archive: Archive, gzipped: bool) -> tuple[Capture, WarcRecord]:

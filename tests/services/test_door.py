@@ -333,3 +333,64 @@ def test_request_records_are_paired_with_their_exchange_either_way(tmp_path: Pat
     (exchange,) = [a for a in paired(scan(path), path.name) if isinstance(a, Archived)]
     assert exchange.request_record_id == written.request_record_id
     assert capture_of(exchange) == capture_of(Archived.written(written))  # one capture, any door
+
+
+WALLS = Path(__file__).resolve().parents[1] / "extraction" / "data" / "walls"
+ARTICLE_PAGE = (
+    b"<html><head><title>Strike</title></head><body><article><h1>Strike</h1>"
+    + b"".join(
+        b"<p>The dockers at the harbour went on strike on Monday over pay and hours, the union "
+        b"said, and the port stood still for the whole day while talks went on.</p>"
+        for _ in range(6)
+    )
+    + b"</article></body></html>"
+)
+
+
+def test_a_challenge_behind_a_403_is_a_walled_capture_with_its_reason() -> None:
+    body = (WALLS / "cloudflare-managed-challenge.html").read_bytes()
+    record = response_record(
+        "http://news.example/a",
+        body,
+        status=403,
+        headers=(("Content-Type", "text/html; charset=utf-8"), ("cf-mitigated", "challenge")),
+    )
+    done = process(record, ExtractOptions())
+    assert done.access.access == "challenge"
+    assert (done.outcome, done.reason) == ("stored", "wall-challenge")
+    assert done.detail and done.detail.startswith("challenge: cf-mitigated")
+    assert done.extraction is not None and done.extraction.article is None
+    assert done.extraction.reason == "walled: challenge"
+
+
+def test_a_plain_403_is_still_a_failed_fetch() -> None:
+    record = response_record(
+        "http://news.example/a", b"<html><body>Forbidden</body></html>", status=403
+    )
+    done = process(record, ExtractOptions())
+    assert (done.outcome, done.reason, done.extraction) == ("failed", "http-403", None)
+
+
+@pytest.mark.parametrize(("policy", "flagged"), [("flag", True), ("ignore", False), (None, True)])
+def test_rights_are_read_with_the_page_and_flagged_by_policy(
+    policy: str | None, flagged: bool
+) -> None:
+    record = response_record(
+        "http://news.example/a",
+        ARTICLE_PAGE,
+        headers=(("Content-Type", "text/html"), ("X-Robots-Tag", "noarchive")),
+    )
+    table = f'\n[archive]\nnoarchive = "{policy}"\n' if policy else ""
+    story = (
+        parse_story(
+            'name = "s"\ntitle = "t"\nsince = 2025-02-01\nuntil = 2025-02-28\n'
+            '[match]\nany = ["strike"]\n[[sources]]\nname = "N"\nurl = "http://news.example/"\n'
+            + table
+        )
+        if policy
+        else None
+    )
+    done = process(record, ExtractOptions(), story=story)
+    assert done.rights == "X-Robots-Tag: noarchive"
+    assert done.noarchive is flagged
+    assert done.access.access == "open" and done.outcome == "stored"

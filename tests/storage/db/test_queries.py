@@ -94,7 +94,8 @@ def test_status_of_an_empty_database(repo: Repository, tmp_path: Path) -> None:
 EXPORT_FIELDS = {
     "url", "publisher", "title", "authors", "published", "modified", "language", "site_name",
     "text", "word_count", "version", "text_sha256", "extractor", "first_seen", "last_seen",
-    "deleted", "deleted_at", "captured_at", "warc_filename", "warc_offset", "warc_record_id",
+    "change_kinds", "stealth", "deleted", "deleted_at", "captured_at", "warc_filename",
+    "warc_offset", "warc_record_id",
     "story", "relevant", "relevance_score", "matched_terms", "relevance_reason", "cluster_id",
     "is_original", "cluster_size",
 }  # fmt: skip
