@@ -114,6 +114,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.limits.RedirectMiddleware": 600,
 }
 SPIDER_MIDDLEWARES: dict[str, int | None] = {
+    # Scrapy's, reporting the responses it refuses to the outcomes extension.
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
+    "crawler.extensions.outcomes.HttpErrorMiddleware": 50,
     # The due revisits first, then the spider's start requests (a distributed worker's seeding
     # middleware, at 100, queues both once).
     "crawler.middlewares.revisits.RevisitStartMiddleware": 800,

@@ -16,6 +16,11 @@ middleware); the outcomes extension keeps one outcome per URL (`crawler.core.out
 request where no errback will hear of it (the address guard, when a request is scheduled: Scrapy
 then drops it silently); the outcomes extension records the refusal as the URL's outcome.
 
+`request_failed(request: Request, exception: Exception)` is sent where a request ends in an
+exception that reaches only its errback (see below); with the outcomes middleware's
+`process_exception`, which sees every other one, the outcomes extension hears of every failed
+request without the spider's errback.
+
 `outcomes_settled(run_id: int, outcomes: list[UrlOutcome])` is sent by the outcomes extension;
 the store pipeline takes them into its batches and returns True, so that one thread writes.
 """
@@ -40,6 +45,12 @@ url_outcome = object()
 
 request_refused = object()
 """A request refused (`crawler.refusals.Refused`) where its errback will not be called."""
+
+request_failed = object()
+"""A request that ended in an exception no downloader middleware's `process_exception` sees:
+one raised in a `process_response` (a refusal of the limits middlewares) or Scrapy's `HttpError`
+(raised in a spider middleware's `process_spider_input`). Sent, with `request` and `exception`,
+by the component that raises it, for the outcomes extension."""
 
 outcomes_settled = object()
 """URL outcomes ready to be written: a receiver that takes them returns True."""

@@ -40,7 +40,7 @@ from crawler.discovery import Lead
 from crawler.discovery.feeds import FeedError, parse_feed
 from crawler.discovery.sitemaps import SitemapError, parse_sitemap
 from crawler.identity import url_key
-from crawler.refusals import Refused, failure_outcome
+from crawler.refusals import Refused
 from crawler.signals import report
 
 
@@ -359,13 +359,12 @@ class StorySpider(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        """Say clearly what failed and go on with the rest of the crawl."""
+        """Say clearly what failed (in the log and stats) and go on with the rest of the crawl."""
         request: Request = failure.request  # type: ignore[attr-defined]
         source = self._sources.get(request.meta.get(keys.SOURCE, ""))
         error = failure.value
         assert error is not None
-        outcome, slug, detail = failure_outcome(error)
-        self._outcome(request.url, source, outcome, slug, detail)
+        # its outcome is the outcomes extension's (crawler/extensions/outcomes.py)
         if isinstance(error, HttpError):
             status = error.response.status
             self._fail(source, request.url, f"http_{status}", f"answered HTTP {status}")

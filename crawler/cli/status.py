@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import CliError, CliParser, add_data_options, existing_database
+from crawler.cli.common import CliError, CliParser, add_data_options, existing_database, own_id
 from crawler.cli.errors import one_error_path
 from crawler.core.datadir import warc_dir
 from storage.db import queries
 from storage.db.flags import flagged_files
 from storage.db.queries import Counts, RunInfo, StatusReport, StoryOutcomes, UnknownRun
+from storage.db.warcfiles import Owners, owners
 
 PROG = "newsarchive status"
 COLUMNS = ("captures", "articles", "relevant", "WARC files", "WARC size")
@@ -52,8 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
+        data_dir = own_id(args.data, create=False)
         with existing_database(args.data, args.db) as engine:
-            report = queries.status(engine, args.story, warc_dir=warc_dir(args.data))
+            report = queries.status(
+                engine,
+                args.story,
+                warc_dir=warc_dir(args.data),
+                foreign=foreign_files(owners(engine, data_dir)),
+            )
             flagged = flagged_files(engine)
             try:
                 outcomes = queries.outcomes(
@@ -77,6 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def foreign_files(found: Owners) -> Callable[[str, bool], bool]:
+    """Whether a WARC file (on disk or not) is another data directory's, as `verify` tells
+    (docs/archive.md, "Several data directories, one database"): one in this WARC directory is
+    this one's whoever registered it; one elsewhere (ingested where it lies) or missing is
+    another's when registered only to others. Files no data directory registered (they predate
+    data directory ids) count as this one's."""
+
+    def foreign(name: str, present: bool) -> bool:
+        if present and not Path(name).is_absolute():
+            return False
+        return found.whose(name) == "others"
+
+    return foreign
+
+
 def as_json(
     report: StatusReport, outcomes: list[StoryOutcomes] | None = None, scope: str = "last"
 ) -> dict[str, Any]:
@@ -88,6 +111,7 @@ def as_json(
         ],
         "total": asdict(report.total),
         "missing_warc_files": list(report.missing_warc_files),
+        "other_data_dirs": asdict(report.elsewhere),
         "outcomes": {
             "scope": scope,
             "stories": [
@@ -191,6 +215,14 @@ def as_text(report: StatusReport, warc_location: str) -> str:
         right = [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
         lines.append("  ".join(left + right).rstrip())
     lines.append(WARC_NOTE)
+    elsewhere = report.elsewhere
+    if elsewhere.captures:
+        lines.append("")
+        lines.append(
+            f"Not counted: {_plural(elsewhere.captures, 'capture')} in "
+            f"{_plural(elsewhere.warc_files, 'WARC file')} of other data directories sharing "
+            "this database"
+        )
     missing = report.missing_warc_files
     if missing:
         files = "file is" if len(missing) == 1 else "files are"
@@ -199,6 +231,10 @@ def as_text(report: StatusReport, warc_location: str) -> str:
             f"{len(missing)} WARC {files} missing from {warc_location}: {', '.join(missing)}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _cells(counts: Counts) -> tuple[str, ...]:

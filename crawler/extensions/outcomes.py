@@ -1,10 +1,13 @@
 """One recorded outcome for every URL a crawl meets: no silent losses.
 
 The extension follows each URL through the crawl's signals and keeps its outcome by the rules of
-`crawler.core.outcomes.OutcomeBook`; the spider reports what only it knows (URLs it passes over,
-feeds it could not read) with the `url_outcome` signal. Outcomes are counted in
-`outcome/<reason>` stats and written to `url_outcomes`, under a `crawl_runs` row, in the
-database thread of the crawl's database owner (`crawler.extensions.database`).
+`crawler.core.outcomes.OutcomeBook`. Failed requests it hears of from `OutcomesMiddleware`
+(`process_exception`), `HttpErrorMiddleware` and the `request_failed` signal, not from the spider's
+errbacks; the spider reports only what its callbacks decide (URLs it passes over, feeds and
+sitemaps read or unreadable, unchanged and not-HTML pages) with the `url_outcome` signal.
+Outcomes are counted in `outcome/<reason>` stats and written to `url_outcomes`, under a
+`crawl_runs` row, in the database thread of the crawl's database owner
+(`crawler.extensions.database`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from scrapy.exceptions import (
     NotConfigured,
 )
 from scrapy.http.request import NO_CALLBACK
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.spidermiddlewares.httperror import HttpErrorMiddleware as ScrapyHttpErrorMiddleware
 
 from crawler import settings as defaults
 from crawler.core.items import PageItem, RevisitItem
@@ -34,12 +39,19 @@ from crawler.core.urls import host_of
 from crawler.extensions.database import Database, database_of
 from crawler.identity import url_key
 from crawler.refusals import Refused, failure_outcome
-from crawler.signals import outcomes_settled, report, request_refused, url_outcome
+from crawler.signals import (
+    outcomes_settled,
+    report,
+    request_failed,
+    request_refused,
+    url_outcome,
+)
 from storage.db.engine import write_transaction
 from storage.db.repository import Repository
 from storage.db.runs import finish_run, insert_outcomes, start_run
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
     from sqlalchemy import Engine
@@ -95,6 +107,7 @@ class OutcomesExtension:
         connect(extension.request_scheduled, signal=signals.request_scheduled)
         connect(extension.request_dropped, signal=signals.request_dropped)
         connect(extension.request_refused, signal=request_refused)
+        connect(extension.request_failed, signal=request_failed)
         connect(extension.response_received, signal=signals.response_received)
         connect(extension.item_scraped, signal=signals.item_scraped)
         connect(extension.item_dropped, signal=signals.item_dropped)
@@ -139,6 +152,12 @@ class OutcomesExtension:
         """A request refused where no errback hears of it (the address guard at scheduling):
         the refusal is the URL's outcome ('blocked-address'), not 'off-site' or 'not-fetched'."""
         outcome, reason, detail = failure_outcome(refusal)
+        key = url_key(request.url)
+        self.settle(key, outcome, reason, detail=detail, source=_source(request, key))
+
+    def request_failed(self, request: Request, exception: BaseException) -> None:
+        """A request that ended in `exception` where no `process_exception` saw it."""
+        outcome, reason, detail = failure_outcome(exception)
         key = url_key(request.url)
         self.settle(key, outcome, reason, detail=detail, source=_source(request, key))
 
@@ -312,9 +331,11 @@ class OutcomesExtension:
 
 
 class OutcomesMiddleware:
-    """Reports the failures of requests that have no errback to report them: the robots.txt
-    requests Scrapy's RobotsTxtMiddleware makes. Its priority must be below RetryMiddleware's
-    (550), so that it only sees an exception once no retry is left."""
+    """Reports the outcome of every request that ends in an exception raised in a downloader
+    middleware's `process_request` or in the download (refusals, robots.txt, DNS, timeouts…),
+    whether or not it has an errback. Its priority must be below RetryMiddleware's (550), so that
+    it only sees an exception once no retry is left. What is raised in a `process_response` (no
+    `process_exception` sees it) is reported with `request_failed` where it is raised."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -326,8 +347,6 @@ class OutcomesMiddleware:
         return cls(crawler)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if request.errback is not None:
-            return  # the spider's errback reports it
         outcome, reason, detail = failure_outcome(exception)
         key = url_key(request.url)
         report(
@@ -338,6 +357,20 @@ class OutcomesMiddleware:
             detail=detail,
             source=_source(request, key),
         )
+
+
+class HttpErrorMiddleware(ScrapyHttpErrorMiddleware):
+    """Scrapy's HttpErrorMiddleware, reporting the responses it refuses (`request_failed`):
+    their `HttpError` reaches only the request's errback, which no middleware sees."""
+
+    def process_spider_input(self, response: Response, spider: Spider | None = None) -> None:
+        try:
+            super().process_spider_input(response)
+        except HttpError as exc:
+            self.crawler.signals.send_catch_log(
+                request_failed, request=response.request, exception=exc
+            )
+            raise
 
 
 def _source(request: Request, url: str) -> str:

@@ -43,9 +43,11 @@ from crawler.refusals import (
     TooManyRedirects,
     UrlTooLong,
 )
+from crawler.signals import request_failed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -54,10 +56,21 @@ ROBOTS_BYTES = "robots_bytes"
 """request.meta key: robots.txt bytes received so far."""
 
 
-def refuse(stats: StatsCollector, key: str, refusal: Refused) -> Refused:
-    """Count `refusal` under `key` and log it with its URL; returns it, to be raised."""
+def refuse(
+    stats: StatsCollector,
+    key: str,
+    refusal: Refused,
+    *,
+    failed: tuple[SignalManager, Request] | None = None,
+) -> Refused:
+    """Count `refusal` under `key` and log it with its URL; returns it, to be raised. From a
+    `process_response`, `failed` (the signals, the request) also sends `request_failed`: no
+    `process_exception` sees what is raised there."""
     stats.inc_value(key)
     logger.warning("%s", refusal)
+    if failed is not None:
+        manager, request = failed
+        manager.send_catch_log(request_failed, request=request, exception=refusal)
     return refusal
 
 
@@ -146,6 +159,12 @@ class DecompressionMiddleware(HttpCompressionMiddleware):
     refusal a `TooLarge` counted in `fetch/too_large`. The archive keeps the compressed body as
     it was sent."""
 
+    def __init__(
+        self, stats: StatsCollector | None = None, *, crawler: Crawler | None = None
+    ) -> None:
+        super().__init__(stats, crawler=crawler)
+        self.signals = crawler.signals if crawler is not None else None
+
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
@@ -156,8 +175,10 @@ class DecompressionMiddleware(HttpCompressionMiddleware):
                 f"{len(response.body)} bytes decompress to more than DOWNLOAD_MAXSIZE "
                 f"({request.meta.get('download_maxsize', self._max_size)} bytes)"
             )
-            assert self.stats is not None
-            raise refuse(self.stats, "fetch/too_large", TooLarge(request.url, detail)) from exc
+            assert self.stats is not None and self.signals is not None
+            refusal = TooLarge(request.url, detail)
+            failed = (self.signals, request)
+            raise refuse(self.stats, "fetch/too_large", refusal, failed=failed) from exc
 
 
 class RedirectMiddleware(ScrapyRedirectMiddleware):
@@ -174,12 +195,16 @@ class RedirectMiddleware(ScrapyRedirectMiddleware):
             chain = len(request.meta.get("redirect_urls", ())) + 1
             limit = self.max_redirect_times
             detail = f"{chain} redirects, REDIRECT_MAX_TIMES is {limit}{origin(request)}"
-            raise refuse(stats, "redirect/too_many", TooManyRedirects(request.url, detail)) from exc
+            refusal: Refused = TooManyRedirects(request.url, detail)
+            failed = (self.crawler.signals, request)
+            raise refuse(stats, "redirect/too_many", refusal, failed=failed) from exc
         if isinstance(result, Request):
             chain = result.meta.get("redirect_urls", [])
             if result.url in chain:
                 detail = f"redirects to {result.url}, already in its chain{origin(result)}"
-                raise refuse(stats, "redirect/loop", RedirectLoop(request.url, detail))
+                refusal = RedirectLoop(request.url, detail)
+                failed = (self.crawler.signals, request)
+                raise refuse(stats, "redirect/loop", refusal, failed=failed)
             # Scrapy copied the meta: the new request stands for the URL it goes to
             result.meta[meta.IDENTITY] = url_key(result.url)
         return result

@@ -7,7 +7,7 @@ Each only reads, in one transaction, so they can run while a crawl writes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -97,6 +97,15 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """Captures in the database whose WARC files belong to other data directories (a database
+    shared by several, docs/archive.md): left out of a data directory's counts."""
+
+    captures: int = 0
+    warc_files: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PublisherStatus:
     publisher: str
     host: str | None
@@ -110,9 +119,17 @@ class StatusReport:
     publishers: tuple[PublisherStatus, ...]
     total: Counts
     missing_warc_files: tuple[str, ...]
+    elsewhere: Elsewhere = Elsewhere()
+    """Captures left out because their files are other data directories'."""
 
 
-def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> StatusReport:
+def status(
+    engine: Engine,
+    story: str | None = None,
+    *,
+    warc_dir: Path,
+    foreign: Callable[[str, bool], bool] | None = None,
+) -> StatusReport:
     """Counts per publisher and in total, in one read transaction.
 
     With `story`, exactly the story's publishers (its sources) are listed, found anything or not,
@@ -120,30 +137,23 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
     and are the publisher's. A publisher's WARC bytes are its records' lengths; the total's are
     the files' sizes, read from `warc_dir` (a file still being written, `NAME.open`, counts as
     present).
+
+    `foreign(name, present)` tells whether the WARC file `name` (found on disk or not) belongs
+    to another data directory sharing the database: its captures are then left out of the
+    captures, WARC files and sizes, and of the missing files, and counted in `elsewhere`.
     """
     with engine.connect() as conn:
         story_id = find_story_id(conn, story) if story is not None else None
-        captures = _by_publisher(
-            conn.execute(
-                select(m.Url.publisher_id, func.count(m.Capture.id))
-                .join(m.Url, m.Url.id == m.Capture.url_id)
-                .group_by(m.Url.publisher_id)
+        per_file = conn.execute(
+            select(
+                m.Url.publisher_id,
+                m.Capture.warc_filename,
+                func.count(m.Capture.id),
+                func.sum(m.Capture.warc_length),
             )
-        )
-        record_bytes = _by_publisher(
-            conn.execute(
-                select(m.Url.publisher_id, func.sum(m.Capture.warc_length))
-                .join(m.Url, m.Url.id == m.Capture.url_id)
-                .group_by(m.Url.publisher_id)
-            )
-        )
-        files: dict[int | None, set[str]] = defaultdict(set)
-        for publisher_id, filename in conn.execute(
-            select(m.Url.publisher_id, m.Capture.warc_filename)
             .join(m.Url, m.Url.id == m.Capture.url_id)
-            .distinct()
-        ):
-            files[publisher_id].add(filename)
+            .group_by(m.Url.publisher_id, m.Capture.warc_filename)
+        ).all()
         version, link = m.ArticleVersion, m.StoryArticle
         articles_query = select(m.Url.publisher_id, func.count(distinct(version.url_id))).join(
             m.Url, m.Url.id == version.url_id
@@ -173,14 +183,29 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
         publishers: list[tuple[int | None, str, str | None]] = [
             (id_, name, host) for id_, name, host in conn.execute(publishers_query)
         ]
+    sizes: dict[str, int | None] = {}
+    for _, name, _, _ in per_file:
+        if name not in sizes:
+            sizes[name] = _file_size(warc_dir, name)
+    others = {
+        name
+        for name, size in sizes.items()
+        if foreign is not None and foreign(name, size is not None)
+    }
+    captures: dict[int | None, int] = defaultdict(int)
+    record_bytes: dict[int | None, int] = defaultdict(int)
+    files: dict[int | None, set[str]] = defaultdict(set)
+    elsewhere = 0
+    for publisher_id, name, count, length in per_file:
+        if name in others:
+            elsewhere += count
+            continue
+        captures[publisher_id] += count
+        record_bytes[publisher_id] += int(length or 0)
+        files[publisher_id].add(name)
     if story_id is None and (captures.get(None) or articles.get(None)):
         publishers.append((None, "(no publisher)", None))
 
-    sizes: dict[str, int | None] = {}
-    for names in files.values():
-        for name in names:
-            if name not in sizes:
-                sizes[name] = _file_size(warc_dir, name)
     rows: list[PublisherStatus] = []
     shown_files: set[str] = set()
     for id_, name, host in publishers:
@@ -209,7 +234,7 @@ def status(engine: Engine, story: str | None = None, *, warc_dir: Path) -> Statu
         warc_bytes=sum(sizes[f] or 0 for f in shown_files),
         warc_missing=len(missing),
     )
-    return StatusReport(story, tuple(rows), total, missing)
+    return StatusReport(story, tuple(rows), total, missing, Elsewhere(elsewhere, len(others)))
 
 
 @dataclass(frozen=True, slots=True)
