@@ -368,7 +368,7 @@ def synthetic(count: int) -> Iterator[ExportRow]:
             "first_seen": when, "last_seen": when, "deleted": False, "deleted_at": None,
             "captured_at": when, "warc_filename": "f", "warc_offset": i, "warc_record_id": "r",
             "story": None, "relevant": None, "relevance_score": None, "matched_terms": None,
-            "relevance_reason": None,
+            "relevance_reason": None, "change_kinds": None, "stealth": None,
             "cluster_id": i, "is_original": True, "cluster_size": 1,
         }  # fmt: skip
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from crawler.simweb import SimWeb
 from storage.db import models as m
 from storage.db.engine import open_database
+from storage.warc import read_record
 from tests.integration.conftest import FAST, run_newsarchive
 from tests.integration.test_replay import pywb_serving, pywb_venv
 from tests.report.browser import chromium
@@ -65,17 +66,22 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
             yield Replay(web, data, base)
 
 
-def _captured(data: Path, url: str) -> str:
+def _captured(data: Path, url: str) -> tuple[str, str]:
+    """When the page was captured (pywb's 14-digit timestamp) and the URL it was requested as
+    (published: a feed's link keeps its ?utm_source=…), from its capture's WARC record."""
     engine = open_database(f"sqlite:///{data / 'newsarchive.db'}")
     with engine.connect() as conn:
-        when = conn.scalars(
-            select(m.Capture.fetched_at)
+        found = conn.execute(
+            select(m.Capture.fetched_at, m.Capture.warc_filename, m.Capture.warc_offset)
             .join(m.Url, m.Url.id == m.Capture.url_id)
             .where(m.Url.url == url, m.Capture.status == 200)
         ).first()
     engine.dispose()
-    assert when is not None, url
-    return f"{when:%Y%m%d%H%M%S}"
+    assert found is not None, url
+    when, filename, offset = found
+    target = read_record(data / "warc" / filename, offset).target_uri
+    assert target is not None
+    return f"{when:%Y%m%d%H%M%S}", target
 
 
 def _render(
@@ -145,10 +151,12 @@ def test_an_article_replays_from_the_wacz_as_it_looked(replay: Replay, slug: str
         a.url for a in web.truth.articles
         if a.host == host and a.seed_id and a.url in web.truth.requisites.pages
     )  # fmt: skip
-    stamp = _captured(replay.data, page)
+    stamp, published = _captured(replay.data, page)
     with chromium("127.0.0.1") as driver:
         live, _ = _render(driver, page)
-        replayed, requests = _render(driver, f"{replay.base}/story/{stamp}/{page}", framed=True)
+        replayed, requests = _render(
+            driver, f"{replay.base}/story/{stamp}/{published}", framed=True
+        )
     pywb = urlsplit(replay.base).netloc
     outside = [(url, status) for url, status in requests if urlsplit(url).netloc != pywb]
     assert not [u for u, _ in outside if not u.startswith("data:")], outside
