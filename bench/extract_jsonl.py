@@ -59,11 +59,15 @@ def write_pages(folder: Path, count: int) -> int:
     return len(pages)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench extract-jsonl")
     parser.add_argument("--pages", type=int, default=1000, metavar="N")
     parser.add_argument("--workers", type=int, default=2, metavar="W")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "pages"
         folder.mkdir()

@@ -212,10 +212,14 @@ def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench extract-metadata")
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA, metavar="DIR")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     missing = [c for c in CORPORA if not (args.corpora / c / "ground-truth.json").exists()]
     if missing:
         print(

@@ -25,6 +25,8 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "warcgzip": (["--repeat", "3"], ["--repeat", "1"]),
     "clusters": (["--extra", "500"], ["--extra", "100"]),
     "extract-quality": (["--repeat", "3"], ["--repeat", "1", "--only", "aeb"]),
+    "extract-metadata": ([], []),
+    "extract-jsonl": (["--pages", "1000"], ["--pages", "100"]),
     "access": ([], ["--limit", "40"]),
     "crawl": (["--pages", "1000"], ["--quick"]),
     "reextract": (["--pages", "1000"], ["--quick"]),

@@ -32,7 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--kind", choices=KINDS, help="only the edits of this kind (e.g. correction, removal)"
     )
     add_data_options(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a table for people (default); json: a list of objects, one per edit",
+    )
     args = parser.parse_args(argv)
     with existing_database(args.data, args.db) as engine:
         rows = queries.edits(engine, args.story, args.kind)

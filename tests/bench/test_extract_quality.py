@@ -25,8 +25,8 @@ def test_our_prediction_is_the_text_the_crawl_would_store() -> None:
 
 
 def test_a_page_the_crawl_rejects_is_an_empty_prediction() -> None:
-    short = aeb.Page(id="short", url=PAGE.url, html=read("short.html"), truth="x")
-    assert ours(short) == ""
+    section = aeb.Page(id="section", url=PAGE.url, html=read("section.html"), truth="x")
+    assert ours(section) == ""
 
 
 def test_no_network_refuses_and_records_connections_then_restores_sockets() -> None:
