@@ -305,6 +305,7 @@ def test_database_url_comes_from_setting_then_env_then_data_dir(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the relative SQLite URLs are files in the working directory
     if env is None:
         monkeypatch.delenv("NEWSARCHIVE_DB", raising=False)
     else:
