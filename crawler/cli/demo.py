@@ -134,10 +134,9 @@ def report(data: Path, db_url: str, story: str, stats: dict[str, object], elapse
     )
     print("Relevant articles:")
     for article in sorted(relevant, key=lambda a: (str(a["published"]), str(a["publisher"]))):
-        print(
-            f"  {article['published'] or '????-??-??'}  {article['publisher']:<24} "
-            f"{article['title']}"
-        )
+        # the day (the export's `published` may carry a time and its offset)
+        day = str(article["published"] or "")[:10] or "????-??-??"
+        print(f"  {day}  {article['publisher']:<24} {article['title']}")
         print(f"  {'':10}  {article['url']}")
     print()
     print(
