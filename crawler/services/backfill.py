@@ -42,6 +42,7 @@ from crawler.core.urls import normalise_url
 from crawler.extraction.options import ExtractOptions
 from crawler.services.exchange import VIA_FIELD, Archived, NotACapture, capture_of
 from crawler.services.files import ArchiveDoor, Entry
+from crawler.services.versions import story_decider
 from storage.db import queries
 from storage.db.repository import Repository
 from storage.db.warcfiles import settle
@@ -710,7 +711,12 @@ class Backfill:
         if self.data_dir is not None:
             settle(self.repo.engine, self.data_dir, {e.capture.warc_filename for e in entries})
         result = self.repo.write_batch(
-            rows.captures, rows.pages, story_id, revisits=rows.revisits, policy=self.story.revisit
+            rows.captures,
+            rows.pages,
+            story_id,
+            revisits=rows.revisits,
+            policy=self.story.revisit,
+            decide=story_decider(self.story),
         )
         for name, n in Counter(e.capture.via or "" for e in entries).items():
             self.report.stats[f"{name}/captures"] += n

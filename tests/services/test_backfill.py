@@ -231,3 +231,22 @@ def test_ingesting_the_files_again_keeps_via(run: Run, tmp_path: Path) -> None:
         ingester.close()
     assert sorted(stored(engine), key=str) == sorted(stored(run.engine), key=str)
     engine.dispose()
+
+
+def test_versions_are_decided_by_the_storys_rules_as_in_a_crawl(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backfill writes through the same decision as every other door (walls, edit kinds,
+    the story's [versions] rules), not storage's fallback."""
+    import crawler.services.backfill as backfill_module
+
+    asked: list[Story | None] = []
+    real = backfill_module.story_decider
+
+    def spy(story: Story | None) -> object:
+        asked.append(story)
+        return real(story)
+
+    monkeypatch.setattr(backfill_module, "story_decider", spy)
+    run.backfill()
+    assert asked and all(story is run.story for story in asked)
