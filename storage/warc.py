@@ -266,10 +266,17 @@ class WarcWriter:
         archive is then as it was before the call.
         """
         uri, common = self._begin_capture(request.url, fetched_at, ip_address)
+        record = self._response_record(uri, common, response)
+        return self._append_capture(record, request, uri, common, response.body)
+
+    def _response_record(
+        self, uri: str, common: Mapping[str, str], response: HttpResponseData
+    ) -> Any:
+        """The warcio `response` record of `response` (WARC-Truncated when it was cut short)."""
         fields = {"WARC-Type": "response", "WARC-Record-ID": _new_record_id(), **common}
         if response.truncated:
             fields["WARC-Truncated"] = response.truncated
-        record = self._records.create_warc_record(
+        return self._records.create_warc_record(
             uri,
             "response",
             payload=BytesIO(response.body),
@@ -277,7 +284,6 @@ class WarcWriter:
             warc_headers_dict=fields,
             http_headers=_status_and_headers(response),
         )
-        return self._append_capture(record, request, uri, common, response.body)
 
     def write_revisit(
         self,
@@ -351,17 +357,7 @@ class WarcWriter:
         if captured_at.tzinfo is None:
             raise ValueError("captured_at must be timezone-aware")
         uri, common = self._begin_capture(target_uri, captured_at, None)
-        fields = {"WARC-Type": "response", "WARC-Record-ID": _new_record_id(), **common}
-        if response.truncated:
-            fields["WARC-Truncated"] = response.truncated
-        record = self._records.create_warc_record(
-            uri,
-            "response",
-            payload=BytesIO(response.body),
-            length=len(response.body),
-            warc_headers_dict=fields,
-            http_headers=_status_and_headers(response),
-        )
+        record = self._response_record(uri, common, response)
         copied = WarcRecord(
             rec_type="response",
             warc_headers=tuple(record.rec_headers.headers),
