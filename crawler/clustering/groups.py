@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from crawler.clustering.signatures import SCHEME, SEED, ClusterOptions, similarity, values
 
@@ -23,7 +23,8 @@ class Member:
     key: int
     """The article's id; the smallest id of a cluster is the cluster's id."""
     signature: bytes
-    published: date | None
+    published: date | datetime | None
+    """As stated: a moment (with its offset) where the page gave a time, else the day."""
     first_captured: datetime
 
 
@@ -33,15 +34,24 @@ class Assignment:
     is_original: bool
 
 
-def original_order(member: Member) -> tuple[bool, date, datetime, int]:
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def original_order(member: Member) -> tuple[bool, date, datetime, datetime, int]:
     """Sort key that puts a cluster's original first: earliest published (undated last), then
-    first captured, then smallest id."""
-    return (
-        member.published is None,
-        member.published or date.max,
-        member.first_captured,
-        member.key,
-    )
+    first captured, then smallest id.
+
+    Stated moments compare as instants, whatever their offsets, and their day is the UTC day; on
+    one day a stated moment comes before a bare date, which cannot be placed within it. Two copies
+    published the same morning are thus told apart by the hour, not by which we happened to fetch
+    first."""
+    stated = member.published
+    if stated is None:
+        return (True, date.max, _LATEST, member.first_captured, member.key)
+    if isinstance(stated, datetime):
+        instant = (stated if stated.tzinfo else stated.replace(tzinfo=UTC)).astimezone(UTC)
+        return (False, instant.date(), instant, member.first_captured, member.key)
+    return (False, stated, _LATEST, member.first_captured, member.key)
 
 
 def links(members: Sequence[Member], options: ClusterOptions) -> Iterable[tuple[int, int]]:

@@ -154,10 +154,11 @@ def assignments(conn: Connection, url_ids: Sequence[int] | None) -> dict[int, As
 
 def linkable(
     conn: Connection, url_ids: Sequence[int]
-) -> Iterable[tuple[int, bytes, date | None, datetime]]:
-    """(url id, signature, published, first captured) of those of the articles that share a band
-    key with another article: only they can be linked, so memory follows the number of candidate
-    copies, not of articles."""
+) -> Iterable[tuple[int, bytes, date | datetime | None, datetime]]:
+    """(url id, signature, published as stated, first captured) of those of the articles that
+    share a band key with another article: only they can be linked, so memory follows the number
+    of candidate copies, not of articles. Published is the stated moment where the page gave a
+    time, else the day."""
     sig, version = m.ArticleSignature, m.ArticleVersion
     for chunk in chunks(sorted(_with_shared_band(conn, url_ids))):
         first = (
@@ -167,12 +168,19 @@ def linkable(
             .subquery()
         )
         rows = conn.execute(
-            select(sig.url_id, sig.signature, version.published, first.c.first_seen)
+            select(
+                sig.url_id,
+                sig.signature,
+                version.published,
+                version.published_time,
+                first.c.first_seen,
+            )
             .join(version, version.id == sig.version_id)
             .join(first, first.c.url_id == sig.url_id)
             .where(sig.url_id.in_(chunk))
         )
-        yield from ((url_id, sig_, published, seen) for url_id, sig_, published, seen in rows)
+        for url_id, sig_, day, moment, seen in rows:
+            yield url_id, sig_, datetime.fromisoformat(moment) if moment else day, seen
 
 
 def store_assignments(conn: Connection, changes: Mapping[int, Assigned]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -69,7 +69,7 @@ def test_options_params_name_everything_that_changes_signatures() -> None:
     assert OPTIONS.params != ClusterOptions(num_perm=64).params
 
 
-def member(key: int, text: str, published: date | None, minutes: int = 0) -> Member:
+def member(key: int, text: str, published: date | datetime | None, minutes: int = 0) -> Member:
     return Member(key, signature(text, OPTIONS), published, T0 + timedelta(minutes=minutes))
 
 
@@ -89,6 +89,30 @@ def test_copies_cluster_under_the_smallest_key_and_the_earliest_is_original() ->
         9: Assignment(3, False),  # undated comes last
         5: Assignment(5, True),
     }
+
+
+def test_stated_moments_order_copies_of_one_day_whatever_the_offsets() -> None:
+    """The hour decides between copies of one day, compared as instants: 06:00 at -05:00 is
+    11:00 UTC, later than 10:00 UTC. A bare date on that day cannot be placed within it."""
+    ny = timezone(timedelta(hours=-5))
+    found = assign(
+        [
+            member(1, TEXTS["000"], datetime(2025, 2, 4, 6, 0, tzinfo=ny)),  # captured first
+            member(2, TEXTS["002"], datetime(2025, 2, 4, 10, 0, tzinfo=UTC), minutes=9),
+            member(3, TEXTS["000"] + "\nFrom the wire.", date(2025, 2, 4), minutes=1),
+        ],
+        OPTIONS,
+    )
+    assert found == {1: Assignment(1, False), 2: Assignment(1, True), 3: Assignment(1, False)}
+    # A moment late on 3 February at -05:00 is 4 February in UTC, after a bare 3 February.
+    late = assign(
+        [
+            member(1, TEXTS["000"], datetime(2025, 2, 3, 22, 0, tzinfo=ny)),
+            member(2, TEXTS["002"], date(2025, 2, 3), minutes=9),
+        ],
+        OPTIONS,
+    )
+    assert late == {1: Assignment(1, False), 2: Assignment(1, True)}
 
 
 def test_the_assignment_does_not_depend_on_order() -> None:
