@@ -139,7 +139,7 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     if (
         (found is None or found[3] < options.min_words)
         and options.favor == "precision"
-        and (declared or _declares_an_article(tree))
+        and declared
     ):
         # Precision mode sometimes keeps too little of a real article (a body split by widgets,
         # a short piece); the balanced extraction is tried before such a page is given up. Only
@@ -226,14 +226,6 @@ def _extractor(url: str | None, options: ExtractOptions, favor: Favor) -> Extrac
         images=False,
         url=url,
     )
-
-
-def _declares_an_article(tree: HtmlElement) -> bool:
-    """Whether the page says it is an article: `og:type` article, or an `articleBody`."""
-    for meta in tree.iter("meta"):
-        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
-            return (meta.get("content") or "").strip().lower().startswith("article")
-    return bool(tree.xpath("//*[@itemprop='articleBody']"))
 
 
 def _modified_date(tree: HtmlElement, latest: str) -> str | None:

@@ -98,6 +98,12 @@ def test_a_section_page_stays_out_even_with_articles_and_headings() -> None:
             True,
         ),
         ("", "<article><h1>Headline</h1><p>Text</p></article>", True),
+        ("", '<div itemprop="articleBody"><p>Text</p></div>', True),  # microdata
+        (  # a listing of marked bodies is not one article
+            "",
+            '<div itemprop="articleBody">One</div><div itemprop="articleBody">Two</div>',
+            False,
+        ),
         ("", "<article><h2>One</h2></article><article><h2>Two</h2></article>", False),
         (
             "",
