@@ -36,10 +36,12 @@ from crawler.extraction.boilerplate import (
     prune_promotions,
     prune_teasers,
     strip_appeals,
+    strip_credits,
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
 )
+from crawler.extraction.listing import is_listing
 from crawler.extraction.metadata import (
     Stated,
     clean_authors,
@@ -51,12 +53,13 @@ from crawler.extraction.metadata import (
     stated_dates,
 )
 from crawler.extraction.options import ExtractOptions, Favor
-from crawler.extraction.structured import declared_body, widen
+from crawler.extraction.structured import declared_body, widen, widen_to_siblings
 
-RULES_VERSION = 3
+RULES_VERSION = 4
 """The version of our extraction rules, raised whenever they change what is extracted from the
 same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
-appeals to subscribe or donate)."""
+appeals to subscribe or donate; 4: paragraphs beside the article's put back, credits dropped,
+teasers only when small, listings are not articles)."""
 _EXTRACTOR = (
     f"newsarchive {__version__} (rules {RULES_VERSION}) / trafilatura {trafilatura.__version__}"
 )
@@ -155,6 +158,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
     if own_words < floor:
         return not_an_article(f"too-short: {own_words} words, need {floor}", options)
+    if not declared and is_listing(text, tree):
+        # a section, tag or project page: the headlines and blurbs of other pages
+        return not_an_article("listing: a list of other pages", options)
     if options.include_comments and document.comments:
         text = f"{text}\n{document.comments}"
         words += count_words(document.comments)
@@ -205,9 +211,12 @@ def _main_text(
     if not isinstance(document, Document) or not document.text or document.text.isspace():
         return None
     headlines = [title, *(h1.text_content() for h1 in tree.iter("h1"))]
-    text = strip_headline(strip_syndication_footer(document.text), headlines)
+    # paragraphs put back first, so that the rules below apply to them too
+    text = widen_to_siblings(document.text, tree)
+    text = strip_headline(strip_syndication_footer(text), headlines)
     text = strip_link_blocks(text, link_blocks(tree))
     text = strip_appeals(text, appeal_blocks(tree, url))
+    text = strip_credits(text)
     declared = declared_body(tree)
     if declared:
         text = widen(text, tree, declared)

@@ -110,6 +110,14 @@ def widen(text: str, tree: HtmlElement, body: str) -> str:
     if not missing:
         return text
 
+    return _place(lines, line_keys, order, missing)
+
+
+def _place(
+    lines: list[str], line_keys: list[str], order: dict[str, int], missing: list[tuple[int, str]]
+) -> str:
+    """`lines` with the `missing` paragraphs (page index, text) each put after the last line
+    that precedes it in the page (`order`: a paragraph's key to its page index)."""
     placed: list[tuple[int, int, int, str]] = []
     position = -1
     for seq, (line, line_key) in enumerate(zip(lines, line_keys, strict=True)):
@@ -131,3 +139,84 @@ def _paragraphs(tree: HtmlElement) -> Iterator[HtmlElement]:
         if element.tag in _NESTED and any(True for _ in element.iterdescendants(*_NESTED)):
             continue
         yield element
+
+
+SIBLING_MIN_WORDS = 8
+"""A paragraph put back beside the article's paragraphs has at least this many words: shorter
+ones are credits, labels and calls to action as often as prose."""
+SIBLING_LINK_SHARE = 0.5
+"""...and less than this share of its characters in link labels (a paragraph that is mostly a
+link points elsewhere)."""
+
+
+SIBLING_COVERED = 0.2
+"""A paragraph of which the text already holds more than this share (of its word trigrams) is
+not missing: trafilatura splits some paragraphs into several lines, or drops a few words."""
+_NOT_PROSE = (
+    *("script", "style", "noscript", "template", "iframe", "form", "button", "input"),
+    *("img", "picture", "video", "figure"),
+)
+"""A paragraph holding one of these is code, a form or a picture with its caption, not prose."""
+
+
+def _covered(content_key: str, in_text: set[tuple[str, str, str]]) -> float:
+    words = content_key.split()
+    grams = list(zip(words, words[1:], words[2:], strict=False))
+    return sum(1 for gram in grams if gram in in_text) / len(grams) if grams else 1.0
+
+
+def widen_to_siblings(text: str, tree: HtmlElement) -> str:
+    """`text` with the paragraphs (`<p>`) of the page that sit in the same parent as at least two
+    of its own paragraphs and are missing from it, each in its place.
+
+    A paragraph beside the article's paragraphs is the article's: precision mode drops some of
+    them (one with a few links, a lead paragraph, a section after a subheading), and the text
+    loses a part of the story. Nothing is re-extracted; the page's boilerplate rules (link
+    blocks, appeals) still apply to what is put back."""
+    lines = text.split("\n")
+    line_keys = [key(line) for line in lines]
+    kept = set(line_keys)
+    kept.discard("")
+    paragraphs = [
+        (index, element, " ".join(element.text_content().split()))
+        for index, element in enumerate(_paragraphs(tree))
+    ]
+    homes: dict[HtmlElement, int] = {}
+    order: dict[str, int] = {}
+    keyed = []
+    for index, element, content in paragraphs:
+        content_key = key(content)
+        if not content_key:
+            continue
+        order.setdefault(content_key, index)
+        keyed.append((index, element, content, content_key))
+        if element.tag == "p" and content_key in kept:
+            parent = element.getparent()
+            homes[parent] = homes.get(parent, 0) + 1
+    homes = {parent: n for parent, n in homes.items() if n >= 2}
+    if not homes:
+        return text
+    words = " ".join(line_keys).split()
+    in_text = set(zip(words, words[1:], words[2:], strict=False))
+    missing: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for index, element, content, content_key in keyed:
+        if (
+            element.tag != "p"
+            or element.getparent() not in homes
+            or content_key in kept
+            or content_key in seen
+            or len(content_key.split()) < SIBLING_MIN_WORDS
+            or _covered(content_key, in_text) > SIBLING_COVERED
+            or next(element.iter(*_NOT_PROSE), None) is not None
+            or any(True for _ in element.iterancestors("figure", "figcaption"))
+        ):
+            continue
+        linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+        if linked >= SIBLING_LINK_SHARE * len(content):
+            continue
+        seen.add(content_key)
+        missing.append((index, content))
+    if not missing:
+        return text
+    return _place(lines, line_keys, order, missing)
