@@ -150,7 +150,6 @@ RULES: dict[str, tuple[str, Callable[..., object]]] = {
     "syndication-footer": ("strip_syndication_footer", _unchanged_text),
     "headline": ("strip_headline", _unchanged_text),
     "link-blocks": ("link_blocks", lambda tree: frozenset()),
-    "siblings": ("widen_to_siblings", _unchanged_text),
     "credits": ("strip_credits", _unchanged_text),
     "listing": ("is_listing", lambda text, tree: False),
     "declared-body": ("declared_body", lambda tree: ""),

@@ -53,13 +53,13 @@ from crawler.extraction.metadata import (
     stated_dates,
 )
 from crawler.extraction.options import ExtractOptions, Favor
-from crawler.extraction.structured import declared_body, widen, widen_to_siblings
+from crawler.extraction.structured import declared_body, widen
 
 RULES_VERSION = 4
 """The version of our extraction rules, raised whenever they change what is extracted from the
 same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
-appeals to subscribe or donate; 4: paragraphs beside the article's put back, credits dropped,
-teasers only when small, listings are not articles)."""
+appeals to subscribe or donate; 4: credit lines dropped, teasers only when small, listings
+are not articles)."""
 _EXTRACTOR = (
     f"newsarchive {__version__} (rules {RULES_VERSION}) / trafilatura {trafilatura.__version__}"
 )
@@ -211,9 +211,7 @@ def _main_text(
     if not isinstance(document, Document) or not document.text or document.text.isspace():
         return None
     headlines = [title, *(h1.text_content() for h1 in tree.iter("h1"))]
-    # paragraphs put back first, so that the rules below apply to them too
-    text = widen_to_siblings(document.text, tree)
-    text = strip_headline(strip_syndication_footer(text), headlines)
+    text = strip_headline(strip_syndication_footer(document.text), headlines)
     text = strip_link_blocks(text, link_blocks(tree))
     text = strip_appeals(text, appeal_blocks(tree, url))
     text = strip_credits(text)

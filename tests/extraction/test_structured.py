@@ -14,7 +14,7 @@ from bench import aeb, corpora
 from crawler.extraction import extract as extract_module
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
-from crawler.extraction.structured import declared_body, key, widen, widen_to_siblings
+from crawler.extraction.structured import declared_body, key, widen
 from tests.extraction.pages import make_page
 
 SAMPLE = Path(__file__).parent.parent / "bench" / "data" / "corpora"
@@ -105,33 +105,3 @@ def test_trafilatura_comparison_is_skipped_only_inside_extract_and_on_long_texts
         short = page("", PARAGRAPHS[:8]).encode()
         extract(make_page(short), ExtractOptions())
         assert len(calls) == 2 and calls[1] < extract_module.COMPARISON_SKIPPED_FROM
-
-
-STORY = [
-    "The harbour council voted on Tuesday to close the old ferry pier for repairs.",
-    "Fishermen who moor there asked for a temporary berth on the northern quay instead.",
-    "Engineers found cracks in three of the timber piles during an inspection in spring.",
-    "Work is expected to start in May and to last until the end of the summer season.",
-    "A spokesperson for the ferry company said timetables would not be affected.",
-]
-
-
-def test_paragraphs_beside_the_articles_own_are_put_back_in_place() -> None:
-    tree = lxml.html.fromstring(
-        "<html><body><div class='story'>"
-        + "".join(f"<p>{p}</p>" for p in STORY[:4])
-        + "<p>Short label here</p>"  # fewer than SIBLING_MIN_WORDS words
-        + "<p><img src='m.jpg'>The harbour at dawn, seen from the ferry pier by our staff.</p>"
-        + "<p><a href='/a'>Another story about the harbour council and what it decided</a></p>"
-        + f"</div><div class='aside'><p>{STORY[4]}</p></div></body></html>"
-    )
-    text = "\n".join([STORY[0], STORY[1], STORY[3]])
-    # the dropped paragraph is back in its place; a picture's caption, a link, a label and a
-    # paragraph in another container are not
-    assert widen_to_siblings(text, tree).split("\n") == STORY[:4]
-    # a paragraph split into lines by the extraction is not missing
-    split = STORY[2].replace(" in three", "\nin three")
-    widened = widen_to_siblings("\n".join([STORY[0], split, STORY[3]]), tree)
-    assert widened.count("timber piles") == 1
-    # without two of the text's paragraphs in one container, nothing is put back
-    assert widen_to_siblings(STORY[0], tree) == STORY[0]
