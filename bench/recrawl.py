@@ -7,9 +7,12 @@ archived as small revisit records and are not extracted again. Three kinds of ru
 - **recrawl**: the same crawl two hours later on the test clock (every known article is due), on
   a fresh copy of the data directory the first crawl left;
 - **fetch only**: that recrawl with `-s WARC_ENABLED=False -s EXTRACT_ENABLED=False
-  -s DB_ENABLED=False`, on another fresh copy: the same requests (the frontier is still read, so
-  revisits are as conditional and get the same 304s) with nothing archived, extracted or stored.
-  That is Scrapy's floor for these requests.
+  -s DB_ENABLED=False -s REQUISITES_ENABLED=False`, on another fresh copy: the same requests (the
+  frontier is still read, so revisits are as conditional and get the same 304s) with nothing
+  archived, extracted or stored. That is Scrapy's floor for these requests. Requisites are off
+  too: this web's pages load none, and without the archive every page would look new to the
+  requisites middleware, which would read all of them (a recrawl reads none that came back
+  unchanged), so the floor would do work the recrawl does not.
 
 Recrawl and fetch-only runs alternate, `--repeat` times each; medians are shown. Each run is one
 whole process measured by `bench/measure.py` (CPU of the process and of all its descendants).
@@ -45,7 +48,10 @@ FAST = [
     "-s", "NEWSARCHIVE_PROGRESS_INTERVAL=0",
     "-s", "LOG_LEVEL=WARNING",
 ]  # fmt: skip
-FETCH_ONLY = ["-s", "WARC_ENABLED=False", "-s", "EXTRACT_ENABLED=False", "-s", "DB_ENABLED=False"]
+FETCH_ONLY = [
+    "-s", "WARC_ENABLED=False", "-s", "EXTRACT_ENABLED=False", "-s", "DB_ENABLED=False",
+    "-s", "REQUISITES_ENABLED=False",
+]  # fmt: skip
 
 
 def warc_bytes(data: Path) -> int:
