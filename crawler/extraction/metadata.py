@@ -6,7 +6,9 @@ Pure: a parsed tree and strings in, plain values out.
 
 - *Declared an article*: `og:type` article; a JSON-LD object whose `@type` is `NewsArticle`,
   `Article`, `ReportageNewsArticle`, `BlogPosting` (or a few kin), at the top level, in a list or
-  in an `@graph`; or exactly one `<article>` element holding an `h1`.
+  in an `@graph`; exactly one element marked `itemprop=articleBody` (microdata); or exactly one
+  `<article>` element holding an `h1`. One check, for both the word floor and the balanced
+  fallback of precision mode: a listing of several marked bodies or articles is not one.
 - *Times*: JSON-LD `datePublished`/`dateModified` (of the article object first), then the
   `article:published_time`-like `<meta>` properties and `itemprop` elements, then a `<time
   datetime>` whose day agrees with the day found otherwise. A value counts as a time only with
@@ -164,6 +166,8 @@ def declares_article(tree: HtmlElement, data: LinkedData) -> bool:
             if (meta.get("content") or "").strip().lower().startswith("article"):
                 return True
             break
+    if len(tree.xpath("//*[@itemprop='articleBody']")) == 1:
+        return True
     with_h1 = [a for a in tree.iter("article") if next(a.iter("h1"), None) is not None]
     return len(with_h1) == 1
 
