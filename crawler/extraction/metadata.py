@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -271,15 +271,17 @@ def _first(values: Iterable[str], latest: date) -> Stated | None:
 
 
 def stated_dates(
-    tree: HtmlElement, data: LinkedData, day: date | None, latest: date
+    tree: HtmlElement, data: LinkedData, search: Callable[[], date | None], latest: date
 ) -> tuple[Stated | None, Stated | None]:
     """When the page says it was published and last modified.
 
-    `day` is the publication day found by the general search (htmldate's, through trafilatura):
-    the structured statements above win, and a bare `<time datetime>` is believed only when it
-    agrees with that day.
+    `search` gives the publication day found by the general search (htmldate's): the structured
+    statements above win, and a bare `<time datetime>` is believed only when it agrees with that
+    day. It is costly, so it is called only when the statements give no time of publication.
     """
     published = _first([*data.published, *_meta_values(tree, _PUBLISHED_KEYS)], latest)
+    stated_time = published is not None and published.moment is not None
+    day = None if stated_time else search()  # a stated time wins and needs no search
     if published is None and day is not None:
         published = _first(
             (v for v in _time_elements(tree) if v.startswith(day.isoformat())), latest

@@ -1,0 +1,89 @@
+"""The metadata we store (title, author, URL, site name, description), read with trafilatura's
+own parts, as `trafilatura.extract_metadata` reads them but cheaper.
+
+`extract_metadata` also reads categories, tags and a licence, which we never store, and runs
+htmldate's date search, which `extract()` needs only when the page's structured data states no
+timed publication: here it is `publication_day`, called by whoever needs it. The steps kept are
+trafilatura's, in its order, so the fields are the ones `extract_metadata` gives (tested on the
+corpus samples in tests/extraction/test_pagemeta.py).
+
+One shortcut of our own: trafilatura's author fallback copies the whole tree and prunes it
+(comments, sidebars, dates) before looking for a byline. Pruning only removes elements and its
+byline expressions test each element's own attributes, so when they find nothing in the whole tree
+they cannot find anything in the pruned copy: the copy is made only when they do.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import (
+    META_URL,
+    Document,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
+from trafilatura.settings import set_date_params
+from trafilatura.xpaths import AUTHOR_XPATHS
+
+LOGGER = logging.getLogger(__name__)
+
+
+def read_metadata(tree: HtmlElement, default_url: str | None) -> Document:
+    """Title, author, URL, site name and description of the page, as trafilatura reads them
+    (`date`, `categories`, `tags` and `license` left empty)."""
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception as err:  # trafilatura's own guard: bugs in its JSON-LD reading
+        LOGGER.warning("error in JSON metadata extraction: %s", err)
+    if not metadata.title:
+        metadata.title = extract_title(tree)
+    if not metadata.author:
+        metadata.author = author(tree)
+    if not metadata.url:
+        metadata.url = extract_url(tree, default_url)
+    if not metadata.sitename:
+        metadata.sitename = extract_sitename(tree)
+    if metadata.sitename:
+        name = metadata.sitename.lstrip("@")
+        if name and "." not in name and not name[0].isupper():
+            name = name.title()
+        metadata.sitename = name
+    elif metadata.url:
+        match = META_URL.match(metadata.url)
+        if match:
+            metadata.sitename = match[1]
+    metadata.clean_and_trim()
+    return metadata
+
+
+def author(tree: HtmlElement) -> str | None:
+    """trafilatura's author fallback (`extract_author`), without its copy of the tree when no
+    element of the page could be a byline."""
+    if not any(expression(tree) for expression in AUTHOR_XPATHS):
+        return None
+    return extract_author(tree)
+
+
+def publication_day(tree: HtmlElement, url: str | None, latest: str) -> date | None:
+    """The publication day htmldate finds with trafilatura's settings (the extensive search),
+    no later than `latest` (YYYY-MM-DD)."""
+    params: dict[str, Any] = {**set_date_params(extensive=True), "max_date": latest, "url": url}
+    found = find_date(tree, **params)
+    if not found:
+        return None
+    try:
+        return date.fromisoformat(found[:10])
+    except ValueError:
+        return None
