@@ -1,6 +1,6 @@
 """The metadata we store, read with trafilatura's parts (crawler.extraction.pagemeta): the same
-fields as `trafilatura.extract_metadata` on real pages, the author fallback's shortcut, and the
-date search run only when the page states no time of publication."""
+fields as `trafilatura.extract_metadata` on real pages, and the date search run only when the page
+states no time of publication."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 
-from crawler.extraction import pagemeta
 from crawler.extraction.metadata import linked_data, stated_dates
-from crawler.extraction.pagemeta import author, publication_day, read_metadata
+from crawler.extraction.pagemeta import publication_day, read_metadata
 
 ROOT = Path(__file__).parents[2]
 REAL_PAGES = sorted(
@@ -46,36 +45,6 @@ def test_the_fields_we_store_are_trafilaturas(path: Path) -> None:
     assert (publication_day(tree, ours.url, LATEST) or "") == (
         date.fromisoformat(theirs.date[:10]) if theirs.date else ""
     )
-
-
-def test_author_fallback_skips_the_copy_when_no_element_could_be_a_byline(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    copies: list[HtmlElement] = []
-    real_extract = pagemeta.extract_author
-
-    def counting(tree: HtmlElement) -> str | None:
-        copies.append(tree)
-        return real_extract(tree)
-
-    monkeypatch.setattr(pagemeta, "extract_author", counting)
-    plain = trafilatura.load_html("<html><body><p>No byline at all here.</p></body></html>")
-    assert plain is not None
-    assert author(plain) is None
-    assert copies == []
-    byline = trafilatura.load_html(
-        '<html><body><p class="byline">Jane Roe</p><p>Text of the story.</p></body></html>'
-    )
-    assert byline is not None
-    assert author(byline) == "Jane Roe"
-    assert len(copies) == 1
-    # an element that matches only inside what trafilatura prunes (a comment list) finds nothing
-    pruned = trafilatura.load_html(
-        '<html><body><div id="comments"><span class="author">Commenter Name</span></div>'
-        "<p>Text.</p></body></html>"
-    )
-    assert pruned is not None
-    assert author(pruned) == trafilatura.metadata.extract_author(pruned)
 
 
 def _page(head: str) -> HtmlElement:
