@@ -285,9 +285,16 @@ def _site(url: str) -> str:
     return ".".join(host.split(".")[-2:])
 
 
+_RELATIVE = re.compile(r"(?![\s\x00-\x20]*[/\\]{2})[^:\t\r\n]*\Z")
+"""An href with no scheme and no host (not `//host`, even after the spaces and control
+characters that urlsplit strips, and no tab or line break, which it removes)."""
+
+
 def _links_to_an_appeal(href: str, base: str, site: str) -> bool:
     if not _APPEAL_HREF.search(href):
         return False
+    if site and _RELATIVE.match(href) and base.startswith(("http://", "https://")):
+        return True  # no scheme, no host: a link within the site, as urljoin would say, cheaper
     try:
         target = _site(urljoin(base, href))
     except ValueError:
