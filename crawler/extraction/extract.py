@@ -52,6 +52,7 @@ from crawler.extraction.metadata import (
 )
 from crawler.extraction.options import ExtractOptions, Favor
 from crawler.extraction.pagemeta import publication_day, read_metadata
+from crawler.extraction.parse import parse_html
 from crawler.extraction.structured import declared_body, widen
 
 RULES_VERSION = 3
@@ -116,10 +117,10 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     _, html = decode_html(page)
     if not html.strip():
         return not_an_article("no-text", options)
-    # Parsed once, with trafilatura's own parser settings. bare_extraction copies a tree it is
-    # given, and extract_metadata and htmldate copy before pruning, so this tree stays intact for
-    # the reads below (but for the promotions we prune ourselves).
-    tree = trafilatura.load_html(html)
+    # Parsed once, as trafilatura parses (crawler.extraction.parse). bare_extraction copies a
+    # tree it is given, and the metadata readers and htmldate copy before pruning, so this tree
+    # stays intact for the reads below (but for the promotions we prune ourselves).
+    tree = parse_html(html)
     if tree is None:
         return not_an_article("no-text", options)
     prune_promotions(tree)
