@@ -7,7 +7,12 @@ from urllib.parse import urljoin
 
 import pytest
 
-from crawler.extraction.boilerplate import _APPEAL_HREF, _links_to_an_appeal, _site
+from crawler.extraction.boilerplate import (
+    _APPEAL_HREF,
+    _links_to_an_appeal,
+    _names_an_appeal,
+    _site,
+)
 
 HREFS = [
     "/subscribe",
@@ -53,3 +58,21 @@ def test_a_relative_subscription_link_is_the_sites() -> None:
     base = "https://www.example.org/news/story"
     assert _links_to_an_appeal("/subscribe", base, _site(base))
     assert not _links_to_an_appeal("//other.example.com/subscribe", base, _site(base))
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/Subscribe",
+        "/NEWSLETTER/signup",
+        "/about-us",
+        "/story/123",
+        "https://example.org/Premium",
+        "/\u017fubscribe",  # long s: case-insensitive regex matches it, lower() does not
+        "/\u212aontakt",  # Kelvin sign
+        "/\u0130nbox",  # dotted capital I
+        "",
+    ],
+)
+def test_the_fast_href_test_is_the_regex(href: str) -> None:
+    assert _names_an_appeal(href) == (_APPEAL_HREF.search(href) is not None)
