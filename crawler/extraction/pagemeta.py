@@ -9,7 +9,10 @@ corpus samples in tests/extraction/test_pagemeta.py).
 
 (Testing trafilatura's byline expressions on the whole tree first, to spare the author fallback its
 copy of the tree when nothing could be a byline, was measured and dropped: on AEB the expressions
-match something on most pages, and the test cost more than the copies it spared.)
+match something on most pages, and the test cost more than the copies it spared. Nor are its
+expressions the cost for want of `re:test`: written with `contains()` and `starts-with()` only,
+they select the same elements on all 1,702 pages of the shared corpora and take as long. libxml2
+spends about 2 ms on any such predicate sweep of a 740-element AEB page.)
 """
 
 from __future__ import annotations
