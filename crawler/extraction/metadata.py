@@ -192,9 +192,10 @@ _MODIFIED_KEYS = (
 )
 
 
-def _meta_values(tree: HtmlElement, keys: tuple[str, ...]) -> list[str]:
-    """`<meta>` contents and `itemprop` values under the names `keys`, in the order of `keys`."""
-    found: dict[str, list[str]] = {key: [] for key in keys}
+def _meta_values(tree: HtmlElement, *key_sets: tuple[str, ...]) -> tuple[list[str], ...]:
+    """`<meta>` contents and `itemprop` values under the names of each of `key_sets`, in the
+    order of its keys: one list per set, from one walk of the tree."""
+    found: dict[str, list[str]] = {key: [] for keys in key_sets for key in keys}
     for element in tree.iter("meta", "time", "span", "div", "abbr"):
         if element.tag == "meta":
             key = element.get("property") or element.get("name") or element.get("itemprop") or ""
@@ -205,7 +206,7 @@ def _meta_values(tree: HtmlElement, keys: tuple[str, ...]) -> list[str]:
         key = key.strip().lower()
         if key in found and value and value.strip():
             found[key].append(value.strip())
-    return [value for key in keys for value in found[key]]
+    return tuple([value for key in keys for value in found[key]] for keys in key_sets)
 
 
 def _time_elements(tree: HtmlElement) -> list[str]:
@@ -279,7 +280,8 @@ def stated_dates(
     statements above win, and a bare `<time datetime>` is believed only when it agrees with that
     day. It is costly, so it is called only when the statements give no time of publication.
     """
-    published = _first([*data.published, *_meta_values(tree, _PUBLISHED_KEYS)], latest)
+    published_values, modified_values = _meta_values(tree, _PUBLISHED_KEYS, _MODIFIED_KEYS)
+    published = _first([*data.published, *published_values], latest)
     stated_time = published is not None and published.moment is not None
     day = None if stated_time else search()  # a stated time wins and needs no search
     if published is None and day is not None:
@@ -290,7 +292,7 @@ def stated_dates(
     elif published is not None and published.moment is None and day == published.day:
         timed = _first((v for v in _time_elements(tree) if v.startswith(day.isoformat())), latest)
         published = timed or published
-    modified = _first([*data.modified, *_meta_values(tree, _MODIFIED_KEYS)], latest)
+    modified = _first([*data.modified, *modified_values], latest)
     return published, modified
 
 
