@@ -57,10 +57,12 @@ def original_order(member: Member) -> tuple[bool, date, datetime, datetime, int]
 def links(members: Sequence[Member], options: ClusterOptions) -> Iterable[tuple[int, int]]:
     """Pairs of keys whose texts are copies: LSH candidates (datasketch `MinHashLSH` with the
     options' bands) whose estimated similarity reaches the threshold."""
+    by_key = {m.key: m for m in members if m.signature}
+    if len(by_key) < 2:
+        return  # nothing to link: datasketch (and scipy) stay unloaded
     from datasketch import LeanMinHash, MinHashLSH  # imported here: it loads scipy (0.4 s)
 
     lsh = MinHashLSH(num_perm=options.num_perm, params=options.bands)
-    by_key = {m.key: m for m in members if m.signature}
     sketches = {
         key: LeanMinHash(seed=SEED, hashvalues=values(m.signature), scheme=SCHEME)
         for key, m in by_key.items()

@@ -31,8 +31,6 @@ from crawler.core.record import WarcRecord
 from crawler.core.rights import ArchivePolicy, Rights, page_rights
 from crawler.core.story import Story
 from crawler.core.urls import host_of, normalise_url
-from crawler.extraction.access import check_access
-from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
 from storage.db.records import PageRecord, RevisitRecord
@@ -64,6 +62,10 @@ def process(
     WARC-Truncated) says in its extraction's reason that its text may be partial.
     Pure but for reading its arguments: it runs in extraction workers.
     """
+    # imported here: trafilatura loads in a worker that extracts, not in a crawl's main process
+    # (which imports this module for the records and captures it makes)
+    from crawler.extraction.extract import extract, not_an_article
+
     final_url = record.target_uri or ""
     fetched_at, _ = record.fetch_time()
     assert fetched_at is not None, "a capture has a date (exchange.capture_of)"
@@ -154,6 +156,8 @@ class _Marks:
 
 
 def _access(page: PageInput, extraction: Extraction) -> AccessCheck:
+    from crawler.extraction.access import check_access  # see `process`
+
     return check_access(page, extraction)
 
 

@@ -123,3 +123,14 @@ def test_the_assignment_does_not_depend_on_order() -> None:
 def test_an_empty_text_is_alone() -> None:
     found = assign([member(1, "", None), member(2, "", None)], OPTIONS)
     assert found == {1: Assignment(1, True), 2: Assignment(2, True)}
+
+
+def test_the_default_bands_are_the_ones_datasketch_chooses() -> None:
+    """The default options' bands are known without loading datasketch (and scipy), which every
+    crawl's cluster update would otherwise do just to read them; they must be datasketch's."""
+    from datasketch import MinHashLSH
+
+    from crawler.clustering.signatures import LSH_WEIGHTS
+
+    chosen = MinHashLSH(threshold=OPTIONS.threshold, num_perm=OPTIONS.num_perm, weights=LSH_WEIGHTS)
+    assert OPTIONS.bands == (chosen.b, chosen.r)
