@@ -12,7 +12,6 @@ BENCHMARKS = {
     "warcgzip": "each WARC record's gzip member: CPU per page and bytes, zlib vs ISA-L levels",
     "clusters": "shingle size and threshold of the syndication clusters, on simweb texts",
     "extract-quality": "P/R/F1 and CPU on every labelled corpus: ours vs trafilatura settings",
-    "extract-changes": "pages whose extraction (text or any field) differs between two versions",
     "extract-metadata": "title, date, time, author exact-match rates on labelled corpora",
     "extract-jsonl": "newsarchive extract DIR --jsonl on 1,000 pages vs extract() alone (CPU/page)",
     "access": "walls found on open articles (false positives) and the detector's CPU per page",

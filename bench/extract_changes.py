@@ -2,8 +2,8 @@
 stored field, or the reason there is none), written for one version of the code and compared
 with another's.
 
-    python -m bench extract-changes dump FILE [--corpora DIR]
-    python -m bench extract-changes compare BEFORE AFTER
+    python -m bench.extract_changes dump FILE [--corpora DIR]
+    python -m bench.extract_changes compare BEFORE AFTER
 
 `dump` runs `extract(page, ExtractOptions())` on every page of every corpus (the shared corpora by
 default, as extract-quality finds them) through the crawl's path (`extract_quality.prepare`) and
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def compare(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench extract-changes", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.extract_changes", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     dumping = commands.add_parser("dump")
     dumping.add_argument("file", type=Path)
@@ -87,3 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, fields in list(found.items())[:20]:
             print(f"    {key}: {', '.join(fields)}")
     return 1 if total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
