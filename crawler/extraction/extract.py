@@ -23,7 +23,7 @@ import trafilatura.core
 import trafilatura.external
 from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.settings import Document, Extractor, set_date_params
+from trafilatura.settings import Document, Extractor
 
 from crawler import __version__
 from crawler.core.article import Article, Extraction
@@ -53,6 +53,8 @@ from crawler.extraction.metadata import (
     stated_dates,
 )
 from crawler.extraction.options import ExtractOptions, Favor
+from crawler.extraction.pagemeta import publication_day, read_metadata
+from crawler.extraction.parse import parse_html
 from crawler.extraction.structured import declared_body, widen
 
 RULES_VERSION = 4
@@ -118,10 +120,10 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     _, html = decode_html(page)
     if not html.strip():
         return not_an_article("no-text", options)
-    # Parsed once, with trafilatura's own parser settings. bare_extraction copies a tree it is
-    # given, and extract_metadata and htmldate copy before pruning, so this tree stays intact for
-    # the reads below (but for the promotions we prune ourselves).
-    tree = trafilatura.load_html(html)
+    # Parsed once, as trafilatura parses (crawler.extraction.parse). bare_extraction copies a
+    # tree it is given, and the metadata readers and htmldate copy before pruning, so this tree
+    # stays intact for the reads below (but for the promotions we prune ourselves).
+    tree = parse_html(html)
     if tree is None:
         return not_an_article("no-text", options)
     prune_promotions(tree)
@@ -130,11 +132,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     unwrap_embedded_posts(tree)
     # A page cannot be dated after it was fetched (one day's grace for time zones).
     latest = (page.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
-    # What bare_extraction reads with `with_metadata`, read here once for both passes below: it
-    # does not depend on the favour, and it is about a quarter of an extraction's time.
-    metadata = trafilatura.extract_metadata(
-        tree, page.final_url, {**set_date_params(extensive=True), "max_date": latest}
-    )
+    # What bare_extraction reads with `with_metadata`, read here once for both passes below (it
+    # does not depend on the favour), and only the fields we store.
+    metadata = read_metadata(tree, page.final_url)
     url = page.final_url or metadata.url
     data = linked_data(tree)
     declared = declares_article(tree, data)
@@ -166,7 +166,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         words += count_words(document.comments)
 
     latest_day = (page.fetched_at + timedelta(days=1)).date()
-    published, modified = stated_dates(tree, data, _day(metadata.date), latest_day)
+    published, modified = stated_dates(
+        tree, data, lambda: publication_day(tree, metadata.url, latest), latest_day
+    )
     if modified is None:
         day = _day(_modified_date(tree, latest))
         modified = Stated(day) if day else None
