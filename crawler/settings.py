@@ -96,8 +96,10 @@ REQUISITES_MAX_PER_PAGE = 40
 """New requisites asked for one page (or one stylesheet); the rest are counted and left."""
 REQUISITES_MAX_BYTES = 10 * 1024 * 1024
 """Bytes of one requisite (its DOWNLOAD_MAXSIZE)."""
-REQUISITES_PRIORITY = -10
-"""Scheduler priority of requisite requests: after the pages and listings waiting."""
+REQUISITES_PRIORITY = 10
+"""Scheduler priority of requisite requests: before the pages and listings waiting, so a page and
+what it loads are captured close in time and the queue holds only the requisites of the pages in
+flight (at -10 they waited behind every page: +83 MB of queued requests at 1,500 pages)."""
 
 # --- components ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {

@@ -36,6 +36,8 @@ class Crawled:
     full: list[dict[str, str]]
     """Per crawl: the (normalised) URLs answered 200 (not 304), with the SHA-256 of the body."""
     stderr: list[str]
+    order: list[list[str]]
+    """Per crawl: the (normalised) URLs served, in the order the web answered them."""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     with SimWeb(requisites=True, extra_articles=EXTRA) as web:
         story = tmp / "story.toml"
         story.write_text(web.story_toml())
-        fetched, full, stderr = [], [], []
+        fetched, full, stderr, order = [], [], [], []
         for again in ((), ("--revisit", "all")):
             if again:
                 web.advance()
@@ -60,7 +62,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
             stderr.append(result.stderr)
             entries = web.log.entries()[before:]
             # by identity: a page is requested as published (a feed's link with ?utm_source=…)
-            fetched.append(Counter(normalise_url(f"http://{e.host}{e.path}") for e in entries))
+            order.append([normalise_url(f"http://{e.host}{e.path}") for e in entries])
+            fetched.append(Counter(order[-1]))
             full.append(
                 {
                     normalise_url(f"http://{e.host}{e.path}"): e.body_sha256
@@ -68,7 +71,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
                     if e.status == 200
                 }
             )
-        yield Crawled(web, data, fetched, full, stderr)
+        yield Crawled(web, data, fetched, full, stderr, order)
 
 
 def _new_bytes(crawled: Crawled, n: int) -> set[str]:
@@ -124,6 +127,19 @@ def test_every_requisite_is_fetched_once_a_crawl(crawled: Crawled) -> None:
     assert max(fetched[url] for fetched in crawled.fetched for url in every) == 1
     cdn = crawled.web.truth.requisites.cdn
     assert crawled.fetched[0][cdn + "robots.txt"] == 1
+
+
+def test_requisites_come_with_their_pages_not_after_all_of_them(crawled: Crawled) -> None:
+    """`REQUISITES_PRIORITY` puts a page's requisites before the pages still waiting: most are
+    fetched while article pages are still being fetched, so a page and what it loads are archived
+    close together and the queue never holds every page's requisites at once."""
+    pages = {normalise_url(page) for page in crawled.web.truth.requisites.pages}
+    needed = set(_needed(crawled))
+    order = crawled.order[0]
+    last_page = max(i for i, url in enumerate(order) if url in pages)
+    positions = [i for i, url in enumerate(order) if url in needed]
+    early = sum(i < last_page for i in positions) / len(positions)
+    assert early >= 0.8, f"{early:.0%} of the requisites came before the last page"
 
 
 def test_requisites_are_archived_never_articles(crawled: Crawled) -> None:
