@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from crawler.clustering.signatures import SCHEME, SEED, ClusterOptions, similarity, values
+from crawler.clustering.signatures import ClusterOptions, band_keys, similarity
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +55,25 @@ def original_order(member: Member) -> tuple[bool, date, datetime, datetime, int]
 
 
 def links(members: Sequence[Member], options: ClusterOptions) -> Iterable[tuple[int, int]]:
-    """Pairs of keys whose texts are copies: LSH candidates (datasketch `MinHashLSH` with the
-    options' bands) whose estimated similarity reaches the threshold."""
-    from datasketch import LeanMinHash, MinHashLSH  # imported here: it loads scipy (0.4 s)
-
-    lsh = MinHashLSH(num_perm=options.num_perm, params=options.bands)
+    """Pairs of keys whose texts are copies: LSH candidates (members sharing a band key, which is
+    what datasketch's `MinHashLSH` with the options' bands finds, without loading it and scipy)
+    whose estimated similarity reaches the threshold."""
     by_key = {m.key: m for m in members if m.signature}
-    sketches = {
-        key: LeanMinHash(seed=SEED, hashvalues=values(m.signature), scheme=SCHEME)
-        for key, m in by_key.items()
+    buckets: dict[int, list[int]] = {}
+    for key, member in by_key.items():
+        for band in band_keys(member.signature, options):
+            buckets.setdefault(band, []).append(key)
+    candidates = {
+        (a, b)
+        for bucket in buckets.values()
+        if len(bucket) > 1
+        for a in bucket
+        for b in bucket
+        if a < b
     }
-    for key, sketch in sketches.items():
-        lsh.insert(key, sketch, check_duplication=False)
-    for key, sketch in sketches.items():
-        for other in lsh.query(sketch):
-            if other > key and (
-                similarity(by_key[key].signature, by_key[other].signature) >= options.threshold
-            ):
-                yield key, other
+    for key, other in sorted(candidates):
+        if similarity(by_key[key].signature, by_key[other].signature) >= options.threshold:
+            yield key, other
 
 
 def assign(members: Sequence[Member], options: ClusterOptions) -> dict[int, Assignment]:

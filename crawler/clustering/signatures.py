@@ -19,6 +19,7 @@ from functools import cache
 import numpy as np
 
 from crawler import settings
+from crawler.core.article import TextSignature
 from crawler.core.config import SettingsLike
 from crawler.core.normalise import WORD, fold, normalise_text
 
@@ -33,6 +34,10 @@ negative loses a copy: with 128 permutations and threshold 0.6 this gives 25 ban
 which make a pair at similarity 0.7 a candidate with probability 0.99 (equal weights: 18 bands of
 7, probability 0.79)."""
 _DTYPE = np.dtype("<u4")
+KNOWN_BANDS = {(0.6, 128): (25, 5)}
+"""datasketch's choice of (b, r) for (threshold, num_perm), as it makes it
+(tests/clustering checks they agree): the crawling process stores and links signatures with the
+default options without importing datasketch, which loads scipy (0.4 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,14 @@ class ClusterOptions:
 
 @cache
 def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    known = KNOWN_BANDS.get((threshold, num_perm))
+    if known is not None:
+        return known
+    return optimal_bands(threshold, num_perm)
+
+
+def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(b, r) as datasketch chooses them."""
     # datasketch minimises the weighted false positive and negative probabilities (a numeric
     # integration over every b, r: some tens of milliseconds, hence the cache).
     from datasketch import MinHashLSH  # imported here: it loads scipy (0.4 s)
@@ -103,6 +116,12 @@ def signature(text: str, options: ClusterOptions) -> bytes:
     minhash.update_batch(sorted(found))
     values: np.ndarray = minhash.hashvalues.astype(_DTYPE)
     return values.tobytes()
+
+
+def sign(text: str, text_sha256: str, options: ClusterOptions) -> TextSignature:
+    """The text's signature and band keys, for the version whose digest is `text_sha256`."""
+    value = signature(text, options)
+    return TextSignature(options.params, text_sha256, value, tuple(band_keys(value, options)))
 
 
 def values(sig: bytes) -> np.ndarray:
