@@ -89,17 +89,17 @@ def store_signatures(
         }
         for url_id, version_id, signature, _ in signed
     ]
-    for batch in chunks(rows):
-        stmt = dialect_insert(conn, m.ArticleSignature).values(list(batch))
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[m.ArticleSignature.url_id],
-                set_={
-                    name: getattr(stmt.excluded, name)
-                    for name in ("version_id", "params", "signature", "computed_at")
-                },
-            )
-        )
+    stmt = dialect_insert(conn, m.ArticleSignature)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[m.ArticleSignature.url_id],
+            set_={
+                name: getattr(stmt.excluded, name)
+                for name in ("version_id", "params", "signature", "computed_at")
+            },
+        ),
+        rows,  # executemany: compiled once, batched by SQLAlchemy
+    )
     url_ids = [url_id for url_id, *_ in signed]
     for ids in chunks(url_ids):
         conn.execute(delete(m.ArticleBand).where(m.ArticleBand.url_id.in_(ids)))
@@ -108,8 +108,8 @@ def store_signatures(
         for url_id, _, _, keys in signed
         for key in dict.fromkeys(keys)
     ]
-    for keys in chunks(bands):
-        conn.execute(dialect_insert(conn, m.ArticleBand).values(list(keys)))
+    if bands:
+        conn.execute(dialect_insert(conn, m.ArticleBand), bands)
 
 
 def sharing(conn: Connection, keys: Sequence[int]) -> set[int]:
