@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("-s", dest="settings", action="append", default=[])
     parser.add_argument("--profile", help="cProfile output (the crawling process)")
+    parser.add_argument("--keep", help="copy the last run's data directory here")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args(argv)
     if args.child:
@@ -119,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"served {row['served']}  load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
+        if args.keep:
+            shutil.copytree(Path(name) / f"run{args.repeat - 1}", args.keep)
     return 0
 
 
