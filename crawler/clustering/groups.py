@@ -59,21 +59,16 @@ def links(members: Sequence[Member], options: ClusterOptions) -> Iterable[tuple[
     what datasketch's `MinHashLSH` with the options' bands finds, without loading it and scipy)
     whose estimated similarity reaches the threshold."""
     by_key = {m.key: m for m in members if m.signature}
+    bands = {key: band_keys(member.signature, options) for key, member in by_key.items()}
     buckets: dict[int, list[int]] = {}
-    for key, member in by_key.items():
-        for band in band_keys(member.signature, options):
+    for key, keys in bands.items():
+        for band in keys:
             buckets.setdefault(band, []).append(key)
-    candidates = {
-        (a, b)
-        for bucket in buckets.values()
-        if len(bucket) > 1
-        for a in bucket
-        for b in bucket
-        if a < b
-    }
-    for key, other in sorted(candidates):
-        if similarity(by_key[key].signature, by_key[other].signature) >= options.threshold:
-            yield key, other
+    for key in sorted(by_key):  # one member's candidates at a time: memory stays linear
+        others = {other for band in bands[key] for other in buckets[band] if other > key}
+        for other in sorted(others):
+            if similarity(by_key[key].signature, by_key[other].signature) >= options.threshold:
+                yield key, other
 
 
 def assign(members: Sequence[Member], options: ClusterOptions) -> dict[int, Assignment]:
