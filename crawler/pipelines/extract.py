@@ -66,7 +66,10 @@ class ExtractPipeline:
 
     def _pool(self) -> Executor:
         if self._executor is None:
-            self._executor = extraction_pool(self.workers)
+            # the workers sign articles for clustering: datasketch (and scipy, 0.4 s) once, in
+            # the fork server, rather than in each worker
+            preload = ["datasketch"] if self.clusters is not None else []
+            self._executor = extraction_pool(self.workers, preload)
         return self._executor
 
     def close_spider(self) -> None:

@@ -197,3 +197,21 @@ def test_no_signature_without_clustering() -> None:
     [page] = run(pipeline(CLUSTER_ENABLED=False), item(ARTICLE))
     assert page.processed is not None and page.processed.signature is None
     assert page.relevance is not None
+
+
+def test_the_fork_server_preloads_datasketch_only_for_signing() -> None:
+    """Workers that sign import datasketch once, in the fork server, not each on its own."""
+    import multiprocessing.forkserver
+
+    from crawler.extraction.pool import PRELOAD
+
+    for settings, expected in (
+        ({}, [*PRELOAD, "datasketch"]),
+        ({"CLUSTER_ENABLED": False}, PRELOAD),
+    ):
+        pipe = pipeline(**settings)
+        pipe._pool()
+        try:
+            assert multiprocessing.forkserver._forkserver._preload_modules == expected
+        finally:
+            pipe.close_spider()
