@@ -131,15 +131,28 @@ def _none(*args: object) -> int:
     return 0
 
 
+_MAIN_TEXT = extract_module._main_text
+
+
+def _no_fallback(tree: Any, url: Any, title: Any, options: ExtractOptions, favor: str) -> Any:
+    """`_main_text`, but nothing for the balanced pass tried after a precision pass."""
+    if favor != options.favor:
+        return None
+    return _MAIN_TEXT(tree, url, title, options, favor)
+
+
 RULES: dict[str, tuple[str, Callable[..., object]]] = {
     "promotions": ("prune_promotions", _none),
     "teasers": ("prune_teasers", _none),
     "split-body": ("join_split_body", _none),
     "embedded-posts": ("unwrap_embedded_posts", _none),
-    "balanced-fallback": ("_declares_an_article", lambda tree: False),
+    "balanced-fallback": ("_main_text", _no_fallback),
     "syndication-footer": ("strip_syndication_footer", _unchanged_text),
     "headline": ("strip_headline", _unchanged_text),
     "link-blocks": ("link_blocks", lambda tree: frozenset()),
+    "credits": ("strip_credits", _unchanged_text),
+    "listing": ("is_listing", lambda text, tree: False),
+    "declared-body": ("declared_body", lambda tree: ""),
 }
 """Our rules that `--without NAME` switches off (the name in `crawler.extraction.extract` and
 what stands in for it), to see what each one is worth on every corpus."""

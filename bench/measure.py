@@ -41,6 +41,10 @@ class Run:
     """The largest sum of the proportional set sizes of the whole process tree, sampled."""
     stdout: str
     stderr: str
+    started_at: float = 0.0
+    """Epoch seconds (`time.time()`) when the command was started, for start-up times."""
+    ended_at: float = 0.0
+    """Epoch seconds when the command itself exited (its orphans may outlive it)."""
 
     def row(self, pages: int) -> dict[str, float]:
         return {
@@ -73,6 +77,8 @@ def run(args: list[str], check: bool = True) -> Run:
             peak_tree_mb=measured["peak_tree_kb"] / 1024,
             stdout=out.read(),
             stderr=err.read(),
+            started_at=measured.get("started_at", 0.0),
+            ended_at=measured.get("ended_at", 0.0),
         )
     if check and code != 0:
         raise SystemExit(f"{' '.join(args[:4])} … failed ({code}):\n{result.stderr[-3000:]}")
@@ -146,12 +152,14 @@ def launch(usage_file: Path, args: list[str]) -> int:
     """In the launcher: run `args`, wait for it and every orphan it leaves, write the usage."""
     if sys.platform == "linux":
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    started_at = time.time()
     started = time.perf_counter()
     process = subprocess.Popen(args)
     sampler = TreeSampler()
     sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    ended_at = time.time()
     process.returncode = os.waitstatus_to_exitcode(status)
     cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
     while True:  # the orphans handed to this process, until none is left
@@ -163,7 +171,14 @@ def launch(usage_file: Path, args: list[str]) -> int:
         peak = max(peak, orphan.ru_maxrss)
     usage_file.write_text(
         json.dumps(
-            {"wall_s": wall, "cpu_s": cpu, "peak_rss_kb": peak, "peak_tree_kb": sampler.stop()}
+            {
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "peak_rss_kb": peak,
+                "peak_tree_kb": sampler.stop(),
+                "started_at": started_at,
+                "ended_at": ended_at,
+            }
         )
     )
     return process.returncode

@@ -18,7 +18,7 @@ import sys
 import time
 
 SIZES: dict[str, tuple[list[str], list[str]]] = {
-    "recrawl": (["--extra", "1000"], ["--extra", "100"]),
+    "recrawl": (["--extra", "1000"], ["--extra", "100", "--repeat", "1"]),
     "storage": (["--max", "100000"], ["--max", "2000"]),
     "search": (["--versions", "100000"], ["--versions", "2000", "--repeat", "1"]),
     "warcread": (["--pages", "2000", "--repeat", "3"], ["--pages", "200", "--repeat", "1"]),

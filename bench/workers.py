@@ -7,6 +7,10 @@ waits `NEWSARCHIVE_REDIS_IDLE_TIME`, here 1 s, to be sure nothing is left).
 
     python -m bench workers [--extra N] [--redis URL] [--db URL|sqlite]
 
+Each row also gives the CPU per page of all its processes together, and the coordination's CPU
+per page: that less the one-process crawl's (what Redis, the shared frontier and the
+acknowledgements cost).
+
 Two workers on one 2-core machine compete for the same cores (and with the simulated web, which
 runs in this process): the number says what the coordination costs and how the work splits, not
 how far the crawl scales on machines of its own.
@@ -127,11 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     configs = [("1 process, no Redis", 0), ("1 worker", 1), ("2 workers", 2)]
     with tempfile.TemporaryDirectory() as tmp:
         rows = [run(name, workers, args, Path(tmp)) for name, workers in configs]
-    print(f"{'config':<20} {'pages':>6} {'crawl s':>8} {'pages/s':>8} {'wall s':>7} {'CPU s':>7}")
+    plain_ms = 1000 * float(rows[0]["cpu_s"]) / int(rows[0]["pages"])
+    for row in rows:
+        row["cpu_ms_per_page"] = 1000 * float(row["cpu_s"]) / int(row["pages"])
+        # What the shared frontier costs: CPU per page beyond the same crawl in one process.
+        row["coordination_ms_per_page"] = float(row["cpu_ms_per_page"]) - plain_ms
+    print(
+        f"{'config':<20} {'pages':>6} {'crawl s':>8} {'pages/s':>8} {'wall s':>7} {'CPU s':>7}"
+        f" {'CPU ms/page':>12} {'coord. ms/page':>15}"
+    )
     for row in rows:
         print(
             f"{row['config']:<20} {row['pages']:>6} {row['crawl_s']:>8.1f} "
             f"{row['pages_per_s']:>8.1f} {row['wall_s']:>7.1f} {row['cpu_s']:>7.1f}"
+            f" {row['cpu_ms_per_page']:>12.2f} {row['coordination_ms_per_page']:>15.2f}"
         )
     speedup = float(rows[2]["pages_per_s"]) / float(rows[1]["pages_per_s"])
     print(f"2 workers vs 1: {speedup:.2f}x pages/s")

@@ -59,6 +59,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+"""Scrapy's remote control (an HTTP server in the crawl, on by default since Scrapy 2.14): off,
+like the telnet console."""
 REFERER_ENABLED = True
 # Every response is archived, whatever its status, so the spider sees errors too and reports them.
 HTTPERROR_ALLOW_ALL = False

@@ -194,11 +194,17 @@ class StorySpider(scrapy.Spider):
                 yield self._revisit_item(response, source, "unchanged" if unchanged else "gone")
                 return
         elif unchanged:
+            # The bytes of the capture it refers to, judged then: nothing is decoded, extracted or
+            # judged again. A listing's links are read from the body in hand (a listing is asked
+            # for unconditionally), as a fetch-only crawl would: last round's may not all have
+            # been fetched, and pages beyond an unchanged one may have changed. A 304 has no
+            # body: its links are the ones found last time.
             self.crawler.stats.inc_value("discovery/unchanged")
-            if response.status == 304:
-                # no body: its links are the ones found last time
-                self._outcome(response.url, source, "archived", "unchanged", "HTTP 304")
-                return
+            detail = "HTTP 304" if response.status == 304 else "same payload digest"
+            self._outcome(response.url, source, "archived", "unchanged", detail)
+            if response.status != 304:
+                yield from self._follow_links(response, source)
+            return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if response.status in WALL_STATUSES:
             yield from self._maybe_walled(response, source, content_type)
@@ -209,10 +215,7 @@ class StorySpider(scrapy.Spider):
                 response.url, source, "archived", "not-html", content_type or "no Content-Type"
             )
             return
-        if unchanged:
-            self._outcome(response.url, source, "archived", "unchanged", "same payload digest")
-        else:
-            yield self._item(response, source)
+        yield self._item(response, source)
         yield from self._follow_links(response, source)
 
     def _follow_links(self, response: Response, source: Source) -> Iterator[Request]:

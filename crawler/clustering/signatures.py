@@ -15,13 +15,15 @@ import hashlib
 import math
 from dataclasses import dataclass
 from functools import cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from crawler import settings
 from crawler.core.article import TextSignature
 from crawler.core.config import SettingsLike
 from crawler.core.normalise import WORD, fold, normalise_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SCHEME = "affine32"
 """datasketch's permutation scheme: 32-bit values, so a signature is 4 bytes per permutation."""
@@ -33,11 +35,10 @@ checked against the threshold anyway, so a false positive costs one comparison w
 negative loses a copy: with 128 permutations and threshold 0.6 this gives 25 bands of 5 values,
 which make a pair at similarity 0.7 a candidate with probability 0.99 (equal weights: 18 bands of
 7, probability 0.79)."""
-_DTYPE = np.dtype("<u4")
-KNOWN_BANDS = {(0.6, 128): (25, 5)}
-"""datasketch's choice of (b, r) for (threshold, num_perm), as it makes it
-(tests/clustering checks they agree): the crawling process stores and links signatures with the
-default options without importing datasketch, which loads scipy (0.4 s)."""
+_DTYPE = "<u4"
+_WIDTH = 4
+"""Bytes per value of `_DTYPE`. numpy is imported where values are read or made, not with this
+module: a crawl that signs nothing (a recrawl of unchanged pages) does not load it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,18 +78,19 @@ class ClusterOptions:
         )
 
 
+_DEFAULT_BANDS = {(settings.CLUSTER_THRESHOLD, settings.CLUSTER_NUM_PERM): (25, 5)}
+"""datasketch's choice for the default options, so that reading them (`params`, which every
+crawl's cluster update compares with the stored signatures) loads neither datasketch nor scipy;
+a test checks it against datasketch."""
+
+
 @cache
 def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    known = KNOWN_BANDS.get((threshold, num_perm))
-    if known is not None:
-        return known
-    return optimal_bands(threshold, num_perm)
-
-
-def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(b, r) as datasketch chooses them."""
     # datasketch minimises the weighted false positive and negative probabilities (a numeric
     # integration over every b, r: some tens of milliseconds, hence the cache).
+    known = _DEFAULT_BANDS.get((threshold, num_perm))
+    if known is not None:
+        return known
     from datasketch import MinHashLSH  # imported here: it loads scipy (0.4 s)
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=LSH_WEIGHTS)
@@ -114,7 +116,7 @@ def signature(text: str, options: ClusterOptions) -> bytes:
 
     minhash = MinHash(num_perm=options.num_perm, seed=SEED, scheme=SCHEME)
     minhash.update_batch(sorted(found))
-    values: np.ndarray = minhash.hashvalues.astype(_DTYPE)
+    values: np.ndarray = minhash.hashvalues.astype(_DTYPE)  # datasketch has loaded numpy
     return values.tobytes()
 
 
@@ -126,6 +128,8 @@ def sign(text: str, text_sha256: str, options: ClusterOptions) -> TextSignature:
 
 def values(sig: bytes) -> np.ndarray:
     """A signature's hash values."""
+    import numpy as np
+
     return np.frombuffer(sig, dtype=_DTYPE)
 
 
@@ -133,7 +137,9 @@ def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity: the share of equal values (0 with an empty signature)."""
     if not a or not b or len(a) != len(b):
         return 0.0
-    return float(np.count_nonzero(values(a) == values(b))) / (len(a) // _DTYPE.itemsize)
+    import numpy as np
+
+    return float(np.count_nonzero(values(a) == values(b))) / (len(a) // _WIDTH)
 
 
 def band_keys(sig: bytes, options: ClusterOptions) -> list[int]:
@@ -142,7 +148,7 @@ def band_keys(sig: bytes, options: ClusterOptions) -> list[int]:
     if not sig:
         return []
     b, r = options.bands
-    width = r * _DTYPE.itemsize
+    width = r * _WIDTH
     keys = []
     for band in range(b):
         digest = hashlib.blake2b(

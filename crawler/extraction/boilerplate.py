@@ -8,8 +8,8 @@ General rules, none tied to any site:
   page's headline or a whole article. News sites put such boxes inside the article container,
   where trafilatura's own filters (which know newsletters, sharing, ads) let them through.
   'paywall' is not such a word: sites mark the gated part of the story itself with it.
-- An `<article>` inside another one, beside at least one more, is the teaser of another story
-  and is removed before extraction.
+- An `<article>` inside another one, beside at least one more, holding less than half of the
+  outer one's words, is the teaser of another story and is removed before extraction.
 - A paragraph, list item or subheading of at least five words whose text is mostly (80 %) the
   labels of links ('Read more: …', 'Related: …', a list of other stories) is dropped from the
   text. Shorter ones (a product name, a web address) and those inside quotes are kept.
@@ -103,21 +103,34 @@ def prune_promotions(tree: HtmlElement) -> int:
     return len(doomed)
 
 
+TEASER_SHARE = 0.5
+"""A teaser is a small part of the article around it: one holding at least this share of its
+words is the body itself (a site's "reading" and "listening" tabs, each an `<article>`)."""
+
+
+def _words(element: HtmlElement) -> int:
+    return len(element.text_content().split())
+
+
 def prune_teasers(tree: HtmlElement) -> int:
     """Remove the teasers of other stories inside an article; returns how many.
 
     A teaser is an `<article>` inside another `<article>` beside at least one more `<article>`
-    (a list of them), without the page's headline. One article alone inside another is kept: some
-    sites wrap the body that way.
+    (a list of them), without the page's headline, holding less than half the words of the
+    article around it. One article alone inside another is kept: some sites wrap the body that
+    way; so is one that is most of the article around it: the body in a tab beside another tab.
     """
-    doomed = [
-        element
-        for element in tree.iter("article")
-        if any(a.tag == "article" for a in element.iterancestors())
-        and sum(1 for sibling in element.itersiblings() if sibling.tag == "article")
-        + sum(1 for sibling in element.itersiblings(preceding=True) if sibling.tag == "article")
-        and element.find(".//h1") is None
-    ]
+    doomed = []
+    for element in tree.iter("article"):
+        outer = next(element.iterancestors("article"), None)
+        if (
+            outer is not None
+            and sum(1 for sibling in element.itersiblings() if sibling.tag == "article")
+            + sum(1 for sibling in element.itersiblings(preceding=True) if sibling.tag == "article")
+            and element.find(".//h1") is None
+            and _words(element) < TEASER_SHARE * _words(outer)
+        ):
+            doomed.append(element)
     for element in doomed:
         element.drop_tree()
     return len(doomed)
@@ -285,9 +298,27 @@ def _site(url: str) -> str:
     return ".".join(host.split(".")[-2:])
 
 
+_APPEAL_HREF_LOWER = re.compile(_APPEAL_HREF.pattern)
+
+
+def _names_an_appeal(href: str) -> bool:
+    """`_APPEAL_HREF.search(href)`, several times faster on an ASCII href (most are): lower-cased
+    and searched case-sensitively, which is the same test for ASCII."""
+    if href.isascii():
+        return _APPEAL_HREF_LOWER.search(href.lower()) is not None
+    return _APPEAL_HREF.search(href) is not None
+
+
+_RELATIVE = re.compile(r"(?![\s\x00-\x20]*[/\\]{2})[^:\t\r\n]*\Z")
+"""An href with no scheme and no host (not `//host`, even after the spaces and control
+characters that urlsplit strips, and no tab or line break, which it removes)."""
+
+
 def _links_to_an_appeal(href: str, base: str, site: str) -> bool:
-    if not _APPEAL_HREF.search(href):
+    if not _names_an_appeal(href):
         return False
+    if site and _RELATIVE.match(href) and base.startswith(("http://", "https://")):
+        return True  # no scheme, no host: a link within the site, as urljoin would say, cheaper
     try:
         target = _site(urljoin(base, href))
     except ValueError:
@@ -300,3 +331,40 @@ def strip_appeals(text: str, appeals: frozenset[str]) -> str:
     if not appeals:
         return text
     return "\n".join(line for line in text.split("\n") if key(line) not in appeals)
+
+
+CREDIT_LINE = re.compile(
+    r"""^(?:
+    (?i:by|von|par|por|di|door|av|af)\s+[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3}
+      (?:\s*(?:,|and|und|&|et|y|e)\s*[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3})*
+      (?:\s*[,|/\u2013-]\s*[^.!?]{0,40})?
+    | (?i:(?:additional\s+)?reporting|editing|writing|text|fotos?|photos?|redaktion|faktencheck
+        |mitarbeit|grafik|recherche|kamera|schnitt|produktion|illustrations?|video)
+      (?:\s*:\s*|\s+(?i:by|from|von)\s+)[A-ZÄÖÜ].{0,150}
+    | (?i:dalla\s+nostra\s+(?:corrispondente|inviata|inviato)|from\s+our\s+correspondent)
+    )$""",
+    re.VERBOSE,
+)
+"""A credit: "By A and B", "Von A, Frankfurt", "Reporting by …; Editing by …", "Fotos: …",
+"Redaktion: …", "Dalla nostra corrispondente"."""
+CREDIT_EDGE = 3
+"""Credits are looked for among this many lines at each end of the text: the byline above the
+story, the reporting and photo credits under it. In the middle, such a line is the story's."""
+CREDIT_MAX_WORDS = 25
+
+
+def strip_credits(text: str) -> str:
+    """`text` without the credit lines (bylines, reporting, editing and photo credits) among the
+    first and last `CREDIT_EDGE` lines: who made the story, not the story."""
+    lines = text.split("\n")
+    last = len(lines) - CREDIT_EDGE
+    kept = [
+        line
+        for index, line in enumerate(lines)
+        if not (
+            (index < CREDIT_EDGE or index >= last)
+            and len(line.split()) <= CREDIT_MAX_WORDS
+            and CREDIT_LINE.match(" ".join(line.split()))
+        )
+    ]
+    return "\n".join(kept) if len(kept) < len(lines) else text

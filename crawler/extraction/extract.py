@@ -23,7 +23,7 @@ import trafilatura.core
 import trafilatura.external
 from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.settings import Document, Extractor, set_date_params
+from trafilatura.settings import Document, Extractor
 
 from crawler import __version__
 from crawler.core.article import Article, Extraction
@@ -36,10 +36,12 @@ from crawler.extraction.boilerplate import (
     prune_promotions,
     prune_teasers,
     strip_appeals,
+    strip_credits,
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
 )
+from crawler.extraction.listing import is_listing
 from crawler.extraction.metadata import (
     Stated,
     clean_authors,
@@ -51,12 +53,15 @@ from crawler.extraction.metadata import (
     stated_dates,
 )
 from crawler.extraction.options import ExtractOptions, Favor
+from crawler.extraction.pagemeta import publication_day, read_metadata
+from crawler.extraction.parse import parse_html
 from crawler.extraction.structured import declared_body, widen
 
-RULES_VERSION = 3
+RULES_VERSION = 4
 """The version of our extraction rules, raised whenever they change what is extracted from the
 same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
-appeals to subscribe or donate)."""
+appeals to subscribe or donate; 4: credit lines dropped, teasers only when small, listings
+are not articles)."""
 _EXTRACTOR = (
     f"newsarchive {__version__} (rules {RULES_VERSION}) / trafilatura {trafilatura.__version__}"
 )
@@ -115,10 +120,10 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     _, html = decode_html(page)
     if not html.strip():
         return not_an_article("no-text", options)
-    # Parsed once, with trafilatura's own parser settings. bare_extraction copies a tree it is
-    # given, and extract_metadata and htmldate copy before pruning, so this tree stays intact for
-    # the reads below (but for the promotions we prune ourselves).
-    tree = trafilatura.load_html(html)
+    # Parsed once, as trafilatura parses (crawler.extraction.parse). bare_extraction copies a
+    # tree it is given, and the metadata readers and htmldate copy before pruning, so this tree
+    # stays intact for the reads below (but for the promotions we prune ourselves).
+    tree = parse_html(html)
     if tree is None:
         return not_an_article("no-text", options)
     prune_promotions(tree)
@@ -127,11 +132,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     unwrap_embedded_posts(tree)
     # A page cannot be dated after it was fetched (one day's grace for time zones).
     latest = (page.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
-    # What bare_extraction reads with `with_metadata`, read here once for both passes below: it
-    # does not depend on the favour, and it is about a quarter of an extraction's time.
-    metadata = trafilatura.extract_metadata(
-        tree, page.final_url, {**set_date_params(extensive=True), "max_date": latest}
-    )
+    # What bare_extraction reads with `with_metadata`, read here once for both passes below (it
+    # does not depend on the favour), and only the fields we store.
+    metadata = read_metadata(tree, page.final_url)
     url = page.final_url or metadata.url
     data = linked_data(tree)
     declared = declares_article(tree, data)
@@ -139,7 +142,7 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     if (
         (found is None or found[3] < options.min_words)
         and options.favor == "precision"
-        and (declared or _declares_an_article(tree))
+        and declared
     ):
         # Precision mode sometimes keeps too little of a real article (a body split by widgets,
         # a short piece); the balanced extraction is tried before such a page is given up. Only
@@ -155,12 +158,17 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
     if own_words < floor:
         return not_an_article(f"too-short: {own_words} words, need {floor}", options)
+    if not declared and is_listing(text, tree):
+        # a section, tag or project page: the headlines and blurbs of other pages
+        return not_an_article("listing: a list of other pages", options)
     if options.include_comments and document.comments:
         text = f"{text}\n{document.comments}"
         words += count_words(document.comments)
 
     latest_day = (page.fetched_at + timedelta(days=1)).date()
-    published, modified = stated_dates(tree, data, _day(metadata.date), latest_day)
+    published, modified = stated_dates(
+        tree, data, lambda: publication_day(tree, metadata.url, latest), latest_day
+    )
     if modified is None:
         day = _day(_modified_date(tree, latest))
         modified = Stated(day) if day else None
@@ -208,6 +216,7 @@ def _main_text(
     text = strip_headline(strip_syndication_footer(document.text), headlines)
     text = strip_link_blocks(text, link_blocks(tree))
     text = strip_appeals(text, appeal_blocks(tree, url))
+    text = strip_credits(text)
     declared = declared_body(tree)
     if declared:
         text = widen(text, tree, declared)
@@ -226,14 +235,6 @@ def _extractor(url: str | None, options: ExtractOptions, favor: Favor) -> Extrac
         images=False,
         url=url,
     )
-
-
-def _declares_an_article(tree: HtmlElement) -> bool:
-    """Whether the page says it is an article: `og:type` article, or an `articleBody`."""
-    for meta in tree.iter("meta"):
-        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
-            return (meta.get("content") or "").strip().lower().startswith("article")
-    return bool(tree.xpath("//*[@itemprop='articleBody']"))
 
 
 def _modified_date(tree: HtmlElement, latest: str) -> str | None:

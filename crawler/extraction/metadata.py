@@ -6,7 +6,9 @@ Pure: a parsed tree and strings in, plain values out.
 
 - *Declared an article*: `og:type` article; a JSON-LD object whose `@type` is `NewsArticle`,
   `Article`, `ReportageNewsArticle`, `BlogPosting` (or a few kin), at the top level, in a list or
-  in an `@graph`; or exactly one `<article>` element holding an `h1`.
+  in an `@graph`; exactly one element marked `itemprop=articleBody` (microdata); or exactly one
+  `<article>` element holding an `h1`. One check, for both the word floor and the balanced
+  fallback of precision mode: a listing of several marked bodies or articles is not one.
 - *Times*: JSON-LD `datePublished`/`dateModified` (of the article object first), then the
   `article:published_time`-like `<meta>` properties and `itemprop` elements, then a `<time
   datetime>` whose day agrees with the day found otherwise. A value counts as a time only with
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -164,6 +166,8 @@ def declares_article(tree: HtmlElement, data: LinkedData) -> bool:
             if (meta.get("content") or "").strip().lower().startswith("article"):
                 return True
             break
+    if len(tree.xpath("//*[@itemprop='articleBody']")) == 1:
+        return True
     with_h1 = [a for a in tree.iter("article") if next(a.iter("h1"), None) is not None]
     return len(with_h1) == 1
 
@@ -192,9 +196,10 @@ _MODIFIED_KEYS = (
 )
 
 
-def _meta_values(tree: HtmlElement, keys: tuple[str, ...]) -> list[str]:
-    """`<meta>` contents and `itemprop` values under the names `keys`, in the order of `keys`."""
-    found: dict[str, list[str]] = {key: [] for key in keys}
+def _meta_values(tree: HtmlElement, *key_sets: tuple[str, ...]) -> tuple[list[str], ...]:
+    """`<meta>` contents and `itemprop` values under the names of each of `key_sets`, in the
+    order of its keys: one list per set, from one walk of the tree."""
+    found: dict[str, list[str]] = {key: [] for keys in key_sets for key in keys}
     for element in tree.iter("meta", "time", "span", "div", "abbr"):
         if element.tag == "meta":
             key = element.get("property") or element.get("name") or element.get("itemprop") or ""
@@ -205,7 +210,7 @@ def _meta_values(tree: HtmlElement, keys: tuple[str, ...]) -> list[str]:
         key = key.strip().lower()
         if key in found and value and value.strip():
             found[key].append(value.strip())
-    return [value for key in keys for value in found[key]]
+    return tuple([value for key in keys for value in found[key]] for keys in key_sets)
 
 
 def _time_elements(tree: HtmlElement) -> list[str]:
@@ -271,15 +276,18 @@ def _first(values: Iterable[str], latest: date) -> Stated | None:
 
 
 def stated_dates(
-    tree: HtmlElement, data: LinkedData, day: date | None, latest: date
+    tree: HtmlElement, data: LinkedData, search: Callable[[], date | None], latest: date
 ) -> tuple[Stated | None, Stated | None]:
     """When the page says it was published and last modified.
 
-    `day` is the publication day found by the general search (htmldate's, through trafilatura):
-    the structured statements above win, and a bare `<time datetime>` is believed only when it
-    agrees with that day.
+    `search` gives the publication day found by the general search (htmldate's): the structured
+    statements above win, and a bare `<time datetime>` is believed only when it agrees with that
+    day. It is costly, so it is called only when the statements give no time of publication.
     """
-    published = _first([*data.published, *_meta_values(tree, _PUBLISHED_KEYS)], latest)
+    published_values, modified_values = _meta_values(tree, _PUBLISHED_KEYS, _MODIFIED_KEYS)
+    published = _first([*data.published, *published_values], latest)
+    stated_time = published is not None and published.moment is not None
+    day = None if stated_time else search()  # a stated time wins and needs no search
     if published is None and day is not None:
         published = _first(
             (v for v in _time_elements(tree) if v.startswith(day.isoformat())), latest
@@ -288,7 +296,7 @@ def stated_dates(
     elif published is not None and published.moment is None and day == published.day:
         timed = _first((v for v in _time_elements(tree) if v.startswith(day.isoformat())), latest)
         published = timed or published
-    modified = _first([*data.modified, *_meta_values(tree, _MODIFIED_KEYS)], latest)
+    modified = _first([*data.modified, *modified_values], latest)
     return published, modified
 
 

@@ -39,7 +39,7 @@ class ExtractionPool(ProcessPoolExecutor):
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
 
 
-PRELOAD = ["crawler.extraction.extract"]
+PRELOAD = ["crawler.extraction.extract", "crawler.extraction.access"]
 """Imported once by the fork server, before it forks the workers: each then starts with
 extraction's libraries (trafilatura, lxml, htmldate) loaded instead of importing them anew
 (about a second of CPU per worker)."""

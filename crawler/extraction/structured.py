@@ -110,6 +110,14 @@ def widen(text: str, tree: HtmlElement, body: str) -> str:
     if not missing:
         return text
 
+    return _place(lines, line_keys, order, missing)
+
+
+def _place(
+    lines: list[str], line_keys: list[str], order: dict[str, int], missing: list[tuple[int, str]]
+) -> str:
+    """`lines` with the `missing` paragraphs (page index, text) each put after the last line
+    that precedes it in the page (`order`: a paragraph's key to its page index)."""
     placed: list[tuple[int, int, int, str]] = []
     position = -1
     for seq, (line, line_key) in enumerate(zip(lines, line_keys, strict=True)):

@@ -8,7 +8,9 @@ address guard, per-host politeness: a download slot per host) and the WARC exten
 answers; nothing else is made of them: no items, so never an article and never coverage (their
 URL outcome is `archived` / `requisite`). Each URL is asked for once per crawl; one archived by
 an earlier crawl carries that capture (`meta["previous"]`) and its validators, so that an
-unchanged requisite is archived as a revisit (a 304, or the same digest again).
+unchanged requisite is archived as a revisit (a 304, or the same digest again). An unchanged page
+(archived as a revisit of its last capture) is not read for requisites: they were asked for when
+those bytes were first archived.
 """
 
 from __future__ import annotations
@@ -104,6 +106,9 @@ class RequisitesMiddleware:
         if meta.get(REQUISITE) is not None or not isinstance(response, HtmlResponse):
             return
         if response.status != 200 or not meta.get("source"):
+            return
+        if meta.get("unchanged"):
+            # the bytes of a capture whose requisites were asked for then: only the revisit path
             return
         try:
             needed = page_requisites(response.text, response.url)

@@ -12,9 +12,15 @@ identity (`crawler.identity`); `RevisitMiddleware` applies them to every request
 - a due article is fetched as a revisit: conditionally (`If-None-Match`/`If-Modified-Since` from
   its last capture), no links followed, and 304, 404, 410 and redirects reach the spider
   (`REVISIT_META`);
-- a request for a URL captured before carries that capture (`meta.PREVIOUS`) when it is a revisit
-  or a listing whose links are followed, so that the same bytes again are archived as a revisit
-  record (the WARC extension) and not extracted again.
+- every request for a URL captured before carries that capture (`meta.PREVIOUS`): a revisit, a
+  listing whose links are followed, a pagination page at the last depth, a page that is no
+  article. The same bytes again are archived as a revisit record (the WARC extension) and go no
+  further than the revisit path: no extraction, no relevance, no requisites. Only a revisit is
+  conditional: a listing is asked for unconditionally, so that an unchanged one still brings its
+  body, whose links are read as any listing's are (see `StorySpider.parse_page`). A page this
+  story has not judged yet (`Frontier.unjudged`: another story's article) carries none outside a
+  revisit, so that it is extracted and judged for this story. robots.txt, which Scrapy asks
+  for, carries its previous capture too.
 
 `RevisitStartMiddleware`, a spider middleware, starts the crawl with the due revisits, before the
 spider's own start requests. Home pages are never refused nor made revisits: their links are how
@@ -85,11 +91,11 @@ class RevisitPolicy:
     def is_due(self, identity: str) -> bool:
         return identity in self.due and identity not in self.homes
 
-    def previous(self, identity: str, *, revisit: bool, follow: int) -> PreviousCapture | None:
-        """The capture a revisit record of this answer would refer to. A listing (home, section,
-        feed, sitemap) or a revisit carries it; a leaf page never stored as an article must be
-        extracted again."""
-        if not revisit and follow <= 0:
+    def previous(self, identity: str, *, revisit: bool) -> PreviousCapture | None:
+        """The capture a revisit record of this answer would refer to: every known URL's, but
+        that of a page this story has not judged yet, which must be extracted again (unless it is
+        a revisit of this story's article)."""
+        if not revisit and identity in self.frontier.unjudged:
             return None
         return self.frontier.previous.get(identity)
 
@@ -134,7 +140,12 @@ class RevisitMiddleware:
 
     async def process_request(self, request: Request) -> None:
         if meta.IDENTITY not in request.meta:
-            return  # not discovery's (robots.txt)
+            # not discovery's: robots.txt (Scrapy's), or a requisite (with its own capture)
+            if meta.PREVIOUS not in request.meta:
+                previous = (await self.policy()).frontier.previous.get(identity_of(request))
+                if previous is not None:
+                    request.meta[meta.PREVIOUS] = previous
+            return
         policy = await self.policy()
         identity = identity_of(request)
         stats = self.crawler.stats
@@ -152,9 +163,7 @@ class RevisitMiddleware:
         if revisit:
             request.meta.update(REVISIT_META)
             request.meta[meta.VIA] = "revisit"
-        previous = policy.previous(
-            identity, revisit=revisit, follow=request.meta.get(meta.FOLLOW, 1)
-        )
+        previous = policy.previous(identity, revisit=revisit)
         if previous is None or meta.PREVIOUS in request.meta:
             return
         request.meta[meta.PREVIOUS] = previous

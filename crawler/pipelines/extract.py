@@ -26,7 +26,6 @@ from crawler.clustering.signatures import ClusterOptions, cluster_options
 from crawler.core.article import Extraction
 from crawler.core.items import PageItem, Processed
 from crawler.core.story import Story
-from crawler.extraction.extract import not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.services.door import extraction_outcome, process
@@ -109,6 +108,8 @@ class ExtractPipeline:
             # A worker died (out of memory, a crash in a C extension): start a fresh pool for
             # the pages that follow, and keep this one as a failed extraction.
             logger.error("Extraction worker died on %s: %s", item.final_url, exc)
+            from crawler.extraction.extract import not_an_article  # trafilatura: workers only
+
             self._executor = None
             failed = not_an_article(f"error: {type(exc).__name__}: {exc}", self.options)
             fetched_at, _ = item.record.fetch_time()

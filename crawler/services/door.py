@@ -32,8 +32,6 @@ from crawler.core.record import WarcRecord
 from crawler.core.rights import ArchivePolicy, Rights, page_rights
 from crawler.core.story import Story
 from crawler.core.urls import host_of, normalise_url
-from crawler.extraction.access import check_access
-from crawler.extraction.extract import extract, not_an_article
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.relevance import score
 from storage.db.records import PageRecord, RevisitRecord
@@ -68,6 +66,10 @@ def process(
     process that stores it does not have to.
     Pure but for reading its arguments: it runs in extraction workers.
     """
+    # imported here: trafilatura loads in a worker that extracts, not in a crawl's main process
+    # (which imports this module for the records and captures it makes)
+    from crawler.extraction.extract import extract, not_an_article
+
     final_url = record.target_uri or ""
     fetched_at, _ = record.fetch_time()
     assert fetched_at is not None, "a capture has a date (exchange.capture_of)"
@@ -165,6 +167,8 @@ class _Marks:
 
 
 def _access(page: PageInput, extraction: Extraction) -> AccessCheck:
+    from crawler.extraction.access import check_access  # see `process`
+
     return check_access(page, extraction)
 
 

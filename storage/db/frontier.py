@@ -39,6 +39,11 @@ class Frontier:
     published: dict[str, str] = field(default_factory=dict)
     """By URL, the form it was last published as (`url_forms`), when that is not the URL
     itself: a revisit requests that."""
+    unjudged: frozenset[str] = frozenset()
+    """URLs in `previous` whose page this story has not judged: an article of another story (or
+    ingested without one), or an HTML page whose last capture was never extracted (a crawl with
+    extraction off). The same bytes again must still be extracted for this story, so a request
+    for one that is not a revisit carries no previous capture."""
 
 
 ArticleState = Literal["due", "not-due", "stopped", "gone"]
@@ -73,8 +78,9 @@ def load_frontier(
         story_id = conn.execute(
             select(m.Story.id).where(m.Story.name == story_name)
         ).scalar_one_or_none()
+        unjudged = _unjudged(conn, story_id, publisher_ids)
         if story_id is None:
-            return Frontier(previous=previous)
+            return Frontier(previous=previous, unjudged=unjudged)
         published = _published(conn, story_id, publisher_ids)
         articles = _scheduled_articles(conn, story_id, publisher_ids, now)
         aliases = _aliases(conn, story_id, publisher_ids)
@@ -91,7 +97,9 @@ def load_frontier(
     due_urls = [a.fetch_url for a in due]
     for url in due_urls:
         skip.pop(url, None)  # a fetch URL since made an alias of another article is still due
-    return Frontier(previous=previous, due=due_urls, skip=skip, published=published)
+    return Frontier(
+        previous=previous, due=due_urls, skip=skip, published=published, unjudged=unjudged
+    )
 
 
 def _reason(state: ArticleState, mode: RevisitMode) -> SkipReason | None:
@@ -143,6 +151,51 @@ def _previous_captures(
         .where(ranked.c.record_type == "response", ranked.c.rank == 1)
     )
     return {row.url: _previous(row) for row in rows}
+
+
+def _unjudged(
+    conn: Connection, story_id: int | None, publisher_ids: Sequence[int]
+) -> frozenset[str]:
+    """`Frontier.unjudged`: the articles of these publishers that no `story_articles` row of
+    this story relates to, and the URLs whose newest HTML body capture has no extraction."""
+    c, e, v = m.Capture, m.Extraction, m.ArticleVersion
+    judged = select(m.StoryArticle.url_id).where(m.StoryArticle.story_id == story_id)
+    others = (
+        select(m.Url.url)
+        .join(v, v.url_id == m.Url.id)
+        .where(m.Url.publisher_id.in_(publisher_ids), m.Url.id.not_in(judged))
+        .distinct()
+    )
+    newest = (
+        select(
+            c.id,
+            c.url_id,
+            c.content_type,
+            func.row_number()
+            .over(partition_by=c.url_id, order_by=(c.fetched_at.desc(), c.id.desc()))
+            .label("rank"),
+        )
+        .join(m.Url, m.Url.id == c.url_id)
+        .where(m.Url.publisher_id.in_(publisher_ids), c.record_type == "response", c.status == 200)
+        .subquery("newest")
+    )
+    html = or_(
+        newest.c.content_type.is_(None),
+        newest.c.content_type.startswith("text/html"),
+        newest.c.content_type.startswith("application/xhtml+xml"),
+    )
+    unextracted = (
+        select(m.Url.url)
+        .join(newest, newest.c.url_id == m.Url.id)
+        .where(
+            newest.c.rank == 1,
+            html,
+            ~select(e.id).where(e.capture_id == newest.c.id).exists(),
+        )
+    )
+    return frozenset(conn.execute(others).scalars()) | frozenset(
+        conn.execute(unextracted).scalars()
+    )
 
 
 def _scheduled(story_id: int, publisher_ids: Sequence[int]) -> Select[int]:

@@ -125,14 +125,6 @@ def test_an_empty_text_is_alone() -> None:
     assert found == {1: Assignment(1, True), 2: Assignment(2, True)}
 
 
-def test_known_bands_are_datasketchs_choice() -> None:
-    from crawler.clustering.signatures import KNOWN_BANDS, optimal_bands
-
-    assert (OPTIONS.threshold, OPTIONS.num_perm) in KNOWN_BANDS
-    for (threshold, num_perm), bands in KNOWN_BANDS.items():
-        assert optimal_bands(threshold, num_perm) == bands
-
-
 def test_links_are_datasketchs_lsh_candidates_over_the_threshold() -> None:
     """The band-key candidates equal MinHashLSH's (the links before the crawling process stopped
     loading datasketch), on copies, near copies (some over the threshold, some under), rewrites."""
@@ -172,3 +164,14 @@ def test_sign_gives_the_workers_signature_with_its_keys_and_params() -> None:
     assert signed.value == signature(TEXTS["000"], OPTIONS)
     assert list(signed.keys) == band_keys(signed.value, OPTIONS)
     assert (signed.params, signed.text_sha256) == (OPTIONS.params, "digest")
+
+
+def test_the_default_bands_are_the_ones_datasketch_chooses() -> None:
+    """The default options' bands are known without loading datasketch (and scipy), which every
+    crawl's cluster update would otherwise do just to read them; they must be datasketch's."""
+    from datasketch import MinHashLSH
+
+    from crawler.clustering.signatures import LSH_WEIGHTS
+
+    chosen = MinHashLSH(threshold=OPTIONS.threshold, num_perm=OPTIONS.num_perm, weights=LSH_WEIGHTS)
+    assert OPTIONS.bands == (chosen.b, chosen.r)

@@ -12,6 +12,7 @@ from crawler.extraction.boilerplate import (
     prune_promotions,
     prune_teasers,
     strip_appeals,
+    strip_credits,
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
@@ -163,12 +164,27 @@ TEASER = "<article class='teaser'><h2>Other story {0}</h2><p>{1}</p></article>"
 def test_teasers_inside_an_article_are_removed_but_a_lone_inner_article_is_kept() -> None:
     teasers = "".join(TEASER.format(i, "A teaser of another story.") for i in range(2))
     tree = lxml.html.fromstring(
-        f"<html><body><article><h1>Title</h1><p>Body</p>{teasers}</article>"
+        "<html><body><article><h1>Title</h1><p>Body of the story, told at some length here.</p>"
+        f"{teasers}</article>"
         "<article><article><p>Wrapped body</p></article></article></body></html>"
     )
     assert prune_teasers(tree) == 2
     assert "Other story" not in tree.text_content()
     assert "Wrapped body" in tree.text_content() and "Body" in tree.text_content()
+
+
+def test_an_inner_article_that_is_most_of_the_outer_one_is_the_body_not_a_teaser() -> None:
+    # as on krautreporter.de: the story and its audio player, each an <article> in a tab
+    body = "".join(f"<p>Paragraph {i} of the story, long enough to be read.</p>" for i in range(9))
+    tree = lxml.html.fromstring(
+        "<html><body><article><h1>Title</h1><section>"
+        f"<article class='reading'>{body}</article>"
+        "<article class='listening'><p>Listen on the app</p></article>"
+        "</section></article></body></html>"
+    )
+    assert prune_teasers(tree) == 1
+    assert "Paragraph 8 of the story" in tree.text_content()
+    assert "Listen on the app" not in tree.text_content()
 
 
 def test_extraction_leaves_out_teasers_of_other_stories() -> None:
@@ -229,3 +245,42 @@ def test_strip_appeals_drops_only_matching_lines() -> None:
     appeals = frozenset({key(APPEAL)})
     assert strip_appeals(f"Story.\n{APPEAL}\nMore story.", appeals) == "Story.\nMore story."
     assert strip_appeals("Story.", frozenset()) == "Story."
+
+
+BODY = [f"Line {i} of the story, told in a sentence of its own." for i in range(8)]
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "By Takeo Maeda and Tatsuya Tanoue / Yomiuri Shimbun Staff Writers",
+        "Von Anna Sleegers, Frankfurt",
+        "von Engin Haupt, MDR SACHSEN-ANHALT",
+        "Reporting by Maya Gebeilly in Beirut; Editing by Daniel Flynn",
+        "Additional reporting from PA",
+        "Redaktion: Marcus Bensmann, Elena Müller",
+        "Fotos: Berliner Feuerwehr",
+        "DALLA NOSTRA CORRISPONDENTE",
+    ],
+)
+def test_credit_lines_at_either_end_of_the_text_are_dropped(credit: str) -> None:
+    assert strip_credits("\n".join([credit, *BODY])) == "\n".join(BODY)
+    assert strip_credits("\n".join([*BODY, credit])) == "\n".join(BODY)
+    # in the middle of the story, the same line is the story's
+    middle = "\n".join([*BODY[:4], credit, *BODY[4:]])
+    assert strip_credits(middle) == middle
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By Monday, the storm had passed.",
+        "By the way, nobody asked.",
+        "Di Maio said so",
+        "Video Shows Dramatic Rescue of Kidnapped Girl",
+        "Photos of the flood were shared widely on Tuesday.",
+    ],
+)
+def test_lines_that_only_start_like_a_credit_are_kept(line: str) -> None:
+    text = "\n".join([line, *BODY])
+    assert strip_credits(text) == text

@@ -14,6 +14,7 @@ import trafilatura
 from crawler import settings
 from crawler.core.page import PageInput
 from crawler.extraction.extract import extract
+from crawler.extraction.listing import is_listing, listing_words
 from crawler.extraction.metadata import (
     Stated,
     clean_authors,
@@ -66,6 +67,44 @@ def test_a_real_page_that_declares_nothing_keeps_the_threshold() -> None:
     assert extraction.reason is not None and extraction.reason.endswith("need 80")
 
 
+LISTINGS = [
+    # file, its URL, captured by
+    ("lil.law.harvard.edu.projects.html.gz", "https://lil.law.harvard.edu/projects/"),
+    ("archive.org.2008.index.html.gz", "http://www.archive.org/index.php"),
+    ("archive.org.2013.index.html.gz", "https://archive.org/"),
+]
+
+
+@pytest.mark.parametrize(("name", "url"), LISTINGS)
+def test_real_listing_pages_are_not_articles(name: str, url: str) -> None:
+    # each has well over 80 words of text, all of it headlines, blurbs and rows of links
+    page = real(PAGES / name, url)
+    extraction = extract(page, ExtractOptions())
+    assert extraction.article is None
+    assert extraction.reason == "listing: a list of other pages"
+    tree = trafilatura.load_html(page.body)
+    assert tree is not None and not declares_article(tree, linked_data(tree))
+    # the rule, not the word floor, keeps them out
+    assert extract(page, ExtractOptions(min_words=0)).reason == extraction.reason
+
+
+def test_a_real_catalogue_page_is_not_an_article() -> None:
+    page = real(PAGES / "books.toscrape.com.index.html.gz", "http://books.toscrape.com/")
+    assert extract(page, ExtractOptions()).article is None
+
+
+def test_the_listing_rule_leaves_real_briefs_and_articles_alone() -> None:
+    for path, url in [
+        (AEB_BRIEF, "https://www.jpost.com/brief"),
+        (PAGES / "feuerwehrverband.de-vorbereitungstagung.html.gz", "https://x.example/a"),
+    ]:
+        page = real(path, url)
+        article = extract(page, ExtractOptions()).article
+        assert article is not None
+        tree = trafilatura.load_html(page.body)
+        assert tree is not None and not is_listing(article.text, tree)
+
+
 def test_a_section_page_stays_out_even_with_articles_and_headings() -> None:
     extraction = extract(make_page("section.html"), ExtractOptions())
     assert extraction.article is None
@@ -98,6 +137,12 @@ def test_a_section_page_stays_out_even_with_articles_and_headings() -> None:
             True,
         ),
         ("", "<article><h1>Headline</h1><p>Text</p></article>", True),
+        ("", '<div itemprop="articleBody"><p>Text</p></div>', True),  # microdata
+        (  # a listing of marked bodies is not one article
+            "",
+            '<div itemprop="articleBody">One</div><div itemprop="articleBody">Two</div>',
+            False,
+        ),
         ("", "<article><h2>One</h2></article><article><h2>Two</h2></article>", False),
         (
             "",
@@ -220,3 +265,30 @@ def test_language_declared_in_json_ld_or_detected() -> None:
 )
 def test_authors_are_cleaned(names: list[str], expected: tuple[str, ...]) -> None:
     assert clean_authors(names) == expected
+
+
+def test_what_a_listing_is() -> None:
+    tree = trafilatura.load_html(
+        "<html><body>"
+        + "".join(f"<h3><a href='/s/{i}'>Story number {i} of the day</a></h3>" for i in range(6))
+        + "</body></html>"
+    )
+    assert tree is not None
+    headlines = "\n".join(f"Story number {i} of the day" for i in range(6))
+    assert listing_words(headlines, tree) == (36, 36) and is_listing(headlines, tree)
+    teasers = "\n".join(
+        f"Project {i}\nProject {i} makes libraries better for everyone." for i in range(5)
+    )
+    assert not is_listing(teasers, tree)  # the short lines are not the page's headings
+    projects = trafilatura.load_html(
+        "<html><body>" + "".join(f"<h3>Project {i}</h3>" for i in range(5)) + "</body></html>"
+    )
+    assert projects is not None and is_listing(teasers, projects)
+    prose = "\n".join(
+        f"Paragraph {i} tells the story at length, with a subject, a verb and a full stop, "
+        "as a story does."
+        for i in range(6)
+    )
+    assert listing_words(prose, tree) == (0, 120) and not is_listing(prose, tree)
+    # four items are a few links in a story, not a list
+    assert not is_listing("\n".join(headlines.split("\n")[:4]), tree)

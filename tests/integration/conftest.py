@@ -48,9 +48,9 @@ class CrawlRun:
 
 
 def run_newsarchive(
-    *args: str, cwd: Path | None = None, timeout: float = 240
+    *args: str, cwd: Path | None = None, timeout: float = 240, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "NEWSARCHIVE_DB"}
+    env = {k: v for k, v in os.environ.items() if k != "NEWSARCHIVE_DB"} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "crawler", *args],
         capture_output=True,

@@ -51,12 +51,12 @@ def warc_size(data: Path) -> int:
     return sum(p.stat().st_size for p in (data / "warc").glob("*.warc.gz"))
 
 
-def crawl_at(rounds: Rounds, hours: float, *extra: str) -> None:
+def crawl_at(rounds: Rounds, hours: float, *extra: str, env: dict[str, str] | None = None) -> None:
     now = rounds.started + timedelta(hours=hours)
     before = warc_size(rounds.data)
     result = run_newsarchive(
         "crawl", str(rounds.story), "--data", str(rounds.data), *FAST,
-        "-s", f"NEWSARCHIVE_NOW={now.isoformat()}", *extra,
+        "-s", f"NEWSARCHIVE_NOW={now.isoformat()}", *extra, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     rounds.outputs.append(result.stderr)
@@ -168,7 +168,8 @@ def unchanged_recrawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roun
         not_due_log = web.log.entries()
         web.log.clear()
         rounds.recrawl_started = datetime.now(UTC)
-        crawl_at(rounds, 2)  # everything is due
+        # everything is due; every module the crawl (or any process it starts) imports is logged
+        crawl_at(rounds, 2, env={"PYTHONPROFILEIMPORTTIME": "1"})
         rounds.not_due_log = [(e.host, e.path, e.status) for e in not_due_log]
         yield rounds
 
@@ -190,6 +191,59 @@ def test_an_unchanged_recrawl_writes_revisits_and_little_else(unchanged_recrawl:
     articles = {str(row["url"]) for row in iter_articles(engine)}
     assert articles and not (full & articles), sorted(full & articles)
     assert sum(1 for capture, _ in last_round if capture.record_type == "revisit") >= 100
+
+
+@pytest.fixture(scope="module")
+def shallow_recrawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rounds]:
+    """Two crawls, two hours apart, of the unchanged web followed one link deep: the archive's
+    first page and the sections are listings at the last depth (no links followed)."""
+    tmp = tmp_path_factory.mktemp("shallow")
+    with SimWeb() as web:
+        story = tmp / "story.toml"
+        story.write_text(web.story_toml().replace("follow = 2", "follow = 1"))
+        rounds = Rounds(web, tmp / "data", story, [], [], datetime.now(UTC))
+        crawl_at(rounds, 0)
+        rounds.recrawl_started = datetime.now(UTC)
+        crawl_at(rounds, 2)
+        yield rounds
+
+
+def test_an_unchanged_listing_page_is_a_revisit(shallow_recrawl: Rounds) -> None:
+    """Every known URL carries its previous capture: an unchanged listing at the last depth (the
+    archive's first page, a section) is a revisit record, like robots.txt; only a redirect is a
+    new response record."""
+    engine = open_database(shallow_recrawl.db_url)
+    with Session(engine) as session:
+        last_round = session.execute(
+            select(Capture, Url.url)
+            .join(Url, Capture.url_id == Url.id)
+            .where(Capture.fetched_at >= shallow_recrawl.recrawl_started)
+        ).all()
+    articles = {str(row["url"]) for row in iter_articles(engine)}
+    engine.dispose()
+    listings = {url: c for c, url in last_round if url not in articles and c.status == 200}
+    assert any(url.endswith("/archive/?page=1") for url in listings), sorted(listings)
+    assert any(url.endswith("/robots.txt") for url in listings)
+    full = sorted(url for url, c in listings.items() if c.record_type != "revisit")
+    assert full == []
+    assert all(c.status in (301, 302) for c, _ in last_round if c.record_type == "response")
+
+
+def test_an_unchanged_recrawl_loads_no_extraction_clustering_or_migrations(
+    unchanged_recrawl: Rounds,
+) -> None:
+    """Nothing but the revisit path runs: no extraction worker starts (it would load
+    trafilatura), and the crawl's own process loads neither the extractors, nor datasketch and
+    scipy (nothing to cluster), nor Alembic (the database is at its revision), nor the modules of
+    Scrapy components that are switched off (aiohttp, tldextract)."""
+    imported = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in unchanged_recrawl.outputs[-1].splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert {"scrapy", "sqlalchemy", "twisted"} <= imported
+    heavy = {"trafilatura", "htmldate", "datasketch", "scipy", "numpy", "alembic", "pyarrow"}
+    assert not imported & (heavy | {"aiohttp", "tldextract"})
 
 
 def test_revisit_due_fetches_only_what_is_due(unchanged_recrawl: Rounds) -> None:

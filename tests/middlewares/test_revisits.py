@@ -24,17 +24,19 @@ from storage.db.frontier import Frontier
 
 BASE = "http://127.0.0.1:8001/"
 DUE, NOT_DUE, NEW, SECTION = (BASE + p for p in ("due/", "not-due/", "new/", "section/"))
+LAST_PAGE, THEIRS, ROBOTS = (BASE + p for p in ("archive/?page=9", "theirs/", "robots.txt"))
 STORY = Story(name="s", title="s", sources=(Source("A", BASE),))
 PREVIOUS = {
     url: PreviousCapture(url, f"<urn:uuid:{n}>", url, datetime(2025, 3, 1, tzinfo=UTC), "sha1:X",
                          etag=f'"{n}"')
-    for n, url in enumerate((DUE, NOT_DUE, SECTION, BASE))
+    for n, url in enumerate((DUE, NOT_DUE, SECTION, BASE, LAST_PAGE, THEIRS, ROBOTS))
 }  # fmt: skip
 FRONTIER = Frontier(
     previous=PREVIOUS,
     due=[DUE],
     skip={NOT_DUE: "not-due"},
     published={DUE: DUE + "?utm_source=rss"},
+    unjudged=frozenset({THEIRS}),
 )
 
 
@@ -87,11 +89,27 @@ def test_a_listing_carries_its_previous_capture_but_no_validators() -> None:
     assert home.meta[meta.PREVIOUS] == PREVIOUS[BASE] and home.meta[meta.VIA] == "home"
 
 
-def test_robots_txt_requests_are_left_alone() -> None:
+def test_every_known_page_carries_its_previous_capture_but_one_this_story_never_judged() -> None:
+    """A pagination page reached at the last depth (no links followed) is known: the same bytes
+    again are a revisit record. Another story's article must be extracted for this one."""
     revisits, _ = middleware()
-    robots = Request(BASE + "robots.txt")
-    asyncio.run(revisits.process_request(robots))
-    assert meta.PREVIOUS not in robots.meta
+    last_page, theirs = request(LAST_PAGE), request(THEIRS)
+    for r in (last_page, theirs):
+        asyncio.run(revisits.process_request(r))
+    assert last_page.meta[meta.PREVIOUS] == PREVIOUS[LAST_PAGE]
+    assert last_page.meta[meta.VIA] == "link" and b"If-None-Match" not in last_page.headers
+    assert meta.PREVIOUS not in theirs.meta
+
+
+def test_robots_txt_carries_its_previous_capture_and_nothing_else() -> None:
+    revisits, _ = middleware()
+    robots = Request(ROBOTS)
+    unknown = Request("http://127.0.0.1:8002/robots.txt")
+    for r in (robots, unknown):
+        asyncio.run(revisits.process_request(r))
+    assert robots.meta == {meta.PREVIOUS: PREVIOUS[ROBOTS]}
+    assert b"If-None-Match" not in robots.headers
+    assert meta.PREVIOUS not in unknown.meta
 
 
 def test_the_crawl_starts_with_the_due_revisits_as_last_published() -> None:

@@ -23,6 +23,7 @@ from storage.db.engine import (
     make_engine,
     open_database,
     schema_state,
+    shipped_heads,
     upgrade_database,
 )
 from storage.db.fts import include_name
@@ -189,3 +190,13 @@ def test_0010_registers_the_files_captures_point_into_to_no_data_directory(db_ur
     finally:
         old.dispose()
     assert [tuple(r) for r in rows] == [("", "/elsewhere/b.warc.gz", True), ("", "a.warc.gz", True)]
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crawl tells a database at the latest revision without Alembic, from the revision ids
+    the files state: they must be the heads Alembic finds, now and with a later migration."""
+    assert shipped_heads() == (released_head(),)
+    use_later_migrations(tmp_path, monkeypatch)
+    assert shipped_heads() == (LATER,)

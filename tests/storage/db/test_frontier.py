@@ -138,3 +138,26 @@ def test_a_revisit_requests_the_form_last_published(known: Repository, story_id:
     known.write_batch([], [], story_id, forms=[PublishedForm(older, DUE, at(10))])
     frontier = load_frontier(known.engine, STORY.name, HOSTS, at(60), "due")
     assert frontier.published == {DUE: newer}
+
+
+def test_unjudged_are_the_known_pages_this_story_has_not_judged(
+    repo: Repository, story_id: int
+) -> None:
+    """Another story's article, and an HTML page archived but never extracted, must be extracted
+    for this story even when they come back unchanged; this story's article and a page that is
+    no article (a listing) need not."""
+    mine, theirs, never, listing = (BASE + name for name in ("mine", "theirs", "never", "list"))
+    other = repo.ensure_story(replace(STORY, name="other"))
+    repo.write_batch(
+        [capture(mine, "m1"), capture(listing, "l1")],
+        [page(mine, "m1"), page(listing, "l1", text=None)],
+        story_id,
+        policy=POLICY,
+    )
+    repo.write_batch([capture(theirs, "t1")], [page(theirs, "t1")], other, policy=POLICY)
+    repo.write_batch([capture(never, "n1")], [], None)
+    frontier = load_frontier(repo.engine, STORY.name, HOSTS, at(30), "due")
+    assert set(frontier.previous) == {mine, theirs, never, listing}
+    assert frontier.unjudged == {theirs, never}
+    new_story = load_frontier(repo.engine, "new-story", HOSTS, at(30), "due")
+    assert new_story.unjudged == {mine, theirs, never}

@@ -1,0 +1,55 @@
+"""A crawl's CPU before its first request and after its last response, in its own process.
+
+    python -m bench.cpu_marks crawl STORY --data DIR [options]   # any `newsarchive` arguments
+
+Runs the `newsarchive` command in this process and prints, on standard error when it exits, the
+process's CPU time (user + system; threads included, child processes not) at the first request
+that reached the downloader, from the last response received to the exit, and in all. Wall
+times of start-up and tail swing with the machine's load; these do much less.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import time
+from typing import Any
+
+from scrapy import signals
+from scrapy.signalmanager import SignalManager
+
+_marks: dict[str, float | None] = {"first": None, "last": None}
+_send = SignalManager.send_catch_log
+
+
+def _marking(self: SignalManager, signal: Any, **kwargs: Any) -> list[tuple[Any, Any]]:
+    if signal is signals.request_reached_downloader and _marks["first"] is None:
+        _marks["first"] = time.process_time()
+    elif signal is signals.response_received:
+        _marks["last"] = time.process_time()
+    return _send(self, signal, **kwargs)
+
+
+def _report() -> None:
+    end = time.process_time()
+    first, last = _marks["first"], _marks["last"]
+    if first is None or last is None:
+        print("cpu_marks: no request was made", file=sys.stderr)
+        return
+    print(
+        f"cpu_marks: to the first request {first:.2f} s, after the last response "
+        f"{end - last:.2f} s, in all {end:.2f} s of CPU",
+        file=sys.stderr,
+    )
+
+
+def main(argv: list[str]) -> int:
+    SignalManager.send_catch_log = _marking  # type: ignore[method-assign]
+    atexit.register(_report)
+    from crawler.cli import main as newsarchive
+
+    return newsarchive(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
