@@ -44,6 +44,7 @@ FAST = [
     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32",
     "-s", "NEWSARCHIVE_PROGRESS_INTERVAL=0",
     "-s", "LOG_LEVEL=WARNING",
+    "-s", "REQUISITES_ENABLED=False",
 ]  # fmt: skip
 FETCH_ONLY = ["-s", "WARC_ENABLED=False", "-s", "EXTRACT_ENABLED=False", "-s", "DB_ENABLED=False"]
 

@@ -115,6 +115,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Scrapy's own, refusing with a reason (crawler/refusals.py):
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.limits.DecompressionMiddleware": 590,
+    # Scrapy's, decoding only the head of the body it reads (not the whole body per page):
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.metarefresh.HeadMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.limits.RedirectMiddleware": 600,
 }

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from crawler.clustering.signatures import SCHEME, SEED, ClusterOptions, similarity, values
+from crawler.clustering.signatures import ClusterOptions, band_keys, similarity
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,25 +55,19 @@ def original_order(member: Member) -> tuple[bool, date, datetime, datetime, int]
 
 
 def links(members: Sequence[Member], options: ClusterOptions) -> Iterable[tuple[int, int]]:
-    """Pairs of keys whose texts are copies: LSH candidates (datasketch `MinHashLSH` with the
-    options' bands) whose estimated similarity reaches the threshold."""
+    """Pairs of keys whose texts are copies: LSH candidates (members sharing a band key, which is
+    what datasketch's `MinHashLSH` with the options' bands finds, without loading it and scipy)
+    whose estimated similarity reaches the threshold."""
     by_key = {m.key: m for m in members if m.signature}
-    if len(by_key) < 2:
-        return  # nothing to link: datasketch (and scipy) stay unloaded
-    from datasketch import LeanMinHash, MinHashLSH  # imported here: it loads scipy (0.4 s)
-
-    lsh = MinHashLSH(num_perm=options.num_perm, params=options.bands)
-    sketches = {
-        key: LeanMinHash(seed=SEED, hashvalues=values(m.signature), scheme=SCHEME)
-        for key, m in by_key.items()
-    }
-    for key, sketch in sketches.items():
-        lsh.insert(key, sketch, check_duplication=False)
-    for key, sketch in sketches.items():
-        for other in lsh.query(sketch):
-            if other > key and (
-                similarity(by_key[key].signature, by_key[other].signature) >= options.threshold
-            ):
+    bands = {key: band_keys(member.signature, options) for key, member in by_key.items()}
+    buckets: dict[int, list[int]] = {}
+    for key, keys in bands.items():
+        for band in keys:
+            buckets.setdefault(band, []).append(key)
+    for key in sorted(by_key):  # one member's candidates at a time: memory stays linear
+        others = {other for band in bands[key] for other in buckets[band] if other > key}
+        for other in sorted(others):
+            if similarity(by_key[key].signature, by_key[other].signature) >= options.threshold:
                 yield key, other
 
 

@@ -18,6 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from crawler import settings
+from crawler.core.article import TextSignature
 from crawler.core.config import SettingsLike
 from crawler.core.normalise import WORD, fold, normalise_text
 
@@ -117,6 +118,12 @@ def signature(text: str, options: ClusterOptions) -> bytes:
     minhash.update_batch(sorted(found))
     values: np.ndarray = minhash.hashvalues.astype(_DTYPE)  # datasketch has loaded numpy
     return values.tobytes()
+
+
+def sign(text: str, text_sha256: str, options: ClusterOptions) -> TextSignature:
+    """The text's signature and band keys, for the version whose digest is `text_sha256`."""
+    value = signature(text, options)
+    return TextSignature(options.params, text_sha256, value, tuple(band_keys(value, options)))
 
 
 def values(sig: bytes) -> np.ndarray:

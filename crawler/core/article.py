@@ -67,6 +67,19 @@ class Extraction:
 
 
 @dataclass(frozen=True, slots=True)
+class TextSignature:
+    """An article text's MinHash signature and LSH band keys (`crawler.clustering.signatures`),
+    computed where the text is (the extraction worker), so the crawling process only stores it."""
+
+    params: str
+    """`ClusterOptions.params` it was made with: another's is of no use."""
+    text_sha256: str
+    """`Article.text_sha256` of the text signed: the version it belongs to."""
+    value: bytes
+    keys: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Relevance:
     """How an article relates to a story; see docs/story-file.md for the rule and the score."""
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from crawler.core.access import OPEN, AccessCheck
-from crawler.core.article import Extraction, Relevance
+from crawler.core.article import Extraction, Relevance, TextSignature
 from crawler.core.outcomes import Outcome
 from crawler.core.record import WarcRecord
 
@@ -45,6 +45,8 @@ class Processed:
     """It asked, and the story's `[archive] noarchive` policy is `flag`."""
     description: str | None = None
     """The feed's description of the article (`Lead.description`), to tell a teaser by."""
+    signature: TextSignature | None = None
+    """The article text's clustering signature, when the door was asked for one."""
 
 
 @dataclass

@@ -21,6 +21,7 @@ import select
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
 
@@ -44,10 +45,11 @@ extraction's libraries (trafilatura, lxml, htmldate) loaded instead of importing
 (about a second of CPU per worker)."""
 
 
-def extraction_pool(workers: int) -> ExtractionPool:
-    """A pool of `workers` extraction processes (at least one) tied to this process's life."""
+def extraction_pool(workers: int, preload: Sequence[str] = ()) -> ExtractionPool:
+    """A pool of `workers` extraction processes (at least one) tied to this process's life;
+    `preload` names more modules the workers will need (imported once, by the fork server)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload([*PRELOAD, *preload])
     return ExtractionPool(
         max_workers=max(1, workers),
         mp_context=context,

@@ -22,6 +22,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler import settings as defaults
+from crawler.clustering.signatures import ClusterOptions, cluster_options
 from crawler.core.article import Extraction
 from crawler.core.items import PageItem, Processed
 from crawler.core.story import Story
@@ -34,9 +35,17 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, crawler: Crawler, options: ExtractOptions, workers: int) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        options: ExtractOptions,
+        workers: int,
+        clusters: ClusterOptions | None = None,
+    ) -> None:
         self.crawler = crawler
         self.options = options
+        self.clusters = clusters
+        """Clustering's options: the workers sign each article for the store pipeline."""
         self.workers = workers
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
@@ -47,11 +56,19 @@ class ExtractPipeline:
         if not crawler.settings.getbool("EXTRACT_ENABLED", defaults.EXTRACT_ENABLED):
             raise NotConfigured("EXTRACT_ENABLED is off")
         workers = crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, ExtractOptions.from_settings(crawler.settings), workers)
+        return cls(
+            crawler,
+            ExtractOptions.from_settings(crawler.settings),
+            workers,
+            cluster_options(crawler.settings),
+        )
 
     def _pool(self) -> Executor:
         if self._executor is None:
-            self._executor = extraction_pool(self.workers)
+            # the workers sign articles for clustering: datasketch (and scipy, 0.4 s) once, in
+            # the fork server, rather than in each worker
+            preload = ["datasketch"] if self.clusters is not None else []
+            self._executor = extraction_pool(self.workers, preload)
         return self._executor
 
     def close_spider(self) -> None:
@@ -84,6 +101,7 @@ class ExtractPipeline:
                 story=story,
                 hints=item.hints,
                 aliases=aliases,
+                clusters=self.clusters,
             )
             return await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:

@@ -36,9 +36,10 @@ from crawler.core.story import Story
 from crawler.core.urls import PublishedForm, published_form
 from crawler.extensions.database import Database, database_of
 from crawler.services import door
-from crawler.services.clusters import update_clusters
+from crawler.services.clusters import ClusterUpdate, update_clusters
 from crawler.services.versions import story_decider
 from crawler.signals import capture_archived, outcomes_settled, stored_through
+from storage.db.clusters import signed_with_other_params
 from storage.db.records import BatchResult, PageRecord, RevisitRecord
 from storage.db.repository import DEFAULT_POLICY, Repository
 from storage.db.warcfiles import settle
@@ -93,6 +94,8 @@ class _Outcome:
     result: BatchResult | None
     """None when every attempt failed."""
     errors: Sequence[Exception]
+    clusters: ClusterUpdate | Exception | None = None
+    """The batch's cluster update, or why it failed; None when there was none."""
 
 
 class StorePipeline:
@@ -102,9 +105,11 @@ class StorePipeline:
     (0: never on a timer), and when the spider closes, which waits for every write to finish.
     A failed batch is tried again once; if that fails too, each URL it held is logged as not
     stored. After each batch, and on the timer when nothing is waiting, the `stored_through`
-    signal says up to when everything handed over is done with. Once every batch is written, the
-    syndication clusters are brought up to date (`CLUSTER_*` settings), so each crawl ends with
-    its new articles clustered.
+    signal says up to when everything handed over is done with. After each batch, the
+    syndication clusters of its articles are brought up to date (`CLUSTER_*` settings) with the
+    signatures the extraction workers made, so nothing is left for the end of the crawl; only
+    when the stored signatures were made with other options, or an update failed, is the whole
+    update run once every batch is written.
 
     The WARC files the captures point into are registered as the data directory's own
     (`NEWSARCHIVE_DATA_DIR`'s id), and, when the crawl closes with no batch lost, settled: the
@@ -141,6 +146,8 @@ class StorePipeline:
         self._timer: AsyncioLoopingCall | None = None
         self._run_id: int | None = None
         self._decide = story_decider(None)
+        self._clusters_at_close = True
+        """Whether the clusters are brought up to date at the end rather than batch by batch."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -174,6 +181,8 @@ class StorePipeline:
         self._decide = story_decider(story)
         database = database_of(self.crawler)
         self._story_id = await database.run(self._open, story)
+        if self.clusters is not None:
+            self._clusters_at_close = await database.run(self._other_params, self.clusters.params)
         self._database = database
         logger.info("Storing in %s", make_url(database.url).render_as_string(hide_password=True))
         if self.flush_interval > 0:
@@ -226,7 +235,7 @@ class StorePipeline:
         database, self._database = self._database, None
         if database is not None:
             await self._settle(database)
-            if self.clusters is not None:
+            if self.clusters is not None and self._clusters_at_close:
                 await self._update_clusters(database, self.clusters)
 
     async def _settle(self, database: Database) -> None:
@@ -251,8 +260,13 @@ class StorePipeline:
             stats.inc_value("clusters/errors")
             logger.error("Updating the syndication clusters failed: %s", exc, exc_info=exc)
             return
-        stats.set_value("clusters/signed", update.signed)
-        stats.set_value("clusters/reassigned", update.changed)
+        stats.inc_value("clusters/signed", update.signed)
+        stats.inc_value("clusters/reassigned", update.changed)
+
+    @staticmethod
+    def _other_params(engine: Engine, params: str) -> bool:
+        with engine.connect() as conn:
+            return signed_with_other_params(conn, params)
 
     @staticmethod
     def _open(engine: Engine, story: Story | None) -> int | None:
@@ -302,8 +316,21 @@ class StorePipeline:
                 if attempt < self.attempts:
                     time.sleep(self.retry_delay)
             else:
-                return _Outcome(result, errors)
+                return _Outcome(result, errors, self._cluster(engine, batch, result))
         return _Outcome(None, errors)
+
+    def _cluster(
+        self, engine: Engine, batch: _Batch, result: BatchResult
+    ) -> ClusterUpdate | Exception | None:
+        """The written batch's articles clustered, with the workers' signatures (in the database
+        thread, after the batch's own transaction: a failure here loses no row)."""
+        if self.clusters is None or self._clusters_at_close or not result.article_ids:
+            return None
+        signed = {p.signature.text_sha256: p.signature for p in batch.pages if p.signature}
+        try:
+            return update_clusters(engine, self.clusters, only=result.article_ids, signed=signed)
+        except Exception as exc:
+            return exc
 
     def _announce(self, moment: float) -> None:
         self.crawler.signals.send_catch_log(stored_through, moment=moment)
@@ -347,6 +374,17 @@ class StorePipeline:
             if batch.outcomes:
                 logger.error("Not stored: the outcomes of %d URLs", len(batch.outcomes))
             return
+        if isinstance(outcome.clusters, Exception):
+            stats.inc_value("clusters/errors")
+            self._clusters_at_close = True  # those articles are left for the update at the end
+            logger.error(
+                "Updating the syndication clusters failed: %s",
+                outcome.clusters,
+                exc_info=outcome.clusters,
+            )
+        elif outcome.clusters is not None:
+            stats.inc_value("clusters/signed", outcome.clusters.signed)
+            stats.inc_value("clusters/reassigned", outcome.clusters.changed)
         stats.inc_value("db/batches")
         stats.inc_value("db/captures", result.captures)
         stats.inc_value("db/pages", result.pages)

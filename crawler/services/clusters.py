@@ -8,17 +8,22 @@ band key with them (an index look-up in `article_bands`) and every member of tho
 clusters, old and new. Clusters are connected groups, so no link can lead outside that set, and
 the outcome equals a rebuild from scratch. Signatures made with other options are stale, so a
 change of options re-signs everything.
+
+During a crawl the store pipeline runs an update after each batch, for that batch's articles
+only (`only`), with the signatures the extraction workers made (`signed`): the text is not read
+back, nothing is signed in the crawling process, and nothing is left for the end of the crawl.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
 from crawler.clustering.groups import Assignment, Member, assign
 from crawler.clustering.signatures import ClusterOptions, band_keys, signature
+from crawler.core.article import TextSignature
 from storage.db import clusters as rows
 from storage.db.bulk import chunks
 from storage.db.engine import write_transaction
@@ -36,22 +41,34 @@ class ClusterUpdate:
 
 
 def update_clusters(
-    engine: Engine, options: ClusterOptions, *, rebuild: bool = False
+    engine: Engine,
+    options: ClusterOptions,
+    *,
+    rebuild: bool = False,
+    only: Collection[int] | None = None,
+    signed: Mapping[str, TextSignature] | None = None,
 ) -> ClusterUpdate:
     """Bring every article's signature and cluster up to date, in one transaction; with `rebuild`
-    (or when stored signatures were made with other options) start from nothing."""
+    (or when stored signatures were made with other options) start from nothing.
+
+    With `only`, just those articles are signed (and what they can change re-clustered): the
+    caller has checked the stored signatures' options. `signed` holds signatures made already,
+    by text digest; those made with other options are ignored."""
+    if only is not None and not only:
+        return ClusterUpdate(0, 0, 0, False)
+    made = {digest: sig for digest, sig in (signed or {}).items() if sig.params == options.params}
 
     def write(conn: Connection) -> ClusterUpdate:
         previous = None
-        rebuilt = rebuild or rows.signed_with_other_params(conn, options.params)
+        rebuilt = only is None and (rebuild or rows.signed_with_other_params(conn, options.params))
         if rebuilt:
             previous = _assignments(conn, None)
             rows.forget_signatures(conn)
-        stale = rows.stale(conn)
+        stale = rows.stale(conn, None if only is None else sorted(only))
         keys: set[int] = set()
         for chunk in chunks(stale):
-            keys.update(_sign(conn, chunk, options))
-        signed = {url_id for url_id, _ in stale}
+            keys.update(_sign(conn, chunk, options, made))
+        signed = {url_id for url_id, *_ in stale}
         neighbours = rows.sharing(conn, sorted(keys))
         # A re-signed article keeps its old cluster id until `_reassign`: that cluster is affected.
         clusters = rows.clusters_of(conn, sorted(neighbours | signed))
@@ -63,13 +80,22 @@ def update_clusters(
 
 
 def _sign(
-    conn: Connection, articles: Sequence[tuple[int, int]], options: ClusterOptions
+    conn: Connection,
+    articles: Sequence[tuple[int, int, str]],
+    options: ClusterOptions,
+    made: Mapping[str, TextSignature],
 ) -> set[int]:
-    """Compute and store the signatures and band keys of (url id, version id) pairs; returns the
-    band keys."""
-    texts = rows.version_texts(conn, [version_id for _, version_id in articles])
-    signed = []
-    for url_id, version_id in articles:
+    """Store the signatures and band keys of (url id, version id, text digest) triples, computed
+    here unless `made` has them; returns the band keys."""
+    texts = rows.version_texts(
+        conn, [version for _, version, digest in articles if digest not in made]
+    )
+    signed: list[tuple[int, int, bytes, Sequence[int]]] = []
+    for url_id, version_id, digest in articles:
+        ready = made.get(digest)
+        if ready is not None:
+            signed.append((url_id, version_id, ready.value, ready.keys))
+            continue
         sig = signature(texts[version_id], options)
         signed.append((url_id, version_id, sig, band_keys(sig, options)))
     rows.store_signatures(conn, signed, options.params)

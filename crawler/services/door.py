@@ -21,6 +21,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
+from crawler.clustering.signatures import ClusterOptions, sign
 from crawler.core.access import OPEN, WALL_STATUSES, AccessCheck
 from crawler.core.article import Extraction, Relevance
 from crawler.core.capture import TRUNCATED, Capture
@@ -52,6 +53,7 @@ def process(
     aliases: Sequence[str] = (),
     original: WarcRecord | None = None,
     flags: Sequence[str] = (),
+    clusters: ClusterOptions | None = None,
 ) -> Processed:
     """What the database keeps of the page in `record` (a response or resource record, or a
     revisit whose body is in `original`), and the URL's outcome.
@@ -60,6 +62,8 @@ def process(
     `hints` what a feed or sitemap said of it (a publication date the page does not state);
     `flags` its capture's flags: the article of a truncated page (so flagged, or marked
     WARC-Truncated) says in its extraction's reason that its text may be partial.
+    With `clusters`, an article's text is signed for clustering here, where the text is, so the
+    process that stores it does not have to.
     Pure but for reading its arguments: it runs in extraction workers.
     """
     # imported here: trafilatura loads in a worker that extracts, not in a crawl's main process
@@ -82,6 +86,12 @@ def process(
     ) -> Processed:
         marks = marks or _Marks()
         relevance = _judge(extraction, story) if not access.walled else None
+        article = extraction.article if extraction is not None else None
+        signed = (
+            sign(article.text, article.text_sha256, clusters)
+            if clusters is not None and article is not None
+            else None
+        )
         return Processed(
             first,
             final_url,
@@ -96,6 +106,7 @@ def process(
             rights=marks.rights,
             noarchive=marks.noarchive,
             description=marks.description,
+            signature=signed,
         )
 
     body = original if record.rec_type == "revisit" else record
@@ -231,6 +242,7 @@ def page_record(
         rights=processed.rights,
         noarchive=processed.noarchive,
         description=processed.description,
+        signature=processed.signature,
     )
 
 

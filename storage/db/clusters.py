@@ -34,21 +34,27 @@ def forget_signatures(conn: Connection) -> None:
     conn.execute(delete(m.ArticleSignature))
 
 
-def stale(conn: Connection) -> list[tuple[int, int]]:
-    """(url id, current version id) of each article whose current version (see
-    `ranked_versions`) has no signature."""
+def stale(conn: Connection, url_ids: Sequence[int] | None = None) -> list[tuple[int, int, str]]:
+    """(url id, current version id, its text digest) of each article (of those of `url_ids`)
+    whose current version (see `ranked_versions`) has no signature."""
     sig = m.ArticleSignature
-    ranked = ranked_versions()
-    rows = conn.execute(
-        select(ranked.c.url_id, ranked.c.version_id)
-        .outerjoin(sig, sig.url_id == ranked.c.url_id)
-        .where(
-            ranked.c.rank == 1,
-            or_(sig.url_id.is_(None), sig.version_id != ranked.c.version_id),
-        )
-        .order_by(ranked.c.url_id)
+    filters = (
+        [None] if url_ids is None else [m.ArticleVersion.url_id.in_(c) for c in chunks(url_ids)]
     )
-    return [(url_id, version_id) for url_id, version_id in rows]
+    found: list[tuple[int, int, str]] = []
+    for version_filter in filters:
+        ranked = ranked_versions(version_filter)
+        rows = conn.execute(
+            select(ranked.c.url_id, ranked.c.version_id, ranked.c.text_sha256)
+            .outerjoin(sig, sig.url_id == ranked.c.url_id)
+            .where(
+                ranked.c.rank == 1,
+                or_(sig.url_id.is_(None), sig.version_id != ranked.c.version_id),
+            )
+            .order_by(ranked.c.url_id)
+        )
+        found.extend((url_id, version_id, digest) for url_id, version_id, digest in rows)
+    return found
 
 
 def version_texts(conn: Connection, version_ids: Sequence[int]) -> dict[int, str]:
@@ -83,17 +89,17 @@ def store_signatures(
         }
         for url_id, version_id, signature, _ in signed
     ]
-    for batch in chunks(rows):
-        stmt = dialect_insert(conn, m.ArticleSignature).values(list(batch))
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[m.ArticleSignature.url_id],
-                set_={
-                    name: getattr(stmt.excluded, name)
-                    for name in ("version_id", "params", "signature", "computed_at")
-                },
-            )
-        )
+    stmt = dialect_insert(conn, m.ArticleSignature)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[m.ArticleSignature.url_id],
+            set_={
+                name: getattr(stmt.excluded, name)
+                for name in ("version_id", "params", "signature", "computed_at")
+            },
+        ),
+        rows,  # executemany: compiled once, batched by SQLAlchemy
+    )
     url_ids = [url_id for url_id, *_ in signed]
     for ids in chunks(url_ids):
         conn.execute(delete(m.ArticleBand).where(m.ArticleBand.url_id.in_(ids)))
@@ -102,8 +108,8 @@ def store_signatures(
         for url_id, _, _, keys in signed
         for key in dict.fromkeys(keys)
     ]
-    for keys in chunks(bands):
-        conn.execute(dialect_insert(conn, m.ArticleBand).values(list(keys)))
+    if bands:
+        conn.execute(dialect_insert(conn, m.ArticleBand), bands)
 
 
 def sharing(conn: Connection, keys: Sequence[int]) -> set[int]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crawler.core.access import OPEN, AccessCheck
-from crawler.core.article import Article, Extraction, Relevance
+from crawler.core.article import Article, Extraction, Relevance, TextSignature
 from crawler.core.items import RevisitOutcome
 from crawler.core.urls import host_of, normalise_url
 
@@ -39,6 +39,8 @@ class PageRecord:
     """Its capture is flagged noarchive (the story's policy is `flag`)."""
     description: str | None = None
     """The feed's description of the article, to tell a paywall's teaser by."""
+    signature: TextSignature | None = None
+    """The article text's clustering signature, made by the extraction worker."""
 
     @property
     def article(self) -> Article | None:
@@ -94,3 +96,5 @@ class BatchResult:
     """URL outcomes inserted (a URL with an outcome in the run already keeps it)."""
     walled: int = 0
     """Pages that showed a wall in the article's place: no version, no deletion."""
+    article_ids: tuple[int, ...] = ()
+    """The url ids of the batch's article pages: those whose clusters may have changed."""

@@ -136,9 +136,10 @@ class Repository:
             point_aliases(conn, pages, url_ids)
             revisited = _revisited_articles(conn, revisits)
             refetched = _refetches(conn, pages, url_ids)
+            articles = {url_ids[page.target_url] for page in pages if page.article is not None}
             _lock_articles(
                 conn,
-                {url_ids[page.target_url] for page in pages if page.article is not None}
+                articles
                 | {url_id for url_id, _ in revisited}
                 | {fetch.url_id for fetch in refetched},
             )
@@ -175,6 +176,7 @@ class Repository:
                 revisits_gone=len(revisited) - len(seen_again),
                 outcomes=settled,
                 walled=written.walled,
+                article_ids=tuple(sorted(articles)),
             )
 
         return write_transaction(self.engine, write)

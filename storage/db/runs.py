@@ -75,15 +75,14 @@ def insert_outcomes(conn: Connection, run_id: int, outcomes: Sequence[UrlOutcome
         }
         for o in outcomes
     ]
-    written = 0
-    for chunk in chunks(rows):
-        stmt = dialect_insert(conn, m.UrlOutcome).values(list(chunk))
-        stmt = stmt.on_conflict_do_nothing(
-            index_elements=[m.UrlOutcome.run_id, m.UrlOutcome.url_hash]
-        )
-        # RETURNING yields the rows inserted; rowcount is not reliable for a multi-row insert
-        written += len(conn.execute(stmt.returning(m.UrlOutcome.run_id)).all())
-    return written
+    if not rows:
+        return 0
+    stmt = dialect_insert(conn, m.UrlOutcome).on_conflict_do_nothing(
+        index_elements=[m.UrlOutcome.run_id, m.UrlOutcome.url_hash]
+    )
+    # executemany (compiled once, batched by SQLAlchemy); RETURNING yields the rows inserted:
+    # rowcount is not reliable for a batched insert
+    return len(conn.execute(stmt.returning(m.UrlOutcome.run_id), rows).all())
 
 
 def json_stats(stats: Mapping[str, Any]) -> dict[str, Any]:

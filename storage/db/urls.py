@@ -95,8 +95,8 @@ def record_forms(
         }
         for digest, (form, first, last) in sorted(seen.items())  # one order: no deadlocks
     ]
-    for chunk in chunks(values):
-        stmt = dialect_insert(conn, m.UrlForm).values(chunk)
+    if values:
+        stmt = dialect_insert(conn, m.UrlForm)
         new = stmt.excluded
         conn.execute(
             stmt.on_conflict_do_update(
@@ -107,7 +107,8 @@ def record_forms(
                         else_=m.UrlForm.last_seen,
                     )
                 },
-            )
+            ),
+            values,  # executemany: compiled once, batched by SQLAlchemy
         )
 
 
@@ -134,8 +135,8 @@ def upsert_urls(conn: Connection, rows: Mapping[str, UrlRow]) -> dict[str, int]:
         for digest, url in by_hash.items()
     ]
     _lock_existing(conn, sorted(by_hash))
-    for chunk in chunks(values):
-        stmt = dialect_insert(conn, m.Url).values(chunk)
+    if values:
+        stmt = dialect_insert(conn, m.Url)
         new = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=[m.Url.url_hash],
@@ -148,7 +149,7 @@ def upsert_urls(conn: Connection, rows: Mapping[str, UrlRow]) -> dict[str, int]:
                 and_(m.Url.discovered_via.is_(None), new.discovered_via.is_not(None)),
             ),
         )
-        conn.execute(stmt)
+        conn.execute(stmt, values)  # executemany: compiled once, batched by SQLAlchemy
     digests = list(by_hash)
     return {
         by_hash[digest]: id_

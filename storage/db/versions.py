@@ -231,21 +231,22 @@ def upsert_story_links(conn: Connection, story_id: int, judged: Judged) -> int:
         }
         for url_id, (relevance, version_id) in judged.items()
     ]
-    for chunk in chunks(values):
-        stmt = dialect_insert(conn, m.StoryArticle).values(chunk)
-        new = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[m.StoryArticle.story_id, m.StoryArticle.url_id],
-            set_={
-                "relevant": new.relevant,
-                "relevance_score": new.relevance_score,
-                "matched_terms": new.matched_terms,
-                "reason": new.reason,
-                "version_id": new.version_id,
-                "updated_at": new.updated_at,
-            },
-        )
-        conn.execute(stmt)
+    if not values:
+        return 0
+    stmt = dialect_insert(conn, m.StoryArticle)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[m.StoryArticle.story_id, m.StoryArticle.url_id],
+        set_={
+            "relevant": new.relevant,
+            "relevance_score": new.relevance_score,
+            "matched_terms": new.matched_terms,
+            "reason": new.reason,
+            "version_id": new.version_id,
+            "updated_at": new.updated_at,
+        },
+    )
+    conn.execute(stmt, values)  # executemany: compiled once, batched by SQLAlchemy
     return len(values)
 
 
@@ -333,15 +334,14 @@ def max_version_numbers(conn: Connection, url_ids: Sequence[int]) -> dict[int, i
 
 def insert_versions(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[tuple[int, int], int]:
     """Insert version rows; their ids by (url id, number)."""
-    ids: dict[tuple[int, int], int] = {}
-    for chunk in chunks(rows):
-        stmt = (
-            insert(m.ArticleVersion)
-            .values(list(chunk))
-            .returning(m.ArticleVersion.url_id, m.ArticleVersion.version, m.ArticleVersion.id)
-        )
-        ids.update({(u, v): id_ for u, v, id_ in conn.execute(stmt)})
-    return ids
+    if not rows:
+        return {}
+    # executemany: compiled once and cached, the rows batched by SQLAlchemy (insertmanyvalues),
+    # instead of a multi-row VALUES compiled for every chunk
+    stmt = insert(m.ArticleVersion).returning(
+        m.ArticleVersion.url_id, m.ArticleVersion.version, m.ArticleVersion.id
+    )
+    return {(u, v): id_ for u, v, id_ in conn.execute(stmt, list(rows))}
 
 
 def bump_last_seen(conn: Connection, seen: Mapping[int, tuple[datetime | None, datetime]]) -> None:

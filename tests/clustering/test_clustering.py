@@ -125,6 +125,47 @@ def test_an_empty_text_is_alone() -> None:
     assert found == {1: Assignment(1, True), 2: Assignment(2, True)}
 
 
+def test_links_are_datasketchs_lsh_candidates_over_the_threshold() -> None:
+    """The band-key candidates equal MinHashLSH's (the links before the crawling process stopped
+    loading datasketch), on copies, near copies (some over the threshold, some under), rewrites."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    from crawler.clustering.groups import links
+    from crawler.clustering.signatures import SCHEME, SEED, values
+
+    texts = list(TEXTS.values())
+    words = TEXTS["000"].split()
+    variants = [" ".join(words[: len(words) - cut]) for cut in range(0, len(words), 7)]
+    members = [
+        Member(n, signature(text, OPTIONS), None, T0)
+        for n, text in enumerate([*texts, *variants, ""])
+    ]
+    lsh = MinHashLSH(num_perm=OPTIONS.num_perm, params=OPTIONS.bands)
+    signed = [m for m in members if m.signature]
+    for m in signed:
+        lsh.insert(m.key, LeanMinHash(seed=SEED, hashvalues=values(m.signature), scheme=SCHEME))
+    expected = set()
+    for m in signed:
+        sketch = LeanMinHash(seed=SEED, hashvalues=values(m.signature), scheme=SCHEME)
+        for other in lsh.query(sketch):
+            sig = members[other].signature
+            if other > m.key and similarity(m.signature, sig) >= OPTIONS.threshold:
+                expected.add((m.key, other))
+    found = set(links(members, OPTIONS))
+    assert found == expected
+    assert len(found) > len(variants)  # copies and near copies are linked, not all of them
+    assert len(found) < len(signed) * (len(signed) - 1) // 2
+
+
+def test_sign_gives_the_workers_signature_with_its_keys_and_params() -> None:
+    from crawler.clustering.signatures import sign
+
+    signed = sign(TEXTS["000"], "digest", OPTIONS)
+    assert signed.value == signature(TEXTS["000"], OPTIONS)
+    assert list(signed.keys) == band_keys(signed.value, OPTIONS)
+    assert (signed.params, signed.text_sha256) == (OPTIONS.params, "digest")
+
+
 def test_the_default_bands_are_the_ones_datasketch_chooses() -> None:
     """The default options' bands are known without loading datasketch (and scipy), which every
     crawl's cluster update would otherwise do just to read them; they must be datasketch's."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,9 +15,10 @@ from typing import Any
 import pytest
 
 from crawler.core.urls import normalise_url
+from crawler.simweb import SimWeb
 from storage.db import queries
 from storage.db.engine import open_database
-from tests.integration.conftest import CrawlRun, run_newsarchive
+from tests.integration.conftest import FAST, CrawlRun, run_newsarchive
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +78,45 @@ def test_the_clusters_verb_lists_the_pair_and_a_rebuild_agrees(
         "Wirefront Daily",
     ]
     assert {url: r["cluster_id"] for url, r in rows_by_url(demo_crawl).items()} == before
+
+
+CRAWL_AND_SAY = (
+    "import sys\n"
+    "from crawler.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('datasketch loaded:', 'datasketch' in sys.modules, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def test_the_crawling_process_stores_the_workers_signatures_without_datasketch(
+    tmp_path: Path,
+) -> None:
+    """The extraction workers sign the articles; the crawling process stores the signatures
+    with each batch and links copies without ever loading datasketch (and scipy)."""
+    with SimWeb() as web:
+        story = tmp_path / "story.toml"
+        story.write_text(web.story_toml())
+        data = tmp_path / "data"
+        env = {k: v for k, v in os.environ.items() if k != "NEWSARCHIVE_DB"}
+        result = subprocess.run(
+            [sys.executable, "-c", CRAWL_AND_SAY, "crawl", str(story), "--data", str(data), *FAST],
+            capture_output=True, text=True, timeout=240, env=env, check=False,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "datasketch loaded: False" in result.stderr
+    engine = open_database(f"sqlite:///{data / 'newsarchive.db'}")
+    try:
+        rows = list(queries.article_rows(engine))
+    finally:
+        engine.dispose()
+    assert len(rows) >= 40
+    assert all(row["cluster_id"] is not None for row in rows)  # every article signed
+    assert sorted(row["cluster_size"] for row in rows)[-2:] == [2, 2]  # the syndicated pair
+
+    rebuilt = run_newsarchive("clusters", "--data", str(data), "--rebuild", "--format", "json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "0 reassigned" in rebuilt.stderr
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])

@@ -167,3 +167,51 @@ def test_a_listing_date_stands_in_for_a_missing_page_date() -> None:
 def test_disabled_extraction_is_not_configured() -> None:
     with pytest.raises(NotConfigured):
         pipeline(EXTRACT_ENABLED=False)
+
+
+def test_relevance_and_the_signature_arrive_from_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scoring and signing run in the extraction worker, where the text is: in this (the
+    crawling) process both are made to fail, and the item still carries them."""
+    from crawler.clustering.signatures import ClusterOptions, signature
+    from crawler.services import door
+
+    def not_here(*args: object, **kwargs: object) -> Any:
+        raise AssertionError("computed in the crawling process")
+
+    monkeypatch.setattr(door, "score", not_here)
+    monkeypatch.setattr(door, "sign", not_here)
+    pipe = pipeline()
+    [page] = run(pipe, item(ARTICLE))
+    assert page.relevance is not None and page.relevance.relevant
+    assert page.processed is not None and page.processed.signature is not None
+    made = page.processed.signature
+    assert page.extraction is not None and page.extraction.article is not None
+    assert made.text_sha256 == page.extraction.article.text_sha256
+    assert made.value == signature(page.extraction.article.text, ClusterOptions())
+    assert made.params == ClusterOptions().params
+
+
+def test_no_signature_without_clustering() -> None:
+    [page] = run(pipeline(CLUSTER_ENABLED=False), item(ARTICLE))
+    assert page.processed is not None and page.processed.signature is None
+    assert page.relevance is not None
+
+
+def test_the_fork_server_preloads_datasketch_only_for_signing() -> None:
+    """Workers that sign import datasketch once, in the fork server, not each on its own."""
+    import multiprocessing.forkserver
+
+    from crawler.extraction.pool import PRELOAD
+
+    for settings, expected in (
+        ({}, [*PRELOAD, "datasketch"]),
+        ({"CLUSTER_ENABLED": False}, PRELOAD),
+    ):
+        pipe = pipeline(**settings)
+        pipe._pool()
+        try:
+            assert multiprocessing.forkserver._forkserver._preload_modules == expected
+        finally:
+            pipe.close_spider()

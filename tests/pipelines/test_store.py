@@ -373,3 +373,43 @@ def test_disabled_storage_is_not_configured(tmp_path: Path) -> None:
     with pytest.raises(NotConfigured):
         StorePipeline.from_crawler(crawler)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_batch_stores_the_workers_signatures_and_its_clusters(
+    db_url: str, reader: Engine
+) -> None:
+    """The extraction worker signs the article; the batch stores that signature (not one
+    computed again from the text) and clusters its articles before the spider closes."""
+    from dataclasses import replace
+
+    from crawler.clustering.signatures import ClusterOptions, band_keys, sign
+
+    harness = Harness(db_url)
+    options = ClusterOptions()
+
+    def signed_item(n: int) -> PageItem:
+        item = page_item(n)
+        assert item.processed is not None and item.processed.extraction is not None
+        made = item.processed.extraction.article
+        assert made is not None
+        real = sign(made.text, made.text_sha256, options)
+        value = b"\x07" * len(real.value)  # not what the text gives
+        marked = replace(real, value=value, keys=tuple(band_keys(value, options)))
+        item.processed = replace(item.processed, signature=marked)
+        return item
+
+    async def scenario(h: Harness) -> None:
+        for n in range(3):
+            url = f"{BASE}{n}"
+            h.crawler.signals.send_catch_log(capture_archived, capture=capture(url, f"r{n}"))
+            await h.pipelines.process_item_async(signed_item(n))
+        await until(lambda: count(reader, m.ArticleSignature) == 3)  # with the batch, not at close
+
+    harness.run(scenario)
+    with reader.connect() as conn:
+        stored = conn.execute(select(m.ArticleSignature.signature)).scalars().all()
+        clusters = conn.execute(select(m.ArticleSignature.cluster_id).distinct()).scalars().all()
+    assert stored == [b"\x07" * 4 * options.num_perm] * 3
+    assert len(clusters) == 1  # equal signatures: one cluster
+    assert harness.stat("clusters/signed") == 3
+    assert harness.stat("clusters/errors") is None

@@ -171,3 +171,68 @@ def test_reads_see_clusters(repo: Repository, story_id: int) -> None:
         2,
     )
     assert (rows[urls["001"]]["is_original"], rows[urls["001"]]["cluster_size"]) == (True, 1)
+
+
+def test_a_batch_update_stores_the_workers_signatures_and_a_rebuild_agrees(
+    repo: Repository, story_id: int
+) -> None:
+    """As the store pipeline runs it after each batch: only the batch's articles, with the
+    signatures the extraction workers made (not computed again from the stored text)."""
+    from crawler.clustering.signatures import sign
+
+    urls = seed_articles(repo, story_id)
+    update_clusters(repo.engine, OPTIONS)
+    before = assignments(repo.engine)
+    copy = "https://other.example/wire-copy"
+    late = "https://other.example/late"
+    record = dated(page(copy, None, text=WIRE, publisher=OTHER), date(2025, 2, 3))
+    result = repo.write_batch(
+        [], [record, page(late, None, text=SEEDS["001"].text.paragraphs[0] * 3)], story_id
+    )
+    assert result.article_ids == tuple(
+        sorted([url_id(repo.engine, copy), url_id(repo.engine, late)])
+    )
+    assert record.article is not None
+    made = sign(record.article.text, record.article.text_sha256, OPTIONS)
+    # a marked value: had the update signed the text itself, the stored one would differ
+    marked = replace(made, value=made.value[:-4] + b"\x00\x00\x00\x00")
+    update = update_clusters(
+        repo.engine,
+        OPTIONS,
+        only=[url_id(repo.engine, copy)],
+        signed={record.article.text_sha256: marked},
+    )
+    assert (update.signed, update.considered, update.rebuilt) == (1, 2, False)
+    with repo.engine.connect() as conn:
+        stored = dict(
+            conn.execute(select(m.ArticleSignature.url_id, m.ArticleSignature.signature)).all()
+        )
+    assert stored[url_id(repo.engine, copy)] == marked.value
+    assert url_id(repo.engine, late) not in stored  # not in `only`: left for later
+    found = assignments(repo.engine)
+    original = url_id(repo.engine, urls["000"])
+    assert found[copy] == (original, True)  # published a day earlier
+    assert found[urls["000"]] == (original, False)
+    assert {u: a for u, a in found.items() if u not in (copy, urls["000"])} == {
+        u: a for u, a in before.items() if u != urls["000"]
+    }
+
+    rebuilt = update_clusters(repo.engine, OPTIONS, rebuild=True)
+    assert rebuilt.changed == 1  # `late`, signed now for the first time
+    assert {u: a for u, a in assignments(repo.engine).items() if u != late} == found
+
+
+def test_signatures_made_with_other_options_are_not_used(repo: Repository, story_id: int) -> None:
+    from crawler.clustering.signatures import sign
+
+    copy = "https://other.example/wire-copy"
+    record = page(copy, None, text=WIRE, publisher=OTHER)
+    result = repo.write_batch([], [record], story_id)
+    assert record.article is not None
+    other = sign(record.article.text, record.article.text_sha256, replace(OPTIONS, num_perm=64))
+    update_clusters(
+        repo.engine, OPTIONS, only=result.article_ids, signed={other.text_sha256: other}
+    )
+    with repo.engine.connect() as conn:
+        stored = conn.execute(select(m.ArticleSignature.signature)).scalar_one()
+    assert len(stored) == 4 * OPTIONS.num_perm
