@@ -39,10 +39,11 @@ class ExtractionPool(ProcessPoolExecutor):
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
 
 
-PRELOAD = ["crawler.extraction.extract", "crawler.extraction.access"]
+PRELOAD = ["crawler.extraction.extract", "crawler.extraction.access", "crawler.extraction.warm"]
 """Imported once by the fork server, before it forks the workers: each then starts with
 extraction's libraries (trafilatura, lxml, htmldate) loaded instead of importing them anew
-(about a second of CPU per worker)."""
+(about a second of CPU per worker), and with the data they load on first use (py3langid's model:
+`crawler.extraction.warm`) shared with the others instead of a copy each."""
 
 
 def extraction_pool(workers: int, preload: Sequence[str] = ()) -> ExtractionPool:
