@@ -18,7 +18,7 @@ tree (summed PSS, sampled: bench/measure.py). `--scale` runs the full crawl alon
 10,000 pages, to check memory stays bounded (the goal: both peaks under 500 MB).
 
     python -m bench crawl [--pages 1000] [--quick]
-    python -m bench crawl --scale [--pages 10000]
+    python -m bench crawl --scale [--pages 10000] [--requisites PRIORITY ...]
 """
 
 from __future__ import annotations
@@ -49,8 +49,14 @@ FAST = [
 FETCH_ONLY = ["-s", "WARC_ENABLED=False", "-s", "EXTRACT_ENABLED=False", "-s", "DB_ENABLED=False"]
 
 
+REQUISITES = "x"
+"""First path segment of what the pages load (`/x/COPY/…`: the rewritten links; the web answers
+404 for them)."""
+
+
 def crawl(web: AebWeb, tmp: Path, name: str, settings: list[str]) -> Run:
-    """One crawl of the whole web into a fresh data directory; checks every page was fetched."""
+    """One crawl of the whole web into a fresh data directory; checks every page was fetched
+    (and, with `REQUISITES_ENABLED=True` among `settings`, allows what the pages load)."""
     story = tmp / "story.toml"
     story.write_text(web.story_toml())
     web.served.clear()
@@ -60,7 +66,10 @@ def crawl(web: AebWeb, tmp: Path, name: str, settings: list[str]) -> Run:
     fetched = web.served.get("p", 0)
     if fetched != web.pages:
         raise SystemExit(f"{name}: {fetched} article pages fetched, expected {web.pages}")
-    others = web.served.keys() - {"p", "/", "/sitemap.xml", "/robots.txt"}
+    expected = {"p", "/", "/sitemap.xml", "/robots.txt"}
+    if "REQUISITES_ENABLED=True" in settings:
+        expected.add(REQUISITES)
+    others = web.served.keys() - expected
     if others:  # a link followed out of an article page: the bench would measure more than it says
         raise SystemExit(f"{name}: fetched more than the pages: {sorted(others)}")
     return result
@@ -117,26 +126,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pages", type=int, help="pages in the web (default 1000; --scale 10000)")
     parser.add_argument("--quick", action="store_true", help="200 pages")
     parser.add_argument(
+        "--requisites",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="PRIORITY",
+        help="with --scale: also crawl with page requisites on, at each REQUISITES_PRIORITY given",
+    )
+    parser.add_argument(
         "--scale", action="store_true", help="the full crawl alone: memory on a large web"
     )
     return parser
 
 
-def scale(pages: int) -> int:
-    """The full crawl alone on `pages` pages: its rate and both memory peaks."""
+def scale(pages: int, requisites: list[int]) -> int:
+    """The full crawl alone on `pages` pages: its rate and both memory peaks. With `requisites`,
+    again with page requisites on (each page loads about 40, all distinct: the worst case for
+    the queue), once per `REQUISITES_PRIORITY` given."""
+    runs: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as name, AebWeb(pages) as web:
-        row = crawl(web, Path(name), "full", []).row(pages)
-    table({"full pipeline (scale)": row})
+        runs["full"] = crawl(web, Path(name), "full", []).row(pages)
+        for priority in requisites:
+            settings = ["-s", "REQUISITES_ENABLED=True", "-s", f"REQUISITES_PRIORITY={priority}"]
+            key = f"full, requisites at priority {priority}"
+            runs[key] = crawl(web, Path(name), f"req{priority}", settings).row(pages)
+            runs[key]["requisites_fetched"] = web.served.get(REQUISITES, 0)
+    table({f"{key} (scale)": row for key, row in runs.items()})
+    row = runs["full"]
     bounded = row["peak_rss_mb"] < 500 and row["peak_tree_mb"] < 500
     print(f"both peaks under 500 MB: {'yes' if bounded else 'NO'}")
-    write("crawl-scale", pages, {"full": row}, bounded=bounded)
+    write("crawl-scale", pages, runs, bounded=bounded)
     return 0 if bounded else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.scale:
-        return scale(args.pages or 10_000)
+        return scale(args.pages or 10_000, args.requisites)
     pages = 200 if args.quick else (args.pages or 1000)
     cores = os.cpu_count() or 1
 
