@@ -25,7 +25,6 @@ from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor
 
-from crawler import __version__
 from crawler.core.article import Article, Extraction
 from crawler.core.normalise import count_words, text_digest
 from crawler.core.page import PageInput, decode_html, not_extractable
@@ -56,15 +55,10 @@ from crawler.extraction.options import ExtractOptions, Favor
 from crawler.extraction.pagemeta import publication_day, read_metadata
 from crawler.extraction.parse import parse_html
 from crawler.extraction.structured import declared_body, widen
+from crawler.extraction.version import RULES_VERSION as RULES_VERSION  # re-exported
+from crawler.extraction.version import extractor_name as extractor_name  # re-exported
 
-RULES_VERSION = 4
-"""The version of our extraction rules, raised whenever they change what is extracted from the
-same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
-appeals to subscribe or donate; 4: credit lines dropped, teasers only when small, listings
-are not articles)."""
-_EXTRACTOR = (
-    f"newsarchive {__version__} (rules {RULES_VERSION}) / trafilatura {trafilatura.__version__}"
-)
+_EXTRACTOR = extractor_name()
 
 
 COMPARISON_SKIPPED_FROM = 1000
@@ -89,12 +83,6 @@ def _compare_unless_long(
 
 
 setattr(trafilatura.core, "compare_extraction", _compare_unless_long)  # noqa: B010 (not exported)
-
-
-def extractor_name() -> str:
-    """Name and version of the extractor, recorded with every extraction: our rules (this module,
-    boilerplate, normalisation) as much as trafilatura's make the text, so both are named."""
-    return _EXTRACTOR
 
 
 def extract(page: PageInput, options: ExtractOptions) -> Extraction:

@@ -9,8 +9,9 @@ answers; nothing else is made of them: no items, so never an article and never c
 URL outcome is `archived` / `requisite`). Each URL is asked for once per crawl; one archived by
 an earlier crawl carries that capture (`meta["previous"]`) and its validators, so that an
 unchanged requisite is archived as a revisit (a 304, or the same digest again). An unchanged page
-(archived as a revisit of its last capture) is not read for requisites: they were asked for when
-those bytes were first archived.
+(archived as a revisit of its last capture) asks only for its requisites that no crawl archived
+(an earlier crawl may have had requisites off, been distributed, or failed to get them): those
+archived stand with the capture the revisit refers to.
 """
 
 from __future__ import annotations
@@ -107,14 +108,27 @@ class RequisitesMiddleware:
             return
         if response.status != 200 or not meta.get("source"):
             return
-        if meta.get("unchanged"):
-            # the bytes of a capture whose requisites were asked for then: only the revisit path
-            return
+        unchanged = bool(meta.get("unchanged"))
         try:
             needed = page_requisites(response.text, response.url)
         except ValueError:  # a body that does not decode
             return
+        if unchanged:
+            # The same bytes as a capture whose requisites may never have been asked for (a crawl
+            # with requisites off or distributed, one that failed): those never archived are
+            # asked for now; those archived before stand, as the revisit refers to them.
+            needed = [item for item in needed if not self._archived(item.url)]
+            if not needed:
+                return
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("requisites/unchanged_page_missing")
         yield from self._requests(needed, response.url)
+
+    def _archived(self, url: str) -> bool:
+        try:
+            return normalise_url(url) in self.previous
+        except ValueError:
+            return True  # never asked for anyway
 
     def _requests(self, needed: list[Needed], parent: str) -> Iterator[Request]:
         stats = self.crawler.stats

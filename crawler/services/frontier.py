@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from crawler import settings as defaults
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
+from crawler.extraction.options import ExtractOptions
+from crawler.extraction.version import extractor_name
 from storage.db.frontier import Frontier, load_frontier
 from storage.db.frontier import requisite_captures as stored_requisites
 
@@ -34,7 +36,10 @@ def load(engine: Engine, settings: BaseSettings, story: Story) -> Frontier:
     if mode not in REVISIT_MODES:
         raise ValueError(f"NEWSARCHIVE_REVISIT must be one of {', '.join(REVISIT_MODES)}: {mode!r}")
     hosts = [source.host for source in story.sources]
-    return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode)
+    # a page judged no article by other rules, other options or a failed extraction is judged
+    # again when it comes back unchanged (it carries no previous capture)
+    extraction = (extractor_name(), ExtractOptions.from_settings(settings).digest)
+    return load_frontier(engine, story.name, hosts, crawl_clock(settings), mode, extraction)
 
 
 def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:

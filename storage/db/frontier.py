@@ -59,14 +59,21 @@ class _Article:
 
 
 def load_frontier(
-    engine: Engine, story_name: str, hosts: Iterable[str], now: datetime, mode: RevisitMode
+    engine: Engine,
+    story_name: str,
+    hosts: Iterable[str],
+    now: datetime,
+    mode: RevisitMode,
+    extraction: tuple[str, str] | None = None,
 ) -> Frontier:
     """The frontier of story `story_name` on `hosts` (host:port of its sources) at `now`.
 
     Mode 'due' fetches the articles due by `now` and skips every other known one; 'all' fetches
     every known article, deleted ones included (the way to check whether they came back); 'none'
     fetches none and skips all. A story that is not in the
-    database yet has no articles.
+    database yet has no articles. `extraction` (extractor name, options digest) is what this
+    crawl would extract with: a page whose newest capture no such extraction judged (another
+    extractor's rules or options, or an extraction that failed) is `unjudged`.
     """
     with engine.connect() as conn:
         publisher_ids = list(
@@ -78,7 +85,7 @@ def load_frontier(
         story_id = conn.execute(
             select(m.Story.id).where(m.Story.name == story_name)
         ).scalar_one_or_none()
-        unjudged = _unjudged(conn, story_id, publisher_ids)
+        unjudged = _unjudged(conn, story_id, publisher_ids, extraction)
         if story_id is None:
             return Frontier(previous=previous, unjudged=unjudged)
         published = _published(conn, story_id, publisher_ids)
@@ -154,10 +161,14 @@ def _previous_captures(
 
 
 def _unjudged(
-    conn: Connection, story_id: int | None, publisher_ids: Sequence[int]
+    conn: Connection,
+    story_id: int | None,
+    publisher_ids: Sequence[int],
+    extraction: tuple[str, str] | None,
 ) -> frozenset[str]:
     """`Frontier.unjudged`: the articles of these publishers that no `story_articles` row of
-    this story relates to, and the URLs whose newest HTML body capture has no extraction."""
+    this story relates to, and the URLs whose newest HTML body capture has no extraction (with
+    `extraction`: none by that extractor and options that did not fail)."""
     c, e, v = m.Capture, m.Extraction, m.ArticleVersion
     judged = select(m.StoryArticle.url_id).where(m.StoryArticle.story_id == story_id)
     others = (
@@ -184,14 +195,18 @@ def _unjudged(
         newest.c.content_type.startswith("text/html"),
         newest.c.content_type.startswith("application/xhtml+xml"),
     )
+    judged_by = select(e.id).where(e.capture_id == newest.c.id)
+    if extraction is not None:
+        extractor, options_digest = extraction
+        judged_by = judged_by.where(
+            e.extractor == extractor,
+            e.options_digest == options_digest,
+            or_(e.reason.is_(None), ~e.reason.startswith("error:")),
+        )
     unextracted = (
         select(m.Url.url)
         .join(newest, newest.c.url_id == m.Url.id)
-        .where(
-            newest.c.rank == 1,
-            html,
-            ~select(e.id).where(e.capture_id == newest.c.id).exists(),
-        )
+        .where(newest.c.rank == 1, html, ~judged_by.exists())
     )
     return frozenset(conn.execute(others).scalars()) | frozenset(
         conn.execute(unextracted).scalars()

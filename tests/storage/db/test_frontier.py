@@ -11,7 +11,19 @@ from crawler.core.revisit import PreviousCapture, RevisitPolicy
 from storage.db.frontier import Frontier, load_frontier
 from storage.db.repository import Repository
 
-from .factories import DAILY, OTHER, STORY, T0, at, capture, gone, page, revisit_capture
+from .factories import (
+    DAILY,
+    EXTRACTOR,
+    OPTIONS,
+    OTHER,
+    STORY,
+    T0,
+    at,
+    capture,
+    gone,
+    page,
+    revisit_capture,
+)
 
 BASE = "http://news.example:8080/"
 DUE, NOT_DUE, STOPPED, GONE = (BASE + name for name in ("due", "not-due", "stopped", "gone"))
@@ -161,3 +173,34 @@ def test_unjudged_are_the_known_pages_this_story_has_not_judged(
     assert frontier.unjudged == {theirs, never}
     new_story = load_frontier(repo.engine, "new-story", HOSTS, at(30), "due")
     assert new_story.unjudged == {mine, theirs, never}
+
+
+def test_a_page_judged_by_other_rules_options_or_a_failure_is_unjudged(
+    repo: Repository, story_id: int
+) -> None:
+    """A page that is no article by today's extractor and options stays judged; one that other
+    rules or options rejected, or whose extraction failed, is extracted again when it comes back
+    unchanged (before every known URL carried its capture, such a leaf always was)."""
+    today, older, other, failed = (BASE + n for n in ("today", "older", "other", "failed"))
+    extraction = (EXTRACTOR, OPTIONS)
+    crashed = page(failed, "f1", text=None)
+    assert crashed.extraction is not None
+    crashed = replace(
+        crashed, extraction=replace(crashed.extraction, reason="error: BrokenProcessPool: died")
+    )
+    repo.write_batch(
+        [capture(u, r) for u, r in ((today, "t1"), (older, "o1"), (other, "o2"), (failed, "f1"))],
+        [
+            page(today, "t1", text=None),
+            page(older, "o1", text=None, extractor="newsarchive 0.0.1 / trafilatura 1.0.0"),
+            page(other, "o2", text=None, options="ba9876543210"),
+            crashed,
+        ],
+        story_id,
+        policy=POLICY,
+    )
+    frontier = load_frontier(repo.engine, STORY.name, HOSTS, at(30), "due", extraction)
+    assert set(frontier.previous) == {today, older, other, failed}
+    assert frontier.unjudged == {older, other, failed}
+    # without an extraction to compare with, any extraction judged the page
+    assert load_frontier(repo.engine, STORY.name, HOSTS, at(30), "due").unjudged == frozenset()
