@@ -14,7 +14,7 @@ because one odd page must not stop a crawl.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -52,7 +52,7 @@ from crawler.extraction.metadata import (
     stated_dates,
 )
 from crawler.extraction.options import ExtractOptions, Favor
-from crawler.extraction.pagemeta import publication_day, read_metadata
+from crawler.extraction.pagemeta import iso_day, publication_day, read_metadata
 from crawler.extraction.parse import parse_html
 from crawler.extraction.structured import declared_body, widen
 from crawler.extraction.version import RULES_VERSION as RULES_VERSION  # re-exported
@@ -158,7 +158,7 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         tree, data, lambda: publication_day(tree, metadata.url, latest), latest_day
     )
     if modified is None:
-        day = _day(_modified_date(tree, latest))
+        day = iso_day(_modified_date(tree, latest))
         modified = Stated(day) if day else None
     modified = later(modified, published)
     declared_language, canonical_url = _head_metadata(tree, page.final_url, data.languages)
@@ -247,16 +247,6 @@ def _words_in_link_labels(text: str, tree: HtmlElement) -> int:
     """
     labels = {" ".join(a.text_content().split()) for a in tree.iter("a")}
     return sum(count_words(line) for line in text.splitlines() if " ".join(line.split()) in labels)
-
-
-def _day(value: str | None) -> date | None:
-    """A `YYYY-MM-DD` string (what trafilatura and htmldate return) as a date."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def _head_metadata(

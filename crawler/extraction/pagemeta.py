@@ -73,10 +73,14 @@ def publication_day(tree: HtmlElement, url: str | None, latest: str) -> date | N
     """The publication day htmldate finds with trafilatura's settings (the extensive search),
     no later than `latest` (YYYY-MM-DD)."""
     params: dict[str, Any] = {**set_date_params(extensive=True), "max_date": latest, "url": url}
-    found = find_date(tree, **params)
-    if not found:
+    return iso_day(find_date(tree, **params))
+
+
+def iso_day(value: str | None) -> date | None:
+    """A `YYYY-MM-DD` string (what trafilatura and htmldate return) as a date, or None."""
+    if not value:
         return None
     try:
-        return date.fromisoformat(found[:10])
+        return date.fromisoformat(value[:10])
     except ValueError:
         return None
