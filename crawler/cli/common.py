@@ -156,7 +156,7 @@ def add_console_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="LEVEL",
         help="log level: DEBUG, INFO, WARNING (default, or LOG_LEVEL), ERROR; INFO shows "
-        "Scrapy's and Alembic's lines and the stats",
+        "Scrapy's lines, the database's revision and the stats",
     )
     talk.add_argument(
         "-v",

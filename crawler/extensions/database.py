@@ -25,7 +25,7 @@ from crawler.core.datadir import settings_data_dir_id, settings_database_url, se
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
 from crawler.services.recover import recover as recover_data_dir
-from storage.db.engine import open_database
+from storage.db.engine import open_database, shipped_heads
 from storage.warc import OPEN_SUFFIX
 
 if TYPE_CHECKING:
@@ -77,6 +77,13 @@ class Database:
         with self._lock:
             if self._engine is None:
                 self._engine = open_database(self.url)
+                # the schema is created (by Alembic) in the crawl's settings check, before the log
+                # is set up; at the latest revision it is checked without Alembic, so say it here
+                logger.info(
+                    "Database %s at revision %s",
+                    self._engine.url.render_as_string(hide_password=True),
+                    ", ".join(shipped_heads()),
+                )
             return self._engine
 
     def submit(

@@ -65,13 +65,14 @@ def test_a_crawl_of_the_demo_web_prints_a_few_lines_ending_with_the_summary(
     assert f"newsarchive report --data {data} --story el-salvador-prisoners" in result.stdout
 
 
-def test_verbose_brings_the_scrapy_and_alembic_log_back(web: SimWeb, tmp_path: Path) -> None:
+def test_verbose_brings_the_scrapy_and_database_log_back(web: SimWeb, tmp_path: Path) -> None:
     for flag in (["-v"], ["-L", "info"]):
         data = tmp_path / flag[-1]
         story = story_file(web, tmp_path)
         result = run_newsarchive("crawl", str(story), "--data", str(data), *QUICK, *SHORT, *flag)
         assert "[scrapy.core.engine] INFO: Spider opened" in result.stderr, flag
-        assert "[alembic.runtime.migration] INFO" in result.stderr, flag
+        assert "[crawler.extensions.database] INFO: Database sqlite:///" in result.stderr, flag
+        assert "at revision 0" in result.stderr, flag
         assert "Dumping Scrapy stats" in result.stderr, flag
         assert "Crawled 'el-salvador-prisoners'" in result.stdout, flag
 
