@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-L",
         "--loglevel",
         default=None,
-        help="log level (default: WARNING; INFO shows Scrapy's and Alembic's lines)",
+        help="log level (default: WARNING; INFO shows Scrapy's lines and the database's revision)",
     )
     return parser
 

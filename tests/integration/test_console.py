@@ -1,6 +1,6 @@
 """What `newsarchive crawl` prints: a few lines at the default level, ending with the summary and
-"Next:"; Scrapy's and Alembic's log with -L INFO or -v; nothing but errors with --quiet; a live
-table per publisher on a terminal (docs/crawling.md#what-a-crawl-prints)."""
+"Next:"; Scrapy's log and the database's revision with -L INFO or -v; nothing but errors with
+--quiet; a live table per publisher on a terminal (docs/crawling.md#what-a-crawl-prints)."""
 
 from __future__ import annotations
 
