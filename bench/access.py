@@ -88,14 +88,7 @@ def measure(corpus: Path, limit: int | None = None) -> Tally:
         key = path.name.removesuffix(".html.gz")
         reference = truth.get(key, {})
         url = reference.get("url") or f"https://{corpus.name}.example/{key}"
-        page = PageInput(
-            url=url,
-            final_url=url,
-            status=200,
-            headers=(("Content-Type", "text/html"),),
-            body=gzip.decompress(path.read_bytes()),
-            fetched_at=FETCHED_AT,
-        )
+        page = PageInput.saved(url, gzip.decompress(path.read_bytes()), FETCHED_AT)
         started = time.process_time()
         extraction = extract(page, options)
         middle = time.process_time()

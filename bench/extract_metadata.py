@@ -142,14 +142,7 @@ def _page(corpus: Path, page_id: str, truth: dict[str, Any]) -> PageInput | None
     if not path.exists():
         return None
     url = truth.get("url") or truth.get("declared_url") or f"http://127.0.0.1/{page_id}"
-    return PageInput(
-        url=url,
-        final_url=url,
-        status=200,
-        headers=(("Content-Type", "text/html"),),
-        body=gzip.decompress(path.read_bytes()),
-        fetched_at=FETCHED_AT,
-    )
+    return PageInput.saved(url, gzip.decompress(path.read_bytes()), FETCHED_AT)
 
 
 def _pruned(page: PageInput) -> Any:

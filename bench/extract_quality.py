@@ -67,14 +67,7 @@ Extractor = Callable[[Prepared], str]
 def page_input(page: corpora.CorpusPage, utf8: bool) -> PageInput:
     """The `PageInput` the crawl would build for `page` (UTF-8 declared where the corpus is)."""
     content_type = "text/html; charset=utf-8" if utf8 else "text/html"
-    return PageInput(
-        url=page.url,
-        final_url=page.url,
-        status=200,
-        headers=(("Content-Type", content_type),),
-        body=page.html,
-        fetched_at=page.fetched_at,
-    )
+    return PageInput.saved(page.url, page.html, page.fetched_at, content_type)
 
 
 def prepare(corpus: corpora.Corpus) -> list[Prepared]:

@@ -52,14 +52,7 @@ def _one(job: tuple[int, str]) -> bool:
             date_extraction_params=set_date_params(extensive=True),
         )
         return text is not None
-    page = PageInput(
-        url=url,
-        final_url=url,
-        status=200,
-        headers=(("Content-Type", "text/html; charset=utf-8"),),
-        body=body,
-        fetched_at=datetime.now(UTC),
-    )
+    page = PageInput.saved(url, body, datetime.now(UTC), "text/html; charset=utf-8")
     return extract(page, _OPTIONS).article is not None
 
 

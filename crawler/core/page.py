@@ -35,6 +35,14 @@ class PageInput:
     fetched_at: datetime
     """When the response was received (timezone-aware, UTC)."""
 
+    @classmethod
+    def saved(
+        cls, url: str, body: bytes, fetched_at: datetime, content_type: str = "text/html"
+    ) -> PageInput:
+        """A page known only by its bytes (a saved file, a corpus page): a 200 at `url`, no
+        redirect, one Content-Type header."""
+        return cls(url, url, 200, (("Content-Type", content_type),), body, fetched_at)
+
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""
         wanted = name.lower()

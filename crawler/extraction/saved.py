@@ -69,14 +69,7 @@ def read_page(path: Path, url: str | None) -> tuple[PageInput, str]:
         body = gzip.decompress(body)
     fetched_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     address = url or declared_url(body) or path.resolve().as_uri()
-    page = PageInput(
-        url=address,
-        final_url=address,
-        status=200,
-        headers=(("Content-Type", "text/html"),),
-        body=body,
-        fetched_at=fetched_at,
-    )
+    page = PageInput.saved(address, body, fetched_at)
     return page, address
 
 

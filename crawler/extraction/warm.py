@@ -37,13 +37,11 @@ PAGE = (
 
 def page() -> PageInput:
     """The warm-up article as a fetched page."""
-    return PageInput(
-        url="http://warm.invalid/article",
-        final_url="http://warm.invalid/article",
-        status=200,
-        headers=(("Content-Type", "text/html; charset=utf-8"),),
-        body=PAGE,
-        fetched_at=datetime(2025, 2, 4, 12, tzinfo=UTC),
+    return PageInput.saved(
+        "http://warm.invalid/article",
+        PAGE,
+        datetime(2025, 2, 4, 12, tzinfo=UTC),
+        "text/html; charset=utf-8",
     )
 
 

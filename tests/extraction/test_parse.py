@@ -82,3 +82,19 @@ def test_odd_inputs_as_trafilatura(html: str) -> None:
     assert (ours is None) == (theirs is None)
     if ours is not None and theirs is not None:
         assert tostring(ours) == tostring(theirs)
+
+
+def test_a_saved_page_is_a_200_at_its_url_with_its_content_type() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2025, 2, 4, tzinfo=UTC)
+    page = PageInput.saved("http://a.example/x", b"<p>x</p>", at, "text/html; charset=utf-8")
+    assert page == PageInput(
+        "http://a.example/x",
+        "http://a.example/x",
+        200,
+        (("Content-Type", "text/html; charset=utf-8"),),
+        b"<p>x</p>",
+        at,
+    )
+    assert PageInput.saved("http://a.example/y", b"", at).content_type == "text/html"
