@@ -12,6 +12,7 @@ import ast
 import logging
 import random
 import shlex
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -403,10 +404,32 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _sqlite_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _sqlite_wal(cursor: Any) -> None:
+    """Switch the file to WAL, retrying while another connection holds it.
+
+    The busy timeout does not cover every case: when two connections that both read the header
+    of a new file ask for the exclusive lock that switching needs, SQLite answers one of them
+    "database is locked" at once rather than let them deadlock (seen with processes creating
+    one database together). The file keeps WAL once switched, so the loop ends as soon as the
+    other connection has done it or let go.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    attempt = 0
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        attempt += 1
+        time.sleep(random.uniform(0, min(0.005 * attempt, 0.1)))
 
 
 def _sqlite_begin(connection: Connection) -> None:
