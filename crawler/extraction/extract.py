@@ -57,6 +57,7 @@ from crawler.extraction.options import ExtractOptions, Favor
 from crawler.extraction.pagemeta import iso_day, publication_day, read_metadata
 from crawler.extraction.parse import parse_html
 from crawler.extraction.structured import declared_body, widen
+from crawler.extraction.sweeps import python_sweeps
 from crawler.extraction.version import RULES_VERSION as RULES_VERSION  # re-exported
 from crawler.extraction.version import extractor_name as extractor_name  # re-exported
 
@@ -102,7 +103,8 @@ def extract(page: PageInput, options: ExtractOptions) -> Extraction:
     if reason is not None:
         return not_an_article(reason, options)
     try:
-        return _extract_html(page, options)
+        with python_sweeps():
+            return _extract_html(page, options)
     except Exception as exc:  # a bug or an exotic page: record it and let the crawl go on
         return not_an_article(f"error: {type(exc).__name__}: {exc}", options)
 
