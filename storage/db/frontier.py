@@ -125,6 +125,8 @@ def _previous_captures(
 
     One pass over the URLs' body and revisit captures, newest first: the newest body is the first
     row of its URL's responses, and the validators are carried over from the URL's first row.
+    Its requisites were asked for when any capture of that body (its own, or a revisit's: the
+    same payload digest) says so.
     """
     c = m.Capture
     newest_first = (c.fetched_at.desc(), c.id.desc())
@@ -135,9 +137,14 @@ def _previous_captures(
             c.warc_record_id,
             c.fetched_at,
             c.payload_digest,
+            c.warc_filename,
+            c.warc_offset,
             func.row_number()
             .over(partition_by=(c.url_id, c.record_type), order_by=newest_first)
             .label("rank"),
+            func.max(case((c.requisites_asked, 1), else_=0))
+            .over(partition_by=(c.url_id, c.payload_digest))
+            .label("requisites_asked"),
             func.first_value(c.etag)
             .over(partition_by=c.url_id, order_by=newest_first)
             .label("etag"),
@@ -157,7 +164,14 @@ def _previous_captures(
         .join(m.Url, m.Url.id == ranked.c.url_id)
         .where(ranked.c.record_type == "response", ranked.c.rank == 1)
     )
-    return {row.url: _previous(row) for row in rows}
+    return {
+        row.url: _previous(
+            row,
+            requisites_asked=bool(row.requisites_asked),
+            warc=(row.warc_filename, row.warc_offset),
+        )
+        for row in rows
+    }
 
 
 def _unjudged(
@@ -308,9 +322,11 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
     return {row.url: _previous(row) for row in rows}
 
 
-def _previous(row: Row[Any]) -> PreviousCapture:
+def _previous(
+    row: Row[Any], *, requisites_asked: bool = False, warc: tuple[str, int] | None = None
+) -> PreviousCapture:
     """A URL's last capture (a row of a `ranked` capture query joined to its URL), as a revisit
-    refers to it."""
+    refers to it; `warc`: where its record lies (file name, offset)."""
     return PreviousCapture(
         url=row.url,
         record_id=row.warc_record_id,
@@ -319,4 +335,7 @@ def _previous(row: Row[Any]) -> PreviousCapture:
         payload_digest=row.payload_digest,
         etag=row.etag,
         last_modified=row.last_modified,
+        requisites_asked=requisites_asked,
+        warc_filename=None if warc is None else warc[0],
+        warc_offset=None if warc is None else warc[1],
     )

@@ -18,6 +18,7 @@ from .factories import (
     OTHER,
     STORY,
     T0,
+    WARC,
     at,
     capture,
     gone,
@@ -116,7 +117,7 @@ def test_previous_is_the_newest_body_with_the_newest_validators(
     repo.write_batch(
         [
             capture(a, "a1", etag='"1"', last_modified="Sat, 01 Mar 2025 12:00:00 GMT"),
-            capture(a, "a2", fetched_at=at(10), etag='"2"'),
+            capture(a, "a2", fetched_at=at(10), etag='"2"', offset=10),
             revisit_capture(a, "a3", "a2", fetched_at=at(20), etag='"3"'),
             capture(b, "b1", etag='"b"'),
             capture(b, "b2", fetched_at=at(10), status=503),
@@ -137,9 +138,32 @@ def test_previous_is_the_newest_body_with_the_newest_validators(
             payload_digest="sha1:A2",
             etag='"3"',  # the 304 revisit's
             last_modified=None,
+            warc_filename=WARC,  # where the body lies
+            warc_offset=10,
         ),
-        b: PreviousCapture(b, "<urn:uuid:b1>", b, T0, "sha1:B1", '"b"', None),
+        b: PreviousCapture(b, "<urn:uuid:b1>", b, T0, "sha1:B1", '"b"', None, False, WARC, 0),
     }
+
+
+def test_a_body_whose_requisites_a_crawl_asked_for_says_so(repo: Repository, story_id: int) -> None:
+    """Its own capture or a revisit of it (the same payload digest) may say so; a newer body of
+    the URL does not inherit it."""
+    a, b, c = (BASE + name for name in "abc")
+    repo.write_batch(
+        [
+            replace(capture(a, "a1"), requisites_asked=True),
+            capture(b, "b1"),
+            replace(revisit_capture(b, "b2", "b1", fetched_at=at(10)), requisites_asked=True),
+            revisit_capture(b, "b3", "b1", fetched_at=at(20)),  # a crawl with requisites off
+            replace(capture(c, "c1"), requisites_asked=True),
+            capture(c, "c2", fetched_at=at(10)),
+        ],
+        [],
+        story_id,
+    )
+    frontier = load_frontier(repo.engine, STORY.name, [DAILY.host], at(30), "due")
+    asked = {url: previous.requisites_asked for url, previous in frontier.previous.items()}
+    assert asked == {a: True, b: True, c: False}
 
 
 def test_a_revisit_requests_the_form_last_published(known: Repository, story_id: int) -> None:
