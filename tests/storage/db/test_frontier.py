@@ -224,7 +224,31 @@ def test_a_page_judged_by_other_rules_options_or_a_failure_is_unjudged(
         policy=POLICY,
     )
     frontier = load_frontier(repo.engine, STORY.name, HOSTS, at(30), "due", extraction)
-    assert set(frontier.previous) == {today, older, other, failed}
+    assert set(frontier.previous) == {today, older, other}  # a failure is no comparison
     assert frontier.unjudged == {older, other, failed}
     # without an extraction to compare with, any extraction judged the page
     assert load_frontier(repo.engine, STORY.name, HOSTS, at(30), "due").unjudged == frozenset()
+
+
+def test_a_body_whose_extraction_failed_is_no_previous_capture(
+    repo: Repository, story_id: int
+) -> None:
+    """An article revisited after its newest body's extraction failed (a worker that died, a
+    timeout) is fetched unconditionally and archived whole, so that it is extracted again: a
+    revisit record of that body would never be. Once an extraction of it succeeds (a
+    re-extraction), it is compared with again."""
+    url = BASE + "failed"
+    repo.write_batch([capture(url, "f1")], [page(url, "f1")], story_id, policy=POLICY)
+    failed = page(url, "f2", text=None, fetched_at=at(10))
+    assert failed.extraction is not None
+    failed = replace(failed, extraction=replace(failed.extraction, reason="error: Timeout"))
+    repo.write_batch(
+        [capture(url, "f2", fetched_at=at(10), etag='"2"')], [failed], story_id, policy=POLICY
+    )
+    frontier = load_frontier(repo.engine, STORY.name, HOSTS, at(600), "due")
+    assert frontier.due == [url]
+    assert url not in frontier.previous  # no validators either: the answer comes back whole
+    repo.write_batch([], [page(url, "f2", fetched_at=at(20))], story_id, policy=POLICY)
+    again = load_frontier(repo.engine, STORY.name, HOSTS, at(600), "due")
+    assert again.previous[url].record_id == "<urn:uuid:f2>"
+    assert again.previous[url].etag == '"2"'
