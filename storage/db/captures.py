@@ -94,7 +94,6 @@ def _row(
         "flags": ",".join(capture.flags) or None,
         "declared_length": capture.declared_length,
         "via": capture.via,
-        "requisites_asked": capture.requisites_asked,
     }
 
 

@@ -285,9 +285,52 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
         from alembic import command
 
         command.upgrade(alembic_config(conn), "head")
+        _check_foreign_keys(conn)
         return before, _state(conn)
 
-    return write_transaction(engine, migrate)
+    with _foreign_key_actions_off(engine):
+        return write_transaction(engine, migrate)
+
+
+@contextmanager
+def _foreign_key_actions_off(engine: Engine) -> Iterator[None]:
+    """On SQLite, migrate with foreign keys off (SQLite's documented procedure for changing a
+    schema). Alembic changes a SQLite table by copying it and dropping the original, and with
+    foreign keys on, DROP TABLE first deletes every row, firing the ON DELETE actions: a new
+    column on `captures` would delete every extraction and unlink every version. The foreign
+    keys are checked before the migration commits instead (`_check_foreign_keys`).
+
+    The pragma is a no-op inside a transaction, so it is set on the pool's connections before
+    the migration begins one; the pool is the migration's own (`upgrade_database`) or emptied
+    after, so no connection keeps it.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def keys_off(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+    engine.dispose()
+    event.listen(engine, "connect", keys_off)
+    try:
+        yield
+    finally:
+        event.remove(engine, "connect", keys_off)
+        engine.dispose()
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """Refuse to commit a migration that left a row pointing at nothing (SQLite, where the
+    migration ran with foreign keys off)."""
+    if conn.dialect.name != "sqlite":
+        return
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise RuntimeError(
+            f"the migration left {len(broken)} rows pointing at nothing in {', '.join(tables)}"
+        )
 
 
 def upgrade_database(url: str) -> tuple[SchemaState, SchemaState]:

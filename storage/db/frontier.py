@@ -126,13 +126,12 @@ def _previous_captures(
 
     One pass over the URLs' body and revisit captures, newest first: the newest body is the first
     row of its URL's responses, and the validators are carried over from the URL's first row.
-    Its requisites were asked for when any capture of that body (its own, or a revisit's: the
-    same payload digest) says so.
-
     A URL whose newest body every extraction failed on (a worker that died, a timeout), none
-    succeeded, has none: the same bytes again would be a revisit record, never extracted, and
-    its validators would bring a 304. Fetched unconditionally, the answer is archived whole and
-    extracted again, as a user re-crawling it would expect.
+    succeeded, has none, once: the same bytes again would be a revisit record, never extracted,
+    and its validators would bring a 304. Fetched unconditionally, the answer is archived whole
+    and extracted again, as a user re-crawling it would expect. A body that failed that second
+    time too (an earlier capture of the same payload failed as well) fails the same way each
+    time: it is compared again, so that its copies become revisit records.
     """
     c, e = m.Capture, m.Extraction
     newest_first = (c.fetched_at.desc(), c.id.desc())
@@ -144,14 +143,9 @@ def _previous_captures(
             c.warc_record_id,
             c.fetched_at,
             c.payload_digest,
-            c.warc_filename,
-            c.warc_offset,
             func.row_number()
             .over(partition_by=(c.url_id, c.record_type), order_by=newest_first)
             .label("rank"),
-            func.max(case((c.requisites_asked, 1), else_=0))
-            .over(partition_by=(c.url_id, c.payload_digest))
-            .label("requisites_asked"),
             func.first_value(c.etag)
             .over(partition_by=c.url_id, order_by=newest_first)
             .label("etag"),
@@ -171,23 +165,29 @@ def _previous_captures(
     succeeded = (
         select(e.id).where(e.capture_id == ranked.c.id, or_(e.reason.is_(None), ~error)).exists()
     )
+    earlier = aliased(c)
+    failed_before = (
+        select(earlier.id)
+        .join(e, e.capture_id == earlier.id)
+        .where(
+            earlier.url_id == ranked.c.url_id,
+            earlier.payload_digest == ranked.c.payload_digest,
+            earlier.id != ranked.c.id,
+            earlier.record_type == "response",
+            error,
+        )
+        .exists()
+    )
     rows = conn.execute(
         select(m.Url.url, ranked)
         .join(m.Url, m.Url.id == ranked.c.url_id)
         .where(
             ranked.c.record_type == "response",
             ranked.c.rank == 1,
-            or_(~failed, succeeded),
+            or_(~failed, succeeded, failed_before),
         )
     )
-    return {
-        row.url: _previous(
-            row,
-            requisites_asked=bool(row.requisites_asked),
-            warc=(row.warc_filename, row.warc_offset),
-        )
-        for row in rows
-    }
+    return {row.url: _previous(row) for row in rows}
 
 
 def _unjudged(
@@ -338,11 +338,9 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
     return {row.url: _previous(row) for row in rows}
 
 
-def _previous(
-    row: Row[Any], *, requisites_asked: bool = False, warc: tuple[str, int] | None = None
-) -> PreviousCapture:
+def _previous(row: Row[Any]) -> PreviousCapture:
     """A URL's last capture (a row of a `ranked` capture query joined to its URL), as a revisit
-    refers to it; `warc`: where its record lies (file name, offset)."""
+    refers to it."""
     return PreviousCapture(
         url=row.url,
         record_id=row.warc_record_id,
@@ -351,7 +349,4 @@ def _previous(
         payload_digest=row.payload_digest,
         etag=row.etag,
         last_modified=row.last_modified,
-        requisites_asked=requisites_asked,
-        warc_filename=None if warc is None else warc[0],
-        warc_offset=None if warc is None else warc[1],
     )

@@ -27,6 +27,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table("later_probe", sa.Column("id", sa.Integer(), primary_key=True))
+{more}
 
 
 def downgrade() -> None:
@@ -54,9 +55,10 @@ def released_base() -> str:
     return base
 
 
-def use_later_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def use_later_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, more: str = "") -> None:
     """Make `storage.db.engine` use a copy of the migrations with `LATER` added on top: as if
-    this were the next newsarchive, whose models need one more revision."""
+    this were the next newsarchive, whose models need one more revision. `more`: further lines
+    of its `upgrade()` (indented by four spaces)."""
     later = tmp_path / "later-migrations"
     shutil.copytree(
         engine.MIGRATIONS_DIR,
@@ -65,6 +67,6 @@ def use_later_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         dirs_exist_ok=True,
     )
     (later / "versions" / f"{LATER}.py").write_text(
-        _REVISION.format(revision=LATER, down=released_head())
+        _REVISION.format(revision=LATER, down=released_head(), more=more)
     )
     monkeypatch.setattr(engine, "MIGRATIONS_DIR", later)

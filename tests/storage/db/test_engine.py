@@ -13,7 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, insert, inspect, make_url, select
+from sqlalchemy import Engine, func, insert, inspect, make_url, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage.db import models as m
@@ -29,9 +29,10 @@ from storage.db.engine import (
     upgrade_database,
 )
 from storage.db.fts import include_name
+from storage.db.repository import Repository
 from storage.db.urls import url_hash
 
-from .factories import T0
+from .factories import STORY, T0, capture, page
 from .migrations import LATER, released_base, released_head, use_later_migrations
 
 X = "http://x.example/"
@@ -133,6 +134,56 @@ def test_an_outdated_database_is_refused_until_upgraded(
         assert inspect(engine).has_table("later_probe")
     finally:
         engine.dispose()
+
+
+REBUILD_CAPTURES = """\
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table("captures", recreate="always" if sqlite else "auto") as batch:
+        batch.add_column(sa.Column("later", sa.Boolean(), server_default=sa.false()))
+"""
+
+
+def test_an_upgrade_that_rebuilds_a_table_keeps_the_rows_pointing_at_it(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, rebuilding `captures` (Alembic's move and copy) drops the original table; with
+    foreign keys on, that deleted every extraction (ON DELETE CASCADE) and unlinked every
+    version (SET NULL). The upgrade runs with them off and checks them before committing."""
+    engine = open_database(db_url)
+    try:
+        repo = Repository(engine)
+        story_id = repo.ensure_story(STORY)
+        repo.write_batch([capture(X, "r1")], [page(X, "r1")], story_id)
+        before = _row_counts(engine)
+    finally:
+        engine.dispose()
+    assert before["extractions"] == 1 and before["linked versions"] == 1
+    use_later_migrations(tmp_path, monkeypatch, more=REBUILD_CAPTURES)
+    upgrade_database(db_url)
+    engine = open_database(db_url, create=False)
+    try:
+        assert _row_counts(engine) == before
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":  # on again for the connections after the upgrade
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert "later" in {c["name"] for c in inspect(conn).get_columns("captures")}
+    finally:
+        engine.dispose()
+
+
+def _row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            "captures": conn.execute(select(func.count()).select_from(m.Capture)).scalar_one(),
+            "extractions": conn.execute(
+                select(func.count()).select_from(m.Extraction)
+            ).scalar_one(),
+            "linked versions": conn.execute(
+                select(func.count())
+                .select_from(m.ArticleVersion)
+                .where(m.ArticleVersion.capture_id.is_not(None))
+            ).scalar_one(),
+        }
 
 
 def test_a_database_ahead_of_this_newsarchive_is_refused(
