@@ -147,6 +147,12 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
             or (balanced[3] > found[3] and (found[3] < floor or widens(found[1], balanced[1])))
         ):
             found = balanced
+        if found is None or found[3] < floor:
+            # still too little to store a page that says it is an article: recall mode, which
+            # keeps the paragraphs the other two judge too thin (rare: a brief of short lines)
+            wider = _main_text(tree, url, metadata.title, options, "recall")
+            if wider is not None and (found is None or wider[3] > found[3]):
+                found = wider
     if found is None:
         return not_an_article("no-text", options)
     document, text, words, own_words = found

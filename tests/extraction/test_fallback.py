@@ -1,6 +1,6 @@
-"""The balanced pass after a short precision pass replaces it only when it adds prose
-(crawler.extraction.fallback): real short pages whose balanced text is the whole page's menus
-keep their precision text."""
+"""The passes after a short precision pass: the balanced one replaces it only when it adds prose
+(crawler.extraction.fallback), so real short pages whose balanced text is the whole page's menus
+keep their precision text; recall mode is tried on a declared article still too short to store."""
 
 from __future__ import annotations
 
@@ -83,3 +83,16 @@ def test_paragraphs_of_prose_widen() -> None:
     )
     assert widens(REVIEW, "\n".join([REVIEW, more, "Anzeige"]))
     assert not widens(REVIEW, more)  # the precision text itself is gone
+
+
+def test_a_declared_article_both_passes_miss_is_read_in_recall_mode() -> None:
+    # og:type article and a JSON-LD Article; precision finds no text, balanced 10 words (the
+    # teaser above an embedded post), recall mode the story
+    page = saved(
+        "OnlineMarketing.de-Instagram.html.gz",
+        "https://onlinemarketing.de/social-media-marketing/instagram-neue-videofunktion-stories",
+    )
+    extraction = extract(page, ExtractOptions())
+    assert extraction.article is not None, extraction.reason
+    assert "Nutzer:innen haben die Möglichkeit" in extraction.article.text
+    assert "Dein personalisierter Newsletter" not in extraction.article.text
