@@ -14,7 +14,8 @@ RULES_VERSION = 5
 same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
 appeals to subscribe or donate; 4: credit lines dropped, teasers only when small, listings
 are not articles; 5: the balanced pass replaces a storable precision text only when it adds
-prose, recall mode for a declared article still too short)."""
+prose, recall mode for a declared article still too short, subheadings named by a table of
+contents kept)."""
 
 
 @cache
