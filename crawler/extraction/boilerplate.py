@@ -279,19 +279,7 @@ def appeal_blocks(tree: HtmlElement, url: str | None) -> frozenset[str]:
         if _APPEAL_CALL.search(text) and (_READER.search(text) or _IMPERATIVE.search(text)):
             found.add(key(text))
     found.discard("")
-    if found:
-        # a table of contents links to the page's own subheadings: the subheading is the text
-        found -= _unlinked_subheadings(tree)
     return frozenset(found)
-
-
-def _unlinked_subheadings(tree: HtmlElement) -> set[str]:
-    """The texts (spacing collapsed) of the subheadings of `tree` that hold no link."""
-    return {
-        " ".join(element.text_content().split())
-        for element in tree.iter("h2", "h3", "h4", "h5", "h6")
-        if next(element.iter("a"), None) is None
-    }
 
 
 _PARAGRAPH_LIKE = frozenset({"p", "li", "h2", "h3", "h4"})
