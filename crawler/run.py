@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import sys
 from collections.abc import Iterable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -212,6 +215,38 @@ class _NoTracebackForUnreachableRobots(logging.Filter):
         return True
 
 
+def import_tls() -> None:
+    """Import Scrapy's HTTP/1.1 handler and its TLS modules, sparing `inspect.stack`.
+
+    Scrapy (2.19) names the module of each deprecated alias class those modules define
+    (`scrapy.utils.deprecate.create_deprecated_class`) from `inspect.stack()`, which reads the
+    source of every frame on the stack to use only the caller's. For the time of this import
+    `inspect.stack` gives the same frames without reading their source, and the classes get the
+    same `__module__`: a crawl's CPU to its first request fell from 1.34-1.42 s to 1.19-1.28 s
+    (`bench.cpu_marks`, docs/benchmarks.md). Imported once, before Scrapy would import them.
+    """
+    if "scrapy.core.downloader.handlers.http11" in sys.modules:
+        return
+    real = inspect.stack
+
+    def frames(context: int = 1) -> list[inspect.FrameInfo]:
+        frame: FrameType | None = sys._getframe(1)
+        outer = []
+        while frame is not None:
+            code = frame.f_code
+            outer.append(
+                inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None)
+            )
+            frame = frame.f_back
+        return outer
+
+    inspect.stack = frames
+    try:
+        import scrapy.core.downloader.handlers.http11  # noqa: F401
+    finally:
+        inspect.stack = real
+
+
 def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     """Crawl `story` to the end (blocking: starts and stops the reactor) and return the stats.
 
@@ -222,6 +257,7 @@ def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(
         _NoTracebackForUnreachableRobots()
     )
+    import_tls()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(StorySpider)
     failures: list[Failure] = []

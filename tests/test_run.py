@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,30 @@ def test_the_user_agent_follows_the_contact_url_unless_set(tmp_path: Path) -> No
 def test_a_malformed_override_is_an_error(tmp_path: Path, bad: str) -> None:
     with pytest.raises(SettingError, match="NAME=VALUE"):
         crawl_settings(tmp_path, None, [bad])
+
+
+_IMPORT_TLS = """
+import inspect, sys
+real, calls = inspect.stack, []
+def counted(context=1):
+    calls.append(context)
+    return real(context)
+inspect.stack = counted
+from crawler.run import import_tls
+import_tls()
+from scrapy.core.downloader import contextfactory, tls
+assert inspect.stack is counted, "inspect.stack put back"
+assert not calls, f"inspect.stack called {len(calls)} times"
+assert tls.ScrapyClientTLSOptions.__module__ == "scrapy.core.downloader.tls"
+assert contextfactory.ScrapyClientContextFactory.__module__ == contextfactory.__name__
+import_tls()  # once only
+"""
+
+
+def test_scrapys_tls_modules_are_imported_without_reading_the_stacks_source() -> None:
+    """Scrapy's deprecated aliases there call `inspect.stack()`, which reads every frame's
+    source; a crawl's start imports them without that, and they are named as usual."""
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_TLS], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

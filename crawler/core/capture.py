@@ -52,6 +52,9 @@ class Capture:
     """The web archive the exchange was copied from (`newsarchive backfill`: the `[[archives]]`
     name); None for the crawl's own fetches and files ingested. `fetched_at` is then the
     archive's capture time, not when we copied it."""
+    requisites_asked: bool = False
+    """The crawl that archived it asked for the requisites of the page it stands for (its body,
+    or for a revisit the body it refers to); False for every other door."""
 
 
 DIGEST_MISMATCH = "digest-mismatch"

@@ -93,6 +93,13 @@ class PreviousCapture:
     payload_digest: str
     etag: str | None = None
     last_modified: str | None = None
+    requisites_asked: bool = False
+    """A crawl asked for the requisites of this body (`Capture.requisites_asked` on it or on a
+    revisit of it): the same page again is not read for them."""
+    warc_filename: str | None = None
+    """Where the body's record lies (`Capture.warc_filename`, `warc_offset`): a 304 brings no
+    body, so a page whose requisites were never asked for is read from there."""
+    warc_offset: int | None = None
 
     def conditional_headers(self) -> dict[str, str]:
         """`If-None-Match` / `If-Modified-Since` from the last capture's validators."""

@@ -15,6 +15,7 @@ from crawler import settings as defaults
 from crawler.core import meta
 from crawler.core.access import WALL_STATUSES
 from crawler.core.datadir import settings_warc_dir
+from crawler.core.requisites import asks_for_requisites, requisites_on
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.identity import identity_of
@@ -88,6 +89,9 @@ class WarcExtension:
         self.obey_noarchive = False
         """The story's `[archive] noarchive` is `obey`: a response that asks not to be archived
         is not written."""
+        self.requisites = requisites_on(crawler.settings)
+        """This crawl asks for pages' requisites: their captures say so
+        (`Capture.requisites_asked`), and an unchanged one is not read for them again."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -178,7 +182,11 @@ class WarcExtension:
             request.meta.pop(meta.WARC_RECORD, None)
         self.crawler.signals.send_catch_log(
             capture_archived,
-            capture=capture_of(Archived.written(location)),
+            capture=capture_of(
+                Archived.written(location),
+                requisites_asked=self.requisites
+                and asks_for_requisites(request.meta, response.status),
+            ),
             request=request,
             response=response,
         )

@@ -14,6 +14,7 @@ because one odd page must not stop a crawl.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from copy import copy
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -23,6 +24,7 @@ import trafilatura.core
 import trafilatura.external
 from htmldate import find_date
 from lxml.html import HtmlElement
+from trafilatura.main_extractor import extract_content
 from trafilatura.settings import Document, Extractor
 
 from crawler.core.article import Article, Extraction
@@ -56,6 +58,7 @@ from crawler.extraction.options import ExtractOptions, Favor
 from crawler.extraction.pagemeta import iso_day, publication_day, read_metadata
 from crawler.extraction.parse import parse_html
 from crawler.extraction.structured import declared_body, widen
+from crawler.extraction.sweeps import python_sweeps
 from crawler.extraction.version import RULES_VERSION as RULES_VERSION  # re-exported
 from crawler.extraction.version import extractor_name as extractor_name  # re-exported
 
@@ -68,22 +71,30 @@ time). When its own pass already kept this many characters, the comparison is sk
 every corpus (docs/benchmarks.md), it changed the text of no such page worth the time."""
 _skip_comparison_from: ContextVar[int | None] = ContextVar("skip_comparison_from", default=None)
 _compare_extraction = trafilatura.external.compare_extraction
+_trafilatura_extract_and_compare = trafilatura.core._extract_and_compare
 
 
-def _compare_unless_long(
-    cleaned_tree: Any, raw_tree: Any, body: Any, text: str, options: Extractor
+def _extract_and_compare_unless_long(
+    cleaned_tree: Any, cleaned_tree_backup: Any, tree: Any, options: Extractor
 ) -> tuple[Any, str]:
-    """trafilatura's `compare_extraction`, skipped inside our `extract()` when `text` is long.
+    """trafilatura's `_extract_and_compare` (its main extractor, then the comparison with
+    readability's and jusText's), the comparison skipped inside our `extract()` when the main
+    extractor's text is long.
 
-    Installed in trafilatura's module once; outside `extract()` (the context variable unset)
-    it is trafilatura's own, so other callers in the process see trafilatura unchanged."""
+    trafilatura copies the whole raw tree for the comparison before calling it; here the copy is
+    made only when the comparison runs. Installed in trafilatura's module once; outside
+    `extract()` (the context variable unset) it is trafilatura's own, so other callers in the
+    process see trafilatura unchanged."""
     threshold = _skip_comparison_from.get()
-    if threshold is not None and len(text) >= threshold:
+    if threshold is None:
+        return _trafilatura_extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
+    body, text = extract_content(cleaned_tree, options)
+    if options.fast or len(text) >= threshold:
         return body, text
-    return _compare_extraction(cleaned_tree, raw_tree, body, text, options)
+    return _compare_extraction(cleaned_tree_backup, copy(tree), body, text, options)
 
 
-setattr(trafilatura.core, "compare_extraction", _compare_unless_long)  # noqa: B010 (not exported)
+setattr(trafilatura.core, "_extract_and_compare", _extract_and_compare_unless_long)  # noqa: B010
 
 
 def extract(page: PageInput, options: ExtractOptions) -> Extraction:
@@ -93,7 +104,8 @@ def extract(page: PageInput, options: ExtractOptions) -> Extraction:
     if reason is not None:
         return not_an_article(reason, options)
     try:
-        return _extract_html(page, options)
+        with python_sweeps():
+            return _extract_html(page, options)
     except Exception as exc:  # a bug or an exotic page: record it and let the crawl go on
         return not_an_article(f"error: {type(exc).__name__}: {exc}", options)
 

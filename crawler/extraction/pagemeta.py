@@ -27,13 +27,14 @@ from trafilatura.metadata import (
     META_URL,
     Document,
     examine_meta,
-    extract_author,
     extract_meta_json,
     extract_sitename,
     extract_title,
     extract_url,
 )
 from trafilatura.settings import set_date_params
+
+from crawler.extraction.byline import fallback_author
 
 LOGGER = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def read_metadata(tree: HtmlElement, default_url: str | None) -> Document:
     if not metadata.title:
         metadata.title = extract_title(tree)
     if not metadata.author:
-        metadata.author = extract_author(tree)
+        metadata.author = fallback_author(tree)
     if not metadata.url:
         metadata.url = extract_url(tree, default_url)
     if not metadata.sitename:

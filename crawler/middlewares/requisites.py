@@ -9,9 +9,11 @@ answers; nothing else is made of them: no items, so never an article and never c
 URL outcome is `archived` / `requisite`). Each URL is asked for once per crawl; one archived by
 an earlier crawl carries that capture (`meta["previous"]`) and its validators, so that an
 unchanged requisite is archived as a revisit (a 304, or the same digest again). An unchanged page
-(archived as a revisit of its last capture) asks only for its requisites that no crawl archived
-(an earlier crawl may have had requisites off, been distributed, or failed to get them): those
-archived stand with the capture the revisit refers to.
+(archived as a revisit of its last capture: the same bytes, or a 304) whose requisites no crawl
+asked for (`Capture.requisites_asked`: an earlier crawl may have had requisites off, or been
+distributed) is read, from the answer or for a 304 from the archived record, and asks only for
+its requisites that no crawl archived: those archived stand with the capture the revisit refers
+to. An unchanged page whose requisites were asked for is not read at all.
 """
 
 from __future__ import annotations
@@ -25,12 +27,17 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, TextResponse
 
 from crawler import settings as defaults
+from crawler.core.datadir import settings_warc_dir
+from crawler.core.page import PageInput
+from crawler.core.record import WarcReadError
+from crawler.core.requisites import REQUISITE, requisites_on
 from crawler.core.revisit import PreviousCapture
 from crawler.core.urls import host_of, normalise_url
 from crawler.discovery.requisites import Needed, css_requisites, page_requisites
 from crawler.extensions.database import database_of
 from crawler.services.frontier import requisite_captures
 from crawler.signals import report
+from storage.warc import page_from_record, read_record, resolve_warc_path
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -38,9 +45,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
-
-REQUISITE = "requisite"
-"""`request.meta` key: the kind of requisite a request is for."""
 
 
 class RequisitesMiddleware:
@@ -58,11 +62,8 @@ class RequisitesMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("REQUISITES_ENABLED", defaults.REQUISITES_ENABLED):
-            raise NotConfigured("REQUISITES_ENABLED is off")
-        if settings.get("NEWSARCHIVE_REDIS_URL"):
-            # a shared frontier serialises requests, and these call back into this middleware
-            raise NotConfigured("page requisites are not fetched by distributed crawls yet")
+        if not requisites_on(settings):
+            raise NotConfigured("REQUISITES_ENABLED is off, or the crawl is distributed")
         middleware = cls(
             crawler,
             max_per_page=settings.getint(
@@ -104,25 +105,69 @@ class RequisitesMiddleware:
 
     def _for_page(self, response: Response) -> Iterator[Request]:
         meta = response.meta
-        if meta.get(REQUISITE) is not None or not isinstance(response, HtmlResponse):
+        if meta.get(REQUISITE) is not None or not meta.get("source"):
             return
-        if response.status != 200 or not meta.get("source"):
+        if meta.get("unchanged"):
+            yield from self._for_unchanged(response, meta.get("previous"))
             return
-        unchanged = bool(meta.get("unchanged"))
+        if response.status != 200 or not isinstance(response, HtmlResponse):
+            return
         try:
             needed = page_requisites(response.text, response.url)
         except ValueError:  # a body that does not decode
             return
-        if unchanged:
-            # The same bytes as a capture whose requisites may never have been asked for (a crawl
-            # with requisites off or distributed, one that failed): those never archived are
-            # asked for now; those archived before stand, as the revisit refers to them.
-            needed = [item for item in needed if not self._archived(item.url)]
-            if not needed:
-                return
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("requisites/unchanged_page_missing")
         yield from self._requests(needed, response.url)
+
+    def _for_unchanged(
+        self, response: Response, previous: PreviousCapture | None
+    ) -> Iterator[Request]:
+        """An unchanged page (the same bytes again, or a 304) whose requisites no crawl asked for
+        (a crawl with requisites off or distributed; `PreviousCapture.requisites_asked`): those
+        never archived are asked for now, those archived stand, as the revisit refers to them.
+        A page whose requisites were asked for is not read at all."""
+        if previous is None or previous.requisites_asked:
+            return
+        stats = self.crawler.stats
+        assert stats is not None
+        if response.status == 200:
+            if not isinstance(response, HtmlResponse):
+                return
+            try:
+                text = response.text
+            except ValueError:
+                return
+        else:  # a 304: the body is the previous capture's
+            page = self._archived_page(previous)
+            if page is None or not page.is_html:
+                return
+            # decoded as Scrapy decodes a live page (headers' charset, then the body's)
+            archived = HtmlResponse(response.url, headers=list(page.headers), body=page.body)
+            try:
+                text = archived.text
+            except ValueError:
+                return
+        stats.inc_value("requisites/unchanged_page_read")
+        try:
+            needed = page_requisites(text, response.url)
+        except ValueError:
+            return
+        needed = [item for item in needed if not self._archived(item.url)]
+        if not needed:
+            return
+        stats.inc_value("requisites/unchanged_page_missing")
+        yield from self._requests(needed, response.url)
+
+    def _archived_page(self, previous: PreviousCapture) -> PageInput | None:
+        """The page of the previous capture, read from its WARC record; None when it cannot be
+        (a record moved, damaged, or not a response)."""
+        if previous.warc_filename is None or previous.warc_offset is None:
+            return None
+        path = resolve_warc_path(settings_warc_dir(self.crawler.settings), previous.warc_filename)
+        try:
+            return page_from_record(read_record(path, previous.warc_offset, verify=False))
+        except (OSError, ValueError, WarcReadError):
+            logger.debug("Could not read %s for its requisites", previous.url, exc_info=True)
+            return None
 
     def _archived(self, url: str) -> bool:
         try:

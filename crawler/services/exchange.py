@@ -79,13 +79,16 @@ class Archived:
         )
 
 
-def capture_of(archived: Archived, *, refers_to: str | None = None) -> Capture:
+def capture_of(
+    archived: Archived, *, refers_to: str | None = None, requisites_asked: bool = False
+) -> Capture:
     """The capture of an archived exchange; `NotACapture` when the record is none.
 
     `refers_to` names the record holding a revisit's body when the revisit found it otherwise
     than by its WARC-Refers-To (ingest looks originals up by URI and date, then digest). A 304
     that repeats no validator inherits the previous capture's when it is stored
-    (`storage.db.captures`), whichever door stores it.
+    (`storage.db.captures`), whichever door stores it. `requisites_asked`: the crawl that
+    archived it asks for the requisites of the page (`Capture.requisites_asked`).
     """
     record = archived.record
     url, (fetched_at, bad_date) = record.target_uri, record.fetch_time()
@@ -135,6 +138,7 @@ def capture_of(archived: Archived, *, refers_to: str | None = None) -> Capture:
         flags=tuple(sorted(flags)),
         declared_length=archived.declared_length,
         via=archived.via,
+        requisites_asked=requisites_asked,
     )
 
 

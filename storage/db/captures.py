@@ -94,6 +94,7 @@ def _row(
         "flags": ",".join(capture.flags) or None,
         "declared_length": capture.declared_length,
         "via": capture.via,
+        "requisites_asked": capture.requisites_asked,
     }
 
 

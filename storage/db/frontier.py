@@ -40,10 +40,11 @@ class Frontier:
     """By URL, the form it was last published as (`url_forms`), when that is not the URL
     itself: a revisit requests that."""
     unjudged: frozenset[str] = frozenset()
-    """URLs in `previous` whose page this story has not judged: an article of another story (or
-    ingested without one), or an HTML page whose last capture was never extracted (a crawl with
-    extraction off). The same bytes again must still be extracted for this story, so a request
-    for one that is not a revisit carries no previous capture."""
+    """URLs (in `previous`, but for a failed extraction's) whose page this story has not judged:
+    an article of another story (or ingested without one), or an HTML page whose last capture was
+    never extracted (a crawl with extraction off, or a failed extraction). The same bytes again
+    must still be extracted for this story, so a request for one that is not a revisit carries no
+    previous capture."""
 
 
 ArticleState = Literal["due", "not-due", "stopped", "gone"]
@@ -125,19 +126,32 @@ def _previous_captures(
 
     One pass over the URLs' body and revisit captures, newest first: the newest body is the first
     row of its URL's responses, and the validators are carried over from the URL's first row.
+    Its requisites were asked for when any capture of that body (its own, or a revisit's: the
+    same payload digest) says so.
+
+    A URL whose newest body every extraction failed on (a worker that died, a timeout), none
+    succeeded, has none: the same bytes again would be a revisit record, never extracted, and
+    its validators would bring a 304. Fetched unconditionally, the answer is archived whole and
+    extracted again, as a user re-crawling it would expect.
     """
-    c = m.Capture
+    c, e = m.Capture, m.Extraction
     newest_first = (c.fetched_at.desc(), c.id.desc())
     ranked = (
         select(
+            c.id,
             c.url_id,
             c.record_type,
             c.warc_record_id,
             c.fetched_at,
             c.payload_digest,
+            c.warc_filename,
+            c.warc_offset,
             func.row_number()
             .over(partition_by=(c.url_id, c.record_type), order_by=newest_first)
             .label("rank"),
+            func.max(case((c.requisites_asked, 1), else_=0))
+            .over(partition_by=(c.url_id, c.payload_digest))
+            .label("requisites_asked"),
             func.first_value(c.etag)
             .over(partition_by=c.url_id, order_by=newest_first)
             .label("etag"),
@@ -152,12 +166,28 @@ def _previous_captures(
         )
         .subquery("ranked")
     )
+    error = e.reason.startswith("error:")
+    failed = select(e.id).where(e.capture_id == ranked.c.id, error).exists()
+    succeeded = (
+        select(e.id).where(e.capture_id == ranked.c.id, or_(e.reason.is_(None), ~error)).exists()
+    )
     rows = conn.execute(
         select(m.Url.url, ranked)
         .join(m.Url, m.Url.id == ranked.c.url_id)
-        .where(ranked.c.record_type == "response", ranked.c.rank == 1)
+        .where(
+            ranked.c.record_type == "response",
+            ranked.c.rank == 1,
+            or_(~failed, succeeded),
+        )
     )
-    return {row.url: _previous(row) for row in rows}
+    return {
+        row.url: _previous(
+            row,
+            requisites_asked=bool(row.requisites_asked),
+            warc=(row.warc_filename, row.warc_offset),
+        )
+        for row in rows
+    }
 
 
 def _unjudged(
@@ -308,9 +338,11 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
     return {row.url: _previous(row) for row in rows}
 
 
-def _previous(row: Row[Any]) -> PreviousCapture:
+def _previous(
+    row: Row[Any], *, requisites_asked: bool = False, warc: tuple[str, int] | None = None
+) -> PreviousCapture:
     """A URL's last capture (a row of a `ranked` capture query joined to its URL), as a revisit
-    refers to it."""
+    refers to it; `warc`: where its record lies (file name, offset)."""
     return PreviousCapture(
         url=row.url,
         record_id=row.warc_record_id,
@@ -319,4 +351,7 @@ def _previous(row: Row[Any]) -> PreviousCapture:
         payload_digest=row.payload_digest,
         etag=row.etag,
         last_modified=row.last_modified,
+        requisites_asked=requisites_asked,
+        warc_filename=None if warc is None else warc[0],
+        warc_offset=None if warc is None else warc[1],
     )

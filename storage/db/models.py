@@ -202,6 +202,10 @@ class Capture(Base):
     noarchive: Mapped[bool] = mapped_column(server_default=false())
     """The page asked not to be archived and the story's `[archive] noarchive` policy is `flag`:
     archived, and left out of WACZ packages, the report and exports unless asked for."""
+    requisites_asked: Mapped[bool] = mapped_column(server_default=false())
+    """A crawl asked for the requisites of the page this capture stands for (its body, or the
+    body a revisit refers to): an unchanged page whose requisites were asked for is not read
+    for them again (`crawler.middlewares.requisites`)."""
     rights: Mapped[str | None]
     """Where the page asked not to be archived ('X-Robots-Tag: noarchive; meta robots: none'),
     whatever the policy; None when it did not (or its page was not read)."""

@@ -9,6 +9,7 @@ from unittest import mock
 
 import lxml.html
 import trafilatura
+import trafilatura.core
 
 from bench import aeb, corpora
 from crawler.extraction import extract as extract_module
@@ -97,7 +98,10 @@ def test_trafilatura_comparison_is_skipped_only_inside_extract_and_on_long_texts
         calls.append(len(args[3]))  # type: ignore[arg-type]
         return original(*args)  # type: ignore[arg-type]
 
-    with mock.patch.object(extract_module, "_compare_extraction", counting):
+    with (
+        mock.patch.object(extract_module, "_compare_extraction", counting),
+        mock.patch.object(trafilatura.core, "compare_extraction", counting),
+    ):
         assert extract(make_page(long_page), ExtractOptions()).article is not None
         assert calls == []  # its own pass kept more than COMPARISON_SKIPPED_FROM characters
         trafilatura.extract(long_page.decode())
@@ -105,3 +109,25 @@ def test_trafilatura_comparison_is_skipped_only_inside_extract_and_on_long_texts
         short = page("", PARAGRAPHS[:8]).encode()
         extract(make_page(short), ExtractOptions())
         assert len(calls) == 2 and calls[1] < extract_module.COMPARISON_SKIPPED_FROM
+
+
+def test_the_raw_tree_is_copied_for_the_comparison_only_when_it_runs() -> None:
+    """trafilatura copies the whole page for its comparison; inside `extract()` the copy is made
+    only when the comparison runs (three copies of the page are left: bare_extraction's own and
+    the cleaned tree's two)."""
+    copies: list[str] = []
+    original = trafilatura.core.copy
+
+    def counting(element: object) -> object:
+        copies.append(getattr(element, "tag", ""))
+        return original(element)
+
+    long_page = page("", PARAGRAPHS * 2).encode()
+    with mock.patch.object(trafilatura.core, "copy", counting):
+        assert extract(make_page(long_page), ExtractOptions()).article is not None
+        assert copies.count("html") == 3
+        copies.clear()
+        trafilatura.extract(long_page.decode(), favor_precision=True)
+        # called directly on a string (no copy of its own parse), trafilatura copies the page for
+        # the cleaned tree twice and once for the comparison, which it always runs
+        assert copies.count("html") == 3

@@ -237,7 +237,9 @@ def test_warcinfo_record_starts_every_file(tmp_path: Path) -> None:
         assert fields["isPartOf"] == "prison-reform"
         assert fields["robots"] == "obey"
         for _, record in records[1:]:
-            assert record.warc_header("WARC-Warcinfo-ID") == info.record_id
+            # a request record's is that of the record it is concurrent to
+            if record.rec_type != "request":
+                assert record.warc_header("WARC-Warcinfo-ID") == info.record_id
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -258,8 +260,21 @@ def test_request_and_response_records_are_linked_and_complete(tmp_path: Path) ->
         assert record.target_uri == "http://news.example/story?id=7&page=2"
         assert record.warc_header("WARC-Date") == "2025-02-03T04:05:06.789012Z"
         assert record.date == FETCHED_AT
-        assert record.warc_header("WARC-IP-Address") == "192.0.2.7"
         assert (record.warc_header("WARC-Block-Digest") or "").startswith("sha1:")
+    assert resp.warc_header("WARC-IP-Address") == "192.0.2.7"
+    assert resp.warc_header("WARC-Warcinfo-ID") is not None
+    # nothing in the request record that the response record says for the exchange, nor the
+    # digest of an empty payload
+    assert [name for name, _ in req.warc_headers] == [
+        "WARC-Type",
+        "WARC-Record-ID",
+        "WARC-Target-URI",
+        "WARC-Date",
+        "WARC-Concurrent-To",
+        "WARC-Block-Digest",
+        "Content-Type",
+        "Content-Length",
+    ]
     assert resp.warc_header("WARC-Payload-Digest") == location.payload_digest
     assert location.payload_digest.startswith("sha1:")
     assert resp.http_start_line == "HTTP/1.1 200 OK"
@@ -306,6 +321,8 @@ def test_request_line_keeps_the_query_string_and_host_is_added(tmp_path: Path) -
     assert req.http_start_line == "POST /search HTTP/1.1"
     assert req.http_headers == (("Host", "news.example"), ("Content-Length", "5"))
     assert req.payload == b"q=law"
+    # a request with a body keeps its payload digest
+    assert req.warc_header("WARC-Payload-Digest") == compute_payload_digest(b"q=law")
 
 
 def test_repeated_headers_are_stored_twice_in_order(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from .factories import (
     OTHER,
     STORY,
     T0,
+    WARC,
     at,
     capture,
     gone,
@@ -116,7 +117,7 @@ def test_previous_is_the_newest_body_with_the_newest_validators(
     repo.write_batch(
         [
             capture(a, "a1", etag='"1"', last_modified="Sat, 01 Mar 2025 12:00:00 GMT"),
-            capture(a, "a2", fetched_at=at(10), etag='"2"'),
+            capture(a, "a2", fetched_at=at(10), etag='"2"', offset=10),
             revisit_capture(a, "a3", "a2", fetched_at=at(20), etag='"3"'),
             capture(b, "b1", etag='"b"'),
             capture(b, "b2", fetched_at=at(10), status=503),
@@ -137,9 +138,32 @@ def test_previous_is_the_newest_body_with_the_newest_validators(
             payload_digest="sha1:A2",
             etag='"3"',  # the 304 revisit's
             last_modified=None,
+            warc_filename=WARC,  # where the body lies
+            warc_offset=10,
         ),
-        b: PreviousCapture(b, "<urn:uuid:b1>", b, T0, "sha1:B1", '"b"', None),
+        b: PreviousCapture(b, "<urn:uuid:b1>", b, T0, "sha1:B1", '"b"', None, False, WARC, 0),
     }
+
+
+def test_a_body_whose_requisites_a_crawl_asked_for_says_so(repo: Repository, story_id: int) -> None:
+    """Its own capture or a revisit of it (the same payload digest) may say so; a newer body of
+    the URL does not inherit it."""
+    a, b, c = (BASE + name for name in "abc")
+    repo.write_batch(
+        [
+            replace(capture(a, "a1"), requisites_asked=True),
+            capture(b, "b1"),
+            replace(revisit_capture(b, "b2", "b1", fetched_at=at(10)), requisites_asked=True),
+            revisit_capture(b, "b3", "b1", fetched_at=at(20)),  # a crawl with requisites off
+            replace(capture(c, "c1"), requisites_asked=True),
+            capture(c, "c2", fetched_at=at(10)),
+        ],
+        [],
+        story_id,
+    )
+    frontier = load_frontier(repo.engine, STORY.name, [DAILY.host], at(30), "due")
+    asked = {url: previous.requisites_asked for url, previous in frontier.previous.items()}
+    assert asked == {a: True, b: True, c: False}
 
 
 def test_a_revisit_requests_the_form_last_published(known: Repository, story_id: int) -> None:
@@ -200,7 +224,31 @@ def test_a_page_judged_by_other_rules_options_or_a_failure_is_unjudged(
         policy=POLICY,
     )
     frontier = load_frontier(repo.engine, STORY.name, HOSTS, at(30), "due", extraction)
-    assert set(frontier.previous) == {today, older, other, failed}
+    assert set(frontier.previous) == {today, older, other}  # a failure is no comparison
     assert frontier.unjudged == {older, other, failed}
     # without an extraction to compare with, any extraction judged the page
     assert load_frontier(repo.engine, STORY.name, HOSTS, at(30), "due").unjudged == frozenset()
+
+
+def test_a_body_whose_extraction_failed_is_no_previous_capture(
+    repo: Repository, story_id: int
+) -> None:
+    """An article revisited after its newest body's extraction failed (a worker that died, a
+    timeout) is fetched unconditionally and archived whole, so that it is extracted again: a
+    revisit record of that body would never be. Once an extraction of it succeeds (a
+    re-extraction), it is compared with again."""
+    url = BASE + "failed"
+    repo.write_batch([capture(url, "f1")], [page(url, "f1")], story_id, policy=POLICY)
+    failed = page(url, "f2", text=None, fetched_at=at(10))
+    assert failed.extraction is not None
+    failed = replace(failed, extraction=replace(failed.extraction, reason="error: Timeout"))
+    repo.write_batch(
+        [capture(url, "f2", fetched_at=at(10), etag='"2"')], [failed], story_id, policy=POLICY
+    )
+    frontier = load_frontier(repo.engine, STORY.name, HOSTS, at(600), "due")
+    assert frontier.due == [url]
+    assert url not in frontier.previous  # no validators either: the answer comes back whole
+    repo.write_batch([], [page(url, "f2", fetched_at=at(20))], story_id, policy=POLICY)
+    again = load_frontier(repo.engine, STORY.name, HOSTS, at(600), "due")
+    assert again.previous[url].record_id == "<urn:uuid:f2>"
+    assert again.previous[url].etag == '"2"'
