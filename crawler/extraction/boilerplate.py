@@ -12,7 +12,8 @@ General rules, none tied to any site:
   outer one's words, is the teaser of another story and is removed before extraction.
 - A paragraph, list item or subheading of at least five words whose text is mostly (80 %) the
   labels of links ('Read more: …', 'Related: …', a list of other stories) is dropped from the
-  text. Shorter ones (a product name, a web address) and those inside quotes are kept.
+  text. Shorter ones (a product name, a web address) and those inside quotes are kept, and so
+  is a subheading whose text a table of contents links to (the entry is the link, not it).
 - Trailing lines that are the footers of syndication and feed-aggregator plugins ("This post was
   originally published on …", "The post … appeared first on …", "Source link") are dropped from
   the end of the text. Only trailing lines: the same words inside a story are kept.
@@ -191,7 +192,19 @@ def link_blocks(tree: HtmlElement) -> frozenset[str]:
         if len(lines) > 1:  # each line of it is a line of the text
             found.update(" ".join(line.split()) for line in lines)
     found.discard("")
+    if found:
+        # a table of contents links to the page's own subheadings: the subheading is the text
+        found -= _unlinked_subheadings(tree)
     return frozenset(found)
+
+
+def _unlinked_subheadings(tree: HtmlElement) -> set[str]:
+    """The texts (spacing collapsed) of the subheadings of `tree` that hold no link."""
+    return {
+        " ".join(element.text_content().split())
+        for element in tree.iter("h2", "h3", "h4", "h5", "h6")
+        if next(element.iter("a"), None) is None
+    }
 
 
 def _text_with_breaks(element: HtmlElement, pieces: list[str]) -> None:

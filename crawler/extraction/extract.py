@@ -42,6 +42,7 @@ from crawler.extraction.boilerplate import (
     strip_link_blocks,
     strip_syndication_footer,
 )
+from crawler.extraction.fallback import widens
 from crawler.extraction.listing import is_listing
 from crawler.extraction.metadata import (
     Stated,
@@ -138,6 +139,9 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     url = page.final_url or metadata.url
     data = linked_data(tree)
     declared = declares_article(tree, data)
+    # A page that declares itself an article is one down to `min_words_declared` words of its
+    # own text (a news brief is news); a page that declares nothing needs `min_words`.
+    floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
     found = _main_text(tree, url, metadata.title, options, options.favor)
     if (
         (found is None or found[3] < options.min_words)
@@ -147,15 +151,23 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         # Precision mode sometimes keeps too little of a real article (a body split by widgets,
         # a short piece); the balanced extraction is tried before such a page is given up. Only
         # on a page that says it is an article: a section page would be extracted twice in vain.
+        # A precision text long enough to store is replaced only by one that adds prose to it:
+        # on a short page the balanced pass often falls back to the whole page's menus.
         balanced = _main_text(tree, url, metadata.title, options, "balanced")
-        if balanced is not None and (found is None or balanced[3] > found[3]):
+        if balanced is not None and (
+            found is None
+            or (balanced[3] > found[3] and (found[3] < floor or widens(found[1], balanced[1])))
+        ):
             found = balanced
+        if found is None or found[3] < floor:
+            # still too little to store a page that says it is an article: recall mode, which
+            # keeps the paragraphs the other two judge too thin (rare: a brief of short lines)
+            wider = _main_text(tree, url, metadata.title, options, "recall")
+            if wider is not None and (found is None or wider[3] > found[3]):
+                found = wider
     if found is None:
         return not_an_article("no-text", options)
     document, text, words, own_words = found
-    # A page that declares itself an article is one down to `min_words_declared` words of its
-    # own text (a news brief is news); a page that declares nothing needs `min_words`.
-    floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
     if own_words < floor:
         return not_an_article(f"too-short: {own_words} words, need {floor}", options)
     if not declared and is_listing(text, tree):
