@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from storage.db import models as m
 from storage.db.engine import (
     DatabaseNotFound,
     SchemaMismatch,
+    _sqlite_wal,
     alembic_config,
     make_engine,
     open_database,
@@ -200,3 +202,32 @@ def test_the_heads_read_from_the_migration_files_are_alembics(
     assert shipped_heads() == (released_head(),)
     use_later_migrations(tmp_path, monkeypatch)
     assert shipped_heads() == (LATER,)
+
+
+class _LockedCursor:
+    """A cursor whose first `locked` attempts to switch to WAL fail as SQLite fails them when two
+    connections race for the exclusive lock (without calling the busy handler)."""
+
+    def __init__(self, locked: int, error: str = "database is locked") -> None:
+        self.locked = locked
+        self.error = error
+        self.calls = 0
+
+    def execute(self, sql: str) -> None:
+        assert sql == "PRAGMA journal_mode=WAL"
+        self.calls += 1
+        if self.calls <= self.locked:
+            raise sqlite3.OperationalError(self.error)
+
+
+def test_switching_to_wal_waits_out_a_racing_connection() -> None:
+    cursor = _LockedCursor(locked=3)
+    _sqlite_wal(cursor)
+    assert cursor.calls == 4
+
+
+def test_switching_to_wal_raises_other_errors_at_once() -> None:
+    cursor = _LockedCursor(locked=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        _sqlite_wal(cursor)
+    assert cursor.calls == 1
