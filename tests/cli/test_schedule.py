@@ -12,7 +12,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -265,3 +267,29 @@ def test_how_much_a_round_says_is_passed_on(
     monkeypatch.setattr(schedule, "QUIET", False)
     schedule.log("round 1 started")
     assert "round 1 started" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(300)  # a guard against a hang: unfixed, the crawl would run its 120 s
+def test_signals_while_the_round_is_being_started_are_about_the_round(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C twice before the crawl's process exists (its start is slow on a loaded machine):
+    the first still lets the round finish, the second still reaches the crawl once it runs."""
+    start = subprocess.Popen
+
+    def signalled_while_starting(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return start(*args, **kwargs)
+
+    crawl = fake_crawl(notes, until=notes.with_name("never"))
+    monkeypatch.setattr(schedule.subprocess, "Popen", signalled_while_starting)
+    with schedule.Stopper() as stopper:
+        code = schedule.Schedule(list(crawl), timedelta(hours=1), None, stopper).run()
+    monkeypatch.undo()
+    assert code == 130
+    assert "done" not in lines(notes)  # stopped by the SIGINT passed on, not run to its end
+    log = capfd.readouterr().err
+    assert "SIGINT: stopping when this round has finished (again: stop the round)" in log
+    assert "SIGINT: asking the crawl to stop now (SIGINT)" in log
+    assert "round 1 failed" in log
