@@ -102,8 +102,6 @@ def check(data: Path) -> list[str]:
     return [str(p) for p in problems(data)]
 
 
-# A dozen crawls: minutes on an idle machine, over the suite's 300 s when it is loaded (seen).
-@pytest.mark.timeout(900)
 def test_crawl_killed_at_random_points_archives_every_page_exactly_once(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     with SimWeb() as web:
