@@ -159,6 +159,9 @@ class Stopper:
         self.signum: int | None = None
         """The first signal received."""
         self.child: subprocess.Popen[bytes] | None = None
+        self.in_round = False
+        """Set before the round's crawl is started: a signal that comes while it is being started
+        (`child` still None) is about the round all the same."""
         self._wake, self._wakeup = socket.socketpair()
 
     def __enter__(self) -> Stopper:
@@ -189,14 +192,22 @@ class Stopper:
         if self.signum is None:
             self.signum = signum
         name = signal.Signals(signum).name
-        if self.child is None:
+        if not self.in_round:
             message = f"{name}: stopping"
         elif self.requests == 1:
             message = f"{name}: stopping when this round has finished (again: stop the round)"
         else:
             message = f"{name}: asking the crawl to stop now (SIGINT)"
-            self.child.send_signal(signal.SIGINT)
+            if self.child is not None:  # else `started` passes it on
+                self.child.send_signal(signal.SIGINT)
         os.write(2, _log_line(message).encode())
+
+    def started(self, child: subprocess.Popen[bytes]) -> None:
+        """The round's crawl is running: from now on the handler passes SIGINT to it; a second
+        signal that came while it was being started is passed on now."""
+        self.child = child
+        if self.requests > 1:
+            child.send_signal(signal.SIGINT)
 
     def sleep(self, seconds: float) -> None:
         """Wait `seconds`, or until a stop is requested."""
@@ -256,12 +267,16 @@ class Schedule:
         if self.lock is not None:
             env = {**os.environ, LOCK_FD_ENV: str(self.lock)}
             inherit = {"pass_fds": (self.lock,), "env": env}
-        child = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, process_group=0, **inherit)
-        self.stopper.child = child
+        self.stopper.in_round = True
         try:
+            child = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, process_group=0, **inherit
+            )
+            self.stopper.started(child)
             code = child.wait()
         finally:
             self.stopper.child = None
+            self.stopper.in_round = False
         outcome = "finished" if code == 0 else "failed"
         status = f"exit status {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
         log(f"round {number} {outcome}: {status} after {time.monotonic() - started:.1f} s")

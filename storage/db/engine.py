@@ -394,13 +394,14 @@ def _writing(engine: Engine) -> Iterator[Connection]:
 def _create(engine: Engine) -> SchemaState:
     """Create the schema of an empty database at the latest migration, unless a process that
     held the lock first has done it."""
+    # Imported before the lock is taken: the other processes creating the same database wait
+    # for it (SQLite's busy timeout), on a loaded machine for as long as this import takes.
+    from alembic import command
 
     def create(conn: Connection) -> SchemaState:
         _lock_migrations(conn)
         state = _state(conn)
         if not state.current:
-            from alembic import command
-
             command.upgrade(alembic_config(conn), "head")
             state = _state(conn)
         return state

@@ -32,15 +32,29 @@ def test_a_failing_command_stops_the_bench() -> None:
         run(python("-c", "raise SystemExit(3)"))
 
 
+HOLD = (
+    "import sys, time\n"
+    "block = bytearray(150 * 2**20); block[::4096] = b'x' * 38400\n"
+    "print('holding', flush=True); sys.stdin.read()\n"
+)
+"""`python -c` program: hold 150 MB until standard input closes."""
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the tree is sampled from /proc")
 def test_the_trees_peak_sums_every_process_of_it() -> None:
-    """Two processes holding 150 MB each at once: each alone is under 200 MB, the tree over 250."""
-    hold = (
-        "import time; block = bytearray(150 * 2**20); block[::4096] = b'x' * 38400; time.sleep(1.5)"
-    )
+    """Two processes holding 150 MB each at once: each alone is under 200 MB, the tree over 250.
+
+    The parent holds its block until the child says it holds its own, then both hold for several
+    of the sampler's intervals (bench.measure samples every 0.5 s): with fixed sleeps a slow
+    start of the child on a loaded machine left no overlap, or none that a sample saw."""
     spawn = (
-        f"import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', {hold!r}]); "
-        f"exec({hold!r}); child.wait()"
+        "import subprocess, sys, time\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {HOLD!r}], stdin=subprocess.PIPE,"
+        " stdout=subprocess.PIPE, text=True)\n"
+        "block = bytearray(150 * 2**20); block[::4096] = b'x' * 38400\n"
+        "assert child.stdout.readline() == 'holding\\n'\n"
+        "time.sleep(3)\n"
+        "child.stdin.close(); child.wait()\n"
     )
     measured = run(python("-c", spawn))
     assert measured.peak_rss_mb < 200

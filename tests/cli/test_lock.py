@@ -3,6 +3,7 @@ however its holder ends, handed by `schedule` to its rounds."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -20,18 +21,33 @@ ROOT = Path(__file__).resolve().parents[2]
 HOLD = (
     "import sys, time; from pathlib import Path; from crawler.cli.lock import data_dir_lock\n"
     "shared = sys.argv[3] == 'shared'\n"
+    "release = Path(sys.argv[4]) if sys.argv[4:] else None\n"
     "verb = 'crawl --redis' if shared else 'crawl'\n"
     "with data_dir_lock(Path(sys.argv[1]), verb, shared=shared):\n"
-    "    print('locked', flush=True); time.sleep(float(sys.argv[2]))\n"
+    "    print('locked', flush=True)\n"
+    "    deadline = time.monotonic() + float(sys.argv[2])\n"
+    "    while time.monotonic() < deadline and not (release and release.exists()):\n"
+    "        time.sleep(0.02)\n"
 )
-"""`python -c` program: hold the lock of data directory argv[1] for argv[2] seconds, shared if
-argv[3] says so (as a distributed worker does)."""
+"""`python -c` program: hold the lock of data directory argv[1] for argv[2] seconds, or until
+the file argv[4] exists, shared if argv[3] says so (as a distributed worker does)."""
 
 
-def hold(data: Path, seconds: float, mode: str = "exclusive") -> subprocess.Popen[str]:
-    """Another process holding the lock of `data` (once it has said so)."""
+def hold(
+    data: Path, seconds: float, mode: str = "exclusive", release: Path | None = None
+) -> subprocess.Popen[str]:
+    """Another process holding the lock of `data` (once it has said so), for `seconds` or until
+    the file `release` exists."""
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(data), str(seconds), mode],
+        [
+            sys.executable,
+            "-c",
+            HOLD,
+            str(data),
+            str(seconds),
+            mode,
+            *([str(release)] * bool(release)),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -65,17 +81,35 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path: Path) -> None:
         assert describe_holder(data).startswith(f"newsarchive crawl (pid {os.getpid()},")
 
 
+class ReleaseWhenWaiting(io.StringIO):
+    """Standard error that lets the holder go (creates `release`) once the lock's user has said
+    that it waits: the holder is still there when it tries, however slow the machine (a holder
+    that keeps the lock a fixed time can be gone before a slow test gets to the lock)."""
+
+    def __init__(self, release: Path) -> None:
+        super().__init__()
+        self.release = release
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if "waiting for" in text:
+            self.release.touch()
+        return written
+
+
 def test_wait_waits_for_the_holder_to_finish(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = tmp_path / "data"
-    holder = hold(data, 1.0)
-    started = time.monotonic()
+    data, release = tmp_path / "data", tmp_path / "release"
+    holder = hold(data, 60, release=release)
+    stderr = ReleaseWhenWaiting(release)
+    monkeypatch.setattr(sys, "stderr", stderr)
     with data_dir_lock(data, "reextract", wait=True):
-        assert time.monotonic() - started > 0.5  # the holder's second, less start-up
+        assert release.exists()  # it had to wait: the holder let go only then
         assert describe_holder(data).startswith(f"newsarchive reextract (pid {os.getpid()},")
-    assert f"waiting for newsarchive crawl (pid {holder.pid}" in capsys.readouterr().err
-    holder.wait()
+    monkeypatch.undo()
+    assert f"waiting for newsarchive crawl (pid {holder.pid}" in stderr.getvalue()
+    assert holder.wait(timeout=30) == 0
 
 
 def test_distributed_workers_share_the_lock_and_keep_other_writers_out(tmp_path: Path) -> None:
@@ -122,14 +156,20 @@ SCHEDULE = (
 ROUND = (
     "import sys, time; from pathlib import Path; from crawler.cli.lock import data_dir_lock\n"
     "notes = Path(sys.argv[1]).with_name('rounds.txt')\n"
+    "done = notes.with_name('done')\n"
     "with data_dir_lock(Path(sys.argv[3]), 'crawl'):\n"
     "    with notes.open('a') as f: f.write('locked\\n')\n"
-    "    time.sleep(3)\n"
+    "    deadline = time.monotonic() + 240\n"
+    "    while not done.exists() and time.monotonic() < deadline: time.sleep(0.02)\n"
 )
-"""A round of the schedule: it takes the data directory's lock as a crawl does, then works."""
+"""A round of the schedule: it takes the data directory's lock as a crawl does, then works until
+the test creates the file `done` beside it (a round of fixed length could end before the test has
+tried the lock on a loaded machine)."""
 
 
-@pytest.mark.timeout(60)
+# Generous: two Python processes start before the round has the lock, up to 30 s and more on a
+# loaded CI (seen); the limits guard against a hang, they measure nothing.
+@pytest.mark.timeout(600)
 def test_schedule_hands_its_lock_to_each_round_and_refuses_other_writers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -144,7 +184,7 @@ def test_schedule_hands_its_lock_to_each_round_and_refuses_other_writers(
         cwd=ROOT, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 240
         while not (notes.exists() and notes.read_text()):
             assert schedule.poll() is None, schedule.communicate()[1]
             assert time.monotonic() < deadline
@@ -153,7 +193,8 @@ def test_schedule_hands_its_lock_to_each_round_and_refuses_other_writers(
         assert crawl.main([str(story), "--data", str(data)]) == 2
         err = capsys.readouterr().err
         assert f"in use by newsarchive schedule (pid {schedule.pid}," in err
-        assert schedule.wait(timeout=30) == 0, schedule.communicate()[1]
+        (tmp_path / "done").touch()
+        assert schedule.wait(timeout=120) == 0, schedule.communicate()[1]
     finally:
         if schedule.poll() is None:
             schedule.kill()

@@ -12,7 +12,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,23 +46,36 @@ def notes(tmp_path: Path) -> Path:
     return tmp_path / "rounds.txt"
 
 
-def fake_crawl(notes: Path, *, seconds: float = 0, code: int = 0) -> tuple[str, str]:
-    """A command that notes its start and arguments, takes `seconds`, notes that it is done, and
-    exits with `code`; on SIGINT it notes 'interrupted' and exits 130 at once."""
+def fake_crawl(notes: Path, *, until: Path | None = None, code: int = 0) -> tuple[str, str]:
+    """A command that notes its start and arguments, works until the file `until` exists (not at
+    all without one), notes that it is done, and exits with `code`; on SIGINT it notes
+    'interrupted' and exits 130 at once.
+
+    The test says when the round ends (`finish`) rather than the round lasting a fixed time: on
+    a loaded machine a round of fixed length can end before the test has done what it must do
+    during it."""
     script = notes.with_name("crawl.py")
     script.write_text(
-        "import signal, sys, time\n"
+        "import os, signal, sys, time\n"
         "def note(line):\n"
         f"    with open({str(notes)!r}, 'a') as f: f.write(line + '\\n')\n"
         "def interrupted(signum, frame):\n"
         "    note('interrupted'); sys.exit(130)\n"
         "signal.signal(signal.SIGINT, interrupted)\n"
         "note('start ' + ' '.join(sys.argv[1:]))\n"
-        f"time.sleep({seconds})\n"
+        f"until = {str(until) if until else None!r}\n"
+        "deadline = time.monotonic() + 120\n"
+        "while until and not os.path.exists(until) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
         "note('done')\n"
         f"sys.exit({code})\n"
     )
     return (sys.executable, str(script))
+
+
+def finish(until: Path) -> None:
+    """Let the fake crawl waiting for `until` end its round."""
+    until.touch()
 
 
 def lines(notes: Path) -> list[str]:
@@ -160,58 +175,78 @@ def read_until(process: subprocess.Popen[str], text: str) -> str:
     return log
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 120) -> None:
+    """Poll until `condition` holds; generous, since starting the schedule and its round is two
+    Python processes, which took over 30 s on a loaded machine."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
 
 
-@pytest.mark.timeout(30)
+def wait_until_asleep(process: subprocess.Popen[str]) -> None:
+    """Until `process` is blocked (state S in /proc: waiting for its wake-up socket) rather than
+    still on its way there; where there is no /proc, a moment."""
+    stat = Path(f"/proc/{process.pid}/stat")
+    if not stat.exists():
+        time.sleep(0.3)
+        return
+    # the state is the field after the command name, which is in parentheses
+    wait_for(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "S")
+
+
+@pytest.mark.timeout(300)  # a guard against a hang, not a measure: a loaded CI is slow
 def test_a_signal_between_rounds_stops_at_once(
     run: Callable[..., subprocess.Popen[str]], notes: Path
 ) -> None:
     process = run(fake_crawl(notes), "--every", "1h")
     read_until(process, "next round at")
-    time.sleep(0.3)  # into the sleep that follows the line (a signal before it is no test)
+    wait_until_asleep(process)  # in the sleep after the line (a signal before it is no test)
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=5) == 128 + signal.SIGTERM
-    assert time.monotonic() - sent < 1
+    # Not sleeping out the hour is the point; the bound leaves a loaded machine (2 slow cores,
+    # other tests) seconds to schedule and tear down the process.
+    assert process.wait(timeout=30) == 128 + signal.SIGTERM
+    assert time.monotonic() - sent < 20
     assert [line.split()[0] for line in lines(notes)] == ["start", "done"]
     rest = process.communicate()[1]
     assert "SIGTERM: stopping" in rest
     assert rest.rstrip().endswith("stopped")
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(300)  # a guard against a hang, not a measure: a loaded CI is slow
 def test_a_signal_during_a_round_lets_it_finish_then_stops(
     run: Callable[..., subprocess.Popen[str]], notes: Path
 ) -> None:
-    process = run(fake_crawl(notes, seconds=1.5), "--every", "1s")
+    until = notes.with_name("finish")
+    process = run(fake_crawl(notes, until=until), "--every", "1s")
     wait_for(lambda: bool(lines(notes)))
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 128 + signal.SIGTERM
+    read_until(process, "SIGTERM: stopping when this round has finished")
+    assert len(lines(notes)) == 1  # the round goes on: no 'done' yet
+    finish(until)
+    assert process.wait(timeout=30) == 128 + signal.SIGTERM
     assert [line.split()[0] for line in lines(notes)] == ["start", "done"]  # no second round
     log = process.communicate()[1]
-    assert "SIGTERM: stopping when this round has finished" in log
     assert "round 1 finished: exit status 0" in log
     assert "next round" not in log
     assert "round 2" not in log
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(300)  # a guard against a hang, not a measure: a loaded CI is slow
 def test_ctrl_c_twice_passes_sigint_to_the_crawl(
     run: Callable[..., subprocess.Popen[str]], notes: Path
 ) -> None:
-    process = run(fake_crawl(notes, seconds=20), "--every", "1s")
+    process = run(fake_crawl(notes, until=notes.with_name("never")), "--every", "1s")
     wait_for(lambda: bool(lines(notes)))
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
-    time.sleep(0.5)
+    # handled before the second comes: two signals pending at once would count as one
+    read_until(process, "SIGINT: stopping when this round has finished")
+    time.sleep(0.5)  # time for the crawl to react, had it got the signal
     assert process.poll() is None
     assert len(lines(notes)) == 1  # the crawl, in a group of its own, did not get it
     os.killpg(process.pid, signal.SIGINT)
-    assert process.wait(timeout=10) == 130
+    assert process.wait(timeout=30) == 130
     assert [line.split()[0] for line in lines(notes)] == ["start", "interrupted"]
     log = process.communicate()[1]
     assert "SIGINT: asking the crawl to stop now (SIGINT)" in log
@@ -232,3 +267,29 @@ def test_how_much_a_round_says_is_passed_on(
     monkeypatch.setattr(schedule, "QUIET", False)
     schedule.log("round 1 started")
     assert "round 1 started" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(300)  # a guard against a hang: unfixed, the crawl would run its 120 s
+def test_signals_while_the_round_is_being_started_are_about_the_round(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C twice before the crawl's process exists (its start is slow on a loaded machine):
+    the first still lets the round finish, the second still reaches the crawl once it runs."""
+    start = subprocess.Popen
+
+    def signalled_while_starting(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return start(*args, **kwargs)
+
+    crawl = fake_crawl(notes, until=notes.with_name("never"))
+    monkeypatch.setattr(schedule.subprocess, "Popen", signalled_while_starting)
+    with schedule.Stopper() as stopper:
+        code = schedule.Schedule(list(crawl), timedelta(hours=1), None, stopper).run()
+    monkeypatch.undo()
+    assert code == 130
+    assert "done" not in lines(notes)  # stopped by the SIGINT passed on, not run to its end
+    log = capfd.readouterr().err
+    assert "SIGINT: stopping when this round has finished (again: stop the round)" in log
+    assert "SIGINT: asking the crawl to stop now (SIGINT)" in log
+    assert "round 1 failed" in log

@@ -54,9 +54,9 @@ def test_a_billion_laughs_feed_is_read_without_expanding_its_entities() -> None:
     body = billion_laughs(
         f"<rss version='2.0'><channel><title>&lol9;</title>{item}</channel></rss>"
     )
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a loaded machine stretches the wall-clock's
     leads = parse_feed(body, "http://127.0.0.1:8001/feed.xml", "application/rss+xml")
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
     assert [lead.url for lead in leads] == ["http://127.0.0.1:8001/a"]
     assert len(leads[0].title or "") < 100
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -23,6 +24,23 @@ def worker(client: redis.Redis, keys: Keys, name: str, timeout: float = 30) -> C
     coordinator = Coordinator(client, keys, timeout=timeout, worker_id=f"host-{name}-abc123")
     coordinator.heartbeat()
     return coordinator
+
+
+def stop_heartbeating(client: redis.Redis, keys: Keys, coordinator: Coordinator) -> None:
+    """What the expiry of a dead worker's heartbeat does, at once: a short `timeout` waited out
+    with a sleep could also run out between a heartbeat and the check that the worker is alive
+    on a loaded machine (the expiry itself is tested in
+    `test_a_heartbeat_expires_after_the_timeout_and_every_run_key_after_the_ttl`)."""
+    client.delete(keys.worker(coordinator.worker_id))
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Poll until `condition` holds: Redis expires keys in its own time, a sleep of a fixed
+    length can be too short for it on a slow machine."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
 
 
 def queue(client: redis.Redis, keys: Keys, *items: tuple[bytes, int]) -> None:
@@ -46,13 +64,13 @@ def test_pop_moves_the_request_into_the_workers_inflight_hash(
 
 
 def test_a_dead_workers_requests_go_back_where_they_were(client: redis.Redis, keys: Keys) -> None:
-    dead = worker(client, keys, "1", timeout=0.2)
+    dead = worker(client, keys, "1")
     survivor = worker(client, keys, "2")
     queue(client, keys, (b"a", 3), (b"b", 1), (b"c", 0))
     dead.pop()
     dead.pop()
     assert survivor.recover_dead() == {}  # still alive
-    time.sleep(0.3)
+    stop_heartbeating(client, keys, dead)
     assert survivor.recover_dead() == {dead.worker_id: 2}
     assert client.zrange(keys.requests, 0, -1, withscores=True) == [
         (b"a", -3.0),
@@ -69,11 +87,11 @@ def test_a_dead_workers_requests_go_back_where_they_were(client: redis.Redis, ke
 def test_one_worker_seeds_and_a_successor_takes_over_if_it_dies(
     client: redis.Redis, keys: Keys
 ) -> None:
-    first = worker(client, keys, "1", timeout=0.2)
+    first = worker(client, keys, "1")
     second = worker(client, keys, "2")
     assert first.claim_seeding() == "seed"
     assert second.claim_seeding() == "wait"
-    time.sleep(0.3)  # the seeder stops heartbeating
+    stop_heartbeating(client, keys, first)  # the seeder dies
     assert second.claim_seeding() == "seed"
     second.seeding_done()
     assert first.claim_seeding() == "done"
@@ -253,10 +271,9 @@ def test_workers_joining_a_finished_run_at_once_clean_it_once_and_one_seeds(
     assert sorted(role for _, role in results) == ["seed"] + ["wait"] * 7, results
 
 
-def test_every_key_of_a_run_expires_and_heartbeats_keep_it_alive(
-    client: redis.Redis, keys: Keys
-) -> None:
-    a = joiner(client, keys, "1", timeout=0.2, ttl=0.6)
+def start_run(a: Coordinator) -> None:
+    """`a` joins, seeds two requests, has one in flight and sees a fingerprint: every key of
+    a run exists."""
     a.join()
     a.claim_seeding()
     a.push(b"r1", 0)
@@ -265,18 +282,41 @@ def test_every_key_of_a_run_expires_and_heartbeats_keep_it_alive(
     assert a.seen("fingerprint") is True
     a.pop()
     a.seeding_done()
+
+
+def test_a_heartbeat_renews_the_expiry_of_every_key_of_the_run(
+    client: redis.Redis, keys: Keys
+) -> None:
+    """Renewal is checked by the keys' time to live, not by outliving a short one with sleeps:
+    a sleep stretched by a loaded machine would let the keys expire between two heartbeats."""
+    a = joiner(client, keys, "1", timeout=30, ttl=60)
+    start_run(a)
     names = run_keys(client, keys)
     assert names == sorted([*keys.shared, keys.worker(a.worker_id), keys.inflight(a.worker_id)]), (
         names
     )
     for name in names:
-        assert 0 < client.pttl(name) <= 600, name
-    for _ in range(4):  # alive for longer than the time to live
-        time.sleep(0.15)
-        assert a.heartbeat()
+        ttl = 30_000 if name == keys.worker(a.worker_id) else 60_000
+        assert 0 < client.pttl(name) <= ttl, name
+        client.pexpire(name, 5_000)  # as if most of it had passed
+    assert a.heartbeat()
+    for name in names:
+        assert client.pttl(name) > 5_000, name
     assert run_keys(client, keys) == names
-    time.sleep(0.7)  # then abandoned
-    assert run_keys(client, keys) == []
+
+
+def test_a_heartbeat_expires_after_the_timeout_and_every_run_key_after_the_ttl(
+    client: redis.Redis, keys: Keys
+) -> None:
+    """The expiries themselves, on Redis's clock: waited for with a generous deadline, never
+    with a sleep that must be long enough."""
+    a = joiner(client, keys, "1", timeout=0.2, ttl=0.6)
+    start_run(a)
+    assert a.heartbeat() is True
+    wait_for(lambda: not client.exists(keys.worker(a.worker_id)), "the heartbeat to expire")
+    # then abandoned: nothing of the run is left
+    wait_for(lambda: run_keys(client, keys) == [], "every key of the run to expire")
+    assert a.heartbeat() is False  # presumed dead
 
 
 def test_requeued_requests_keep_an_expiry(client: redis.Redis, keys: Keys) -> None:

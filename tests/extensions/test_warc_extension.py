@@ -10,7 +10,6 @@ import json
 import logging
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -176,17 +175,15 @@ def test_real_crawl_archives_every_exchange_byte_for_byte(
     site: tuple[str, dict[str, list[tuple[str, str]]]], tmp_path: Path
 ) -> None:
     base_url, received = site
-    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", CRAWL, base_url, str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a guard against a hang: the crawl takes seconds, many more on a loaded CI
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert time.monotonic() - started < 20
     assert "Could not archive" not in proc.stderr
     result = json.loads((tmp_path / "result.json").read_text())
 
@@ -291,6 +288,9 @@ def test_real_crawl_archives_every_exchange_byte_for_byte(
     assert captures[base_url + "/robots.txt"]["content_type"] == "text/plain"
 
     stats = result["stats"]
+    # Nothing waited out a timeout or failed: what a bound on the crawl's wall-clock time used
+    # to check, which a loaded machine can break without any fault (the run's own timeout stays).
+    assert "downloader/exception_count" not in stats, stats
     assert stats["warc/records"] == 2 * len(fetched)
     assert stats["warc/files"] == 1
     assert stats["warc/bytes"] == path.stat().st_size - records[1][0]  # all but the warcinfo

@@ -19,7 +19,8 @@ from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
 
 TIME_LIMIT_S = 5.0
-"""Per input: a page that takes longer would stall an extraction worker."""
+"""Per input: a page that takes longer would stall an extraction worker. CPU seconds (process
+time), not wall-clock seconds, which a loaded machine stretches."""
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 WORDS = st.lists(
@@ -92,11 +93,11 @@ def _page(body: bytes, content_type: str = "text/html") -> PageInput:
 
 def _timed_extract(page: PageInput, options: ExtractOptions) -> str | None:
     """The extraction's reason, after the access and rights checks that follow it ran too."""
-    started = time.monotonic()
+    started = time.process_time()
     extraction = extract(page, options)
     access = check_access(page, extraction)
     page_rights(page)
-    assert time.monotonic() - started < TIME_LIMIT_S
+    assert time.process_time() - started < TIME_LIMIT_S
     assert "error" not in {e.reason for e in access.evidence}, access.reason
     return extraction.reason
 
@@ -167,13 +168,13 @@ def feeds(draw: st.DrawFn) -> bytes:
 @given(st.one_of(feeds(), st.binary(max_size=1000)))
 @example(BILLION_LAUGHS)
 def test_feed_parser_ends_in_leads_or_feed_error(body: bytes) -> None:
-    started = time.monotonic()
+    started = time.process_time()
     try:
         leads = parse_feed(body, "http://news.example/feed.xml", "application/rss+xml")
     except FeedError:
         return
     finally:
-        assert time.monotonic() - started < TIME_LIMIT_S
+        assert time.process_time() - started < TIME_LIMIT_S
     assert all(lead.url for lead in leads)
 
 
@@ -202,10 +203,10 @@ def sitemaps(draw: st.DrawFn) -> bytes:
 @given(st.one_of(sitemaps(), st.binary(max_size=1000)))
 @example(b"\x1f\x8b\x08\x00\x00\x00\x00\x00")
 def test_sitemap_parser_ends_in_sitemap_or_sitemap_error(body: bytes) -> None:
-    started = time.monotonic()
+    started = time.process_time()
     try:
         parse_sitemap(body)
     except SitemapError:
         return
     finally:
-        assert time.monotonic() - started < TIME_LIMIT_S
+        assert time.process_time() - started < TIME_LIMIT_S

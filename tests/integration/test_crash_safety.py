@@ -54,9 +54,12 @@ def wait_for_requests(web: SimWeb, process: subprocess.Popen[bytes], count: int)
         time.sleep(0.005)
 
 
-def left_behind(log: Path, timeout: float = 15) -> list[int]:
+def left_behind(log: Path, timeout: float = 120) -> list[int]:
     """Processes of a killed crawl still alive after `timeout` seconds (its extraction workers,
-    their forkserver): found by their standard error, the crawl's log file (Linux /proc)."""
+    their forkserver): found by their standard error, the crawl's log file (Linux /proc).
+
+    Polled, so the generous timeout costs nothing when they go: they notice their parent's death
+    by themselves, which on a loaded machine can take many seconds."""
     deadline = time.monotonic() + timeout
     while True:
         alive = []

@@ -217,34 +217,49 @@ def pywb_serving(root: Path, collection: str, *add: str) -> Iterator[str]:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-    port = free_port()
     log = root / "wayback.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [venv / "bin" / "wayback", "-p", str(port), "-b", "127.0.0.1"],
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
+    server, base = start_wayback(venv, root, log)
+    try:
+        yield base
+    finally:
+        server.terminate()
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, log.read_text()[-3000:]
-                try:
-                    with urllib.request.urlopen(base + "/", timeout=5):
-                        break
-                except OSError:
-                    assert time.monotonic() < deadline, "pywb did not start in 60 s"
-                    time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def start_wayback(venv: Path, root: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """pywb's `wayback` answering on a free port; its process and base URL.
+
+    The port is free when probed, but another process (another test run on the machine) can
+    take it before pywb binds it: pywb then exits, and it is started again on another port. The
+    start-up deadline is generous: pywb takes seconds to start, many more on a loaded CI."""
+    for _ in range(5):
+        port = free_port()
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [venv / "bin" / "wayback", "-p", str(port), "-b", "127.0.0.1"],
+                cwd=root,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 240
+        while server.poll() is None:
             try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                with urllib.request.urlopen(base + "/", timeout=5):
+                    return server, base
+            except OSError:
+                if time.monotonic() > deadline:
+                    server.kill()
+                    server.wait()
+                    pytest.fail(f"pywb did not start in 240 s: {log.read_text()[-3000:]}")
+                time.sleep(0.2)
+        if "in use" not in log.read_text():
+            pytest.fail(f"pywb ended at start: {log.read_text()[-3000:]}")
+    pytest.fail(f"pywb found no free port in 5 tries: {log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")

@@ -146,7 +146,8 @@ def count(engine: Engine, model: type[m.Base]) -> int:
         return conn.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll until `condition` holds: generous, the database thread is slow on a loaded CI."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
