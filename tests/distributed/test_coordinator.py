@@ -311,8 +311,7 @@ def test_a_heartbeat_expires_after_the_timeout_and_every_run_key_after_the_ttl(
     """The expiries themselves, on Redis's clock: waited for with a generous deadline, never
     with a sleep that must be long enough."""
     a = joiner(client, keys, "1", timeout=0.2, ttl=0.6)
-    start_run(a)
-    assert a.heartbeat() is True
+    start_run(a)  # its heartbeat may expire already here on a loaded machine: that is the test
     wait_for(lambda: not client.exists(keys.worker(a.worker_id)), "the heartbeat to expire")
     # then abandoned: nothing of the run is left
     wait_for(lambda: run_keys(client, keys) == [], "every key of the run to expire")

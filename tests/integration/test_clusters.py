@@ -67,7 +67,11 @@ def test_the_crawl_clusters_copies_and_only_copies(demo_crawl: CrawlRun) -> None
 def test_the_clusters_verb_lists_the_pair_and_a_rebuild_agrees(
     demo_crawl: CrawlRun, tmp_path: Path
 ) -> None:
-    before = {url: r["cluster_id"] for url, r in rows_by_url(demo_crawl).items()}
+    def clustering(run: CrawlRun) -> dict[str, tuple[object, ...]]:
+        fields = ("cluster_id", "is_original", "cluster_size")
+        return {url: tuple(r[f] for f in fields) for url, r in rows_by_url(run).items()}
+
+    before = clustering(demo_crawl)
     # on a copy: the session's demo crawl stays as the crawl left it for the tests that follow
     copy = dataclasses.replace(demo_crawl, data=tmp_path / "data")
     shutil.copytree(demo_crawl.data, copy.data)
@@ -82,7 +86,7 @@ def test_the_clusters_verb_lists_the_pair_and_a_rebuild_agrees(
         "The Ledgerline",
         "Wirefront Daily",
     ]
-    assert {url: r["cluster_id"] for url, r in rows_by_url(copy).items()} == before
+    assert clustering(copy) == before  # the same groups, and the same original in each
 
 
 CRAWL_AND_SAY = (
