@@ -461,7 +461,8 @@ def _sqlite_wal(cursor: Any) -> None:
     of a new file ask for the exclusive lock that switching needs, SQLite answers one of them
     "database is locked" at once rather than let them deadlock (seen with processes creating
     one database together). The file keeps WAL once switched, so the loop ends as soon as the
-    other connection has done it or let go.
+    other connection has done it or let go. A try may itself wait out the busy timeout, so the
+    whole can take up to about twice it before the error is raised.
     """
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     attempt = 0
