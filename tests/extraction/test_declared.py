@@ -39,13 +39,8 @@ UNDECLARED_TOO_SHORT = re.compile(rf"too-short: (\d+) words, need {ExtractOption
 
 
 def real(path: Path, url: str) -> PageInput:
-    return PageInput(
-        url=url,
-        final_url=url,
-        status=200,
-        headers=(("Content-Type", "text/html; charset=utf-8"),),
-        body=gzip.decompress(path.read_bytes()),
-        fetched_at=FETCHED,
+    return PageInput.saved(
+        url, gzip.decompress(path.read_bytes()), FETCHED, "text/html; charset=utf-8"
     )
 
 

@@ -20,13 +20,8 @@ PAGES = Path(__file__).parents[2] / "tests" / "data" / "pages"
 
 def saved(name: str, url: str) -> PageInput:
     """A page as fetched, its charset left to the page (one of these is ISO-8859-1)."""
-    return PageInput(
-        url=url,
-        final_url=url,
-        status=200,
-        headers=(("Content-Type", "text/html"),),
-        body=gzip.decompress((PAGES / name).read_bytes()),
-        fetched_at=datetime(2023, 1, 1, tzinfo=UTC),
+    return PageInput.saved(
+        url, gzip.decompress((PAGES / name).read_bytes()), datetime(2023, 1, 1, tzinfo=UTC)
     )
 
 
