@@ -127,11 +127,11 @@ def _none(*args: object) -> int:
 _MAIN_TEXT = extract_module._main_text
 
 
-def _no_fallback(tree: Any, url: Any, title: Any, options: ExtractOptions, favor: str) -> Any:
+def _no_fallback(facts: Any, options: ExtractOptions, favor: str) -> Any:
     """`_main_text`, but nothing for the balanced pass tried after a precision pass."""
     if favor != options.favor:
         return None
-    return _MAIN_TEXT(tree, url, title, options, favor)
+    return _MAIN_TEXT(facts, options, favor)
 
 
 RULES: dict[str, tuple[str, Callable[..., object]]] = {
@@ -144,7 +144,7 @@ RULES: dict[str, tuple[str, Callable[..., object]]] = {
     "headline": ("strip_headline", _unchanged_text),
     "link-blocks": ("link_blocks", lambda tree: frozenset()),
     "credits": ("strip_credits", _unchanged_text),
-    "listing": ("is_listing", lambda text, tree: False),
+    "listing": ("is_listing", lambda text, tree, labels=None: False),
     "declared-body": ("declared_body", lambda tree: ""),
 }
 """Our rules that `--without NAME` switches off (the name in `crawler.extraction.extract` and

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import unicodedata
 
@@ -163,3 +164,13 @@ def test_count_words(text: str, words: int) -> None:
 )
 def test_fold_ignores_case_and_accents(text: str, folded: str) -> None:
     assert fold(text) == folded
+
+
+def test_every_replaced_character_is_replaced_as_its_table_says() -> None:
+    from crawler.core.normalise import _CHARACTERS
+
+    characters = "".join(chr(code) for code in _CHARACTERS)
+    text = f"é{characters}x{characters[::-1]}—"
+    translated = unicodedata.normalize("NFC", text).translate(_CHARACTERS)
+    expected = re.sub(r"-{2,}", "-", translated)
+    assert normalise_text(text) == expected

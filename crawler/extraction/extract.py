@@ -16,6 +16,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from copy import copy
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -42,8 +43,9 @@ from crawler.extraction.boilerplate import (
     strip_link_blocks,
     strip_syndication_footer,
 )
+from crawler.extraction.datesearch import INSTALLED as _DATE_CANDIDATES_IN_C  # noqa: F401
 from crawler.extraction.fallback import widens
-from crawler.extraction.listing import is_listing
+from crawler.extraction.listing import is_listing, link_labels
 from crawler.extraction.metadata import (
     Stated,
     clean_authors,
@@ -142,7 +144,8 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     # A page that declares itself an article is one down to `min_words_declared` words of its
     # own text (a news brief is news); a page that declares nothing needs `min_words`.
     floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
-    found = _main_text(tree, url, metadata.title, options, options.favor)
+    facts = _PageFacts(tree, url, metadata.title)
+    found = _main_text(facts, options, options.favor)
     if (
         (found is None or found[3] < options.min_words)
         and options.favor == "precision"
@@ -153,7 +156,7 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         # on a page that says it is an article: a section page would be extracted twice in vain.
         # A precision text long enough to store is replaced only by one that adds prose to it:
         # on a short page the balanced pass often falls back to the whole page's menus.
-        balanced = _main_text(tree, url, metadata.title, options, "balanced")
+        balanced = _main_text(facts, options, "balanced")
         if balanced is not None and (
             found is None
             or (balanced[3] > found[3] and (found[3] < floor or widens(found[1], balanced[1])))
@@ -162,7 +165,7 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         if found is None or found[3] < floor:
             # still too little to store a page that says it is an article: recall mode, which
             # keeps the paragraphs the other two judge too thin (rare: a brief of short lines)
-            wider = _main_text(tree, url, metadata.title, options, "recall")
+            wider = _main_text(facts, options, "recall")
             if wider is not None and (found is None or wider[3] > found[3]):
                 found = wider
     if found is None:
@@ -170,7 +173,7 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     document, text, words, own_words = found
     if own_words < floor:
         return not_an_article(f"too-short: {own_words} words, need {floor}", options)
-    if not declared and is_listing(text, tree):
+    if not declared and is_listing(text, tree, facts.link_labels):
         # a section, tag or project page: the headlines and blurbs of other pages
         return not_an_article("listing: a list of other pages", options)
     if options.include_comments and document.comments:
@@ -211,29 +214,58 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     )
 
 
+class _PageFacts:
+    """What `_main_text` reads from the page besides trafilatura's text, each read once however
+    many passes (precision, balanced, recall) and rules ask for it: none depends on the pass,
+    and the tree is not changed after the facts are made."""
+
+    def __init__(self, tree: HtmlElement, url: str | None, title: str | None) -> None:
+        self.tree, self.url, self.title = tree, url, title
+
+    @cached_property
+    def headlines(self) -> list[str | None]:
+        return [self.title, *(h1.text_content() for h1 in self.tree.iter("h1"))]
+
+    @cached_property
+    def link_blocks(self) -> frozenset[str]:
+        return link_blocks(self.tree)
+
+    @cached_property
+    def appeal_blocks(self) -> frozenset[str]:
+        return appeal_blocks(self.tree, self.url)
+
+    @cached_property
+    def declared_body(self) -> str:
+        return declared_body(self.tree)
+
+    @cached_property
+    def link_labels(self) -> frozenset[str]:
+        return link_labels(self.tree)
+
+
 def _main_text(
-    tree: HtmlElement, url: str | None, title: str | None, options: ExtractOptions, favor: Favor
+    facts: _PageFacts, options: ExtractOptions, favor: Favor
 ) -> tuple[Document, str, int, int] | None:
     """trafilatura's document (text and comments, no metadata), its main text, its word count
     and the words of its own (not in lines that are only a link's label), or None if it found
     no text."""
+    tree = facts.tree
     token = _skip_comparison_from.set(COMPARISON_SKIPPED_FROM)
     try:
-        document = trafilatura.bare_extraction(tree, options=_extractor(url, options, favor))
+        document = trafilatura.bare_extraction(tree, options=_extractor(facts.url, options, favor))
     finally:
         _skip_comparison_from.reset(token)
     if not isinstance(document, Document) or not document.text or document.text.isspace():
         return None
-    headlines = [title, *(h1.text_content() for h1 in tree.iter("h1"))]
-    text = strip_headline(strip_syndication_footer(document.text), headlines)
-    text = strip_link_blocks(text, link_blocks(tree))
-    text = strip_appeals(text, appeal_blocks(tree, url))
+    text = strip_headline(strip_syndication_footer(document.text), facts.headlines)
+    text = strip_link_blocks(text, facts.link_blocks)
+    text = strip_appeals(text, facts.appeal_blocks)
     text = strip_credits(text)
-    declared = declared_body(tree)
+    declared = facts.declared_body
     if declared:
         text = widen(text, tree, declared)
     words = count_words(text)
-    return document, text, words, words - _words_in_link_labels(text, tree)
+    return document, text, words, words - _words_in_link_labels(text, facts.link_labels)
 
 
 def _extractor(url: str | None, options: ExtractOptions, favor: Favor) -> Extractor:
@@ -262,14 +294,13 @@ def _modified_date(tree: HtmlElement, latest: str) -> str | None:
     )
 
 
-def _words_in_link_labels(text: str, tree: HtmlElement) -> int:
+def _words_in_link_labels(text: str, labels: frozenset[str]) -> int:
     """Words of `text` on lines that are nothing but the label of one of the page's links.
 
     They do not count towards `min_words`: when trafilatura finds no main text it falls back to
     the whole page, and a section page then yields its navigation and headlines, many words of
     which none are an article's own.
     """
-    labels = {" ".join(a.text_content().split()) for a in tree.iter("a")}
     return sum(count_words(line) for line in text.splitlines() if " ".join(line.split()) in labels)
 
 

@@ -33,15 +33,18 @@ _HEADLINE_TAGS = ("h2", "h3", "h4", "h5", "h6", "dt", "strong", "b")
 _SENTENCE_END = (".", "!", "?", ":", "…", "。")
 
 
-def listing_words(text: str, tree: HtmlElement) -> tuple[int, int]:
+def listing_words(
+    text: str, tree: HtmlElement, labels: frozenset[str] | None = None
+) -> tuple[int, int]:
     """Words of `text` in linked lines and teaser items, and its words in all (see the module);
-    (0, words) when there are fewer than `MIN_ITEMS` of them."""
+    (0, words) when there are fewer than `MIN_ITEMS` of them. `labels`: `link_labels(tree)`,
+    when the caller has them already."""
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = [line for line in lines if line]
     words = [count_words(line) for line in lines]
     total = sum(words)
-    labels = _labels_in(text, tree)
-    linked = [_is_linked(line, labels) for line in lines]
+    found_labels = _labels_in(text, link_labels(tree) if labels is None else labels)
+    linked = [_is_linked(line, found_labels) for line in lines]
     headings = {" ".join(element.text_content().split()) for element in tree.iter(*_HEADLINE_TAGS)}
     items = 0
     found = 0
@@ -68,16 +71,21 @@ def listing_words(text: str, tree: HtmlElement) -> tuple[int, int]:
     return (found if items >= MIN_ITEMS else 0), total
 
 
-def is_listing(text: str, tree: HtmlElement) -> bool:
-    """Whether `text` is mostly a list of other pages (see the module)."""
-    found, total = listing_words(text, tree)
+def is_listing(text: str, tree: HtmlElement, labels: frozenset[str] | None = None) -> bool:
+    """Whether `text` is mostly a list of other pages (see the module); `labels` as for
+    `listing_words`."""
+    found, total = listing_words(text, tree, labels)
     return total > 0 and found >= LISTING_SHARE * total
 
 
-def _labels_in(text: str, tree: HtmlElement) -> list[str]:
-    """The labels (spacing collapsed) of the page's links that occur in `text`."""
+def link_labels(tree: HtmlElement) -> frozenset[str]:
+    """The labels (spacing collapsed) of the page's links."""
+    return frozenset(" ".join(a.text_content().split()) for a in tree.iter("a"))
+
+
+def _labels_in(text: str, labels: frozenset[str]) -> list[str]:
+    """The `labels` that occur in `text`."""
     flat = " ".join(text.split())
-    labels = {" ".join(a.text_content().split()) for a in tree.iter("a")}
     return [label for label in labels if len(label) >= 3 and label in flat]
 
 

@@ -282,20 +282,27 @@ def stated_dates(
 
     `search` gives the publication day found by the general search (htmldate's): the structured
     statements above win, and a bare `<time datetime>` is believed only when it agrees with that
-    day. It is costly, so it is called only when the statements give no time of publication.
+    day. It is costly, so it is called only when its answer can change the result: the
+    statements give no publication, or give its day without a time and a `<time>` gives that day
+    with one.
     """
     published_values, modified_values = _meta_values(tree, _PUBLISHED_KEYS, _MODIFIED_KEYS)
     published = _first([*data.published, *published_values], latest)
-    stated_time = published is not None and published.moment is not None
-    day = None if stated_time else search()  # a stated time wins and needs no search
-    if published is None and day is not None:
-        published = _first(
-            (v for v in _time_elements(tree) if v.startswith(day.isoformat())), latest
-        )
-        published = published if published is not None else Stated(day)
-    elif published is not None and published.moment is None and day == published.day:
-        timed = _first((v for v in _time_elements(tree) if v.startswith(day.isoformat())), latest)
-        published = timed or published
+    if published is None:
+        day = search()
+        if day is not None:
+            published = _first(
+                (v for v in _time_elements(tree) if v.startswith(day.isoformat())), latest
+            )
+            published = published if published is not None else Stated(day)
+    elif published.moment is None:
+        # A stated day: the search can only confirm it for a `<time>` of that day that gives
+        # the time, so without such a `<time>` its answer would be thrown away, and it is not
+        # run. (A stated time wins and needs no search at all.)
+        iso = published.day.isoformat()
+        timed = _first((v for v in _time_elements(tree) if v.startswith(iso)), latest)
+        if timed is not None and search() == published.day:
+            published = timed
     modified = _first([*data.modified, *modified_values], latest)
     return published, modified
 

@@ -44,6 +44,11 @@ def python_sweeps() -> Iterator[None]:
         _active.reset(token)
 
 
+def sweeping() -> bool:
+    """Whether we are inside `python_sweeps()` (our `extract()`)."""
+    return _active.get()
+
+
 class Sweep:
     """One of trafilatura's XPath expressions, callable like it, with a Python equivalent."""
 

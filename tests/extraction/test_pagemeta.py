@@ -55,7 +55,7 @@ def _page(head: str) -> HtmlElement:
     return tree
 
 
-def test_the_date_search_runs_only_without_a_stated_time() -> None:
+def test_the_date_search_runs_only_when_its_answer_counts() -> None:
     latest = date(2026, 1, 1)
     calls: list[int] = []
 
@@ -68,15 +68,46 @@ def test_the_date_search_runs_only_without_a_stated_time() -> None:
     assert published is not None and published.moment is not None
     assert calls == []
 
+    # a stated day and no <time> of that day with a time: the search could only be thrown away
     day_only = _page('<meta property="article:published_time" content="2024-03-03">')
     published, _ = stated_dates(day_only, linked_data(day_only), search, latest)
     assert published is not None and published.day == date(2024, 3, 3)
-    assert calls == [1]
+    assert published.moment is None
+    assert calls == []
 
     nothing = _page("")
     published, _ = stated_dates(nothing, linked_data(nothing), search, latest)
     assert published is not None and published.day == date(2024, 3, 3)
-    assert calls == [1, 1]
+    assert calls == [1]
+
+
+def _day_and_time(day: str) -> HtmlElement:
+    tree = trafilatura.load_html(
+        '<html><head><meta property="article:published_time" content="2024-03-03"></head>'
+        f'<body><time datetime="{day}T10:00:00+01:00">10am</time></body></html>'
+    )
+    assert tree is not None
+    return tree
+
+
+@pytest.mark.parametrize(("found", "timed"), [(date(2024, 3, 3), True), (date(2024, 3, 2), False)])
+def test_a_stated_day_takes_the_time_of_its_time_element_when_the_search_agrees(
+    found: date, timed: bool
+) -> None:
+    calls: list[int] = []
+
+    def search() -> date | None:
+        calls.append(1)
+        return found
+
+    tree = _day_and_time("2024-03-03")
+    published, _ = stated_dates(tree, linked_data(tree), search, date(2026, 1, 1))
+    assert published is not None and published.day == date(2024, 3, 3)
+    assert (published.moment is not None) is timed
+    assert calls == [1]
+    other_day = _day_and_time("2024-03-04")  # a <time> of another day: no search
+    published, _ = stated_dates(other_day, linked_data(other_day), search, date(2026, 1, 1))
+    assert published is not None and published.moment is None and calls == [1]
 
 
 def test_publication_day_is_bounded_by_latest() -> None:
