@@ -219,10 +219,11 @@ def heap_frozen() -> Iterator[None]:
     """The objects alive on entry (modules, classes and the crawler's components: 130,000 of
     them in a crawl's process) kept out of the garbage collector's passes until exit.
 
-    The collector's full passes otherwise walk them again and again while none of them becomes
-    garbage: freezing them saved 0.1 to 0.17 ms of CPU a page on a recrawl (the collector's own
-    time, 978 pages). What the crawl allocates is collected as usual; the frozen objects go back
-    to the collector on exit, so a process that runs several crawls (the tests) frees them."""
+    The collector's older generations otherwise walk them again and again while none of them
+    becomes garbage: on a 978-page recrawl the collector's time fell from 0.35-0.48 s to
+    0.24-0.26 s, the process's CPU by about 0.3 s (docs/benchmarks.md, recrawl). What the crawl
+    allocates is collected as usual; the frozen objects go back to the collector on exit, so a
+    process that runs several crawls (the tests) frees them."""
     if gc.get_freeze_count():  # someone froze them already, and will thaw them
         yield
         return
