@@ -11,11 +11,9 @@ capture is in the archive already.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import threading
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -52,7 +50,6 @@ class ExtractPipeline:
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
         self._executor: Executor | None = None
-        self._starting: Future[Executor] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -66,45 +63,15 @@ class ExtractPipeline:
             cluster_options(crawler.settings),
         )
 
-    async def _pool(self) -> Executor:
-        """The pool, started by the first page that needs it (a crawl that extracts nothing,
-        an unchanged recrawl, starts none), in a thread of its own: starting it waits for the
-        fork server to import extraction's libraries and fork the workers (1 to 3 s on a loaded
-        machine), which on the reactor's thread held every fetch up until it was done."""
-        if self._executor is not None:
-            return self._executor
-        if self._starting is None:
-            self._starting = Future()
-            threading.Thread(
-                target=self._start_pool,
-                args=(self._starting,),
-                name="extraction-pool-start",
-                daemon=True,
-            ).start()
-        return await asyncio.wrap_future(self._starting)
-
-    def _start_pool(self, started: Future[Executor]) -> None:
-        try:
+    def _pool(self) -> Executor:
+        if self._executor is None:
             # the workers sign articles for clustering: datasketch (and scipy, 0.4 s) once, in
             # the fork server, rather than in each worker
             preload = ["datasketch"] if self.clusters is not None else []
-            pool = extraction_pool(self.workers, preload)
-            # each call spawns a worker while none is idle: all of them, here
-            for ready in [pool.submit(os.getpid) for _ in range(self.workers)]:
-                ready.result()
-        except BaseException as exc:
-            started.set_exception(exc)
-        else:
-            self._executor = pool
-            started.set_result(pool)
+            self._executor = extraction_pool(self.workers, preload)
+        return self._executor
 
     def close_spider(self) -> None:
-        if self._starting is not None and self._executor is None:
-            # a pool still starting: shut it down once started (a start that failed has told
-            # the pages that waited for it)
-            with contextlib.suppress(Exception):
-                self._executor = self._starting.result()
-        self._starting = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=False)
             self._executor = None
@@ -127,8 +94,7 @@ class ExtractPipeline:
         redirects.add_chain([*item.redirects, item.final_url])
         aliases = redirects.chain(item.final_url)
         try:
-            pool = await self._pool()
-            future = pool.submit(
+            future = self._pool().submit(
                 process,
                 item.record,
                 self.options,
@@ -144,7 +110,7 @@ class ExtractPipeline:
             logger.error("Extraction worker died on %s: %s", item.final_url, exc)
             from crawler.extraction.extract import not_an_article  # trafilatura: workers only
 
-            self._executor = self._starting = None
+            self._executor = None
             failed = not_an_article(f"error: {type(exc).__name__}: {exc}", self.options)
             fetched_at, _ = item.record.fetch_time()
             assert fetched_at is not None

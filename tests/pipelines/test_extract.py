@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -17,7 +16,6 @@ from scrapy.utils.test import get_crawler
 
 from crawler.core.items import PageItem
 from crawler.core.story import parse_story
-from crawler.pipelines import extract as extract_pipeline
 from crawler.pipelines.extract import ExtractPipeline
 from tests.support import response_record
 
@@ -212,52 +210,8 @@ def test_the_fork_server_preloads_datasketch_only_for_signing() -> None:
         ({"CLUSTER_ENABLED": False}, PRELOAD),
     ):
         pipe = pipeline(**settings)
-        asyncio.run(pipe._pool())
+        pipe._pool()
         try:
             assert multiprocessing.forkserver._forkserver._preload_modules == expected
         finally:
             pipe.close_spider()
-
-
-class SlowPool:
-    """A pool that takes a second to start, as the fork server does while it imports extraction's
-    libraries, and then runs each task in this process."""
-
-    def __init__(self, workers: int, preload: Any = ()) -> None:
-        time.sleep(1.0)
-
-    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-    def shutdown(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-def test_the_loop_keeps_running_while_the_pool_starts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Starting the pool does not hold up the reactor (its fetches): it starts in a thread, and
-    the first pages wait for it without blocking the loop."""
-    monkeypatch.setattr(extract_pipeline, "extraction_pool", SlowPool)
-    pipe = pipeline()
-
-    async def crawl() -> tuple[int, list[PageItem]]:
-        ticks = 0
-        done = False
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while not done:
-                ticks += 1
-                await asyncio.sleep(0.01)
-
-        ticking = asyncio.create_task(ticker())
-        pages = await asyncio.gather(*(pipe.process_item(item(ARTICLE)) for _ in range(3)))
-        done = True
-        await ticking
-        return ticks, pages
-
-    ticks, pages = asyncio.run(crawl())
-    pipe.close_spider()
-    assert ticks >= 20  # the loop ran on through the second the pool took to start
-    assert all(p.extraction is not None and p.extraction.article is not None for p in pages)
