@@ -223,10 +223,12 @@ def heap_frozen() -> Iterator[None]:
     becomes garbage: on a 978-page recrawl the collector's time fell from 0.35-0.48 s to
     0.24-0.26 s, the process's CPU by about 0.3 s (docs/benchmarks.md, recrawl). What the crawl
     allocates is collected as usual; the frozen objects go back to the collector on exit, so a
-    process that runs several crawls (the tests) frees them."""
+    process that runs several crawls (the tests) frees them. Collected first, so that no garbage
+    of start-up is frozen with them."""
     if gc.get_freeze_count():  # someone froze them already, and will thaw them
         yield
         return
+    gc.collect()  # garbage now would otherwise be pinned for the whole crawl
     gc.freeze()
     try:
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -90,3 +91,21 @@ def test_a_heap_frozen_by_someone_else_is_left_frozen() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_garbage_of_start_up_is_collected_not_frozen() -> None:
+    """A reference cycle dropped before the crawl is freed, not pinned for the crawl's length."""
+
+    class Node:
+        other: Any = None
+
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    gone = weakref.ref(first)
+    del first, second
+    gc.disable()  # only heap_frozen may collect it
+    try:
+        with run.heap_frozen():
+            assert gone() is None
+    finally:
+        gc.enable()
