@@ -94,6 +94,13 @@ def css_requisites(css: str, base: str) -> list[Needed]:
     return _once(found)
 
 
+FINDER_VERSION = 1
+"""The version of what `page_requisites` finds: raise it when it finds more (another tag,
+attribute or kind), so that a page stored as having all its requisites archived is read again
+by the next crawl and asks for the new ones (`page_requisites` rows of another version count
+as unknown)."""
+
+
 def page_requisites(html: str, base: str) -> list[Needed]:
     """What the page at `base` loads, in document order, each URL once."""
     parser = _Parser(base)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from crawler import settings as defaults
 from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
+from crawler.discovery.requisites import FINDER_VERSION
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.version import extractor_name
 from storage.db.frontier import (
@@ -54,10 +55,11 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
 
 
 def requisites_known(engine: Engine, archived: dict[str, PreviousCapture]) -> set[str]:
-    """The record ids of the page bodies whose requisites are all among `archived` (blocking)."""
-    return pages_with_requisites(engine, archived)
+    """The record ids of the page bodies whose requisites, as this finder finds them, are all
+    among `archived` (blocking)."""
+    return pages_with_requisites(engine, archived, FINDER_VERSION)
 
 
 def record_requisites(engine: Engine, pages: list[tuple[str, list[str]]]) -> None:
     """Store the requisites found in page bodies, by the record id of each body (blocking)."""
-    store_page_requisites(engine, pages)
+    store_page_requisites(engine, pages, FINDER_VERSION)

@@ -18,9 +18,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    delete,
     func,
-    insert,
     or_,
     select,
 )
@@ -28,6 +26,7 @@ from sqlalchemy.orm import aliased
 
 from crawler.core.revisit import PreviousCapture
 from storage.db import models as m
+from storage.db.bulk import dialect_insert
 
 RevisitMode = Literal["due", "all", "none"]
 """Which known articles a crawl fetches again: those due, all that are not gone, or none."""
@@ -350,14 +349,16 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
     return {row.url: _previous(row) for row in rows}
 
 
-def pages_with_requisites(engine: Engine, archived: Container[str]) -> set[str]:
-    """The record ids of the page bodies whose requisites (`page_requisites`) are all in
-    `archived` (normalised URLs): a crawl that gets one of those bodies again has nothing to ask
-    for it. A body no crawl read for requisites is not among them."""
+def pages_with_requisites(engine: Engine, archived: Container[str], finder: int) -> set[str]:
+    """The record ids of the page bodies whose requisites (`page_requisites`), as found by
+    version `finder` of the finder, are all in `archived` (normalised URLs): a crawl that gets
+    one of those bodies again has nothing to ask for it. A body no crawl read for requisites, or
+    read by another version of the finder, is not among them."""
+    p = m.PageRequisites
     known: set[str] = set()
     with engine.connect() as conn:
         rows = conn.execution_options(yield_per=1000).execute(
-            select(m.PageRequisites.record_id, m.PageRequisites.urls)
+            select(p.record_id, p.urls).where(p.finder == finder)
         )
         for record_id, urls in rows:
             if all(url in archived for url in urls.split("\n") if url):
@@ -365,18 +366,24 @@ def pages_with_requisites(engine: Engine, archived: Container[str]) -> set[str]:
     return known
 
 
-def store_page_requisites(engine: Engine, pages: Sequence[tuple[str, Sequence[str]]]) -> None:
-    """Record the requisites found in page bodies: (record id of the body, normalised URLs).
-    A body read again (some of its requisites were missing) replaces its row."""
+def store_page_requisites(
+    engine: Engine, pages: Sequence[tuple[str, Sequence[str]]], finder: int
+) -> None:
+    """Record the requisites found in page bodies by version `finder` of the finder: (record id
+    of the body, normalised URLs). A body read again (some of its requisites were missing, or
+    another version found them) replaces its row; so does a row another crawl sharing the
+    database stored meanwhile."""
     if not pages:
         return
     rows = {record_id: "\n".join(urls) for record_id, urls in pages}
-    p = m.PageRequisites
+    values = [{"record_id": k, "urls": v, "finder": finder} for k, v in rows.items()]
     with engine.begin() as conn:
-        ids = list(rows)
-        for start in range(0, len(ids), 500):
-            conn.execute(delete(p).where(p.record_id.in_(ids[start : start + 500])))
-        conn.execute(insert(p), [{"record_id": k, "urls": v} for k, v in rows.items()])
+        upsert = dialect_insert(conn, m.PageRequisites)
+        statement = upsert.on_conflict_do_update(
+            index_elements=["record_id"],
+            set_={"urls": upsert.excluded.urls, "finder": upsert.excluded.finder},
+        )
+        conn.execute(statement, values)  # executemany: compiled once
 
 
 def _previous(row: Row[Any]) -> PreviousCapture:

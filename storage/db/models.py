@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -390,6 +391,10 @@ class PageRequisites(Base):
 
     record_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     urls: Mapped[str] = mapped_column(Text)
+    finder: Mapped[int] = mapped_column(SmallInteger)
+    """The version of the finder that read them (`crawler.discovery.requisites.FINDER_VERSION`):
+    a row of another version counts as unknown, so a finder that finds more has every page read
+    again once."""
 
 
 class CrawlRun(Base):

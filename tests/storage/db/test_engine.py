@@ -307,6 +307,8 @@ def test_0013_adds_page_requisites_empty_and_keeps_the_captures(db_url: str) -> 
                 "<urn:uuid:0>"
             ]
             assert conn.execute(select(func.count()).select_from(m.PageRequisites)).scalar() == 0
-            conn.execute(insert(m.PageRequisites).values(record_id="<urn:uuid:0>", urls=""))
+            conn.execute(
+                insert(m.PageRequisites).values(record_id="<urn:uuid:0>", urls="", finder=1)
+            )
     finally:
         old.dispose()

@@ -260,15 +260,31 @@ def test_a_page_is_known_only_once_every_requisite_it_loads_is_archived(engine: 
     limit or was cut off by a stop is still missing then, and the page is read again."""
     css, img = BASE + "site.css", BASE + "photo.jpg"
     store_page_requisites(
-        engine, [("<urn:uuid:a>", [css, img]), ("<urn:uuid:b>", []), ("<urn:uuid:c>", [css])]
+        engine, [("<urn:uuid:a>", [css, img]), ("<urn:uuid:b>", []), ("<urn:uuid:c>", [css])], 1
     )
-    assert pages_with_requisites(engine, {css}) == {"<urn:uuid:b>", "<urn:uuid:c>"}
-    assert pages_with_requisites(engine, {css, img}) == {
+    assert pages_with_requisites(engine, {css}, 1) == {"<urn:uuid:b>", "<urn:uuid:c>"}
+    assert pages_with_requisites(engine, {css, img}, 1) == {
         "<urn:uuid:a>",
         "<urn:uuid:b>",
         "<urn:uuid:c>",
     }
-    assert pages_with_requisites(engine, set()) == {"<urn:uuid:b>"}
+    assert pages_with_requisites(engine, set(), 1) == {"<urn:uuid:b>"}
     # a body read again (its requisites were missing) replaces its row
-    store_page_requisites(engine, [("<urn:uuid:a>", [css])])
-    assert pages_with_requisites(engine, {css}) == {"<urn:uuid:a>", "<urn:uuid:b>", "<urn:uuid:c>"}
+    store_page_requisites(engine, [("<urn:uuid:a>", [css])], 1)
+    assert pages_with_requisites(engine, {css}, 1) == {
+        "<urn:uuid:a>",
+        "<urn:uuid:b>",
+        "<urn:uuid:c>",
+    }
+
+
+def test_pages_read_by_another_version_of_the_finder_are_not_known(engine: Engine) -> None:
+    """A finder that finds more kinds of requisite has every page read once more, so that what
+    it now finds is asked for; the rows it stores then count."""
+    css = BASE + "site.css"
+    store_page_requisites(engine, [("<urn:uuid:a>", [css]), ("<urn:uuid:b>", [])], 1)
+    assert pages_with_requisites(engine, {css}, 2) == set()
+    store_page_requisites(engine, [("<urn:uuid:a>", [css, BASE + "font.woff2"])], 2)
+    assert pages_with_requisites(engine, {css}, 2) == set()  # the font is not archived
+    assert pages_with_requisites(engine, {css, BASE + "font.woff2"}, 2) == {"<urn:uuid:a>"}
+    assert pages_with_requisites(engine, {css}, 1) == {"<urn:uuid:b>"}

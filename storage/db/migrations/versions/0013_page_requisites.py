@@ -27,6 +27,7 @@ def upgrade() -> None:
         "page_requisites",
         sa.Column("record_id", sa.String(length=100), primary_key=True),
         sa.Column("urls", sa.Text(), nullable=False),
+        sa.Column("finder", sa.SmallInteger(), nullable=False),
     )
 
 
