@@ -7,9 +7,12 @@ long it runs after the last page was stored. Here the crawl runs in a child proc
 own CPU time (`time.process_time`: every thread of the process, no child process) and the moment
 `main` returned; the parent serves the pages, and reads the last stored capture's and article
 version's times from the database. With `--profile FILE` the child runs under cProfile (the
-reactor thread only).
+reactor thread only), timed by the wall clock; with `--profile-cpu` as well, by the reactor
+thread's own CPU time (`time.thread_time`), which the load of a shared machine swings much less:
+a call that waits for a lock, a pipe or the GIL then costs only what it computed.
 
-    python -m bench.crawlproc [--pages 1000] [--repeat 3] [-s NAME=VALUE ...] [--profile FILE]
+    python -m bench.crawlproc [--pages 1000] [--repeat 3] [-s NAME=VALUE ...] [--profile FILE
+                              [--profile-cpu]]
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bench.aebweb import AebWeb
 from bench.crawl import FAST
 
 
-def child(out: Path, args: list[str], profile: str | None) -> int:
+def child(out: Path, args: list[str], profile: str | None, cpu_clock: bool = False) -> int:
     """Run the CLI in this process and write what it cost."""
     from crawler.cli import main
 
@@ -38,7 +41,7 @@ def child(out: Path, args: list[str], profile: str | None) -> int:
     if profile:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.thread_time) if cpu_clock else cProfile.Profile()
         code = profiler.runcall(main, args)
         profiler.dump_stats(profile)
     else:
@@ -71,7 +74,12 @@ def last_store(db: Path) -> float:
 
 
 def one(
-    web: AebWeb, tmp: Path, n: int, settings: list[str], profile: str | None
+    web: AebWeb,
+    tmp: Path,
+    n: int,
+    settings: list[str],
+    profile: str | None,
+    cpu_clock: bool = False,
 ) -> dict[str, float]:
     story = tmp / "story.toml"
     story.write_text(web.story_toml())
@@ -81,7 +89,7 @@ def one(
     args = ["crawl", str(story), "--data", str(data), *FAST, *settings]
     command = [sys.executable, "-m", "bench.crawlproc", "--child", str(out)]
     if profile:
-        command += ["--profile", profile]
+        command += ["--profile", profile, *(["--profile-cpu"] if cpu_clock else [])]
     subprocess.run([*command, "--", *args], check=True)
     ended = time.time()
     measured = json.loads(out.read_text())
@@ -105,15 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("-s", dest="settings", action="append", default=[])
     parser.add_argument("--profile", help="cProfile output (the crawling process)")
+    parser.add_argument(
+        "--profile-cpu",
+        action="store_true",
+        help="time the profile by the reactor thread's CPU, not the wall clock",
+    )
     parser.add_argument("--keep", help="copy the last run's data directory here")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args(argv)
     if args.child:
-        return child(Path(args.child), args.rest, args.profile)
+        return child(Path(args.child), args.rest, args.profile, args.profile_cpu)
     settings = [x for s in args.settings for x in ("-s", s)]
     with tempfile.TemporaryDirectory() as name, AebWeb(args.pages) as web:
         for n in range(args.repeat):
-            row = one(web, Path(name), n, settings, args.profile)
+            row = one(web, Path(name), n, settings, args.profile, args.profile_cpu)
             print(
                 f"pages {web.pages}  crawling-process CPU {row['cpu_ms_per_page']:.2f} ms/page  "
                 f"wall {row['wall_s']:.1f} s  after the last fetch {row['tail_s']:.2f} s "

@@ -2,6 +2,6 @@
 
 import sys
 
-from crawler.cli import main
+from crawler.cli import command
 
-sys.exit(main())
+sys.exit(command())

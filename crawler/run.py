@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +214,28 @@ class _NoTracebackForUnreachableRobots(logging.Filter):
         return True
 
 
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """The objects alive on entry (modules, classes and the crawler's components: 130,000 of
+    them in a crawl's process) kept out of the garbage collector's passes until exit.
+
+    The collector's older generations otherwise walk them again and again while none of them
+    becomes garbage: on a 978-page recrawl the collector's time fell from 0.35-0.48 s to
+    0.24-0.26 s, the process's CPU by about 0.3 s (docs/benchmarks.md, recrawl). What the crawl
+    allocates is collected as usual; the frozen objects go back to the collector on exit, so a
+    process that runs several crawls (the tests) frees them. Collected first, so that no garbage
+    of start-up is frozen with them."""
+    if gc.get_freeze_count():  # someone froze them already, and will thaw them
+        yield
+        return
+    gc.collect()  # garbage now would otherwise be pinned for the whole crawl
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     """Crawl `story` to the end (blocking: starts and stops the reactor) and return the stats.
 
@@ -228,7 +252,8 @@ def run_crawl(story: Story, settings: Settings) -> dict[str, Any]:
     process.crawl(crawler, story=story).addErrback(failures.append)
     stop = stop_crawls_on_signals(process)
     try:
-        process.start(install_signal_handlers=False)
+        with heap_frozen():
+            process.start(install_signal_handlers=False)
     finally:
         stop.restore()
     if failures:

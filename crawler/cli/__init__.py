@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -39,6 +40,21 @@ USAGE = (
     + "".join(f"  {verb:<9} {text}\n" for verb, text in VERBS.items())
     + "\n`newsarchive VERB --help` describes one verb.\n"
 )
+
+
+def command() -> int:
+    """The `newsarchive` executable (and `python -m crawler`): `main` on the command line, then
+    `gc.freeze()` before the interpreter exits.
+
+    At exit the interpreter tears its modules down and collects cycles among everything a verb
+    loaded (after a crawl, 130,000 objects of Scrapy, Twisted and SQLAlchemy): 0.4 s of CPU,
+    about 1 s of the wall time on a loaded machine, after the work is done. Frozen objects are
+    left to the operating system instead. The verb has closed its files and databases by then;
+    atexit handlers and the joining of threads still run. Not in `main`, which tests call in
+    their own process."""
+    status = main()
+    gc.freeze()
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,7 +58,11 @@ def install() -> bool:
     if htmldate.core.date_candidates is date_candidates:
         return True
     for name, expected in _SOURCES.items():
-        if source_digest(getattr(htmldate.core, name)) != expected:
+        try:
+            digest = source_digest(getattr(htmldate.core, name))
+        except (OSError, TypeError):  # no source to compare (an install of .pyc files only)
+            return False
+        if digest != expected:
             return False
     if frozenset({"footer", "small"}) != htmldate.core.ALWAYS_TAGS:
         return False

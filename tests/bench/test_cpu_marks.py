@@ -23,3 +23,17 @@ def test_the_first_request_and_the_last_response_are_marked(
     assert cpu_marks._marks["last"] is not None and cpu_marks._marks["last"] >= first
     cpu_marks._report()
     assert "to the first request" in capsys.readouterr().err
+
+
+def test_the_collectors_time_is_summed_and_reported(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cpu_marks, "_marks", {"first": 0.0, "last": 0.0})
+    monkeypatch.setattr(cpu_marks, "_collector", {"started": 0.0, "total": 0.0})
+    for _ in range(2):
+        cpu_marks._collecting("start", {})
+        sum(range(200_000))  # CPU spent "collecting"
+        cpu_marks._collecting("stop", {})
+    assert cpu_marks._collector["total"] > 0
+    cpu_marks._report()
+    assert f"the collector {cpu_marks._collector['total']:.2f} s" in capsys.readouterr().err
