@@ -41,6 +41,8 @@ from crawler.extraction.boilerplate import (
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
+    strip_teasers,
+    teaser_lists,
 )
 from crawler.extraction.fallback import widens
 from crawler.extraction.listing import is_listing
@@ -228,6 +230,7 @@ def _main_text(
     text = strip_headline(strip_syndication_footer(document.text), headlines)
     text = strip_link_blocks(text, link_blocks(tree))
     text = strip_appeals(text, appeal_blocks(tree, url))
+    text = strip_teasers(text, teaser_lists(tree, url))
     text = strip_credits(text)
     declared = declared_body(tree)
     if declared:
