@@ -67,6 +67,13 @@ from crawler.extraction.version import extractor_name as extractor_name  # re-ex
 _EXTRACTOR = extractor_name()
 
 
+WIDEN_BELOW = 250
+"""On a page that declares an article, a precision text of fewer words of its own than this is
+compared with the balanced pass's, which replaces it when it widens it with prose
+(`crawler.extraction.fallback`): precision mode drops the first or last paragraphs of short
+stories (an intro outside the body's container, a closing paragraph), and a second pass over a
+short page is cheap. Longer texts are kept as they are."""
+
 COMPARISON_SKIPPED_FROM = 1000
 """trafilatura compares its own extraction with readability's and jusText's (about a fifth of its
 time). When its own pass already kept this many characters, the comparison is skipped: measured on
@@ -146,13 +153,14 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
     floor = min(options.min_words, options.min_words_declared) if declared else options.min_words
     found = _main_text(tree, url, metadata.title, options, options.favor)
     if (
-        (found is None or found[3] < options.min_words)
+        (found is None or found[3] < max(options.min_words, WIDEN_BELOW))
         and options.favor == "precision"
         and declared
     ):
         # Precision mode sometimes keeps too little of a real article (a body split by widgets,
-        # a short piece); the balanced extraction is tried before such a page is given up. Only
-        # on a page that says it is an article: a section page would be extracted twice in vain.
+        # a short piece, its first or last paragraphs); the balanced extraction is tried on a
+        # short text (`WIDEN_BELOW`). Only on a page that says it is an article: a section page
+        # would be extracted twice in vain.
         # A precision text long enough to store is replaced only by one that adds prose to it:
         # on a short page the balanced pass often falls back to the whole page's menus.
         balanced = _main_text(tree, url, metadata.title, options, "balanced")

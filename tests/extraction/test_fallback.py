@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.core.page import PageInput
+from crawler.extraction import extract as extract_module
 from crawler.extraction.extract import extract
 from crawler.extraction.fallback import widens
 from crawler.extraction.options import ExtractOptions
@@ -91,3 +92,20 @@ def test_a_declared_article_both_passes_miss_is_read_in_recall_mode() -> None:
     assert extraction.article is not None, extraction.reason
     assert "Nutzer:innen haben die Möglichkeit" in extraction.article.text
     assert "Dein personalisierter Newsletter" not in extraction.article.text
+
+
+def test_a_short_precision_text_is_widened_by_the_paragraphs_it_missed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # og:type article; precision mode keeps 183 words and misses a paragraph ("Our work spans
+    # a variety…"), which the balanced pass keeps with all of the precision text's
+    page = saved("creativecommons.org.html.gz", "https://creativecommons.org/about/")
+    missed = "Our work spans a variety"
+    below = extract_module.WIDEN_BELOW
+    article = extract(page, ExtractOptions()).article
+    assert article is not None and missed in article.text
+    assert "Creative Commons helps you legally share" in article.text
+    monkeypatch.setattr(extract_module, "WIDEN_BELOW", 0)  # only below min_words, as before
+    narrow = extract(page, ExtractOptions()).article
+    assert narrow is not None and missed not in narrow.text
+    assert 80 <= narrow.word_count < article.word_count < below
