@@ -143,6 +143,7 @@ RULES: dict[str, tuple[str, Callable[..., object]]] = {
     "syndication-footer": ("strip_syndication_footer", _unchanged_text),
     "headline": ("strip_headline", _unchanged_text),
     "link-blocks": ("link_blocks", lambda tree: frozenset()),
+    "teaser-lists": ("teaser_lists", lambda tree, url: frozenset()),
     "credits": ("strip_credits", _unchanged_text),
     "listing": ("is_listing", lambda text, tree, labels=None: False),
     "declared-body": ("declared_body", lambda tree: ""),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, http_content_type_encoding, read_bom
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,5 +107,22 @@ def not_extractable(status: int, content_type: str | None, body: bytes | None) -
 
 def decode_html(page: PageInput) -> tuple[str, str]:
     """Decode `page.body` to text: BOM, then Content-Type charset, then `<meta charset>`, then
-    detection (w3lib's documented order, the same Scrapy uses). Returns (encoding, text)."""
-    return html_to_unicode(page.header("Content-Type"), page.body)
+    detection (w3lib's documented order, the same Scrapy uses). Returns (encoding, text).
+
+    One exception to that order: a body that is valid UTF-8 and not plain ASCII is UTF-8,
+    whatever its `<meta>` says. Pages re-encoded by the tools that save or mirror them keep their
+    old `<meta charset=gb2312>`; read as GBK or EUC-JP they become mojibake and no article is
+    found in them. Text in a legacy multi-byte or 8-bit encoding is practically never valid UTF-8
+    by chance, so the test is safe; the HTTP header, stated by the server, still comes first."""
+    content_type = page.header("Content-Type")
+    body = page.body
+    if (
+        not body.isascii()
+        and http_content_type_encoding(content_type) is None
+        and read_bom(body) == (None, None)
+    ):
+        try:
+            return "utf-8", body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return html_to_unicode(content_type, body)

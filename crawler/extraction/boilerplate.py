@@ -13,7 +13,13 @@ General rules, none tied to any site:
 - A paragraph, list item or subheading of at least five words whose text is mostly (80 %) the
   labels of links ('Read more: …', 'Related: …', a list of other stories) is dropped from the
   text. Shorter ones (a product name, a web address) and those inside quotes are kept, and so
-  is a subheading whose text a table of contents links to (the entry is the link, not it).
+  is a subheading whose text a table of contents links to (the entry is the link, not it). A
+  list item is one only when at least half its list's items are: a list of other stories is all
+  headlines, a story's own list of links (show notes, sources) a mix of names and titles.
+- A list of other stories ("More stories", "Read next": at least three items, each headed by a
+  link to another page of the same site, with a short blurb) is dropped from the text: its
+  headlines are links, which trafilatura leaves out, but a blurb long enough to look like prose
+  would be kept.
 - Trailing lines that are the footers of syndication and feed-aggregator plugins ("This post was
   originally published on …", "The post … appeared first on …", "Source link") are dropped from
   the end of the text. Only trailing lines: the same words inside a story are kept.
@@ -33,7 +39,7 @@ Each rule was kept because it raised precision or recall on the article-extracti
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
@@ -174,6 +180,7 @@ def link_blocks(tree: HtmlElement) -> frozenset[str]:
     container of related stories stripped of its links would look like prose.
     """
     found = set()
+    blocks: list[HtmlElement] = []
     for element in tree.iter(*_LINK_BLOCKS):
         if next(element.iter("a"), None) is None:
             continue  # no link, so not a link block: spares reading its text
@@ -185,6 +192,8 @@ def link_blocks(tree: HtmlElement) -> frozenset[str]:
             continue
         if any(a.tag == "blockquote" for a in element.iterancestors()):
             continue  # quotes and embedded posts keep their links
+        blocks.append(element)
+    for element in _without_mixed_lists(blocks):
         pieces: list[str] = []
         _text_with_breaks(element, pieces)
         lines = "".join(pieces).split("\n")
@@ -196,6 +205,29 @@ def link_blocks(tree: HtmlElement) -> frozenset[str]:
         # a table of contents links to the page's own subheadings: the subheading is the text
         found -= _unlinked_subheadings(tree)
     return frozenset(found)
+
+
+LINK_LIST_SHARE = 0.5
+"""A list item is a link block only when at least this share of its list's items are: a list of
+other stories is all headlines, while the links of a story's own list (show notes, sources, a
+link blog) are a mix of names, titles and text, of which only some look like headlines."""
+
+
+def _without_mixed_lists(blocks: list[HtmlElement]) -> list[HtmlElement]:
+    """`blocks` without the list items whose list is mostly items that are not link blocks."""
+    lists: dict[HtmlElement, int] = {}
+    for element in blocks:
+        parent = element.getparent()
+        if element.tag == "li" and parent is not None:
+            lists[parent] = lists.get(parent, 0) + 1
+    mixed = {
+        parent
+        for parent, count in lists.items()
+        if count < LINK_LIST_SHARE * sum(1 for item in parent if item.tag == "li")
+    }
+    if not mixed:
+        return blocks
+    return [e for e in blocks if e.tag != "li" or e.getparent() not in mixed]
 
 
 def _unlinked_subheadings(tree: HtmlElement) -> set[str]:
@@ -381,3 +413,104 @@ def strip_credits(text: str) -> str:
         )
     ]
     return "\n".join(kept) if len(kept) < len(lines) else text
+
+
+TEASER_LIST_MIN_ITEMS = 3
+"""Fewer items with a linked headline are a few links in a story, not a list of other stories."""
+TEASER_MAX_WORDS = 150
+"""A longer item is a story of its own (a page of several), not the teaser of one."""
+_SUBHEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_TEASER_PARTS = ("p", "a", *_SUBHEADINGS)
+_ITEM_DEPTH = 5
+"""A teaser's headline sits this many levels at most inside its item."""
+
+
+def teaser_lists(tree: HtmlElement, url: str | None) -> frozenset[str]:
+    """The texts (as `structured.key` gives them) of the teasers in the page's lists of other
+    stories ("More stories", "Read next"): see `strip_teasers`.
+
+    A teaser is an item of a list (an `li`, an `article`, or one of the siblings that share a
+    tag and class) whose subheading is a link to another page of the same site, with at most
+    `TEASER_MAX_WORDS` words and no `h1`; a list holds at least `TEASER_LIST_MIN_ITEMS` of them.
+    trafilatura leaves the linked headline out but keeps the blurb under it when the blurb is
+    long enough to look like prose. What makes it a teaser is its shape, not its class."""
+    base = url or ""
+    site = _site(base)
+    lists: dict[HtmlElement, dict[HtmlElement, HtmlElement]] = {}
+    for heading in tree.iter(*_SUBHEADINGS):
+        links = [a for a in heading.iter("a") if _links_to_another_page(a, base, site)]
+        if not links:
+            continue
+        text = " ".join(heading.text_content().split())
+        linked = sum(len(" ".join(a.text_content().split())) for a in links)
+        if not text or linked < LINK_SHARE * len(text):
+            continue
+        item = _item_around(heading)
+        parent = None if item is None else item.getparent()
+        if item is not None and parent is not None:
+            lists.setdefault(parent, {}).setdefault(item, heading)
+    found: set[str] = set()
+    for items in lists.values():
+        if len(items) < TEASER_LIST_MIN_ITEMS:
+            continue
+        for item, heading in items.items():
+            text = " ".join(item.itertext())
+            if len(text.split()) > TEASER_MAX_WORDS or item.find(".//h1") is not None:
+                continue
+            # the item as one line, with its headline or without it (trafilatura leaves the
+            # link out), and each of its parts as a line
+            found.add(key(text))
+            found.add(key(" ".join(_itertext_outside(item, heading))))
+            found.update(key(" ".join(part.itertext())) for part in item.iter(*_TEASER_PARTS))
+    found.discard("")
+    return frozenset(found)
+
+
+def _itertext_outside(element: HtmlElement, skipped: HtmlElement) -> Iterator[str]:
+    """The text pieces of `element` but those inside `skipped`, in document order."""
+    if element is skipped or not isinstance(element.tag, str):
+        return
+    if element.text:
+        yield element.text
+    for child in element:
+        yield from _itertext_outside(child, skipped)
+        if child.tail:
+            yield child.tail
+
+
+def _links_to_another_page(link: HtmlElement, base: str, site: str) -> bool:
+    """Whether `link` leads to another page of the site of `base` (not a fragment of this one)."""
+    href = (link.get("href") or "").strip()
+    if not href or href.startswith("#") or href[:11].lower() in ("javascript:", "mailto:"):
+        return False
+    try:
+        target = urljoin(base, href)
+    except ValueError:
+        return False
+    if target.partition("#")[0] == base.partition("#")[0]:
+        return False
+    return not site or _site(target) == site
+
+
+def _item_around(heading: HtmlElement) -> HtmlElement | None:
+    """The item of a list that `heading` heads: its nearest `li` or `article`, or the nearest
+    element beside at least `TEASER_LIST_MIN_ITEMS` - 1 siblings of the same tag and class."""
+    for depth, ancestor in enumerate(heading.iterancestors()):
+        if depth >= _ITEM_DEPTH or ancestor.tag in ("body", "main"):
+            return None
+        if ancestor.tag in ("li", "article"):
+            return ancestor
+        marks = ancestor.get("class")
+        parent = ancestor.getparent()
+        if marks and parent is not None:
+            alike = sum(1 for s in parent if s.tag == ancestor.tag and s.get("class") == marks)
+            if alike >= TEASER_LIST_MIN_ITEMS:
+                return ancestor
+    return None
+
+
+def strip_teasers(text: str, teasers: frozenset[str]) -> str:
+    """`text` without the lines that are one of the page's `teasers` (or a part of one)."""
+    if not teasers:
+        return text
+    return "\n".join(line for line in text.split("\n") if key(line) not in teasers)

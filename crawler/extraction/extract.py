@@ -42,6 +42,8 @@ from crawler.extraction.boilerplate import (
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
+    strip_teasers,
+    teaser_lists,
 )
 from crawler.extraction.datesearch import INSTALLED as _DATE_CANDIDATES_IN_C  # noqa: F401
 from crawler.extraction.fallback import widens
@@ -154,6 +156,8 @@ def _extract_html(page: PageInput, options: ExtractOptions) -> Extraction:
         # Precision mode sometimes keeps too little of a real article (a body split by widgets,
         # a short piece); the balanced extraction is tried before such a page is given up. Only
         # on a page that says it is an article: a section page would be extracted twice in vain.
+        # (Trying it on every declared text under 250 words was measured and dropped: in-sample
+        # gains, 10 % more CPU; docs/benchmarks.md, rules 6.)
         # A precision text long enough to store is replaced only by one that adds prose to it:
         # on a short page the balanced pass often falls back to the whole page's menus.
         balanced = _main_text(facts, options, "balanced")
@@ -235,6 +239,10 @@ class _PageFacts:
         return appeal_blocks(self.tree, self.url)
 
     @cached_property
+    def teaser_lists(self) -> frozenset[str]:
+        return teaser_lists(self.tree, self.url)
+
+    @cached_property
     def declared_body(self) -> str:
         return declared_body(self.tree)
 
@@ -260,6 +268,7 @@ def _main_text(
     text = strip_headline(strip_syndication_footer(document.text), facts.headlines)
     text = strip_link_blocks(text, facts.link_blocks)
     text = strip_appeals(text, facts.appeal_blocks)
+    text = strip_teasers(text, facts.teaser_lists)
     text = strip_credits(text)
     declared = facts.declared_body
     if declared:

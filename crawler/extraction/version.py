@@ -9,13 +9,15 @@ from importlib.metadata import version
 
 from crawler import __version__
 
-RULES_VERSION = 5
+RULES_VERSION = 6
 """The version of our extraction rules, raised whenever they change what is extracted from the
 same bytes (1: the spine's, 2: the AEB rules of 0.2.0, 3: the declared body as evidence,
 appeals to subscribe or donate; 4: credit lines dropped, teasers only when small, listings
 are not articles; 5: the balanced pass replaces a storable precision text only when it adds
 prose, recall mode for a declared article still too short, subheadings named by a table of
-contents kept)."""
+contents kept; 6: a body that is valid UTF-8 is read as UTF-8 whatever its `<meta>` says, the
+teasers of lists of other stories dropped, links in a list of mixed items kept, the balanced
+pass tried on a declared page whose precision text is under 250 words)."""
 
 
 @cache

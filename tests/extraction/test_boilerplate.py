@@ -6,6 +6,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
+from crawler.extraction import extract as extract_module
 from crawler.extraction.boilerplate import (
     appeal_blocks,
     link_blocks,
@@ -16,6 +17,8 @@ from crawler.extraction.boilerplate import (
     strip_headline,
     strip_link_blocks,
     strip_syndication_footer,
+    strip_teasers,
+    teaser_lists,
 )
 from crawler.extraction.extract import extract
 from crawler.extraction.options import ExtractOptions
@@ -143,6 +146,22 @@ def test_link_blocks_are_paragraphs_and_items_that_are_all_link() -> None:
     }
 
 
+def test_links_in_a_list_of_mixed_items_are_the_story_s_own() -> None:
+    # show notes: names, titles and a few long titles, all links; only a list of other stories
+    # is all headlines
+    notes = "".join(f"<li><a href='/w/{n}'>{n}</a></li>" for n in ("Borg", "Data", "Hugh", "Q"))
+    tree = lxml.html.fromstring(
+        f"<html><body><ul>{notes}<li><a href='/e/64'>Episode 64: the crew of the Discovery</a>"
+        "</li></ul><ul><li><a href='/b'>Council votes against the second phase</a></li>"
+        "<li><a href='/c'>Three things to know about the harbour</a></li>"
+        "<li><a href='/d'>Harbour</a></li></ul></body></html>"
+    )
+    assert link_blocks(tree) == {
+        "Council votes against the second phase",
+        "Three things to know about the harbour",
+    }
+
+
 def test_link_blocks_leave_the_text_by_whole_lines() -> None:
     blocks = frozenset({"Council votes against the second phase"})
     text = "The vote.\n- Council votes against the second phase\nCouncil votes against it."
@@ -193,6 +212,49 @@ def test_extraction_leaves_out_teasers_of_other_stories() -> None:
     assert extraction.article is not None
     assert "river" not in extraction.article.text
     assert "Paragraph 7 of the story" in extraction.article.text
+
+
+def more_stories(count: int, href: str = "/news/{0}") -> str:
+    """A list of other stories: each a linked headline over a blurb long enough to be prose."""
+    items = "".join(
+        f"<li><div class='card'><span>News</span><h4><a href='{href.format(i)}'>Other story {i}"
+        f"</a></h4><p>{blurb(i)}</p></div></li>"
+        for i in range(count)
+    )
+    return f"<h3>More stories</h3><ul class='stream'>{items}</ul>"
+
+
+def blurb(i: int) -> str:
+    return " ".join(f"{s.replace('harbour', f'river {i}')}." for s in STORY.split(". ")[i : i + 2])
+
+
+def test_teaser_lists_are_items_with_a_headline_linking_to_another_page_of_the_site() -> None:
+    tree = lxml.html.fromstring(page("", more_stories(3)))
+    teasers = teaser_lists(tree, ARTICLE_URL)
+    assert key("Other story 2") in teasers and key("News") not in teasers  # not a part
+    text = f"Paragraph 0 of the story.\n{blurb(1)}\nThe end."
+    assert strip_teasers(text, teasers) == "Paragraph 0 of the story.\nThe end."
+    # two items are a few links, not a list; links to another site are sources, not teasers
+    assert teaser_lists(lxml.html.fromstring(page("", more_stories(2))), ARTICLE_URL) == set()
+    elsewhere = more_stories(3, "https://other.example/{0}")
+    assert teaser_lists(lxml.html.fromstring(page("", elsewhere)), ARTICLE_URL) == set()
+    # the page's own subheadings linking to their anchors are not teasers
+    anchors = more_stories(3, "#part-{0}")
+    assert teaser_lists(lxml.html.fromstring(page("", anchors)), ARTICLE_URL) == set()
+
+
+def test_extraction_leaves_out_the_blurbs_of_a_list_of_other_stories(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    html = page("", more_stories(3)).encode()
+    article = extract(make_page(html), ExtractOptions()).article
+    assert article is not None
+    assert "river" not in article.text
+    assert "Paragraph 7 of the story" in article.text
+    # trafilatura keeps the blurbs: the rule is what drops them
+    monkeypatch.setattr(extract_module, "teaser_lists", lambda tree, url: frozenset())
+    kept = extract(make_page(html), ExtractOptions()).article
+    assert kept is not None and "river 1" in kept.text
 
 
 APPEAL = "Get the harbour news in your inbox every morning: sign up for our free newsletter today."

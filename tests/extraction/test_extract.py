@@ -13,6 +13,7 @@ from trafilatura.settings import Extractor
 
 from crawler import __version__
 from crawler.core.normalise import count_words, text_digest
+from crawler.core.page import decode_html
 from crawler.extraction.extract import RULES_VERSION, extract, extractor_name
 from crawler.extraction.options import ExtractOptions
 from tests.extraction.pages import ARTICLE_URL, make_page, read
@@ -199,6 +200,31 @@ def test_meta_charset_decodes_a_windows_1252_page() -> None:
     assert article.authors == ("Lucía Hernández",)
     assert article.language == "es"  # <meta http-equiv="Content-Language" content="es-SV">
     assert article.published == date(2025, 2, 5)
+
+
+CHINESE = "".join(
+    f"<p>第{i}段\uff1a河南省有关负责同志介绍了相关情况\uff0c国务院新闻办举行系列主题新闻发布会"
+    "\uff0c推动高质量发展\uff0c锚定确保高质量建设现代化河南的奋斗目标。</p>"
+    for i in range(12)
+)
+
+
+def test_a_page_saved_as_utf8_under_an_old_meta_charset_is_read_as_utf8() -> None:
+    # a page re-encoded to UTF-8 by the tool that saved it, its <meta> still saying gb2312: read
+    # as GBK it would be mojibake (as a magic-html-articles page was)
+    html = (
+        '<html><head><meta charset="gb2312"><title>河南发布会</title></head><body><article>'
+        f"<h1>河南发布会</h1>{CHINESE}</article></body></html>"
+    ).encode()
+    page = make_page(html, content_type="text/html")
+    assert decode_html(page)[0] == "utf-8"
+    article = extract(page, OPTIONS).article
+    assert article is not None and "国务院新闻办举行系列主题新闻发布会" in article.text
+    # bytes that are not UTF-8 still follow the <meta>; a charset in the header still wins
+    legacy = html.decode().encode("gb18030")
+    assert decode_html(make_page(legacy, content_type="text/html"))[0] == "gbk"
+    stated = make_page(html, content_type="text/html; charset=gbk")
+    assert decode_html(stated)[0] == "gbk"
 
 
 def test_a_bom_wins_over_a_wrong_header_charset() -> None:
