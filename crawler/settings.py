@@ -154,6 +154,9 @@ WARC_MAX_SIZE = 1024 * 1024 * 1024
 WARC_GZIP = True
 WARC_GZIP_LEVEL = 2
 """ISA-L level (0-3) of each record's gzip member (`python -m bench warcgzip`)."""
+WARC_REVISIT_REQUESTS = True
+"""Write the request record of an unchanged answer (a revisit); False: the revisit record
+alone, about half a recrawl's bytes, without the request as sent (docs/archive.md)."""
 WARC_RECOVER = True
 """At the start of a crawl, recover the `.open` files a crashed crawl left (docs/archive.md)."""
 

@@ -159,9 +159,11 @@ class Location:
     payload_digest: str
     """WARC-Payload-Digest of that record ('sha1:…'), over the body as transferred; for a
     revisit, the digest of the original's body, which it stands for."""
-    request_record_id: str
-    request_offset: int
+    request_record_id: str | None
+    """None for a revisit written without its request record (`write_revisit`)."""
+    request_offset: int | None
     request_length: int
+    """0 when there is no request record."""
     record: WarcRecord
     """The response (or revisit) record as written: its WARC headers, HTTP head and payload (a
     revisit's is empty). The crawl builds its capture and its page from it, as every other door
@@ -297,8 +299,10 @@ class WarcWriter:
         payload_digest: str,
         fetched_at: datetime,
         ip_address: str | None = None,
+        request_record: bool = True,
     ) -> Location:
-        """Append a `revisit` record for `response` then `request`, as `write_exchange` does.
+        """Append a `revisit` record for `response` then `request`, as `write_exchange` does;
+        with `request_record` False, the revisit record alone (`WARC_REVISIT_REQUESTS`).
 
         The revisit keeps the status line and headers of `response` but not its body, and names
         the response record holding the payload: `refers_to_record_id` (WARC-Refers-To), written
@@ -338,7 +342,7 @@ class WarcWriter:
         )
         # warcio writes the identical-payload-digest profile whatever the reason for the revisit.
         record.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILES[profile])
-        return self._append_capture(record, request, uri, common, b"")
+        return self._append_capture(record, request if request_record else None, uri, common, b"")
 
     def write_archived(
         self,
@@ -479,7 +483,7 @@ class WarcWriter:
     def _append_capture(
         self,
         record: Any,
-        request: HttpRequestData,
+        request: HttpRequestData | None,
         uri: str,
         common: Mapping[str, str],
         payload: bytes,
@@ -493,6 +497,19 @@ class WarcWriter:
         nothing). About 90 of a request record's 600 gzipped bytes: a recrawl's unchanged
         exchange is a revisit record and a request record, nothing else."""
         record_id = record.rec_headers.get_header("WARC-Record-ID")
+        if request is None:
+            (length,) = self._append(record)
+            return Location(
+                filename=self._name,
+                offset=self._size - length,
+                length=length,
+                record_id=record_id,
+                payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+                request_record_id=None,
+                request_offset=None,
+                request_length=0,
+                record=_as_written(record, payload),
+            )
         request_id = _new_record_id()
         request_record = self._records.create_warc_record(
             uri,
@@ -525,13 +542,7 @@ class WarcWriter:
             request_record_id=request_id,
             request_offset=offset + lengths[0],
             request_length=lengths[1],
-            record=WarcRecord(
-                rec_type=str(record.rec_type),
-                warc_headers=tuple(record.rec_headers.headers),
-                http_start_line=f"{record.http_headers.protocol} {record.http_headers.statusline}",
-                http_headers=tuple(record.http_headers.headers),
-                payload=payload,
-            ),
+            record=_as_written(record, payload),
         )
 
     def _open_file(self) -> None:
@@ -640,6 +651,17 @@ def lock_file(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def _as_written(record: Any, payload: bytes) -> WarcRecord:
+    """A warcio record once written (with the digests and lengths the writer added)."""
+    return WarcRecord(
+        rec_type=str(record.rec_type),
+        warc_headers=tuple(record.rec_headers.headers),
+        http_start_line=f"{record.http_headers.protocol} {record.http_headers.statusline}",
+        http_headers=tuple(record.http_headers.headers),
+        payload=payload,
+    )
 
 
 def compute_payload_digest(body: bytes) -> str:

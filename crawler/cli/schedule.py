@@ -204,10 +204,18 @@ class Stopper:
 
     def started(self, child: subprocess.Popen[bytes]) -> None:
         """The round's crawl is running: from now on the handler passes SIGINT to it; a second
-        signal that came while it was being started is passed on now."""
-        self.child = child
-        if self.requests > 1:
-            child.send_signal(signal.SIGINT)
+        signal that came while it was being started is passed on now.
+
+        The stop signals are held back meanwhile: one arriving between setting `child` and the
+        check would otherwise be passed on twice, by the handler and here, and a crawl's second
+        SIGINT is a forced shutdown."""
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            self.child = child
+            if self.requests > 1:
+                child.send_signal(signal.SIGINT)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def sleep(self, seconds: float) -> None:
         """Wait `seconds`, or until a stop is requested."""

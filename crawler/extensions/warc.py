@@ -81,9 +81,13 @@ class WarcExtension:
     database extension (`crawler.extensions.database`), which also reconciles the database.
     """
 
-    def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
+    def __init__(
+        self, crawler: Crawler, writer: WarcWriter, *, revisit_requests: bool = True
+    ) -> None:
         self.crawler = crawler
         self.writer = writer
+        self.revisit_requests = revisit_requests
+        """Whether a revisit record is followed by its request record (`WARC_REVISIT_REQUESTS`)."""
         self._filename: str | None = None
         self.obey_noarchive = False
         """The story's `[archive] noarchive` is `obey`: a response that asks not to be archived
@@ -110,7 +114,13 @@ class WarcExtension:
             gzip_level=settings.getint("WARC_GZIP_LEVEL", defaults.WARC_GZIP_LEVEL),
             warcinfo=warcinfo,
         )
-        extension = cls(crawler, writer)
+        extension = cls(
+            crawler,
+            writer,
+            revisit_requests=settings.getbool(
+                "WARC_REVISIT_REQUESTS", defaults.WARC_REVISIT_REQUESTS
+            ),
+        )
         extension.obey_noarchive = isinstance(story, Story) and story.archive.noarchive == "obey"
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.close, signal=signals.spider_closed)
@@ -152,12 +162,13 @@ class WarcExtension:
                     payload_digest=previous.payload_digest,
                     fetched_at=fetched_at,
                     ip_address=ip_address,
+                    request_record=self.revisit_requests,
                 )
         except Exception:
             stats.inc_value("warc/errors")
             logger.exception("Could not archive %s to WARC", response.url)
             return
-        stats.inc_value("warc/records", 2)
+        stats.inc_value("warc/records", 1 if location.request_record_id is None else 2)
         stats.inc_value("warc/bytes", location.length + location.request_length)
         if location.filename != self._filename:
             self._filename = location.filename

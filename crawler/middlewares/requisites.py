@@ -11,13 +11,16 @@ an earlier crawl carries that capture (`meta["previous"]`) and its validators, s
 unchanged requisite is archived as a revisit (a 304, or the same digest again). An unchanged page
 (archived as a revisit of its last capture) asks only for its requisites that no crawl archived
 (an earlier crawl may have had requisites off, been distributed, or failed to get them): those
-archived stand with the capture the revisit refers to.
+archived stand with the capture the revisit refers to. What a page loads is stored by the record
+that holds its body (`page_requisites`), so an unchanged page whose requisites were all archived
+is not read at all: nothing but the revisit path runs for it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Request, signals
@@ -25,11 +28,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, TextResponse
 
 from crawler import settings as defaults
+from crawler.core import meta as core_meta
 from crawler.core.revisit import PreviousCapture
 from crawler.core.urls import host_of, normalise_url
 from crawler.discovery.requisites import Needed, css_requisites, page_requisites
 from crawler.extensions.database import database_of
-from crawler.services.frontier import requisite_captures
+from crawler.services.frontier import record_requisites, requisite_captures, requisites_known
 from crawler.signals import report
 
 if TYPE_CHECKING:
@@ -41,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 REQUISITE = "requisite"
 """`request.meta` key: the kind of requisite a request is for."""
+BATCH = 200
+"""Pages whose requisites are stored in one write."""
 
 
 class RequisitesMiddleware:
@@ -54,6 +60,10 @@ class RequisitesMiddleware:
         self.priority = priority
         self.asked: set[str] = set()
         self.previous: dict[str, PreviousCapture] = {}
+        self.known: set[str] = set()
+        """Record ids of page bodies whose requisites are all archived (`page_requisites`)."""
+        self.found: list[tuple[str, list[str]]] = []
+        """(record id of a body read this crawl, its requisites), not stored yet."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -72,6 +82,7 @@ class RequisitesMiddleware:
             priority=settings.getint("REQUISITES_PRIORITY", defaults.REQUISITES_PRIORITY),
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     async def spider_opened(self) -> None:
@@ -79,10 +90,28 @@ class RequisitesMiddleware:
         in its database thread)."""
         try:
             database = database_of(self.crawler)
-            self.previous = await database.run(requisite_captures) if database.stores else {}
+            if database.stores:
+                self.previous = await database.run(requisite_captures)
+                self.known = await database.run(requisites_known, self.previous)
         except Exception:  # no database (a crawl that stores nothing): every requisite is new
             logger.debug("No previous captures of requisites", exc_info=True)
             self.previous = {}
+            self.known = set()
+
+    def spider_closed(self) -> None:
+        """Store what the pages read since the last write load."""
+        self._store(everything=True)
+
+    def _store(self, *, everything: bool = False) -> None:
+        if not self.found or (len(self.found) < BATCH and not everything):
+            return
+        pages, self.found = self.found, []
+        try:
+            database = database_of(self.crawler)
+        except Exception:  # no database: nothing is stored anyway
+            return
+        if database.stores:
+            database.submit(record_requisites, pages).add_done_callback(_log_failure)
 
     # -- the spider's output ---------------------------------------------------------------------
 
@@ -108,11 +137,23 @@ class RequisitesMiddleware:
             return
         if response.status != 200 or not meta.get("source"):
             return
-        unchanged = bool(meta.get("unchanged"))
+        unchanged = bool(meta.get(core_meta.UNCHANGED))
+        body: str | None = meta.get(core_meta.WARC_RECORD_ID)
+        if unchanged:
+            previous: PreviousCapture | None = meta.get(core_meta.PREVIOUS)
+            body = None if previous is None else previous.record_id
+            if body is not None and body in self.known:
+                # the same bytes as a body whose requisites were all archived: not read
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("requisites/unchanged_page_known")
+                return
         try:
             needed = page_requisites(response.text, response.url)
         except ValueError:  # a body that does not decode
             return
+        if body is not None:
+            self.found.append((body, _normalised(item.url for item in needed)))
+            self._store()
         if unchanged:
             # The same bytes as a capture whose requisites may never have been asked for (a crawl
             # with requisites off or distributed, one that failed): those never archived are
@@ -203,3 +244,20 @@ class RequisitesMiddleware:
         stats.inc_value("requisites/failed")
         request = getattr(failure, "request", None)
         logger.debug("Requisite %s failed: %s", getattr(request, "url", "?"), failure.value)
+
+
+def _normalised(urls: Iterable[str]) -> list[str]:
+    """The URLs as requisites are known by (those that do not normalise are never asked for)."""
+    found: dict[str, None] = {}
+    for url in urls:
+        try:
+            found[normalise_url(url)] = None
+        except ValueError:
+            continue
+    return list(found)
+
+
+def _log_failure(future: Future[None]) -> None:
+    error = future.exception()
+    if error is not None:
+        logger.error("Could not store the requisites of pages: %s", error)

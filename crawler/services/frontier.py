@@ -13,7 +13,12 @@ from crawler.core.revisit import PreviousCapture
 from crawler.core.story import Story
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.version import extractor_name
-from storage.db.frontier import Frontier, load_frontier
+from storage.db.frontier import (
+    Frontier,
+    load_frontier,
+    pages_with_requisites,
+    store_page_requisites,
+)
 from storage.db.frontier import requisite_captures as stored_requisites
 
 REVISIT_MODES = ("due", "all", "none")
@@ -46,3 +51,13 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
     """The last capture of every stylesheet, image, font or script the crawl's database holds
     (blocking: run it in the database thread), for the requisites middleware to revisit against."""
     return stored_requisites(engine)
+
+
+def requisites_known(engine: Engine, archived: dict[str, PreviousCapture]) -> set[str]:
+    """The record ids of the page bodies whose requisites are all among `archived` (blocking)."""
+    return pages_with_requisites(engine, archived)
+
+
+def record_requisites(engine: Engine, pages: list[tuple[str, list[str]]]) -> None:
+    """Store the requisites found in page bodies, by the record id of each body (blocking)."""
+    store_page_requisites(engine, pages)

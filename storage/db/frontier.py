@@ -6,12 +6,24 @@ number of URLs: the previous captures, the story's scheduled articles, and their
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, Select, and_, case, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from crawler.core.revisit import PreviousCapture
@@ -336,6 +348,35 @@ def requisite_captures(engine: Engine) -> dict[str, PreviousCapture]:
             .where(ranked.c.rank == 1, ~html)
         ).all()
     return {row.url: _previous(row) for row in rows}
+
+
+def pages_with_requisites(engine: Engine, archived: Container[str]) -> set[str]:
+    """The record ids of the page bodies whose requisites (`page_requisites`) are all in
+    `archived` (normalised URLs): a crawl that gets one of those bodies again has nothing to ask
+    for it. A body no crawl read for requisites is not among them."""
+    known: set[str] = set()
+    with engine.connect() as conn:
+        rows = conn.execution_options(yield_per=1000).execute(
+            select(m.PageRequisites.record_id, m.PageRequisites.urls)
+        )
+        for record_id, urls in rows:
+            if all(url in archived for url in urls.split("\n") if url):
+                known.add(record_id)
+    return known
+
+
+def store_page_requisites(engine: Engine, pages: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """Record the requisites found in page bodies: (record id of the body, normalised URLs).
+    A body read again (some of its requisites were missing) replaces its row."""
+    if not pages:
+        return
+    rows = {record_id: "\n".join(urls) for record_id, urls in pages}
+    p = m.PageRequisites
+    with engine.begin() as conn:
+        ids = list(rows)
+        for start in range(0, len(ids), 500):
+            conn.execute(delete(p).where(p.record_id.in_(ids[start : start + 500])))
+        conn.execute(insert(p), [{"record_id": k, "urls": v} for k, v in rows.items()])
 
 
 def _previous(row: Row[Any]) -> PreviousCapture:

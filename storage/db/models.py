@@ -375,6 +375,23 @@ class WarcFile(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PageRequisites(Base):
+    """The requisites a page's body loads, found when a crawl read it: so that a later crawl
+    that gets the same bytes again knows them without reading the body (docs/crawling.md).
+
+    Keyed by the `WARC-Record-ID` of the response record holding the body (a revisit of it
+    refers to that record). `urls` are the normalised URLs of the page's own requisites (not
+    those its stylesheets load), one a line, '' for a page that loads none; a page no crawl read
+    for requisites has no row. Whether they were archived is not stored: a crawl compares them
+    with the requisite captures it finds at its start (`storage.db.frontier.pages_with_requisites`).
+    """
+
+    __tablename__ = "page_requisites"
+
+    record_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    urls: Mapped[str] = mapped_column(Text)
+
+
 class CrawlRun(Base):
     """One crawl of a story: when it ran, where, how it ended, and its final stats."""
 

@@ -293,3 +293,20 @@ def test_signals_while_the_round_is_being_started_are_about_the_round(
     assert "SIGINT: stopping when this round has finished (again: stop the round)" in log
     assert "SIGINT: asking the crawl to stop now (SIGINT)" in log
     assert "round 1 failed" in log
+
+
+def test_a_signal_is_held_back_while_the_crawl_is_handed_to_the_stopper() -> None:
+    """A signal between `child` being set and the check for signals that came earlier would be
+    passed on twice (by the handler and by `started`): the stop signals are blocked meanwhile."""
+    masks: list[set[int]] = []
+
+    class Child:
+        def send_signal(self, signum: int) -> None:
+            masks.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with schedule.Stopper() as stopper:
+        stopper.requests = 2  # two signals came while the crawl was being started
+        stopper.started(Child())  # type: ignore[arg-type]
+    assert masks and set(schedule.STOP_SIGNALS) <= masks[0]  # held while it was passed on
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # and let through after

@@ -11,6 +11,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,6 +28,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.core import meta
 from crawler.core.capture import Capture
+from crawler.core.revisit import PreviousCapture
 from crawler.extensions.warc import WarcExtension
 from crawler.services.exchange import Archived, capture_of
 from crawler.signals import capture_archived
@@ -498,3 +500,39 @@ def test_the_written_record_is_handed_on_for_pages_and_is_the_capture_s_source(
         )
     )
     assert meta.WARC_RECORD not in moved.meta  # a redirect's meta goes on to the next request
+
+
+@pytest.mark.parametrize("requests", [True, False])
+def test_an_unchanged_answer_has_its_request_record_unless_warc_revisit_requests_is_off(
+    tmp_path: Path, requests: bool
+) -> None:
+    """`WARC_REVISIT_REQUESTS=False`: a 304 is its revisit record alone and its capture points at
+    no request record; a new body keeps its request record either way."""
+    crawler = make_crawler(tmp_path, WARC_REVISIT_REQUESTS=requests)
+    extension = WarcExtension.from_crawler(crawler)
+    announced: list[Capture] = []
+    crawler.signals.connect(
+        lambda capture, request, response: announced.append(capture),
+        signal=capture_archived,
+        weak=False,
+    )
+    url = "http://news.example/a"
+    previous = PreviousCapture(url, "<urn:uuid:x>", url, datetime(2025, 3, 1, tzinfo=UTC), "sha1:X")
+    download(crawler, Request(url, meta={meta.PREVIOUS: previous}), 304, {"ETag": '"v1"'})
+    download(crawler, Request(url + "/b"), 200, {"Content-Type": "text/html"}, b"<p>new</p>")
+    extension.close()
+    [path] = (tmp_path / "data" / "warc").iterdir()
+    types = [record.rec_type for _, record in all_records(path)]
+    revisit, page = announced
+    assert revisit.record_type == "revisit" and page.record_type == "response"
+    assert page.request_record_id is not None
+    if requests:
+        assert types == ["warcinfo", "revisit", "request", "response", "request"]
+        assert revisit.request_record_id is not None
+    else:
+        assert types == ["warcinfo", "revisit", "response", "request"]
+        assert revisit.request_record_id is None
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("warc/records") == len(types) - 1
+    result = warcio_check(path)
+    assert result.returncode == 0, result.stdout + result.stderr

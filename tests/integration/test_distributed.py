@@ -225,7 +225,9 @@ def test_two_workers_store_every_article_once(two_workers: Run) -> None:
 
 def test_both_workers_did_a_share_and_wrote_valid_warc_files(two_workers: Run) -> None:
     done = [stat(log, "response_received_count") for log in two_workers.logs]
-    assert min(done) >= 0.25 * sum(done), done
+    # both fetched from the one frontier; not an even split: on a loaded machine one worker may
+    # start seconds after the other, and a quarter each failed there with nothing wrong
+    assert min(done) >= 0.1 * sum(done), done
     files = sorted((two_workers.data / "warc").glob("*.warc.gz"))
     assert not list((two_workers.data / "warc").glob("*.open"))
     pids = {name.name.rsplit("-", 1)[1].split(".")[0] for name in files}

@@ -80,11 +80,12 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
         story.write_text(web.story_toml())
         started = datetime.now(UTC)
 
-        def crawl(hours: float) -> None:
+        def crawl(hours: float, *extra: str) -> None:
             now = (started + timedelta(hours=hours)).isoformat()
             result = run_newsarchive(
-                "crawl", str(story), "--data", str(data), *FAST, "-s", f"NEWSARCHIVE_NOW={now}"
-            )
+                "crawl", str(story), "--data", str(data), *FAST,
+                "-s", f"NEWSARCHIVE_NOW={now}", *extra,
+            )  # fmt: skip
             assert result.returncode == 0, result.stderr[-3000:]
 
         crawl(0)
@@ -96,6 +97,9 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
                 sent[url] = body
         time.sleep(1)  # the revisits' 14-digit timestamps differ from the originals'
         crawl(2)  # nothing changed, everything is due: revisit records
+        time.sleep(1)
+        # again, the revisit records alone (no request records): replayed all the same
+        crawl(5, "-s", "WARC_REVISIT_REQUESTS=False")
     name = tomllib.loads(story.read_text())["name"]
     for args in (
         ("index", "--data", str(data)),
@@ -343,6 +347,32 @@ def test_a_revisit_replays_the_original_body(archive: Archive, pywb: Pywb, colle
     assert replayed.memento == revisit.fetched_at.replace(microsecond=0)
     assert replayed.body == archive.sent[url]
     assert record.payload == b""  # nothing of it came from the revisit record
+
+
+@pytest.mark.parametrize("collection", ["warcs", "story"])
+def test_a_revisit_without_its_request_record_replays_the_original_body(
+    archive: Archive, pywb: Pywb, collection: str
+) -> None:
+    """`WARC_REVISIT_REQUESTS=False` (the third crawl): the revisit record alone is enough."""
+    alone = [
+        c
+        for c in archive.captures()
+        if c.record_type == "revisit"
+        and c.request_record_id is None
+        and (c.revisit_profile or "").endswith("identical-payload-digest")
+    ]
+    assert alone
+    for revisit in alone:
+        record = archive.record(revisit)
+        url = record.target_uri or ""
+        if url not in archive.sent:
+            continue
+        replayed = pywb.get(collection, timestamp(revisit.fetched_at), url)
+        assert replayed.status == 200
+        assert replayed.memento == revisit.fetched_at.replace(microsecond=0)
+        assert replayed.body == archive.sent[url]
+        return
+    raise AssertionError("no request-less revisit of a page the first crawl fetched")
 
 
 def test_a_not_modified_revisit_replays_the_page_it_confirmed(archive: Archive, pywb: Pywb) -> None:

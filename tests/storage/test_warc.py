@@ -801,3 +801,26 @@ def test_page_from_revisit_is_the_original_page_as_of_the_revisit(tmp_path: Path
         page_from_revisit(read_record(path, original.offset), read_record(path, original.offset))
     with pytest.raises(ValueError, match="not an HTTP response record"):
         page_from_record(record)
+
+
+def test_a_revisit_without_its_request_record_is_the_revisit_alone(tmp_path: Path) -> None:
+    """`WARC_REVISIT_REQUESTS=False`: an unchanged answer is its revisit record alone, which
+    warcio reads and checks as any revisit; the capture has no request record to point at."""
+    with WarcWriter(tmp_path, prefix="test", max_size=10**9) as writer:
+        original = writer.write_exchange(request(), article(), fetched_at=FETCHED_AT)
+        alone = write_revisit(
+            writer, original, NOT_MODIFIED, "server-not-modified", request_record=False
+        )
+        after = writer.write_exchange(request(), article(), fetched_at=REFETCHED_AT)
+    [path] = tmp_path.iterdir()
+    assert alone.request_record_id is None and alone.request_offset is None
+    assert alone.request_length == 0
+    assert after.offset == alone.offset + alone.length  # nothing written between
+    record = read_record(path, alone.offset)
+    assert record.record_id == alone.record_id
+    assert record.warc_header("WARC-Refers-To") == original.record_id
+    assert [r.rec_type for _, r in all_records(path)] == [
+        "warcinfo", "response", "request", "revisit", "response", "request",
+    ]  # fmt: skip
+    result = warcio_check(path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -282,3 +282,31 @@ def test_switching_to_wal_raises_other_errors_at_once() -> None:
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         _sqlite_wal(cursor)
     assert cursor.calls == 1
+
+
+def test_0013_adds_page_requisites_empty_and_keeps_the_captures(db_url: str) -> None:
+    """Pages archived before have no row: the next crawl that gets one of them again reads it
+    for requisites, as before, and records what it loads."""
+    migrate_to(db_url, "0011_stated_metadata")
+    old = make_engine(db_url)
+    try:
+        with old.begin() as conn:
+            url_id = conn.execute(
+                insert(m.Url).values(url_hash=url_hash(X), url=X, first_seen=T0).returning(m.Url.id)
+            ).scalar_one()
+            conn.execute(
+                insert(m.Capture).values(
+                    url_id=url_id, fetched_at=T0, status=200, warc_filename="a.warc.gz",
+                    warc_offset=0, warc_length=1, warc_record_id="<urn:uuid:0>",
+                    payload_digest="sha1:X", record_type="response",
+                )
+            )  # fmt: skip
+            assert "page_requisites" not in inspect(conn).get_table_names()
+            command.upgrade(alembic_config(conn), "0013_page_requisites")
+            assert conn.execute(select(m.Capture.warc_record_id)).scalars().all() == [
+                "<urn:uuid:0>"
+            ]
+            assert conn.execute(select(func.count()).select_from(m.PageRequisites)).scalar() == 0
+            conn.execute(insert(m.PageRequisites).values(record_id="<urn:uuid:0>", urls=""))
+    finally:
+        old.dispose()

@@ -6,9 +6,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 
 from crawler.core.revisit import PreviousCapture, RevisitPolicy
-from storage.db.frontier import Frontier, load_frontier
+from storage.db.frontier import (
+    Frontier,
+    load_frontier,
+    pages_with_requisites,
+    store_page_requisites,
+)
 from storage.db.repository import Repository
 
 from .factories import (
@@ -246,3 +252,23 @@ def test_a_body_that_failed_twice_is_compared_again(repo: Repository, story_id: 
         if n == 0:
             assert url not in frontier.previous  # the first failure: fetched whole once more
     assert frontier.previous[url].record_id == "<urn:uuid:g2>"
+
+
+def test_a_page_is_known_only_once_every_requisite_it_loads_is_archived(engine: Engine) -> None:
+    """`page_requisites` holds what a body loads; whether it was archived is judged at the next
+    crawl's start, from the captures it finds: a requisite that failed, went over the per-page
+    limit or was cut off by a stop is still missing then, and the page is read again."""
+    css, img = BASE + "site.css", BASE + "photo.jpg"
+    store_page_requisites(
+        engine, [("<urn:uuid:a>", [css, img]), ("<urn:uuid:b>", []), ("<urn:uuid:c>", [css])]
+    )
+    assert pages_with_requisites(engine, {css}) == {"<urn:uuid:b>", "<urn:uuid:c>"}
+    assert pages_with_requisites(engine, {css, img}) == {
+        "<urn:uuid:a>",
+        "<urn:uuid:b>",
+        "<urn:uuid:c>",
+    }
+    assert pages_with_requisites(engine, set()) == {"<urn:uuid:b>"}
+    # a body read again (its requisites were missing) replaces its row
+    store_page_requisites(engine, [("<urn:uuid:a>", [css])])
+    assert pages_with_requisites(engine, {css}) == {"<urn:uuid:a>", "<urn:uuid:b>", "<urn:uuid:c>"}
