@@ -10,6 +10,10 @@ took it as a KeyboardInterrupt would hand the page it was extracting back as tha
 break the pool; so workers ignore SIGINT, and the process that started them decides when to
 stop: it lets the pages in flight finish, and the workers end with it. (SIGTERM still ends a
 worker: the pool itself terminates its workers with it once one has died.)
+
+After each task a worker gives its freed heap back to the system if it has grown by more than
+`crawler.extraction.heap.GROWTH` since it last did (one outsized page would otherwise keep its
+high-water mark resident for the worker's whole life).
 """
 
 from __future__ import annotations
@@ -21,9 +25,15 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
+from typing import ParamSpec, TypeVar
+
+from crawler.extraction.heap import Trimmer
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ExtractionPool(ProcessPoolExecutor):
@@ -37,6 +47,23 @@ class ExtractionPool(ProcessPoolExecutor):
         exc_tb: TracebackType | None,
     ) -> None:
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """`fn(*args, **kwargs)` in a worker, which then trims its heap if it has grown."""
+        return super().submit(_then_trim, fn, *args, **kwargs)
+
+
+_trimmer: Trimmer | None = None
+"""In a worker: trims its heap after a task that left it larger (`_start_worker` sets it)."""
+
+
+def _then_trim(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """In a worker: run the task, then give freed heap back if the worker has grown."""
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if _trimmer is not None:
+            _trimmer.check()
 
 
 PRELOAD = ["crawler.extraction.extract", "crawler.extraction.access", "crawler.extraction.warm"]
@@ -60,8 +87,11 @@ def extraction_pool(workers: int, preload: Sequence[str] = ()) -> ExtractionPool
 
 
 def _start_worker(parent_pid: int) -> None:
-    """In a worker: ignore Ctrl-C, quiet the extractors and die with the parent."""
+    """In a worker: ignore Ctrl-C, quiet the extractors, trim the heap when it has grown after a
+    task, and die with the parent."""
+    global _trimmer
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _trimmer = Trimmer()
     quiet_extractors()
     threading.Thread(
         target=_exit_with, args=(parent_pid,), name="exit-with-parent", daemon=True

@@ -6,6 +6,10 @@ recovery and re-extraction read theirs, and the worker decodes, extracts and jud
 story: extraction and relevance are CPU-bound, so they run in worker processes (one per core by
 default) while the reactor keeps fetching. A page whose extraction fails is still stored: its
 capture is in the archive already.
+
+After each page the crawling process, like each worker, gives freed heap back to the system when
+it has grown (`crawler.extraction.heap`): the start of a large crawl parses a home page and a
+sitemap of thousands of links, whose high-water mark would otherwise stay resident.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from crawler.clustering.signatures import ClusterOptions, cluster_options
 from crawler.core.article import Extraction
 from crawler.core.items import PageItem, Processed
 from crawler.core.story import Story
+from crawler.extraction.heap import Trimmer
 from crawler.extraction.options import ExtractOptions
 from crawler.extraction.pool import extraction_pool
 from crawler.services.door import extraction_outcome, process
@@ -50,6 +55,8 @@ class ExtractPipeline:
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
         self._executor: Executor | None = None
+        self.trimmer = Trimmer()
+        """Trims this process's heap after a page when it has grown (see the module)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -85,6 +92,7 @@ class ExtractPipeline:
             return item
         item.processed = await self._process(item)
         self._count(item.processed)
+        self.trimmer.check()
         return item
 
     async def _process(self, item: PageItem) -> Processed:

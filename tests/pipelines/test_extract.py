@@ -215,3 +215,11 @@ def test_the_fork_server_preloads_datasketch_only_for_signing() -> None:
             assert multiprocessing.forkserver._forkserver._preload_modules == expected
         finally:
             pipe.close_spider()
+
+
+def test_the_crawling_process_checks_its_heap_after_each_page() -> None:
+    pipe = pipeline()
+    checks: list[bool] = []
+    pipe.trimmer.check = lambda: checks.append(True) or False  # type: ignore[method-assign]
+    run(pipe, item(ARTICLE), item("<html><body>Hi</body></html>"))
+    assert len(checks) == 2
