@@ -68,11 +68,16 @@ def _trims() -> int:
     return pool._trimmer.trims
 
 
+def _trims_of(_: object) -> int:
+    return _trims()
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc and /proc")
 def test_every_worker_checks_its_heap_after_each_task() -> None:
     with extraction_pool(1) as workers:
         before = workers.submit(_force_trims).result(timeout=120)
         # the check after the first task trimmed, and so does the one after this task
         assert workers.submit(_trims).result(timeout=60) == before + 1
-        assert list(workers.map(_trims, [], timeout=60)) == []
-        assert workers.submit(_trims).result(timeout=60) == before + 2
+        # map goes through submit: each of its tasks is checked after too
+        assert list(workers.map(_trims_of, [1, 2], timeout=60)) == [before + 2, before + 3]
+        assert workers.submit(_trims).result(timeout=60) == before + 4
