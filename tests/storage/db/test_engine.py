@@ -13,7 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, func, insert, inspect, make_url, select
+from sqlalchemy import Connection, Engine, func, insert, inspect, make_url, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage.db import models as m
@@ -215,6 +215,22 @@ def test_migrations_go_down_and_up_again(engine: Engine) -> None:
     assert schema_state(engine).at_head
 
 
+def _url_with_captures(conn: Connection, files: list[str]) -> None:
+    """URL `X` with one response capture in each of `files` (record ids `<urn:uuid:N>`), written
+    with the columns every revision since 0001 has."""
+    url_id = conn.execute(
+        insert(m.Url).values(url_hash=url_hash(X), url=X, first_seen=T0).returning(m.Url.id)
+    ).scalar_one()
+    for n, name in enumerate(files):
+        conn.execute(
+            insert(m.Capture).values(
+                url_id=url_id, fetched_at=T0, status=200, warc_filename=name,
+                warc_offset=n, warc_length=1, warc_record_id=f"<urn:uuid:{n}>",
+                payload_digest="sha1:X", record_type="response",
+            )
+        )  # fmt: skip
+
+
 def test_0010_registers_the_files_captures_point_into_to_no_data_directory(db_url: str) -> None:
     """Files that captures named before data directories had ids belong to '' (unknown), and
     are settled: no crawl reconciles them again, and `verify` cannot tell whose they are."""
@@ -222,17 +238,7 @@ def test_0010_registers_the_files_captures_point_into_to_no_data_directory(db_ur
     old = make_engine(db_url)
     try:
         with old.begin() as conn:
-            url_id = conn.execute(
-                insert(m.Url).values(url_hash=url_hash(X), url=X, first_seen=T0).returning(m.Url.id)
-            ).scalar_one()
-            for n, name in enumerate(["a.warc.gz", "a.warc.gz", "/elsewhere/b.warc.gz"]):
-                conn.execute(
-                    insert(m.Capture).values(
-                        url_id=url_id, fetched_at=T0, status=200, warc_filename=name,
-                        warc_offset=n, warc_length=1, warc_record_id=f"<urn:uuid:{n}>",
-                        payload_digest="sha1:X", record_type="response",
-                    )
-                )  # fmt: skip
+            _url_with_captures(conn, ["a.warc.gz", "a.warc.gz", "/elsewhere/b.warc.gz"])
         with old.begin() as conn:
             command.upgrade(alembic_config(conn), "0010_warc_files")
             rows = conn.execute(
@@ -291,16 +297,7 @@ def test_0013_adds_page_requisites_empty_and_keeps_the_captures(db_url: str) -> 
     old = make_engine(db_url)
     try:
         with old.begin() as conn:
-            url_id = conn.execute(
-                insert(m.Url).values(url_hash=url_hash(X), url=X, first_seen=T0).returning(m.Url.id)
-            ).scalar_one()
-            conn.execute(
-                insert(m.Capture).values(
-                    url_id=url_id, fetched_at=T0, status=200, warc_filename="a.warc.gz",
-                    warc_offset=0, warc_length=1, warc_record_id="<urn:uuid:0>",
-                    payload_digest="sha1:X", record_type="response",
-                )
-            )  # fmt: skip
+            _url_with_captures(conn, ["a.warc.gz"])
             assert "page_requisites" not in inspect(conn).get_table_names()
             command.upgrade(alembic_config(conn), "0013_page_requisites")
             assert conn.execute(select(m.Capture.warc_record_id)).scalars().all() == [
