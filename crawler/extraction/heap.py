@@ -5,8 +5,10 @@ than the rest leaves its high-water mark resident for the rest of the process's 
 10,000-link home page of the 10,000-page bench web (2.2 MB of HTML) lifted an extraction worker
 from 216 to 259 MB, and `malloc_trim(0)` brought it back to 204 (docs/benchmarks.md, memory on a
 10,000-page crawl). Trimming after every page costs about 0.8 ms of CPU a page; reading
-/proc/self/statm costs about 11 µs, so `Trimmer.check` runs after every page and trims only
-when the resident set has grown by `GROWTH` bytes since the last trim.
+/proc/self/statm costs about 11 µs, so `Trimmer.check` runs after every task of a worker (a page
+in a crawl; a chunk of files or a batch in `extract` and `reextract`) and after every page in
+the crawling process, and trims only when the resident set has grown by `GROWTH` bytes since
+the last trim.
 
 Where there is no glibc (`malloc_trim` missing) or no /proc, `check` never trims.
 """

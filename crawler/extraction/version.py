@@ -16,8 +16,7 @@ appeals to subscribe or donate; 4: credit lines dropped, teasers only when small
 are not articles; 5: the balanced pass replaces a storable precision text only when it adds
 prose, recall mode for a declared article still too short, subheadings named by a table of
 contents kept; 6: a body that is valid UTF-8 is read as UTF-8 whatever its `<meta>` says, the
-teasers of lists of other stories dropped, links in a list of mixed items kept, the balanced
-pass tried on a declared page whose precision text is under 250 words)."""
+teasers of lists of other stories dropped, links in a list of mixed items kept)."""
 
 
 @cache

@@ -372,11 +372,14 @@ def store_page_requisites(
     """Record the requisites found in page bodies by version `finder` of the finder: (record id
     of the body, normalised URLs). A body read again (some of its requisites were missing, or
     another version found them) replaces its row; so does a row another crawl sharing the
-    database stored meanwhile."""
+    database stored meanwhile. Rows are written in key order, so that two crawls writing the
+    same keys at once (the same unchanged page) lock them in the same order and one waits for
+    the other, rather than each holding a row the other needs (PostgreSQL aborts one of them)."""
     if not pages:
         return
     rows = {record_id: "\n".join(urls) for record_id, urls in pages}
-    values = [{"record_id": k, "urls": v, "finder": finder} for k, v in rows.items()]
+    # in key order: two crawls upserting the same keys in different orders would deadlock
+    values = [{"record_id": k, "urls": rows[k], "finder": finder} for k in sorted(rows)]
     with engine.begin() as conn:
         upsert = dialect_insert(conn, m.PageRequisites)
         statement = upsert.on_conflict_do_update(

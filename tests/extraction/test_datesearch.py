@@ -97,3 +97,16 @@ def test_outside_extract_and_in_the_fast_search_it_is_htmldates_walk() -> None:
     finally:
         datesearch._ORIGINAL = saved
     assert calls == [True, False]
+
+
+def test_an_htmldate_without_its_source_keeps_its_own_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed from .pyc files only, htmldate's source cannot be compared: the import of the
+    extraction must not fail, and htmldate's own walk stays in place."""
+
+    def no_source(function: object) -> str:
+        raise OSError("could not get source code")
+
+    monkeypatch.setattr(htmldate.core, "date_candidates", datesearch._ORIGINAL)
+    monkeypatch.setattr(datesearch.inspect, "getsource", no_source)
+    assert datesearch.install() is False
+    assert htmldate.core.date_candidates is datesearch._ORIGINAL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -288,3 +289,29 @@ def test_pages_read_by_another_version_of_the_finder_are_not_known(engine: Engin
     assert pages_with_requisites(engine, {css}, 2) == set()  # the font is not archived
     assert pages_with_requisites(engine, {css, BASE + "font.woff2"}, 2) == {"<urn:uuid:a>"}
     assert pages_with_requisites(engine, {css}, 1) == {"<urn:uuid:b>"}
+
+
+def test_two_crawls_storing_the_same_pages_in_other_orders_both_succeed(engine: Engine) -> None:
+    """Two crawls sharing a database read the same unchanged pages, each in its own order: their
+    upserts of the same keys must not deadlock (on PostgreSQL one of them was aborted, and its
+    whole batch lost), nor one of them fail on the other's rows."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers take turns: no two transactions hold rows at once")
+    pages = [(f"<urn:uuid:{n:05d}>", [BASE + "site.css"]) for n in range(2000)]
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def store(batch: list[tuple[str, list[str]]]) -> None:
+        start.wait()
+        try:
+            store_page_requisites(engine, batch, 1)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=store, args=(batch,)) for batch in (pages, pages[::-1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert len(pages_with_requisites(engine, {BASE + "site.css"}, 1)) == 2000
